@@ -1,0 +1,40 @@
+"""Shared test set-up: quiet TensorFlow, keep every run store inside a temporary folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(autouse=True)
+def _playground_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own run store, never the user's ~/.keras-playground."""
+    home = tmp_path_factory.mktemp("playground-home")
+    monkeypatch.setenv("KERAS_PLAYGROUND_HOME", str(home))
+    return home
+
+
+def full_mnist_dir() -> Path | None:
+    """The folder with the four genuine MNIST files, or None where it is absent."""
+    candidate = Path(os.environ.get("MNIST_DATA", SHARED_MNIST))
+    names = ["train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"]
+    if all((candidate / name).exists() for name in names):
+        return candidate
+    return None
+
+
+@pytest.fixture
+def mnist_dir() -> Path:
+    """The full MNIST folder; skips the test with the reason where it is absent."""
+    found = full_mnist_dir()
+    if found is None:
+        pytest.skip(f"full MNIST files not found in {SHARED_MNIST} (set MNIST_DATA to a folder with them)")
+    return found
