@@ -1,0 +1,79 @@
+"""The one seam between Keras training and the app: a callback that feeds a `TrainingMonitor`.
+
+It records every epoch's logs and, at a throttled rate, the batch-level loss and accuracy;
+it stops training at the next batch when asked, and when the loss stops being a number.
+Per-run state is reset in `on_train_begin`, so the same callback can train again.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+
+import keras
+
+from core.monitor import TrainingMonitor
+
+NAN_MESSAGE = (
+    "The loss became {value} at epoch {epoch}, batch {step}: the weights blew up, which usually "
+    "means the learning rate is too high for this optimizer. Try a learning rate 10 times smaller "
+    "(for Adam, 0.001 is a safe start), or a smaller network."
+)
+
+
+class LiveMetrics(keras.callbacks.Callback):
+    """Streams training progress into `monitor`; `stop_event` ends training at the next batch."""
+
+    def __init__(
+        self,
+        monitor: TrainingMonitor,
+        stop_event: threading.Event | None = None,
+        *,
+        epochs: int,
+        steps_per_epoch: int,
+        batch_size: int,
+        on_epoch: Callable[[int, dict], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.stop_event = stop_event or threading.Event()
+        self.epochs = epochs
+        self.steps_per_epoch = steps_per_epoch
+        self.batch_size = batch_size
+        self.on_epoch = on_epoch
+        self.nan_message: str | None = None
+        self.stopped_by_user = False
+        self._epoch = 0
+
+    def on_train_begin(self, logs=None):
+        self.nan_message = None
+        self.stopped_by_user = False
+        self._epoch = 0
+        self.monitor.begin(self.epochs, self.steps_per_epoch, self.batch_size)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self.monitor.begin_epoch(epoch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        loss = float(logs.get("loss", math.nan))
+        accuracy = float(logs.get("accuracy", math.nan))
+        step = batch + 1
+        if not math.isfinite(loss):
+            self.nan_message = NAN_MESSAGE.format(value=loss, epoch=self._epoch + 1, step=step)
+            self.model.stop_training = True
+            return
+        self.monitor.record_batch(step, loss, accuracy)
+        if self.stop_event.is_set():
+            self.stopped_by_user = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        # Keras still closes an epoch that Stop or a NaN cut short; only whole epochs count.
+        if self.nan_message or self.stopped_by_user:
+            return
+        self.monitor.record_epoch(epoch, dict(logs or {}))
+        if self.on_epoch is not None:
+            self.on_epoch(epoch, dict(logs or {}))
