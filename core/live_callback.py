@@ -15,8 +15,11 @@ import keras
 
 from core.monitor import TrainingMonitor
 
+# Chance level for ten digits is a cross-entropy of ln(10) = 2.3; a loss far above it (or one
+# that is not a number at all) means the weights have blown up and training is going nowhere.
+DIVERGED_LOSS = 1000.0
 NAN_MESSAGE = (
-    "The loss became {value} at epoch {epoch}, batch {step}: the weights blew up, which usually "
+    "The loss became {value:.4g} at epoch {epoch}, batch {step}: the weights blew up, which usually "
     "means the learning rate is too high for this optimizer. Try a learning rate 10 times smaller "
     "(for Adam, 0.001 is a safe start), or a smaller network."
 )
@@ -61,7 +64,7 @@ class LiveMetrics(keras.callbacks.Callback):
         loss = float(logs.get("loss", math.nan))
         accuracy = float(logs.get("accuracy", math.nan))
         step = batch + 1
-        if not math.isfinite(loss):
+        if not math.isfinite(loss) or loss > DIVERGED_LOSS:
             self.nan_message = NAN_MESSAGE.format(value=loss, epoch=self._epoch + 1, step=step)
             self.model.stop_training = True
             return

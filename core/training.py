@@ -27,6 +27,7 @@ IMAGES_PER_EXECUTION = 2048
 MAX_STEPS_PER_EXECUTION = 32
 
 EpochListener = Callable[["TrainingJob", int, dict], None]
+FinishListener = Callable[["TrainingJob"], None]
 
 
 def steps_per_execution_for(batch_size: int) -> int:
@@ -72,6 +73,7 @@ class TrainingJob:
         *,
         run_id: str | None = None,
         listeners: tuple[EpochListener, ...] = (),
+        finish_listeners: tuple[FinishListener, ...] = (),
         steps_per_execution: int | None = None,
         min_batch_interval: float = 0.1,
     ) -> None:
@@ -80,6 +82,8 @@ class TrainingJob:
         self.data = data
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.listeners = listeners
+        self.finish_listeners = finish_listeners
+        self.test_probabilities: np.ndarray | None = None
         self.steps_per_execution = steps_per_execution or steps_per_execution_for(spec.batch_size)
         self.monitor = TrainingMonitor(min_batch_interval=min_batch_interval)
         self.stop_event = threading.Event()
@@ -114,6 +118,11 @@ class TrainingJob:
             self.error = error
             detail = "".join(traceback.format_exception_only(type(error), error)).strip()
             self.monitor.finish("failed", f"Training failed: {detail}")
+        for listener in self.finish_listeners:
+            try:
+                listener(self)
+            except Exception as error:  # a failing listener must not hide the run's own result
+                self.error = self.error or error
 
     def _train(self) -> None:
         import keras
@@ -163,6 +172,9 @@ class TrainingJob:
             return
         test_loss, test_accuracy = model.evaluate(
             prepared.x_test, prepared.y_test, batch_size=1024, verbose=0, return_dict=False
+        )
+        self.test_probabilities = np.asarray(
+            model.predict(prepared.x_test, batch_size=1024, verbose=0)
         )
         snapshot = self.monitor.snapshot()
         if live.stopped_by_user:
