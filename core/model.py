@@ -21,6 +21,10 @@ LOSSES = {
     "categorical_crossentropy": "Categorical cross-entropy",
     "mean_squared_error": "Mean squared error",
 }
+LR_SCHEDULES = {
+    "constant": "Constant",
+    "cosine": "Cosine decay to zero",
+}
 DEFAULT_LEARNING_RATES = {
     "adam": 1e-3,
     "sgd": 1e-2,
@@ -44,6 +48,7 @@ class ModelSpec:
     dropouts: list[float] = field(default_factory=lambda: [0.2, 0.2])
     optimizer: str = "adam"
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"
     loss: str = "categorical_crossentropy"
     batch_size: int = 128
     epochs: int = 10
@@ -87,6 +92,10 @@ class ModelSpec:
         if self.optimizer not in OPTIMIZERS:
             raise SpecError(
                 f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}."
+            )
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise SpecError(
+                f"unknown learning-rate schedule {self.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}."
             )
         if self.loss not in LOSSES:
             raise SpecError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}.")
@@ -173,8 +182,18 @@ def layer_table(spec: ModelSpec) -> list[dict[str, Any]]:
     return rows
 
 
-def make_optimizer(name: str, learning_rate: float):
+def make_optimizer(
+    name: str, learning_rate: float, schedule: str = "constant", total_steps: int | None = None
+):
+    """The named optimizer; with schedule "cosine", its rate falls to zero over `total_steps`."""
     import keras
+
+    if schedule == "cosine":
+        if not total_steps:
+            raise SpecError("a cosine learning-rate schedule needs the number of training steps.")
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            learning_rate, decay_steps=total_steps
+        )
 
     table = {
         "adam": keras.optimizers.Adam,
@@ -189,8 +208,17 @@ def make_optimizer(name: str, learning_rate: float):
     return table[name](learning_rate=learning_rate)
 
 
-def build_model(spec: ModelSpec, *, steps_per_execution: int = 1, jit_compile: bool | str = "auto"):
-    """A compiled Keras model for 784 inputs in [0, 1] and 10 one-hot classes."""
+def build_model(
+    spec: ModelSpec,
+    *,
+    steps_per_epoch: int | None = None,
+    steps_per_execution: int = 1,
+    jit_compile: bool | str = "auto",
+):
+    """A compiled Keras model for 784 inputs in [0, 1] and 10 one-hot classes.
+
+    `steps_per_epoch` is needed only by a learning-rate schedule (it decays over all epochs).
+    """
     import keras
 
     spec.validate()
@@ -206,7 +234,12 @@ def build_model(spec: ModelSpec, *, steps_per_execution: int = 1, jit_compile: b
     outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output")(x)
     model = keras.Model(inputs, outputs, name=f"mlp_{spec.architecture().replace('-', '_')}")
     model.compile(
-        optimizer=make_optimizer(spec.optimizer, spec.learning_rate),
+        optimizer=make_optimizer(
+            spec.optimizer,
+            spec.learning_rate,
+            spec.lr_schedule,
+            None if steps_per_epoch is None else steps_per_epoch * spec.epochs,
+        ),
         loss=spec.loss,
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
         steps_per_execution=steps_per_execution,

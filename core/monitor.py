@@ -128,7 +128,7 @@ class TrainingMonitor:
                 value = logs.get(name)
                 state.history[name].append(float(value) if value is not None else math.nan)
             state.epoch = epoch + 1
-            state.step = state.steps_per_epoch
+            state.step = 0  # steps done in the next epoch
             state.elapsed_seconds = time.perf_counter() - self._train_start
             self._bump()
 

@@ -133,9 +133,11 @@ class TrainingJob:
         spec = self.spec
         self.monitor.set_status("running", "Preparing the data and building the model…")
         prepared = prepare(self.data, spec.validation_split, spec.seed)
-        model = build_model(spec, steps_per_execution=self.steps_per_execution)
-        self.model = model
         steps = math.ceil(len(prepared.x_train) / spec.batch_size)
+        model = build_model(
+            spec, steps_per_epoch=steps, steps_per_execution=self.steps_per_execution
+        )
+        self.model = model
         live = LiveMetrics(
             self.monitor,
             self.stop_event,

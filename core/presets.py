@@ -1,0 +1,105 @@
+"""One-click networks from the articles this playground grew out of, so they can be compared.
+
+Each preset is a `ModelSpec` plus where it comes from. `DEFAULT_PRESET` is the best of them on
+the test set (see bench/training.py, which trains it and prints its accuracy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.model import ModelSpec
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    source: str
+    spec: ModelSpec
+
+
+def _spec(units, activation="relu", dropout=0.0, **values) -> ModelSpec:
+    return ModelSpec(
+        hidden_units=list(units),
+        activations=[activation] * len(units),
+        dropouts=[dropout] * len(units),
+        **values,
+    )
+
+
+PRESETS: dict[str, Preset] = {
+    preset.name: preset
+    for preset in (
+        Preset(
+            "512-512, dropout 0.2, Adam, cosine decay (default)",
+            "The seed articles' best multi-layer perceptron (two hidden layers of 512 ReLU units "
+            "with dropout 0.2, Adam), with the learning rate decayed to zero over 10 epochs on a "
+            "cosine curve; it scores about 98.5 % on the test set (bench/training.py).",
+            _spec(
+                [512, 512],
+                dropout=0.2,
+                optimizer="adam",
+                learning_rate=1e-3,
+                lr_schedule="cosine",
+                batch_size=128,
+                epochs=10,
+            ),
+        ),
+        Preset(
+            "No hidden layer (softmax only)",
+            "The first network of most MNIST tutorials, as in the seed articles: the 784 pixels "
+            "go straight into a 10-way softmax, i.e. multinomial logistic regression.",
+            _spec([], optimizer="sgd", learning_rate=0.1, batch_size=128, epochs=10),
+        ),
+        Preset(
+            "512 relu, dropout 0.2",
+            "The seed articles' one-hidden-layer network: 512 ReLU units with dropout 0.2, Adam.",
+            _spec(
+                [512], dropout=0.2, optimizer="adam", learning_rate=1e-3, batch_size=128, epochs=10
+            ),
+        ),
+        Preset(
+            "512-512, dropout 0.2, RMSprop (Keras mnist_mlp)",
+            "Keras's examples/mnist_mlp.py: two hidden layers of 512 ReLU with dropout 0.2, "
+            "RMSprop, batch 128, 20 epochs.",
+            _spec(
+                [512, 512],
+                dropout=0.2,
+                optimizer="rmsprop",
+                learning_rate=1e-3,
+                batch_size=128,
+                epochs=20,
+            ),
+        ),
+        Preset(
+            "128 relu, plain SGD",
+            "The seed articles' plain stochastic gradient descent network: one hidden layer of "
+            "128 ReLU, SGD, batch 128, 20 epochs.",
+            _spec([128], optimizer="sgd", learning_rate=0.01, batch_size=128, epochs=20),
+        ),
+        Preset(
+            "512-512, dropout 0.2, Adam, early stopping",
+            "The seed articles' network with early stopping: two hidden layers of 512 ReLU with "
+            "dropout 0.2, Adam, stopped when the validation loss has not improved for 2 epochs, "
+            "keeping the best weights.",
+            _spec(
+                [512, 512],
+                dropout=0.2,
+                optimizer="adam",
+                learning_rate=1e-3,
+                batch_size=128,
+                epochs=20,
+                early_stopping=True,
+                patience=2,
+            ),
+        ),
+        Preset(
+            "512-512 Adam, 3 epochs",
+            "The seed articles' quick run: two hidden layers of 512 ReLU, Adam, 3 epochs.",
+            _spec([512, 512], optimizer="adam", learning_rate=1e-3, batch_size=128, epochs=3),
+        ),
+    )
+}
+
+DEFAULT_PRESET = next(iter(PRESETS))
+QUICK_PRESET = "512-512 Adam, 3 epochs"

@@ -1,0 +1,86 @@
+"""Plotly figures for live training: loss and accuracy, train against validation.
+
+Epoch `e` (counting from 1) is drawn at x = e, the moment it ended; the batch-level points
+of the epoch under way sit between, at x = epoch + fraction done, so the thin batch line runs
+into the next epoch's marker.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.monitor import Snapshot
+
+TRAIN_COLOUR = "#1f77b4"
+VALIDATION_COLOUR = "#ff7f0e"
+BATCH_COLOUR = "rgba(31, 119, 180, 0.35)"
+
+
+def curves_figure(snapshot: Snapshot, *, batch_points: bool = True, height: int = 360) -> go.Figure:
+    """Loss (left) and accuracy (right) per epoch, with the current epoch's batch curve."""
+    figure = make_subplots(
+        rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1
+    )
+    history = snapshot.history
+    epochs = list(range(1, len(history["loss"]) + 1))
+    for col, (train_key, val_key) in enumerate(
+        (("loss", "val_loss"), ("accuracy", "val_accuracy")), start=1
+    ):
+        if batch_points and snapshot.batches:
+            index = 1 if train_key == "loss" else 2
+            figure.add_trace(
+                go.Scatter(
+                    x=[point[0] for point in snapshot.batches],
+                    y=[point[index] for point in snapshot.batches],
+                    mode="lines",
+                    line={"color": BATCH_COLOUR, "width": 1},
+                    name="train (batches)",
+                    legendgroup="batches",
+                    showlegend=col == 1,
+                    hovertemplate="epoch %{x:.2f}<br>%{y:.4f}<extra>batch</extra>",
+                ),
+                row=1,
+                col=col,
+            )
+        figure.add_trace(
+            go.Scatter(
+                x=epochs,
+                y=history[train_key],
+                mode="lines+markers",
+                line={"color": TRAIN_COLOUR},
+                name="train",
+                legendgroup="train",
+                showlegend=col == 1,
+                hovertemplate="epoch %{x}<br>%{y:.4f}<extra>train</extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        if any(value == value for value in history[val_key]):  # not all NaN
+            figure.add_trace(
+                go.Scatter(
+                    x=epochs,
+                    y=history[val_key],
+                    mode="lines+markers",
+                    line={"color": VALIDATION_COLOUR},
+                    name="validation",
+                    legendgroup="validation",
+                    showlegend=col == 1,
+                    hovertemplate="epoch %{x}<br>%{y:.4f}<extra>validation</extra>",
+                ),
+                row=1,
+                col=col,
+            )
+        figure.update_xaxes(
+            title_text="epoch", range=[0, max(snapshot.epochs, 1) + 0.05], row=1, col=col
+        )
+    figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(title_text="accuracy", tickformat=".0%", row=1, col=2)
+    figure.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": -0.35, "x": 0.5, "xanchor": "center"},
+        uirevision="training-curves",
+    )
+    return figure

@@ -1,0 +1,189 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from core.data import (
+    IDX_NAMES,
+    DataError,
+    load_mnist,
+    load_npz,
+    load_path,
+    load_sample,
+    one_hot,
+    read_idx,
+    to_model_inputs,
+)
+
+
+def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
+    """An IDX file written the way the MNIST files are: big-endian header, then the bytes."""
+    magic = magic if magic is not None else 0x0800 + array.ndim
+    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", n) for n in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_mnist_folder(folder, n_train=50, n_test=20, gz=True, seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = {
+        "train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train_labels": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "test_labels": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
+    for key, array in arrays.items():
+        raw = idx_bytes(array)
+        name = IDX_NAMES[key] + (".gz" if gz else "")
+        (folder / name).write_bytes(gzip.compress(raw) if gz else raw)
+    return arrays
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_read_idx_round_trips_images_and_labels(tmp_path, compress):
+    images = np.random.default_rng(1).integers(0, 256, (7, 28, 28), dtype=np.uint8)
+    raw = idx_bytes(images)
+    path = tmp_path / "images.idx"
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+    parsed = read_idx(path)
+    assert parsed.shape == (7, 28, 28)
+    assert parsed.dtype == np.uint8
+    np.testing.assert_array_equal(parsed, images)
+    # The header is what the MNIST README documents: magic 2051, then the dimensions.
+    assert struct.unpack(">4I", raw[:16]) == (2051, 7, 28, 28)
+
+
+def test_truncated_file_says_it_was_cut_short(tmp_path):
+    raw = idx_bytes(np.zeros((10, 28, 28), np.uint8))
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(raw[:-100]))
+    with pytest.raises(DataError, match="cut short") as info:
+        read_idx(path)
+    assert "train-images-idx3-ubyte.gz" in str(info.value)
+    assert "7,740" in str(info.value) and "7,840" in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_gzip_cut_mid_stream_is_a_clear_error(tmp_path):
+    compressed = gzip.compress(
+        idx_bytes(np.arange(28 * 28 * 40, dtype=np.uint8).reshape(40, 28, 28) % 251)
+    )
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(compressed[: len(compressed) // 2])
+    with pytest.raises(DataError, match="does not decompress"):
+        read_idx(path)
+
+
+def test_wrong_magic_number(tmp_path):
+    path = tmp_path / "not-idx.gz"
+    path.write_bytes(gzip.compress(b"PK\x03\x04" + bytes(100)))
+    with pytest.raises(DataError, match="not an IDX file"):
+        read_idx(path)
+
+
+def test_wrong_length_too_long(tmp_path):
+    path = tmp_path / "labels"
+    path.write_bytes(idx_bytes(np.zeros(5, np.uint8)) + b"extra")
+    with pytest.raises(DataError, match="promises"):
+        read_idx(path)
+
+
+def test_too_short_for_a_header(tmp_path):
+    path = tmp_path / "tiny"
+    path.write_bytes(b"\x00\x00")
+    with pytest.raises(DataError, match="too short"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_load_folder_of_idx_files(tmp_path, gz):
+    arrays = write_mnist_folder(tmp_path, gz=gz)
+    data = load_mnist(tmp_path)
+    np.testing.assert_array_equal(data.x_train, arrays["train_images"])
+    np.testing.assert_array_equal(data.y_test, arrays["test_labels"])
+    assert data.source == str(tmp_path)
+    assert not data.is_sample
+
+
+def test_mnist_data_environment_variable(tmp_path, monkeypatch):
+    write_mnist_folder(tmp_path, n_train=30)
+    monkeypatch.setenv("MNIST_DATA", str(tmp_path))
+    assert len(load_mnist().x_train) == 30
+
+
+def test_missing_file_names_the_four_files(tmp_path):
+    write_mnist_folder(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte"):
+        load_mnist(tmp_path)
+
+
+def test_labels_and_images_must_agree(tmp_path):
+    write_mnist_folder(tmp_path)
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(idx_bytes(np.zeros(3, np.uint8)))
+    )
+    with pytest.raises(DataError, match="50 training images"):
+        load_mnist(tmp_path)
+
+
+def test_npz_round_trip_and_missing_arrays(tmp_path):
+    rng = np.random.default_rng(2)
+    good = tmp_path / "mnist.npz"
+    x = rng.integers(0, 256, (9, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, 9, dtype=np.uint8)
+    np.savez(good, x_train=x, y_train=y, x_test=x[:4], y_test=y[:4])
+    data = load_path(good)
+    np.testing.assert_array_equal(data.x_train, x)
+    assert load_path(tmp_path).x_test.shape == (4, 28, 28)  # a folder holding mnist.npz
+
+    bad = tmp_path / "other.npz"
+    np.savez(bad, images=x)
+    with pytest.raises(DataError, match=r"not \['x_train', 'y_train', 'x_test', 'y_test'\]"):
+        load_npz(bad)
+
+
+def test_npz_that_is_not_an_npz(tmp_path):
+    path = tmp_path / "broken.npz"
+    path.write_bytes(b"this is text")
+    with pytest.raises(DataError, match="not a readable .npz"):
+        load_npz(path)
+
+
+def test_path_that_does_not_exist(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load_mnist(tmp_path / "nowhere")
+
+
+def test_offline_sample_is_labelled_and_holds_every_digit():
+    data = load_mnist(allow_download=False)
+    assert data.is_sample
+    assert "SAMPLE" in data.description
+    assert data.x_train.shape == (4000, 28, 28) and data.x_test.shape == (1000, 28, 28)
+    assert set(np.unique(data.y_test)) == set(range(10))
+    # Genuine digits: white ink on black, mostly background.
+    assert data.x_train.max() == 255 and np.median(data.x_train) == 0
+    assert load_sample().description == data.description
+
+
+def test_full_mnist_shapes_and_md5s(mnist_dir):
+    import hashlib
+
+    expected = {
+        "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+    }
+    for name, md5 in expected.items():
+        assert hashlib.md5((mnist_dir / name).read_bytes()).hexdigest() == md5
+    data = load_mnist(mnist_dir)
+    assert data.x_train.shape == (60000, 28, 28) and data.x_train.dtype == np.uint8
+    assert data.x_test.shape == (10000, 28, 28)
+    assert np.bincount(data.y_test).tolist()[:3] == [980, 1135, 1032]
+
+
+def test_model_inputs_and_one_hot():
+    images = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+    x = to_model_inputs(images)
+    assert x.dtype == np.float32
+    np.testing.assert_allclose(x, [[0.0, 1.0, 0.2, 0.4]], rtol=1e-6)
+    np.testing.assert_array_equal(one_hot(np.array([2, 0]), 3), [[0, 0, 1], [1, 0, 0]])

@@ -1,0 +1,88 @@
+import math
+import threading
+import time
+
+from core.monitor import MAX_BATCH_POINTS, TrainingMonitor
+
+
+def test_batches_are_throttled_but_progress_is_always_counted():
+    monitor = TrainingMonitor(min_batch_interval=10.0)
+    monitor.begin(epochs=2, steps_per_epoch=100, batch_size=32)
+    monitor.begin_epoch(0)
+    assert monitor.record_batch(1, 2.0, 0.1) is True
+    assert monitor.record_batch(2, 1.9, 0.2) is False  # within 10 s of the last kept point
+    snapshot = monitor.snapshot()
+    assert snapshot.step == 2
+    assert [point[1:] for point in snapshot.batches] == [(2.0, 0.1)]
+    assert snapshot.batches[0][0] == 0.01  # epoch 0 plus 1/100 of it
+
+
+def test_epochs_fill_the_history_and_progress():
+    monitor = TrainingMonitor(min_batch_interval=0.0)
+    monitor.begin(epochs=4, steps_per_epoch=10, batch_size=8)
+    for epoch in range(2):
+        monitor.begin_epoch(epoch)
+        monitor.record_batch(5, 1.0, 0.5)
+        monitor.record_epoch(epoch, {"loss": 1.0 - epoch / 10, "accuracy": 0.5, "val_loss": 0.9})
+    snapshot = monitor.snapshot()
+    assert snapshot.history["loss"] == [1.0, 0.9]
+    assert snapshot.history["val_loss"] == [0.9, 0.9]
+    assert all(math.isnan(v) for v in snapshot.history["val_accuracy"])
+    assert snapshot.epoch == 2
+    assert snapshot.fraction_done == 0.5
+    assert snapshot.running
+
+
+def test_eta_from_speed():
+    monitor = TrainingMonitor(min_batch_interval=0.0)
+    monitor.begin(epochs=1, steps_per_epoch=100, batch_size=10)
+    monitor.begin_epoch(0)
+    time.sleep(0.05)
+    monitor.record_batch(50, 1.0, 0.5)
+    snapshot = monitor.snapshot()
+    # 500 images in about 0.05 s; 50 steps of 10 images left take about as long again.
+    assert 0.02 < snapshot.eta_seconds < 0.5
+    monitor.finish("completed", "done", test_loss=0.3, test_accuracy=0.9)
+    finished = monitor.snapshot()
+    assert finished.eta_seconds is None and not finished.running
+    assert finished.test_accuracy == 0.9
+
+
+def test_snapshot_is_a_copy():
+    monitor = TrainingMonitor(min_batch_interval=0.0)
+    monitor.begin(epochs=1, steps_per_epoch=1, batch_size=1)
+    snapshot = monitor.snapshot()
+    snapshot.history["loss"].append(123.0)
+    assert monitor.snapshot().history["loss"] == []
+
+
+def test_batch_points_stay_bounded():
+    monitor = TrainingMonitor(min_batch_interval=0.0)
+    monitor.begin(epochs=1, steps_per_epoch=10**6, batch_size=1)
+    for step in range(1, 3 * MAX_BATCH_POINTS):
+        monitor.record_batch(step, 1.0, 0.5)
+    assert len(monitor.snapshot().batches) <= MAX_BATCH_POINTS
+
+
+def test_concurrent_writer_and_readers_see_consistent_epochs():
+    monitor = TrainingMonitor(min_batch_interval=0.0)
+    monitor.begin(epochs=500, steps_per_epoch=5, batch_size=1)
+
+    def write():
+        for epoch in range(500):
+            monitor.begin_epoch(epoch)
+            for step in range(1, 6):
+                monitor.record_batch(step, 1.0, 0.5)
+            monitor.record_epoch(
+                epoch, {"loss": 1, "accuracy": 1, "val_loss": 1, "val_accuracy": 1}
+            )
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    while writer.is_alive():
+        snapshot = monitor.snapshot()
+        lengths = {len(values) for values in snapshot.history.values()}
+        assert len(lengths) == 1  # never half an epoch written
+        assert snapshot.epoch == lengths.pop()
+    writer.join()
+    assert monitor.snapshot().epoch == 500
