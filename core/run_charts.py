@@ -1,0 +1,215 @@
+"""What the Runs page shows: the table of runs and, for runs chosen to compare, their curves on
+one chart, their specs side by side with the differences marked, and their confusion matrices.
+
+Builders take `RunSummary`/`Run` records from `core.runs` and return a pandas table, a pandas
+Styler or plotly figures; the page decides where they go.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import fields
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+from core.evaluation_charts import confusion_matrix_figure
+from core.model import ModelSpec
+from core.runs import Run, RunSummary
+
+METRICS = {
+    "loss": "Training loss",
+    "accuracy": "Training accuracy",
+    "val_loss": "Validation loss",
+    "val_accuracy": "Validation accuracy",
+}
+COLOURS = qualitative.Plotly
+UNKNOWN = "—"
+DIFFERENCE_STYLE = "background-color: rgba(255, 190, 0, 0.30); font-weight: 600"
+TABLE_COLUMNS = (
+    "Name",
+    "Status",
+    "Architecture",
+    "Optimizer",
+    "Learning rate",
+    "Batch size",
+    "Epochs",
+    "Val accuracy (%)",
+    "Test accuracy (%)",
+    "Time (s)",
+    "Created",
+)
+
+
+def run_labels(runs: list[RunSummary]) -> list[str]:
+    """Each run's name, with its number added where two runs share a name (always unique)."""
+    names = [run.name for run in runs]
+    labels = [
+        f"{run.name} (#{run.number})" if names.count(run.name) > 1 else run.name for run in runs
+    ]
+    return [
+        f"{label} [{run.id}]" if labels.count(label) > 1 else label
+        for label, run in zip(labels, runs, strict=True)
+    ]
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else 100.0 * value
+
+
+def runs_table(runs: list[RunSummary]) -> pd.DataFrame:
+    """One row per run, indexed by run id, with numbers kept numeric so columns sort."""
+    local = datetime.datetime.now().astimezone().tzinfo
+    table = pd.DataFrame(
+        {
+            "Name": [run.name for run in runs],
+            "Status": [run.status for run in runs],
+            "Architecture": [run.architecture for run in runs],
+            "Optimizer": [run.optimizer or UNKNOWN for run in runs],
+            "Learning rate": pd.array([run.learning_rate for run in runs], dtype="Float64"),
+            "Batch size": pd.array([run.batch_size for run in runs], dtype="Int64"),
+            "Epochs": pd.array([run.epochs_done for run in runs], dtype="Int64"),
+            "Val accuracy (%)": pd.array(
+                [_percent(run.val_accuracy) for run in runs], dtype="Float64"
+            ),
+            "Test accuracy (%)": pd.array(
+                [_percent(run.test_accuracy) for run in runs], dtype="Float64"
+            ),
+            "Time (s)": pd.array([run.training_seconds for run in runs], dtype="Float64"),
+            "Created": pd.to_datetime([run.created for run in runs], unit="s", utc=True)
+            .tz_convert(local)
+            .tz_localize(None),
+        },
+        index=pd.Index([run.id for run in runs], name="id"),
+    )
+    return table[list(TABLE_COLUMNS)]
+
+
+def overlay_figure(runs: list[Run], metric: str = "val_accuracy") -> go.Figure:
+    """The chosen metric per epoch for every run, one line each, on shared axes."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}.")
+    figure = go.Figure()
+    missing = []
+    for i, (run, label) in enumerate(zip(runs, run_labels(runs), strict=True)):
+        values = run.history.get(metric, [])
+        if not any(math.isfinite(v) for v in values):
+            missing.append(label)
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=list(range(1, len(values) + 1)),
+                y=[v if math.isfinite(v) else None for v in values],
+                mode="lines+markers",
+                name=label,
+                line={"color": COLOURS[i % len(COLOURS)], "width": 2},
+                marker={"size": 5},
+                hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+            )
+        )
+    if missing:
+        figure.add_annotation(
+            text=f"No {METRICS[metric].lower()} for: {', '.join(missing)}",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=1.08,
+            showarrow=False,
+            xanchor="left",
+            font={"size": 12, "color": "#888"},
+        )
+    figure.update_layout(
+        title={"text": f"{METRICS[metric]} per epoch"},
+        xaxis={"title": {"text": "Epoch"}, "rangemode": "tozero", "dtick": None},
+        yaxis={"title": {"text": METRICS[metric]}},
+        hovermode="x unified" if len(runs) <= 6 else "closest",
+        legend={"orientation": "h", "y": -0.2},
+        height=420,
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+    )
+    return figure
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value) if value else "none"
+    return str(value)
+
+
+def spec_table(runs: list[Run]) -> pd.DataFrame:
+    """Settings as rows and runs as columns, as text; a setting a run does not know is "—"."""
+    columns: dict[str, list[str]] = {}
+    spec_fields = [f.name for f in fields(ModelSpec)]
+    rows = ["Architecture", *(name.replace("_", " ").capitalize() for name in spec_fields), "Data"]
+    for run, label in zip(runs, run_labels(runs), strict=True):
+        known = run.spec_dict or {}
+        spec = run.spec
+        values = [run.architecture or UNKNOWN]
+        for name in spec_fields:
+            values.append(_show(getattr(spec, name)) if spec and name in known else UNKNOWN)
+        values.append(run.data_source or UNKNOWN)
+        columns[label] = values
+    return pd.DataFrame(columns, index=pd.Index(rows, name="Setting"))
+
+
+def differing_rows(table: pd.DataFrame) -> pd.Series:
+    """True for the rows whose value is not the same in every column."""
+    return table.nunique(axis=1, dropna=False) > 1
+
+
+def highlight_differences(table: pd.DataFrame):
+    """A Styler of `table` with the rows that differ between runs shaded and in bold."""
+    differs = differing_rows(table)
+
+    def shade(row: pd.Series) -> list[str]:
+        return [DIFFERENCE_STYLE if differs[row.name] else "" for _ in row]
+
+    return table.style.apply(shade, axis=1)
+
+
+def _no_results_figure(label: str) -> go.Figure:
+    figure = go.Figure()
+    figure.add_annotation(
+        text="No test results yet",
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font={"size": 14},
+    )
+    figure.update_layout(
+        title={"text": label},
+        height=360,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    return figure
+
+
+def confusion_figures(runs: list[Run], normalised: bool = False) -> list[go.Figure]:
+    """One confusion matrix per run, titled with its name and test accuracy, ready to sit in
+    columns side by side; a run without test results gets a figure saying so."""
+    figures = []
+    for run, label in zip(runs, run_labels(runs), strict=True):
+        if run.confusion is None:
+            figures.append(_no_results_figure(label))
+            continue
+        figure = confusion_matrix_figure(run.confusion, normalised=normalised)
+        accuracy = f" · test {100 * run.test_accuracy:.2f} %" if run.test_accuracy else ""
+        figure.update_layout(
+            title={"text": f"{label}{accuracy}", "font": {"size": 14}},
+            height=400,
+            margin={"l": 50, "r": 10, "t": 50, "b": 40},
+        )
+        figure.update_traces(colorbar={"thickness": 10}, selector={"type": "heatmap"})
+        figures.append(figure)
+    return figures
