@@ -72,6 +72,12 @@ class TrainingMonitor:
             return copy.deepcopy(self._state)
 
     @property
+    def running(self) -> bool:
+        """Whether training is still under way (cheaper than taking a snapshot)."""
+        with self._lock:
+            return self._state.running
+
+    @property
     def version(self) -> int:
         with self._lock:
             return self._state.version

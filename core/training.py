@@ -105,7 +105,13 @@ class TrainingJob:
 
     @property
     def alive(self) -> bool:
+        """Whether the thread is still going (training, or saving its result)."""
         return self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        """Whether training is under way; the page's controls follow this."""
+        return self.alive and self.monitor.running
 
     def _tell_listeners(self, epoch: int, logs: dict) -> None:
         for listener in self.listeners:

@@ -26,3 +26,22 @@ def patch_digits(n_train: int = 600, n_test: int = 200, seed: int = 0, noise: in
     x_train, y_train = make(n_train)
     x_test, y_test = make(n_test)
     return MNIST(x_train, y_train, x_test, y_test, source="synthetic patch digits (tests)")
+
+
+def write_idx_folder(folder, data: MNIST) -> None:
+    """Write `data` as the four gzip IDX files of a MNIST folder (for MNIST_DATA in tests)."""
+    import gzip
+    import struct
+
+    from core.data import IDX_NAMES
+
+    arrays = {
+        "train_images": data.x_train,
+        "train_labels": data.y_train,
+        "test_images": data.x_test,
+        "test_labels": data.y_test,
+    }
+    for key, array in arrays.items():
+        magic = 0x0800 + array.ndim
+        header = struct.pack(">I", magic) + b"".join(struct.pack(">I", n) for n in array.shape)
+        (folder / f"{IDX_NAMES[key]}.gz").write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))

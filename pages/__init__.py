@@ -1,0 +1,1 @@
+"""The app's pages: widgets and layout only; the logic they call lives in `core/`."""

@@ -1,0 +1,145 @@
+"""What several pages share: session state, cached data and store, starting a training run.
+
+Session state is initialised here and only here; every key a page owns starts with its name.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import streamlit as st
+
+from core.data import MNIST, DataError, load_mnist
+from core.model import ModelSpec
+from core.training import JOBS, TrainingJob
+
+SESSION_DEFAULTS = {
+    "train_run_id": None,  # the run this session trains or trained last
+    "selected_run_id": None,  # the run Evaluate and Draw look at (None: the latest)
+}
+
+
+def init_session() -> None:
+    st.session_state.setdefault("data_path", os.environ.get("MNIST_DATA", ""))
+    for key, value in SESSION_DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+
+
+def keep_widget_state(prefix: str) -> None:
+    """Keep the values of widgets whose keys start with `prefix` while their page is not shown.
+
+    Streamlit forgets a widget's value once a run does not draw it; writing the value back as
+    plain session state on every run (from app.py) keeps it for when the page is shown again.
+    Only value widgets carry such a prefix, never buttons, which cannot be set this way.
+    """
+    for key in [key for key in st.session_state if str(key).startswith(prefix)]:
+        st.session_state[key] = st.session_state[key]
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_keras() -> threading.Thread:
+    """Import TensorFlow and Keras on a background thread once per server.
+
+    The first page shows at once; by the time a person presses Train the ten-second import
+    has already happened.
+    """
+
+    def _import() -> None:
+        import keras  # noqa: F401
+
+    thread = threading.Thread(target=_import, name="warm-up-keras", daemon=True)
+    thread.start()
+    return thread
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading MNIST…")
+def _load(path: str) -> MNIST:
+    # cache_resource, not cache_data: the arrays are read-only and 55 MB, and every page
+    # rerun would otherwise unpickle a fresh copy of them.
+    return load_mnist(path or None)
+
+
+def get_data() -> tuple[MNIST | None, str | None]:
+    """The data set this session uses, or None and the message saying what is wrong."""
+    init_session()
+    try:
+        return _load(st.session_state["data_path"]), None
+    except DataError as error:
+        return None, str(error)
+
+
+def show_data_source(data: MNIST | None, error: str | None) -> None:
+    if error:
+        st.error(f"**The data could not be loaded.** {error}", icon=":material/error:")
+    elif data is not None and data.is_sample:
+        st.warning(
+            f"**{data.description}.** No MNIST files were found and Keras could not download "
+            "them, so this runs on a small sample: accuracies here are not comparable with "
+            "published MNIST results. Point the app at the MNIST files below to use the full set.",
+            icon=":material/science:",
+        )
+    elif data is not None:
+        st.caption(f":material/database: {data.description}")
+
+
+def data_source_panel() -> None:
+    data, error = get_data()
+    show_data_source(data, error)
+    with st.expander("Data source", expanded=bool(error)):
+        st.markdown(
+            "By default the app uses Keras's own copy of MNIST (downloaded once into "
+            "`~/.keras/datasets`). To use files you have, give a folder holding the four IDX "
+            "files (`train-images-idx3-ubyte.gz`, …) or an `mnist.npz`. With neither and no "
+            "network, it falls back to a labelled 5,000-digit sample."
+        )
+        with st.form("home_data_form", border=False):
+            path = st.text_input(
+                "Folder or .npz file", value=st.session_state["data_path"], key="home_data_path"
+            )
+            if st.form_submit_button("Use these files"):
+                st.session_state["data_path"] = path.strip()
+                st.rerun()
+
+
+@st.cache_resource(show_spinner=False)
+def get_store():
+    """The run store, opened once per server; runs a dead process left running are marked."""
+    from core.runs import RunStore
+
+    store = RunStore()
+    store.mark_interrupted()
+    return store
+
+
+def start_training(spec: ModelSpec, data: MNIST) -> TrainingJob:
+    """Record a new run in the store and train it on a background job."""
+    store = get_store()
+    run_id = store.create_run(spec, data.description)
+    job = TrainingJob(
+        spec,
+        data,
+        run_id=run_id,
+        listeners=(store.epoch_listener,),
+        finish_listeners=(store.finish_listener,),
+    )
+    JOBS.forget_finished(keep=4)
+    JOBS.add(job).start()
+    st.session_state["train_run_id"] = run_id
+    st.session_state["selected_run_id"] = run_id
+    return job
+
+
+def current_job() -> TrainingJob | None:
+    init_session()
+    return JOBS.get(st.session_state["train_run_id"])
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes} min {seconds:02d} s"

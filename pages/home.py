@@ -1,0 +1,31 @@
+"""Home: what the playground is and where to start."""
+
+import streamlit as st
+
+from pages import common
+
+st.title(":material/neurology: Keras Playground")
+st.markdown(
+    "Build a neural network for handwritten digits, train it and watch it learn, then find out "
+    "what it gets right and wrong, and draw your own digits for it to read. Everything runs on "
+    "your own computer with [Keras](https://keras.io); no GPU needed."
+)
+
+st.subheader("Where to start")
+left, right = st.columns(2)
+with left:
+    st.page_link(
+        "pages/train.py", label="**Train** a network on MNIST", icon=":material/model_training:"
+    )
+    st.caption(
+        "Choose layers, units, activation, dropout, optimizer and learning rate with sliders "
+        "(or a preset), press Train and watch loss and accuracy move epoch by epoch."
+    )
+with right:
+    st.caption(
+        "MNIST is 70,000 handwritten digits, 28x28 pixels each: 60,000 to learn from and "
+        "10,000 kept apart to test on. A network that has only ever seen the first 60,000 and "
+        "still reads the other 10,000 has learned something about digits, not just the answers."
+    )
+
+common.data_source_panel()
