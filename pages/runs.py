@@ -1,0 +1,222 @@
+"""Runs: every stored run in a table; rename, delete or export one; compare several; import."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.run_charts import (
+    METRICS,
+    confusion_figures,
+    highlight_differences,
+    overlay_figure,
+    run_labels,
+    runs_table,
+    spec_table,
+)
+from core.runs import (
+    MAX_IMPORT_MEGABYTES,
+    ModelImportError,
+    RunStore,
+    RunStoreError,
+    default_home,
+    file_stem,
+)
+
+MAX_COMPARED = 8
+MATRICES_PER_ROW = 3
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def open_store(home: str) -> RunStore:
+    """One store per folder and server process; runs a dead process left "running" are marked."""
+    store = RunStore(home)
+    store.mark_interrupted()
+    return store
+
+
+def tell(kind: str, text: str) -> None:
+    st.session_state["runs_notice"] = (kind, text)
+
+
+def rename(store: RunStore, run_id: str) -> None:
+    try:
+        store.rename(run_id, st.session_state[f"runs_name_{run_id}"])
+        tell("success", "Renamed.")
+    except (ValueError, RunStoreError) as error:
+        tell("error", str(error))
+
+
+def delete(store: RunStore, run_id: str, name: str) -> None:
+    try:
+        store.delete(run_id)
+        tell("success", f"Deleted {name} and its model file.")
+    except RunStoreError as error:
+        tell("error", str(error))
+    st.session_state["runs_confirm_delete"] = False
+
+
+def import_upload(store: RunStore) -> None:
+    upload = st.session_state.get("runs_upload")
+    if upload is None:
+        st.session_state["runs_import_notice"] = ("error", "Choose a .keras or .h5 file first.")
+        return
+    name = st.session_state.get("runs_import_name", "").strip() or None
+    try:
+        run_id = store.import_model(upload.getvalue(), upload.name, name=name)
+    except (ModelImportError, ValueError) as error:
+        st.session_state["runs_import_notice"] = ("error", str(error))
+        return
+    st.session_state["runs_import_notice"] = ("success", f"Imported {upload.name}.")
+    st.session_state["runs_selected"] = run_id
+
+
+store = open_store(str(default_home()))
+st.title("Runs")
+st.caption(f"Every training run is kept in `{store.home}`, epoch by epoch.")
+
+notice = st.session_state.pop("runs_notice", None)
+if notice:
+    (st.success if notice[0] == "success" else st.error)(notice[1])
+
+runs = store.list_runs()
+ids = [run.id for run in runs]
+labels = dict(zip(ids, run_labels(runs), strict=True))
+running = any(run.status == "running" for run in runs)
+
+
+@st.fragment(run_every=3 if running else None)
+def show_table() -> None:
+    fresh = store.list_runs() if running else runs
+    st.dataframe(
+        runs_table(fresh),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Learning rate": st.column_config.NumberColumn(format="%g"),
+            "Val accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+            "Test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+            "Time (s)": st.column_config.NumberColumn(format="%.1f"),
+            "Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        },
+        key="runs_table",
+    )
+
+
+if runs:
+    show_table()
+    st.caption("Click a column heading to sort.")
+else:
+    st.info("No runs yet. Train a network on the Train page, or import a model below.")
+
+if runs:
+    st.subheader("One run")
+    if st.session_state.get("runs_selected") not in ids:
+        st.session_state["runs_selected"] = ids[0]
+    run_id = st.selectbox("Run", ids, format_func=labels.get, key="runs_selected")
+    run = store.get(run_id)
+    st.markdown(f"**{run.status.capitalize()}.** {run.message}")
+    st.caption(f"Data: {run.data_source or 'unknown'} · id {run.id}")
+
+    name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+    name_column.text_input("Name", value=run.name, key=f"runs_name_{run.id}")
+    button_column.button(
+        "Rename", key="runs_rename", on_click=rename, args=(store, run.id), width="stretch"
+    )
+
+    model_path = store.model_path(run.id)
+    csv_column, model_column, use_column = st.columns(3)
+    csv_column.download_button(
+        "History (.csv)",
+        data=store.history_csv(run.id),
+        file_name=f"{file_stem(run.name)}.csv",
+        mime="text/csv",
+        icon=":material/table:",
+        key="runs_csv",
+        on_click="ignore",
+        disabled=not run.epochs_done,
+        width="stretch",
+    )
+    model_column.download_button(
+        "Model (.keras)",
+        data=model_path.read_bytes if model_path else b"",
+        file_name=f"{file_stem(run.name)}.keras",
+        mime="application/octet-stream",
+        icon=":material/download:",
+        key="runs_model",
+        on_click="ignore",
+        disabled=model_path is None,
+        width="stretch",
+    )
+    if use_column.button(
+        "Use on Evaluate and Draw",
+        key="runs_use",
+        disabled=model_path is None,
+        icon=":material/check:",
+        width="stretch",
+    ):
+        st.session_state["selected_run_id"] = run.id
+        st.success(f"Evaluate and Draw now use {run.name}.")
+
+    with st.expander("Delete this run"):
+        st.checkbox(f"Yes, delete {run.name} and its model file", key="runs_confirm_delete")
+        st.button(
+            "Delete",
+            key="runs_delete",
+            type="primary",
+            icon=":material/delete:",
+            disabled=not st.session_state.get("runs_confirm_delete"),
+            on_click=delete,
+            args=(store, run.id, run.name),
+        )
+
+    st.subheader("Compare runs")
+    chosen = [i for i in st.session_state.get("runs_compare", []) if i in labels]
+    st.session_state["runs_compare"] = chosen
+    chosen = st.multiselect(
+        "Runs to compare",
+        ids,
+        format_func=labels.get,
+        max_selections=MAX_COMPARED,
+        placeholder="Choose two or more runs",
+        key="runs_compare",
+    )
+    if len(chosen) < 2:
+        st.caption("Choose two or more runs to see their curves, settings and mistakes together.")
+    else:
+        compared = [store.get(i) for i in chosen]
+        metric = st.selectbox(
+            "Curve", list(METRICS), index=3, format_func=METRICS.get, key="runs_metric"
+        )
+        st.plotly_chart(overlay_figure(compared, metric), key="runs_overlay")
+        st.markdown("**Settings** (shaded rows differ)")
+        st.dataframe(highlight_differences(spec_table(compared)), width="stretch")
+        normalised = st.toggle("Confusion matrices as % of each true digit", key="runs_normalised")
+        figures = confusion_figures(compared, normalised=normalised)
+        for start in range(0, len(figures), MATRICES_PER_ROW):
+            for column, figure, i in zip(
+                st.columns(MATRICES_PER_ROW),
+                figures[start : start + MATRICES_PER_ROW],
+                chosen[start : start + MATRICES_PER_ROW],
+                strict=False,
+            ):
+                column.plotly_chart(figure, key=f"runs_confusion_{i}")
+
+st.subheader("Import a model")
+st.markdown(
+    "Upload a Keras model that takes a 28x28 digit (784 values, or 28x28, or 28x28x1) and "
+    f"gives 10 classes, up to {MAX_IMPORT_MEGABYTES} MB. It is loaded in Keras's safe mode, "
+    "so a file carrying code (a Lambda layer) is refused."
+)
+st.file_uploader(
+    "Model file",
+    type=["keras", "h5"],
+    max_upload_size=MAX_IMPORT_MEGABYTES,
+    key="runs_upload",
+)
+st.text_input("Name (optional)", key="runs_import_name")
+st.button(
+    "Import", key="runs_import", on_click=import_upload, args=(store,), icon=":material/upload:"
+)
+import_notice = st.session_state.pop("runs_import_notice", None)
+if import_notice:
+    (st.success if import_notice[0] == "success" else st.error)(import_notice[1])
