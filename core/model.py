@@ -150,7 +150,7 @@ def layer_table(spec: ModelSpec) -> list[dict[str, Any]]:
     Keras's own `count_params`.
     """
     rows: list[dict[str, Any]] = [
-        {"layer": "Input (28x28 pixels, flattened)", "output shape": "(None, 784)", "parameters": 0}
+        {"layer": "Input (784 pixels)", "output shape": "(None, 784)", "parameters": 0}
     ]
     n_in = INPUT_SIZE
     for i, (units, activation, rate) in enumerate(

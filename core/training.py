@@ -51,15 +51,17 @@ def prepare(data: MNIST, validation_split: float, seed: int) -> PreparedData:
     The held-out part is a fixed-seed random choice, so validation holds every digit; the
     test set is kept apart for the final evaluation only.
     """
-    x = to_model_inputs(data.x_train)
-    y = one_hot(data.y_train)
-    n_val = int(round(len(x) * validation_split))
+    images, labels = data.x_train, data.y_train
+    n_val = int(round(len(images) * validation_split))
     if n_val:
-        order = np.random.default_rng(seed).permutation(len(x))
+        # Choose on the uint8 images, then scale: a quarter of the memory traffic.
+        order = np.random.default_rng(seed).permutation(len(images))
         val, train = order[:n_val], order[n_val:]
-        x_val, y_val, x, y = x[val], y[val], x[train], y[train]
+        x_val, y_val = to_model_inputs(images[val]), one_hot(labels[val])
+        x, y = to_model_inputs(images[train]), one_hot(labels[train])
     else:
         x_val = y_val = None
+        x, y = to_model_inputs(images), one_hot(labels)
     return PreparedData(x, y, x_val, y_val, to_model_inputs(data.x_test), one_hot(data.y_test))
 
 
