@@ -1,0 +1,226 @@
+"""Time the run store and the Runs page on a store of 200 realistic runs.
+
+    python bench/runs.py [--runs 200] [--epochs 20] [--compare 5] [--repeats 7] [--no-model]
+
+Fills a temporary store through the same listeners a training job calls (20 epochs of history
+each, a 2,000-point batch curve thinned to 500, a confusion matrix, no model files), then prints
+median seconds for: one epoch write; listing the runs; listing them and building the table;
+comparing 5 runs (loading them, the overlaid curves, the spec table with its differences shaded,
+the confusion matrices, each figure serialised as st.plotly_chart does); and the whole Runs
+page through Streamlit's AppTest, with and without 5 runs compared. Unless --no-model, it also
+times the per-epoch save of a 784-512-512-10 model, the cost a training run pays every epoch.
+Goals (issue 5): list 200 runs < 0.3 s, compare 5 runs < 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+import plotly.io  # noqa: E402
+
+from core.model import ModelSpec  # noqa: E402
+from core.monitor import TrainingMonitor  # noqa: E402
+from core.run_charts import (  # noqa: E402
+    confusion_figures,
+    highlight_differences,
+    overlay_figure,
+    runs_table,
+    spec_table,
+)
+from core.runs import RunStore  # noqa: E402
+
+GOAL_LIST = 0.3
+GOAL_COMPARE = 1.0
+STEPS_PER_EPOCH = 422  # 54,000 training images in batches of 128
+BATCH_POINTS_PER_EPOCH = 100
+
+
+def median_seconds(work: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def fake_job(store: RunStore, index: int, epochs: int, rng: np.random.Generator):
+    """A job-shaped object whose monitor holds a plausible run, with its run created."""
+    units = [int(u) for u in rng.choice([32, 64, 128, 256, 512], size=rng.integers(1, 4))]
+    spec = ModelSpec(
+        hidden_units=units,
+        activations=[str(rng.choice(["relu", "tanh", "gelu"])) for _ in units],
+        dropouts=[float(rng.choice([0.0, 0.2, 0.5])) for _ in units],
+        optimizer=str(rng.choice(["adam", "sgd", "rmsprop"])),
+        learning_rate=float(rng.choice([1e-3, 1e-2, 1e-1])),
+        batch_size=128,
+        epochs=epochs,
+        seed=index,
+    )
+    run_id = store.create_run(spec, "MNIST, 60,000 training and 10,000 test images")
+    y_test = rng.integers(0, 10, 10_000)
+    job = SimpleNamespace(
+        spec=spec,
+        run_id=run_id,
+        model=None,
+        monitor=TrainingMonitor(min_batch_interval=0.0),
+        data=SimpleNamespace(source="MNIST", y_test=y_test),
+        test_probabilities=None,
+    )
+    job.monitor.begin(epochs, STEPS_PER_EPOCH, 128)
+    return job
+
+
+def play_epoch(job, epoch: int, rng: np.random.Generator) -> dict:
+    job.monitor.begin_epoch(epoch)
+    for step in np.linspace(1, STEPS_PER_EPOCH, BATCH_POINTS_PER_EPOCH).astype(int):
+        job.monitor.record_batch(int(step), 0.5 / (epoch + 1) + rng.random() * 0.1, 0.9)
+    decay = 1.0 / (epoch + 1)
+    logs = {
+        "loss": 0.3 * decay + 0.02,
+        "accuracy": 0.99 - 0.1 * decay,
+        "val_loss": 0.35 * decay + 0.05,
+        "val_accuracy": 0.98 - 0.1 * decay,
+    }
+    job.monitor.record_epoch(epoch, logs)
+    return logs
+
+
+def finish(store: RunStore, job, rng: np.random.Generator) -> None:
+    y_test = job.data.y_test
+    probabilities = rng.random((len(y_test), 10))
+    probabilities[np.arange(len(y_test)), y_test] += 3.0
+    job.test_probabilities = probabilities
+    job.monitor.finish("completed", "Trained.", test_loss=0.08, test_accuracy=0.97)
+    store.finish_listener(job)
+
+
+def fill(store: RunStore, runs: int, epochs: int) -> list[float]:
+    """Write every run through the listeners; returns the seconds of each epoch write."""
+    rng = np.random.default_rng(0)
+    writes = []
+    for index in range(runs):
+        job = fake_job(store, index, epochs, rng)
+        for epoch in range(epochs):
+            logs = play_epoch(job, epoch, rng)
+            start = time.perf_counter()
+            store.epoch_listener(job, epoch, logs)
+            writes.append(time.perf_counter() - start)
+        finish(store, job, rng)
+    return writes
+
+
+def compare(store: RunStore, ids: list[str]) -> None:
+    runs = [store.get(run_id) for run_id in ids]
+    figures = [overlay_figure(runs, "val_accuracy"), *confusion_figures(runs)]
+    for figure in figures:
+        plotly.io.to_json(figure, validate=False)
+    highlight_differences(spec_table(runs)).to_html()
+
+
+def page_seconds(home: Path, repeats: int, compared: list[str] | None) -> float:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["KERAS_PLAYGROUND_HOME"] = str(home)
+    at = AppTest.from_file(str(REPO / "pages" / "runs.py"), default_timeout=120)
+    at.run()
+    if compared:
+        at.multiselect(key="runs_compare").set_value(compared)
+        at.run()
+    assert not at.exception, at.exception
+    return median_seconds(at.run, repeats)
+
+
+def model_save_seconds(store: RunStore, repeats: int) -> float:
+    from core.model import build_model
+
+    spec = ModelSpec()
+    model = build_model(spec)
+    model.optimizer.build(model.trainable_variables)  # saved with its state, as after training
+    rng = np.random.default_rng(1)
+    job = fake_job(store, 10_000, 1, rng)
+    job.model = model
+    logs = play_epoch(job, 0, rng)
+    return median_seconds(lambda: store.epoch_listener(job, 0, logs), repeats)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--compare", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--no-model", action="store_true", help="skip timing a model save")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="runs-bench-") as folder:
+        home = Path(folder)
+        store = RunStore(home)
+        start = time.perf_counter()
+        writes = fill(store, args.runs, args.epochs)
+        filled = time.perf_counter() - start
+        size = sum(p.stat().st_size for p in home.glob("runs.sqlite3*")) / 1024 / 1024
+        print(
+            f"Filled {args.runs} runs x {args.epochs} epochs in {filled:.1f} s "
+            f"(database {size:.1f} MB)\n"
+        )
+        ids = [run.id for run in store.list_runs()][: args.compare]
+        rows = [
+            ("one epoch write (history + batches, no model)", statistics.median(writes), None),
+            (
+                f"list_runs ({args.runs} runs)",
+                median_seconds(store.list_runs, args.repeats),
+                None,
+            ),
+            (
+                f"list_runs + table dataframe ({args.runs} runs)",
+                median_seconds(lambda: runs_table(store.list_runs()), args.repeats),
+                GOAL_LIST,
+            ),
+            (
+                f"compare {args.compare} runs (load, overlay, specs, matrices)",
+                median_seconds(lambda: compare(store, ids), args.repeats),
+                GOAL_COMPARE,
+            ),
+            (
+                f"Runs page, AppTest rerun ({args.runs} runs, none compared)",
+                page_seconds(home, 3, None),
+                None,
+            ),
+            (
+                f"Runs page, AppTest rerun ({args.compare} runs compared)",
+                page_seconds(home, 3, ids),
+                None,
+            ),
+        ]
+        if not args.no_model:
+            rows.append(
+                (
+                    "one epoch write with a 784-512-512-10 model save",
+                    model_save_seconds(store, 5),
+                    None,
+                )
+            )
+
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'what':<{width}}  {'median s':>9}  goal")
+    for name, seconds, goal in rows:
+        verdict = "" if goal is None else f"< {goal:g} s {'met' if seconds < goal else 'MISSED'}"
+        print(f"{name:<{width}}  {seconds:>9.4f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
