@@ -45,6 +45,7 @@ OTHER_COLOUR = "#B8C4D6"
 TRUE_COLOUR = "#2CA02C"
 WRONG_COLOUR = "#D62728"
 LINE_COLOUR = "#555555"
+SELECTED_COLOUR = "#FF7F0E"
 
 TILE = 28
 GAP = 2
@@ -101,10 +102,13 @@ def confusion_matrix_figure(cm: Any, normalised: bool = False) -> go.Figure:
         text = np.where(cm > 0, cm.astype(str), "")
         colour_title = "images"
     true_grid, predicted_grid = np.meshgrid(range(NUM_CLASSES), range(NUM_CLASSES), indexing="ij")
-    # One marker per cell: [true, predicted, count, % of the true digit].
-    customdata = np.stack(
-        [true_grid.ravel(), predicted_grid.ravel(), cm.ravel(), rates.ravel()], axis=1
-    )
+    # One marker per cell: [true, predicted, count, % of the true digit]. Plain lists, not a
+    # numpy array: plotly sends arrays as typed arrays, and a clicked point's customdata then
+    # comes back from Streamlit as {"0": ..., "1": ...} instead of a list.
+    customdata = [
+        [int(t), int(p), int(cm[t, p]), float(rates[t, p])]
+        for t, p in zip(true_grid.ravel(), predicted_grid.ravel(), strict=True)
+    ]
     figure = go.Figure(
         [
             go.Heatmap(
@@ -125,8 +129,15 @@ def confusion_matrix_figure(cm: Any, normalised: bool = False) -> go.Figure:
                 x=[DIGITS[p] for p in predicted_grid.ravel()],
                 y=[DIGITS[t] for t in true_grid.ravel()],
                 mode="markers",
-                marker={"symbol": "square", "size": 28, "opacity": 0},
-                selected={"marker": {"opacity": 0}},
+                # Invisible until clicked; the clicked cell is then outlined.
+                marker={
+                    "symbol": "square-open",
+                    "size": 30,
+                    "opacity": 0,
+                    "color": SELECTED_COLOUR,
+                    "line": {"width": 3},
+                },
+                selected={"marker": {"opacity": 1}},
                 unselected={"marker": {"opacity": 0}},
                 customdata=customdata,
                 hovertemplate=(
@@ -359,7 +370,7 @@ def digit_grid_figure(
     centre_x = (slots % columns) * (TILE + GAP) + (TILE - 1) / 2
     tile_top = (slots // columns) * (band + TILE) + band
     centre_y = tile_top + (TILE - 1) / 2
-    custom = slots if customdata is None else np.asarray(customdata)
+    custom = (slots if customdata is None else np.asarray(customdata)).tolist()
     traces: list[Any] = [
         go.Heatmap(
             z=canvas,
@@ -392,20 +403,21 @@ def digit_grid_figure(
             showlegend=False,
         ),
     ]
-    if titles:
-        traces.append(
-            go.Scatter(
-                x=centre_x,
-                y=tile_top - 0.5,
-                mode="text",
-                text=titles,
-                textposition="top center",
-                textfont={"size": 11},
-                hoverinfo="skip",
-                customdata=custom,
-                showlegend=False,
-            )
+    # Titles are annotations, not a text trace: a click selects a tile, and plotly would fade
+    # the text of every unselected point of a trace.
+    annotations = [
+        {
+            "x": x,
+            "y": y,
+            "text": title,
+            "showarrow": False,
+            "yanchor": "bottom",
+            "font": {"size": 11},
+        }
+        for x, y, title in zip(
+            centre_x.tolist(), (tile_top - 0.5).tolist(), titles or [], strict=False
         )
+    ]
     height_ratio = canvas.shape[0] / canvas.shape[1]
     figure = go.Figure(traces)
     figure.update_layout(
@@ -421,6 +433,7 @@ def digit_grid_figure(
         plot_bgcolor="white",
         hovermode="closest",
         clickmode="event+select",
+        annotations=annotations,
     )
     return figure
 
@@ -449,6 +462,15 @@ def weights_grid_figure(weight_images: Any, columns: int = 8) -> go.Figure:
     return digit_grid_figure(weight_images, titles, columns, diverging=True)
 
 
+def _values(customdata: Any) -> list[Any]:
+    """A point's customdata as a list: a value, a list, or the {"0": ..} of a typed array."""
+    if isinstance(customdata, dict):
+        return [customdata[key] for key in sorted(customdata, key=int)]
+    if isinstance(customdata, list | tuple):
+        return list(customdata)
+    return [customdata]
+
+
 def _first_point(selection: Any) -> dict[str, Any] | None:
     if selection is None:
         return None
@@ -467,7 +489,7 @@ def selected_cell(selection: Any) -> tuple[int, int] | None:
     point = _first_point(selection)
     if point is None:
         return None
-    data = point["customdata"]
+    data = _values(point["customdata"])
     return int(data[0]), int(data[1])
 
 
@@ -476,5 +498,4 @@ def selected_image(selection: Any) -> int | None:
     point = _first_point(selection)
     if point is None:
         return None
-    data = point["customdata"]
-    return int(data[0] if isinstance(data, list | tuple) else data)
+    return int(_values(point["customdata"])[0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -57,6 +59,14 @@ def test_confusion_matrix_cells_carry_true_and_predicted_for_clicks():
     ):
         assert (x, y) == (str(int(predicted)), str(int(true)))
         assert count == CM[int(true), int(predicted)]
+
+
+def test_click_data_is_sent_as_plain_json_lists():
+    """Numpy customdata would travel as a typed array and come back from Streamlit as a dict."""
+    cells = json.loads(confusion_matrix_figure(CM).to_json())["data"][1]["customdata"]
+    assert cells[14] == [1, 4, int(CM[1, 4]), pytest.approx(100 * CM[1, 4] / CM[1].sum())]
+    gallery = digit_grid_figure(np.zeros((3, 28, 28)), None, customdata=np.array([7, 8, 9]))
+    assert json.loads(gallery.to_json())["data"][1]["customdata"] == [7, 8, 9]
 
 
 def test_normalised_confusion_matrix_shows_row_percentages():
@@ -146,8 +156,7 @@ def test_digit_grid_places_each_image_under_its_title():
     for slot in range(10):
         np.testing.assert_array_equal(tile(canvas, slot, 4, 9), images[slot])
     assert canvas.sum() == images.astype(np.int64).sum()  # nothing else is drawn
-    text = figure.data[2]
-    assert list(text.text) == titles
+    assert [a.text for a in figure.layout.annotations] == titles
     np.testing.assert_array_equal(figure.data[1].customdata, np.arange(100, 110))
     figure.to_json()
 
@@ -163,7 +172,7 @@ def test_weight_grid_is_diverging_and_scaled_per_tile():
         expected = weights[slot] / np.abs(weights[slot]).max()
         np.testing.assert_allclose(tile(canvas, slot, 3, 9), expected, rtol=1e-6)
     assert np.isnan(canvas[-1, -1])  # the empty sixth slot is transparent
-    assert list(figure.data[2].text) == [f"unit {i}" for i in range(1, 6)]
+    assert [a.text for a in figure.layout.annotations] == [f"unit {i}" for i in range(1, 6)]
 
 
 def test_gallery_of_mistakes_is_titled_and_returns_test_indices():
@@ -174,7 +183,8 @@ def test_gallery_of_mistakes_is_titled_and_returns_test_indices():
     images = RNG.integers(0, 256, (4, 28, 28), dtype=np.uint8)
     mistakes = evaluation.misclassified()
     figure = misclassified_grid_figure(evaluation, images, mistakes)
-    assert list(figure.data[2].text) == ["3 → 8 (91 %)", "8 → 3 (91 %)", "1 → 7 (91 %)"]
+    titles = [a.text for a in figure.layout.annotations]
+    assert titles == ["3 → 8 (91 %)", "8 → 3 (91 %)", "1 → 7 (91 %)"]
     np.testing.assert_array_equal(figure.data[1].customdata, [0, 2, 3])
     assert figure.data[1].hovertext[1] == "test image 2: true 8 → predicted 3 (91 %)"
     empty = misclassified_grid_figure(evaluation, images, [])
@@ -193,6 +203,8 @@ def test_selection_helpers_read_what_the_figures_carry():
     assert selected_cell(cell) == (4, 9)
     assert selected_image({"points": [{"customdata": 1234}]}) == 1234
     assert selected_image({"points": [{"customdata": [77]}]}) == 77
+    # A numpy customdata row reaches plotly.js as a typed array and comes back as a dict.
+    assert selected_cell({"points": [{"customdata": {"0": 2, "1": 7, "2": 5, "3": 0.5}}]}) == (2, 7)
 
     class Event:  # what st.plotly_chart returns: an object with a .selection
         selection = cell

@@ -1,0 +1,222 @@
+"""Time the Evaluate page's work for a 784-512-512-10 network on 10,000 test digits.
+
+    python bench/evaluate.py [--repeats 5] [--train-epochs 0]
+
+Prints a table of median seconds: predicting (three ways, to justify predict_on_batch),
+computing the Evaluation, building each figure (and serialising it with plotly.io.to_json, as
+st.plotly_chart does), the whole page, and the rebuild after a filter change. It also
+compares the mosaic gallery with one subplot per digit. Uses the real MNIST test set from
+MNIST_DATA or ../shared/data/mnist when present, random digits otherwise. Untrained weights
+time the same as trained ones; --train-epochs N trains first (about 20 s an epoch here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+import plotly.io  # noqa: E402
+from plotly.subplots import make_subplots  # noqa: E402
+
+from core import evaluation_charts as charts  # noqa: E402
+from core.evaluation import (  # noqa: E402
+    evaluate_probabilities,
+    first_layer_weight_images,
+    predict_probabilities,
+)
+from core.model import ModelSpec, build_model  # noqa: E402
+
+GOAL_PAGE = 2.0
+GOAL_FILTER = 0.3
+
+
+def read_idx(path: Path) -> np.ndarray:
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    ndim = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_digits(train: bool = False):
+    folder = Path(os.environ.get("MNIST_DATA", REPO.parent / "shared" / "data" / "mnist"))
+    prefix = "train" if train else "t10k"
+    images, labels = (
+        folder / f"{prefix}-images-idx3-ubyte.gz",
+        folder / f"{prefix}-labels-idx1-ubyte.gz",
+    )
+    if images.exists() and labels.exists():
+        return read_idx(images), read_idx(labels), f"MNIST from {folder}"
+    rng = np.random.default_rng(0)
+    n = 60000 if train else 10000
+    return (
+        rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, n, dtype=np.uint8),
+        "random digits (MNIST not found)",
+    )
+
+
+def median_seconds(work: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def facet_gallery(images: np.ndarray, titles: list[str], columns: int = 8) -> go.Figure:
+    """The alternative to the mosaic: one subplot (and one heatmap) per digit."""
+    rows = math.ceil(len(images) / columns)
+    figure = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=titles,
+        horizontal_spacing=0.01,
+        vertical_spacing=0.04,
+    )
+    for i, image in enumerate(images):
+        figure.add_trace(
+            go.Heatmap(z=image, colorscale="Greys", zmin=0, zmax=255, showscale=False),
+            row=i // columns + 1,
+            col=i % columns + 1,
+        )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False, autorange="reversed")
+    return figure
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--train-epochs", type=int, default=0)
+    args = parser.parse_args()
+    repeats = args.repeats
+
+    images, labels, source = load_digits()
+    spec = ModelSpec()
+    model = build_model(spec)
+    if args.train_epochs:
+        x_train, y_train, _ = load_digits(train=True)
+        model.fit(
+            x_train.reshape(len(x_train), -1).astype(np.float32) / np.float32(255.0),
+            np.eye(10, dtype=np.float32)[y_train],
+            batch_size=spec.batch_size,
+            epochs=args.train_epochs,
+            verbose=0,
+        )
+    inputs = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)
+    print(
+        f"{spec.architecture()} network ({'trained ' + str(args.train_epochs) + ' epochs' if args.train_epochs else 'untrained'}), "
+        f"{len(images):,} {source}, median of {repeats}\n"
+    )
+
+    # (step, seconds, seconds including plotly.io.to_json or None)
+    rows: list[tuple[str, float, float | None]] = []
+
+    start = time.perf_counter()
+    probabilities = predict_probabilities(model, images)
+    rows.append(("predict_probabilities, first call (traces)", time.perf_counter() - start, None))
+    predict_time = median_seconds(lambda: predict_probabilities(model, images), repeats)
+    rows.append(("predict_probabilities (predict_on_batch x 1024)", predict_time, None))
+    rows.append(
+        (
+            "  vs model.predict(batch_size=1024)",
+            median_seconds(lambda: model.predict(inputs, batch_size=1024, verbose=0), repeats),
+            None,
+        )
+    )
+    rows.append(
+        (
+            "  vs model(x) called directly on all 10,000",
+            median_seconds(lambda: np.asarray(model(inputs, training=False)), repeats),
+            None,
+        )
+    )
+
+    evaluation = evaluate_probabilities(probabilities, labels)
+    evaluate_time = median_seconds(lambda: evaluate_probabilities(probabilities, labels), repeats)
+    rows.append(("evaluate_probabilities", evaluate_time, None))
+
+    mistakes = evaluation.misclassified()
+    first = int(mistakes[0]) if len(mistakes) else 0
+    gallery = mistakes[:48]
+    builders: dict[str, Callable[[], go.Figure]] = {
+        "confusion matrix (counts)": lambda: charts.confusion_matrix_figure(
+            evaluation.confusion_matrix
+        ),
+        "confusion matrix (%)": lambda: charts.confusion_matrix_figure(
+            evaluation.confusion_matrix, normalised=True
+        ),
+        "per-class accuracy": lambda: charts.per_class_accuracy_figure(evaluation.metrics),
+        "probabilities of one digit": lambda: charts.probabilities_figure(
+            evaluation.probabilities[first], evaluation.labels[first]
+        ),
+        "one digit enlarged": lambda: charts.digit_figure(
+            images[first], evaluation.describe(first)
+        ),
+        f"{len(gallery)} mistakes, mosaic": lambda: charts.misclassified_grid_figure(
+            evaluation, images, gallery
+        ),
+        "36 first-layer weights (read + mosaic)": lambda: charts.weights_grid_figure(
+            first_layer_weight_images(model, limit=36)
+        ),
+        f"  vs {len(gallery)} mistakes, one subplot each": lambda: facet_gallery(
+            images[gallery], evaluation.titles(gallery)
+        ),
+    }
+    figures_time = 0.0
+    for name, build in builders.items():
+        build_time = median_seconds(build, repeats)
+        with_json = median_seconds(lambda b=build: plotly.io.to_json(b(), validate=False), repeats)
+        size = len(plotly.io.to_json(build(), validate=False))
+        rows.append((f"figure: {name} ({size / 1000:.0f} kB)", build_time, with_json))
+        if not name.startswith("  vs"):
+            figures_time += with_json
+
+    page = predict_time + evaluate_time + figures_time
+    rows.append(("WHOLE PAGE: predict + evaluate + figures", page, None))
+
+    def filter_change() -> None:
+        found = evaluation.misclassified(true_digit=4)[:48]
+        chosen = int(found[1]) if len(found) > 1 else 0
+        for figure in (
+            charts.misclassified_grid_figure(evaluation, images, found),
+            charts.probabilities_figure(
+                evaluation.probabilities[chosen], evaluation.labels[chosen]
+            ),
+            charts.digit_figure(images[chosen], evaluation.describe(chosen)),
+        ):
+            plotly.io.to_json(figure, validate=False)
+
+    filter_time = median_seconds(filter_change, repeats)
+    rows.append(("FILTER CHANGE: filter + gallery + probs + digit", filter_time, None))
+
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'step':<{width}}  {'seconds':>8}  {'+to_json':>8}")
+    for name, seconds, with_json in rows:
+        extra = f"{with_json:8.3f}" if with_json is not None else ""
+        print(f"{name:<{width}}  {seconds:8.3f}  {extra}")
+    print(
+        f"\nWhole page {page:.2f} s (goal < {GOAL_PAGE} s: {'met' if page < GOAL_PAGE else 'MISSED'}); "
+        f"filter change {filter_time:.3f} s (goal < {GOAL_FILTER} s: "
+        f"{'met' if filter_time < GOAL_FILTER else 'MISSED'}). "
+        f"Whole page counts figures with to_json, as st.plotly_chart serialises them.\n"
+        f"Accuracy {100 * evaluation.accuracy:.2f} %, {evaluation.errors} mistakes."
+    )
+
+
+if __name__ == "__main__":
+    main()
