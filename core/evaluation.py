@@ -349,11 +349,20 @@ def predict_probabilities(model: Any, images: Any, batch_size: int = 1024) -> np
     return out
 
 
+def _layers_in_order(model: Any):
+    """Every layer, looking inside models nested in the model (as an imported run's is)."""
+    for layer in getattr(model, "layers", []):
+        if hasattr(layer, "layers"):
+            yield from _layers_in_order(layer)
+        else:
+            yield layer
+
+
 def first_dense_kernel(model: Any) -> tuple[str, np.ndarray]:
     """The name and kernel (784, units) of the model's first Dense layer reading the pixels."""
     import keras
 
-    for layer in model.layers:
+    for layer in _layers_in_order(model):
         if isinstance(layer, keras.layers.Dense):
             kernel = np.asarray(keras.ops.convert_to_numpy(layer.kernel))
             if kernel.ndim == 2 and kernel.shape[0] == INPUT_SIZE:

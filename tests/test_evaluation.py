@@ -337,6 +337,27 @@ def test_weight_images_of_a_model_without_hidden_layers_are_the_output_units():
     np.testing.assert_array_equal(images[7], kernel[:, 7].reshape(28, 28))
 
 
+def test_weight_images_are_found_inside_a_wrapped_model():
+    import keras
+
+    inner = build_model(tiny_spec())
+    inputs = keras.Input(shape=(28, 28))
+    outputs = inner(keras.layers.Reshape((784,))(inputs))
+    wrapped = keras.Model(inputs, outputs)
+    np.testing.assert_array_equal(
+        first_layer_weight_images(wrapped), first_layer_weight_images(inner)
+    )
+
+
+def test_weight_images_of_a_model_without_dense_layers_say_why():
+    import keras
+
+    inputs = keras.Input(shape=(784,))
+    model = keras.Model(inputs, keras.layers.Softmax()(inputs))
+    with pytest.raises(ValueError, match="784 pixels directly"):
+        first_layer_weight_images(model)
+
+
 def test_weight_images_reject_a_transposed_kernel():
     with pytest.raises(ValueError, match=r"kernel\.T"):
         first_layer_weight_images(np.zeros((5, 784)))
