@@ -9,12 +9,16 @@ common.init_session()
 common.keep_widget_state("train_w_")
 common.warm_up_keras()
 
+PAGES = [
+    ("pages/home.py", "Home", ":material/home:", None),
+    ("pages/train.py", "Train", ":material/model_training:", "train"),
+    ("pages/evaluate.py", "Evaluate", ":material/fact_check:", "evaluate"),
+    ("pages/runs.py", "Runs", ":material/history:", "runs"),
+]
 navigation = st.navigation(
     [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page(
-            "pages/train.py", title="Train", icon=":material/model_training:", url_path="train"
-        ),
+        st.Page(path, title=title, icon=icon, url_path=url, default=url is None)
+        for path, title, icon, url in PAGES
     ]
 )
 navigation.run()

@@ -102,14 +102,21 @@ def data_source_panel() -> None:
                 st.rerun()
 
 
-@st.cache_resource(show_spinner=False)
-def get_store():
-    """The run store, opened once per server; runs a dead process left running are marked."""
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _open_store(home: str):
     from core.runs import RunStore
 
-    store = RunStore()
+    store = RunStore(home)
     store.mark_interrupted()
     return store
+
+
+def get_store():
+    """The run store, opened once per server and folder; runs a dead process left running are
+    marked interrupted when it is opened."""
+    from core.runs import default_home
+
+    return _open_store(str(default_home()))
 
 
 def start_training(spec: ModelSpec, data: MNIST) -> TrainingJob:
@@ -143,3 +150,57 @@ def format_seconds(seconds: float | None) -> str:
         return f"{seconds} s"
     minutes, seconds = divmod(seconds, 60)
     return f"{minutes} min {seconds:02d} s"
+
+
+def model_runs() -> list:
+    """Stored runs that have a model to look at, newest first."""
+    return [run for run in get_store().list_runs() if run.has_model]
+
+
+def run_picker(key: str, label: str = "Run"):
+    """A select box of runs with a model; the session's chosen run (else the newest) first.
+
+    Returns the chosen `RunSummary`, or None when no run has a model yet. The choice is
+    shared: picking a run on Evaluate also shows it on Draw.
+    """
+    init_session()
+    runs = model_runs()
+    if not runs:
+        return None
+    ids = [run.id for run in runs]
+    chosen = st.session_state["selected_run_id"]
+    index = ids.index(chosen) if chosen in ids else 0
+    by_id = {run.id: run for run in runs}
+
+    def remember() -> None:
+        st.session_state["selected_run_id"] = st.session_state[key]
+
+    run_id = st.selectbox(
+        label,
+        ids,
+        index=index,
+        key=key,
+        on_change=remember,
+        format_func=lambda run_id: describe_run(by_id[run_id]),
+    )
+    return by_id[run_id]
+
+
+def describe_run(run) -> str:
+    accuracy = f", test {run.test_accuracy:.2%}" if run.test_accuracy is not None else ""
+    return f"#{run.number} {run.name} ({run.status}, {run.epochs_done} epochs{accuracy})"
+
+
+def model_stamp(run_id: str) -> float:
+    """Changes whenever the run's model file is rewritten (after each epoch while training)."""
+    path = get_store().model_path(run_id)
+    return path.stat().st_mtime if path is not None else 0.0
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+def load_run_model(run_id: str, stamp: float):
+    """The run's model in safe mode, as (N, 784) -> (N, 10) probabilities; one per file version."""
+    from core.runs import standard_form
+
+    model, _ = standard_form(get_store().load_model(run_id, compile=False))
+    return model

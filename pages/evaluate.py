@@ -1,0 +1,182 @@
+"""Evaluate: what a trained network gets right and wrong on the 10,000 test digits."""
+
+import numpy as np
+import streamlit as st
+
+from core.evaluation import evaluate_probabilities, first_layer_weight_images, predict_probabilities
+from core.evaluation_charts import (
+    confusion_matrix_figure,
+    digit_figure,
+    digit_grid_figure,
+    misclassified_grid_figure,
+    per_class_accuracy_figure,
+    probabilities_figure,
+    selected_cell,
+    selected_image,
+    weights_grid_figure,
+)
+from pages import common
+
+GALLERY_SIZE = 48
+DIGITS = list(range(10))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Predicting the test digits…")
+def evaluate_run(run_id: str, stamp: float, data_source: str):
+    """Predictions and every number on the page, computed once per model file and data set."""
+    data, _ = common.get_data()
+    model = common.load_run_model(run_id, stamp)
+    return evaluate_probabilities(predict_probabilities(model, data.x_test), data.y_test)
+
+
+for key, value in {"evaluate_true": 4, "evaluate_predicted": 9, "evaluate_index": 0}.items():
+    st.session_state.setdefault(key, value)
+
+st.title(":material/fact_check: Evaluate")
+data, data_error = common.get_data()
+common.show_data_source(data, data_error)
+if data is None:
+    st.stop()
+run = common.run_picker("evaluate_run")
+if run is None:
+    st.info(
+        "No trained network yet. Train one first; it appears here as soon as its first epoch ends."
+    )
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+
+stamp = common.model_stamp(run.id)
+evaluation = evaluate_run(run.id, stamp, data.description)
+if run.status == "running":
+    st.caption(
+        ":material/autorenew: Still training: this is the model as saved after its last complete epoch."
+    )
+
+accuracy, loss, wrong = st.columns(3)
+accuracy.metric("Test accuracy", f"{evaluation.accuracy:.2%}")
+loss.metric("Test loss (cross-entropy)", f"{evaluation.loss:.4f}")
+wrong.metric("Wrong", f"{evaluation.errors:,} of {evaluation.count:,}")
+
+matrix_tab, class_tab, mistakes_tab, inspect_tab, weights_tab = st.tabs(
+    ["Confusion matrix", "Per digit", "Mistakes", "Inspect a digit", "First-layer weights"]
+)
+
+
+@st.fragment
+def confusion_section() -> None:
+    normalised = st.toggle("Show rates (each row adds up to 100 %)", key="evaluate_normalised")
+    event = st.plotly_chart(
+        confusion_matrix_figure(evaluation.confusion_matrix, normalised=normalised),
+        on_select="rerun",
+        selection_mode="points",
+        key="evaluate_matrix",
+        width="stretch",
+    )
+    clicked = selected_cell(event.selection) if event else None
+    if clicked is not None:
+        st.session_state["evaluate_true"], st.session_state["evaluate_predicted"] = clicked
+    st.caption(
+        "Rows are the true digit, columns what the network said. Click a cell, or choose one:"
+    )
+    true_col, predicted_col = st.columns(2)
+    true_digit = true_col.selectbox("True digit", DIGITS, key="evaluate_true")
+    predicted = predicted_col.selectbox("Predicted digit", DIGITS, key="evaluate_predicted")
+    indices = evaluation.cell_indices(true_digit, predicted)
+    st.markdown(f"**{len(indices):,}** test images of a **{true_digit}** read as **{predicted}**")
+    if len(indices):
+        shown = indices[:GALLERY_SIZE]
+        st.plotly_chart(
+            digit_grid_figure(data.x_test[shown], evaluation.titles(shown)),
+            key="evaluate_cell",
+            width="stretch",
+        )
+
+
+@st.fragment
+def mistakes_section() -> None:
+    left, right = st.columns(2)
+    options = [None, *DIGITS]
+    true_digit = left.selectbox(
+        "True digit",
+        options,
+        format_func=lambda d: "any" if d is None else str(d),
+        key="evaluate_mistake_true",
+    )
+    predicted = right.selectbox(
+        "Predicted digit",
+        options,
+        format_func=lambda d: "any" if d is None else str(d),
+        key="evaluate_mistake_predicted",
+    )
+    indices = evaluation.misclassified(true_digit, predicted)
+    st.markdown(
+        f"**{len(indices):,}** mistakes, the most confident first (showing up to {GALLERY_SIZE}). Click one to inspect it."
+    )
+    event = st.plotly_chart(
+        misclassified_grid_figure(evaluation, data.x_test, indices[:GALLERY_SIZE]),
+        on_select="rerun",
+        selection_mode="points",
+        key="evaluate_mistakes",
+        width="stretch",
+    )
+    clicked = selected_image(event.selection) if event else None
+    if clicked is not None:
+        st.session_state["evaluate_index"] = int(clicked)
+        st.info(f"Test image {clicked} is now in **Inspect a digit**.", icon=":material/search:")
+
+
+def random_image() -> None:
+    st.session_state["evaluate_index"] = int(np.random.default_rng().integers(evaluation.count))
+
+
+@st.fragment
+def inspect_section() -> None:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    index = left.number_input("Test image", 0, evaluation.count - 1, key="evaluate_index")
+    right.button(
+        "Random",
+        icon=":material/casino:",
+        on_click=random_image,
+        width="stretch",
+        key="evaluate_random",
+    )
+    digit_col, probability_col = st.columns([2, 3])
+    true_label = int(evaluation.labels[index])
+    digit_col.plotly_chart(
+        digit_figure(data.x_test[index], title=evaluation.describe(index)), key="evaluate_digit"
+    )
+    probability_col.plotly_chart(
+        probabilities_figure(evaluation.probabilities[index], true_label=true_label),
+        key="evaluate_probabilities",
+        width="stretch",
+    )
+
+
+with matrix_tab:
+    confusion_section()
+with class_tab:
+    st.plotly_chart(
+        per_class_accuracy_figure(evaluation.metrics), key="evaluate_per_class", width="stretch"
+    )
+    st.dataframe(evaluation.metrics.rows(), hide_index=True, width="stretch")
+    st.caption(
+        "Precision: of the images the network called this digit, the share that were. "
+        "Recall (accuracy for the digit): of the images of this digit, the share it got right. "
+        "F1 balances the two."
+    )
+with mistakes_tab:
+    mistakes_section()
+with inspect_tab:
+    inspect_section()
+with weights_tab:
+    model = common.load_run_model(run.id, stamp)
+    try:
+        weights = first_layer_weight_images(model, limit=36)
+    except ValueError as error:
+        st.info(str(error))
+    else:
+        st.plotly_chart(weights_grid_figure(weights), key="evaluate_weights", width="stretch")
+        st.caption(
+            "Each tile is one unit of the first layer: the weight it gives every pixel. Blue pixels "
+            "push the unit up, red ones push it down; many units look for strokes in particular places."
+        )
