@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+import streamlit_drawable_canvas  # noqa: F401 - registers the canvas before the navigation
+
 from pages import common
 
 st.set_page_config(page_title="Keras Playground", page_icon=":material/neurology:", layout="wide")
@@ -13,6 +15,7 @@ PAGES = [
     ("pages/home.py", "Home", ":material/home:", None),
     ("pages/train.py", "Train", ":material/model_training:", "train"),
     ("pages/evaluate.py", "Evaluate", ":material/fact_check:", "evaluate"),
+    ("pages/draw.py", "Draw", ":material/draw:", "draw"),
     ("pages/runs.py", "Runs", ":material/history:", "runs"),
 ]
 navigation = st.navigation(

@@ -135,6 +135,7 @@ class TrainingJob:
     def _train(self) -> None:
         import keras
 
+        from core.evaluation import predict_probabilities
         from core.live_callback import LiveMetrics
         from core.model import build_model
 

@@ -1,0 +1,119 @@
+"""Draw: draw a digit and see what the network reads, and the 28x28 image it really gets."""
+
+import numpy as np
+import streamlit as st
+
+from core.evaluation_charts import digit_figure, probabilities_figure
+from core.presets import PRESETS, QUICK_PRESET
+from core.recognise import LOW_CONFIDENCE, recognise
+from pages import common
+
+CANVAS_SIZE = 280
+DEFAULT_PEN = 18
+
+st.session_state.setdefault("draw_pen", DEFAULT_PEN)
+
+
+def draw_canvas(pen_width: int, key: str) -> np.ndarray | None:
+    """The one place that knows the canvas component: returns the drawing as (H, W, 4) RGBA.
+
+    White pen on black, as MNIST digits are; its toolbar has undo, redo and clear.
+    """
+    from streamlit_drawable_canvas import st_canvas
+
+    result = st_canvas(
+        stroke_width=pen_width,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        width=CANVAS_SIZE,
+        height=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=key,
+    )
+    image = result.image_data
+    return None if image is None else np.asarray(image)
+
+
+def quick_model_panel(data) -> None:
+    """No trained network yet: one click trains the quick preset, with its progress."""
+    job = common.current_job()
+    if job is not None and job.running:
+        snapshot = job.monitor.snapshot()
+        st.progress(
+            snapshot.fraction_done,
+            text=f"Training a quick model: epoch {min(snapshot.epoch + 1, max(snapshot.epochs, 1))}"
+            f" of {snapshot.epochs}…",
+        )
+        st.caption("Draw when it is ready: the first complete epoch is enough to try it.")
+        return
+    st.info("There is no trained network to read your digits yet.", icon=":material/info:")
+    spec = PRESETS[QUICK_PRESET].spec
+    if st.button(
+        f"Train a quick model ({spec.architecture()}, {spec.epochs} epochs)",
+        type="primary",
+        icon=":material/bolt:",
+        key="draw_quick_train",
+        disabled=data is None,
+    ):
+        common.start_training(spec, data)
+        st.rerun()
+
+
+st.title(":material/draw: Draw")
+data, data_error = common.get_data()
+common.show_data_source(data, data_error)
+
+
+job = common.current_job()
+waiting_for_first_model = job is not None and job.running and not common.model_runs()
+
+
+@st.fragment(run_every=1.0 if waiting_for_first_model else None)
+def draw_section() -> None:
+    run = common.run_picker("draw_run", "Network")
+    if run is None:
+        quick_model_panel(data)
+        return
+    model = common.load_run_model(run.id, common.model_stamp(run.id))
+    canvas_col, seen_col, answer_col = st.columns([3, 2, 3], gap="medium")
+    with canvas_col:
+        st.markdown("**Draw a digit, 0 to 9**")
+        rgba = draw_canvas(st.session_state["draw_pen"], key="draw_canvas")
+        st.slider("Pen width", 6, 40, key="draw_pen")
+        st.caption("Use the canvas toolbar to undo or clear. Draw big or small, anywhere.")
+    recognition = None if rgba is None else recognise(model, rgba)
+    if recognition is None:
+        with answer_col:
+            st.info(
+                "Draw a digit on the black square and the network's answer appears here.",
+                icon=":material/edit:",
+            )
+        return
+    with seen_col:
+        st.markdown("**What the network receives**")
+        st.plotly_chart(digit_figure(recognition.image), key="draw_seen", width="stretch")
+        st.caption(
+            "Your drawing fitted into 20x20 and centred by its mass in 28x28, as MNIST digits were."
+        )
+    with answer_col:
+        st.metric(
+            "Prediction",
+            str(recognition.digit),
+            f"{recognition.confidence:.0%} sure",
+            delta_color="off",
+        )
+        if recognition.unsure:
+            st.warning(
+                f"Not sure: under {LOW_CONFIDENCE:.0%} for any digit; its next guess is "
+                f"{recognition.runner_up}. Try drawing bigger and clearer.",
+                icon=":material/help:",
+            )
+        st.plotly_chart(
+            probabilities_figure(recognition.probabilities),
+            key="draw_probabilities",
+            width="stretch",
+        )
+
+
+draw_section()
