@@ -28,6 +28,7 @@ METRICS = {
 }
 COLOURS = qualitative.Plotly
 UNKNOWN = "—"
+SETTING_LABELS = {"lr_schedule": "Learning-rate schedule", "epochs": "Epochs asked for"}
 DIFFERENCE_STYLE = "background-color: rgba(255, 190, 0, 0.30); font-weight: 600"
 TABLE_COLUMNS = (
     "Name",
@@ -143,11 +144,16 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def setting_label(field_name: str) -> str:
+    """ "learning_rate" -> "Learning rate", with a few names spelled out."""
+    return SETTING_LABELS.get(field_name, field_name.replace("_", " ").capitalize())
+
+
 def spec_table(runs: list[Run]) -> pd.DataFrame:
     """Settings as rows and runs as columns, as text; a setting a run does not know is "—"."""
     columns: dict[str, list[str]] = {}
     spec_fields = [f.name for f in fields(ModelSpec)]
-    rows = ["Architecture", *(name.replace("_", " ").capitalize() for name in spec_fields), "Data"]
+    rows = ["Architecture", *(setting_label(name) for name in spec_fields), "Data"]
     for run, label in zip(runs, run_labels(runs), strict=True):
         known = run.spec_dict or {}
         spec = run.spec
@@ -160,8 +166,12 @@ def spec_table(runs: list[Run]) -> pd.DataFrame:
 
 
 def differing_rows(table: pd.DataFrame) -> pd.Series:
-    """True for the rows whose value is not the same in every column."""
-    return table.nunique(axis=1, dropna=False) > 1
+    """True for the rows where the runs that know the value do not all have the same one.
+
+    A value a run does not know ("—", as for most settings of an imported model) is left out,
+    so comparing with an import still points at the settings that really differ.
+    """
+    return table.apply(lambda row: len(set(row) - {UNKNOWN}) > 1, axis=1).astype(bool)
 
 
 def highlight_differences(table: pd.DataFrame):

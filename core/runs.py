@@ -51,6 +51,7 @@ MAX_IMPORT_BYTES = MAX_IMPORT_MEGABYTES * 1024 * 1024
 MAX_CONFIG_BYTES = 20 * 1024 * 1024  # a model's config.json; a real MLP's is a few kilobytes
 MAX_STORED_BATCHES = 500
 MAX_NAME_LENGTH = 120
+STALE_IMPORT_SECONDS = 3600
 IMPORT_SUFFIXES = (".keras", ".h5", ".hdf5")
 INPUT_SHAPES = ((INPUT_SIZE,), (28, 28), (28, 28, 1))
 STATUSES = ("running", "completed", "stopped", "failed", "interrupted", "imported")
@@ -308,14 +309,16 @@ class RunStore:
 
         A failed run keeps the model saved after its last good epoch (a run that failed by
         diverging has broken weights at the end); a completed or stopped run saves the model
-        it ended with, the one its test accuracy was measured on.
+        it ended with, the one its test accuracy was measured on (none if it was stopped
+        before it learned anything).
         """
         try:
             snapshot = job.monitor.snapshot()
             status = snapshot.status if snapshot.status in FINISHED_STATUSES else "failed"
             message = snapshot.message
             model_name = None
-            if job.model is not None and status != "failed":
+            trained = snapshot.epoch > 0 or snapshot.test_accuracy is not None
+            if job.model is not None and status != "failed" and trained:
                 try:
                     model_name = self._save_model_file(job.run_id, job.model)
                 except Exception as error:
@@ -424,6 +427,9 @@ class RunStore:
             pid = partial.name.split(".")[1].split("-")[0]
             if pid.isdigit() and not _owner_alive(int(pid), None):
                 partial.unlink(missing_ok=True)
+        for scratch in self.home.glob("import-*"):  # an import cut short by a kill
+            if time.time() - scratch.stat().st_mtime > STALE_IMPORT_SECONDS:
+                shutil.rmtree(scratch, ignore_errors=True)
         return len(dead)
 
     # ----- reading -----------------------------------------------------------------------

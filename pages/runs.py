@@ -24,6 +24,7 @@ from core.runs import (
 
 MAX_COMPARED = 8
 MATRICES_PER_ROW = 3
+ROW_HEIGHT = 35  # pixels of one st.dataframe row
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -189,7 +190,12 @@ if runs:
         )
         st.plotly_chart(overlay_figure(compared, metric), key="runs_overlay")
         st.markdown("**Settings** (shaded rows differ)")
-        st.dataframe(highlight_differences(spec_table(compared)), width="stretch")
+        settings = spec_table(compared)
+        st.dataframe(
+            highlight_differences(settings),
+            width="stretch",
+            height=ROW_HEIGHT * (len(settings) + 1) + 3,  # every setting, no inner scrolling
+        )
         normalised = st.toggle("Confusion matrices as % of each true digit", key="runs_normalised")
         figures = confusion_figures(compared, normalised=normalised)
         for start in range(0, len(figures), MATRICES_PER_ROW):

@@ -18,6 +18,7 @@ from core.run_charts import (
     overlay_figure,
     run_labels,
     runs_table,
+    setting_label,
     spec_table,
 )
 from core.runs import RunStore
@@ -90,9 +91,7 @@ def test_spec_table_marks_exactly_the_settings_that_differ(store):
     assert table.loc["Hidden units"].tolist() == ["8", "16"]
     # the reference: fields whose values differ between the two spec dicts, found another way
     expected = {"Architecture"} | {
-        name.replace("_", " ").capitalize()
-        for name in a.spec_dict
-        if a.spec_dict[name] != b.spec_dict[name]
+        setting_label(name) for name in a.spec_dict if a.spec_dict[name] != b.spec_dict[name]
     }
     assert (
         set(table.index[differing_rows(table)])
@@ -108,12 +107,16 @@ def test_spec_table_marks_exactly_the_settings_that_differ(store):
 def test_spec_table_shows_unknown_settings_of_an_import(store):
     trained = store.get(store.create_run(small_spec(), "mnist"))
     known = {"hidden_units": [8], "activations": ["relu"], "dropouts": [0.0]}
-    imported = dataclasses.replace(trained, id="other", name="imported", spec_dict=known)
+    imported = dataclasses.replace(
+        trained, id="other", name="imported", spec_dict=known, architecture="Flatten-Dense-Dense"
+    )
     table = spec_table([trained, imported])
     column = table.columns[1]
     assert table.loc["Hidden units", column] == "8"
     assert table.loc["Optimizer", column] == UNKNOWN
-    assert differing_rows(table)["Optimizer"] and not differing_rows(table)["Hidden units"]
+    differs = differing_rows(table)
+    assert not differs["Optimizer"] and not differs["Hidden units"]  # unknown is not a difference
+    assert set(table.index[differs]) == {"Architecture"}
 
 
 def test_highlight_shades_only_the_rows_that_differ(store):

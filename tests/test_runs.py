@@ -427,6 +427,18 @@ def test_a_failed_run_keeps_the_model_of_its_last_good_epoch():
         np.testing.assert_array_equal(kept, original)
 
 
+def test_a_run_stopped_before_it_learned_keeps_no_model():
+    store = RunStore()
+    run_id = store.create_run(small_spec(), "x")
+    job = FakeJob(small_spec(), run_id, model=tiny_model())
+    job.monitor.begin(3, 10, 32)
+    job.monitor.finish("stopped", "Stopped before the first batch.")
+    store.finish_listener(job)
+    run = store.get(run_id)
+    assert (run.status, run.message) == ("stopped", "Stopped before the first batch.")
+    assert store.model_path(run_id) is None and leftovers(store) == []
+
+
 def test_a_run_still_training_cannot_be_deleted():
     store = RunStore()
     run_id = store.create_run(small_spec(), "x")
