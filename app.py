@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-import streamlit_drawable_canvas  # noqa: F401 - registers the canvas before the navigation
-
 from pages import common
 
 st.set_page_config(page_title="Keras Playground", page_icon=":material/neurology:", layout="wide")

@@ -184,9 +184,7 @@ class TrainingJob:
         test_loss, test_accuracy = model.evaluate(
             prepared.x_test, prepared.y_test, batch_size=1024, verbose=0, return_dict=False
         )
-        self.test_probabilities = np.asarray(
-            model.predict(prepared.x_test, batch_size=1024, verbose=0)
-        )
+        self.test_probabilities = predict_probabilities(model, self.data.x_test)
         snapshot = self.monitor.snapshot()
         if live.stopped_by_user:
             status, message = "stopped", f"Stopped by you after {snapshot.epoch} complete epochs."
