@@ -47,6 +47,11 @@ if run is None:
 
 stamp = common.model_stamp(run.id)
 evaluation = evaluate_run(run.id, stamp, data.description)
+if run.test_accuracy is None and run.status != "running" and not data.is_sample:
+    # An imported model has no test results yet: keep these for the Runs table and comparisons.
+    common.get_store().record_test_results(
+        run.id, evaluation.loss, evaluation.accuracy, evaluation.confusion_matrix
+    )
 if run.status == "running":
     st.caption(
         ":material/autorenew: Still training: this is the model as saved after its last complete epoch."

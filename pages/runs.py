@@ -18,21 +18,13 @@ from core.runs import (
     ModelImportError,
     RunStore,
     RunStoreError,
-    default_home,
     file_stem,
 )
+from pages import common
 
 MAX_COMPARED = 8
 MATRICES_PER_ROW = 3
 ROW_HEIGHT = 35  # pixels of one st.dataframe row
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def open_store(home: str) -> RunStore:
-    """One store per folder and server process; runs a dead process left "running" are marked."""
-    store = RunStore(home)
-    store.mark_interrupted()
-    return store
 
 
 def tell(kind: str, text: str) -> None:
@@ -71,8 +63,8 @@ def import_upload(store: RunStore) -> None:
     st.session_state["runs_selected"] = run_id
 
 
-store = open_store(str(default_home()))
-st.title("Runs")
+store = common.get_store()
+st.title(":material/history: Runs")
 st.caption(f"Every training run is kept in `{store.home}`, epoch by epoch.")
 
 notice = st.session_state.pop("runs_notice", None)
