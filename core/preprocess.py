@@ -1,0 +1,276 @@
+"""A drawing on the Draw page's canvas, made into a digit the network can read, the way MNIST was made.
+
+MNIST's digits were fitted into a 20x20 box keeping their aspect ratio, anti-aliased, and put
+into a 28x28 frame so that their centre of mass sits at its centre. `canvas_to_mnist` does the
+same to a canvas: it finds the ink (whatever differs from the background, from colour and
+transparency together), crops it, brings strokes drawn with a much thinner or thicker pen into
+MNIST's range, shrinks it with area averaging so its longer side is 20 pixels, and places it so
+its centre of mass lands on pixel (14, 14), as in MNIST. Shrinking the whole canvas instead
+makes small, thin or off-centre digits unreadable.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+
+MNIST_SIZE = 28
+BOX_SIZE = 20
+# Over the 10,000 MNIST test digits the centre of mass is at row 13.99, column 14.01 (standard
+# deviation 0.29, that of a whole-pixel shift), so MNIST put it at pixel index 14, not 13.5.
+CENTRE = 14.0
+# A pixel is ink when it differs from the background by at least this fraction of the strongest
+# stroke; fainter pixels (anti-aliased edges) stay in the image but do not set its box.
+INK_LEVEL = 0.25
+# Less contrast than this (on a 0-1 scale) anywhere on the canvas: it is blank.
+MIN_CONTRAST = 0.1
+# The ink's box must be at least this fraction of the canvas's shorter side (28 px of 280) ...
+MIN_BOX_FRACTION = 0.1
+# ... and at least this many stroke widths long (a round dot measures 1.8 of them).
+MIN_BOX_STROKES = 2.0
+# Marks cut off from the rest by empty rows or columns and holding under this fraction of the
+# ink are specks: they are left out of the box and so out of the digit.
+SPECK_FRACTION = 0.02
+# Strokes are measured and matched with the digit's longer side at WORK_SIZE pixels ...
+WORK_SIZE = 80
+# ... and brought into this range of stroke width over box side: the middle half of MNIST's
+# test digits (quartiles 0.109 and 0.152, median 0.127).
+STROKE_RANGE = (0.11, 0.15)
+# How the digit is shrunk: area averaging (BOX) round-trips MNIST digits at least as well as
+# LANCZOS or HAMMING (bench/draw.py --variants).
+RESAMPLE = Image.Resampling.BOX
+LUMINANCE = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's "L"
+
+
+def canvas_to_mnist(image: np.ndarray, *, match_strokes: bool = True) -> np.ndarray | None:
+    """A canvas image as a (28, 28) float32 MNIST digit in [0, 1], white on black, or None.
+
+    `image` is (H, W, 4) RGBA, (H, W, 3) RGB or (H, W) grey, uint8 (0-255) or float (0-1). The
+    ink may be light on dark or dark on light, on an opaque or a transparent background.
+    Returns None when the canvas is blank or holds too little to be a digit: a dot, a speck,
+    or marks whose box is under a tenth of the canvas's shorter side. `match_strokes=False`
+    keeps the pen's width as drawn (see `fit_digit`).
+    """
+    ink = ink_map(image)
+    box = ink_box(ink)
+    if box is None:
+        return None
+    top, bottom, left, right = box
+    return fit_digit(ink[top:bottom, left:right], match_strokes=match_strokes)
+
+
+def ink_map(image: np.ndarray) -> np.ndarray:
+    """How much ink each pixel holds, (H, W) float32 in [0, 1]; 1 is the strongest stroke.
+
+    A transparent background is composited over the colour the strokes are not (black under
+    light strokes, white under dark ones); then the background is the majority (median) level
+    and ink is the distance from it, so ink is the minority whatever the colours.
+    """
+    luminance, alpha = _channels(image)
+    if alpha is not None and alpha.min() < 1.0:
+        coverage = float(alpha.sum())
+        if coverage == 0.0:
+            return np.zeros_like(luminance)
+        stroke = float((alpha * luminance).sum()) / coverage
+        under = np.float32(0.0 if stroke >= 0.5 else 1.0)
+        luminance = alpha * luminance + (1.0 - alpha) * under
+    ink = np.abs(luminance - np.median(luminance))
+    peak = float(ink.max())
+    if peak < MIN_CONTRAST:
+        return np.zeros_like(ink)
+    return ink / np.float32(peak)
+
+
+def ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The digit's box in an ink map as (top, bottom, left, right), ends exclusive, or None.
+
+    Specks cut off by empty rows or columns are left out. None when what is left is too small
+    to be a digit (see `canvas_to_mnist`).
+    """
+    mask = ink >= INK_LEVEL
+    total = int(mask.sum())
+    if total == 0:
+        return None
+    box = (0, mask.shape[0], 0, mask.shape[1])
+    for _ in range(4):  # trimming rows can free columns and back; two rounds nearly always do
+        top, bottom, left, right = box
+        window = mask[top:bottom, left:right]
+        row_start, row_end = _main_span(window.sum(axis=1), total)
+        col_start, col_end = _main_span(window.sum(axis=0), total)
+        trimmed = (top + row_start, top + row_end, left + col_start, left + col_end)
+        if trimmed == box:
+            break
+        box = trimmed
+    top, bottom, left, right = box
+    side = max(bottom - top, right - left)
+    if side < MIN_BOX_FRACTION * min(mask.shape):
+        return None
+    if side < MIN_BOX_STROKES * stroke_width(mask[top:bottom, left:right]):
+        return None
+    return box
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """The mean width of the strokes in a boolean mask: its area over half its outline.
+
+    A stroke of length L and width w has area L*w and an outline of about 2L pixels; a round
+    dot of diameter d comes out as d/2.
+    """
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    padded = np.pad(mask, 1)
+    inner = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:] & mask
+    outline = area - int(inner.sum())
+    return 2.0 * area / max(outline, 1)
+
+
+def fit_digit(crop: np.ndarray, *, match_strokes: bool = True) -> np.ndarray:
+    """A cropped ink map fitted into MNIST's 20x20 box and centred by mass in a 28x28 frame.
+
+    With `match_strokes`, strokes thinner or thicker than most of MNIST's (relative to the
+    digit's size) are first widened or narrowed into STROKE_RANGE, so a thick pen on a small
+    digit does not fill its holes and a thin pen on a large one does not fade away.
+    """
+    work = _resize_box(crop, WORK_SIZE)
+    if match_strokes:
+        work = _match_strokes(work)
+    small = np.clip(_resize_box(work, BOX_SIZE), 0.0, None)
+    peak = float(small.max())
+    if peak > 0:
+        small = small / np.float32(peak)
+    return centre_by_mass(small)
+
+
+def centre_by_mass(small: np.ndarray, size: int = MNIST_SIZE) -> np.ndarray:
+    """`small` pasted into a size x size frame with its centre of mass on pixel CENTRE.
+
+    The shift is in whole pixels, as MNIST's, and stops where the digit would leave the frame.
+    """
+    height, width = small.shape
+    mass = float(small.sum())
+    if mass > 0:
+        row_centre = float(small.sum(axis=1) @ np.arange(height)) / mass
+        col_centre = float(small.sum(axis=0) @ np.arange(width)) / mass
+    else:
+        row_centre, col_centre = (height - 1) / 2, (width - 1) / 2
+    centre = CENTRE * size / MNIST_SIZE
+    top = min(max(math.floor(centre - row_centre + 0.5), 0), size - height)
+    left = min(max(math.floor(centre - col_centre + 0.5), 0), size - width)
+    frame = np.zeros((size, size), dtype=np.float32)
+    frame[top : top + height, left : left + width] = small
+    return frame
+
+
+def dilate(values: np.ndarray, radius: int) -> np.ndarray:
+    """The maximum over a disc of `radius` pixels around each pixel (grey-level dilation).
+
+    Row by row: the maximum over horizontal runs of each half-width up to `radius`, then for
+    each row offset the run as wide as the disc is there; about 4 * radius array passes.
+    """
+    if radius <= 0:
+        return values.copy()
+    runs = [values]  # runs[h]: the maximum over 2h + 1 pixels along the row
+    for _ in range(radius):
+        last = runs[-1]
+        wider = last.copy()
+        np.maximum(wider[:, 1:], last[:, :-1], out=wider[:, 1:])
+        np.maximum(wider[:, :-1], last[:, 1:], out=wider[:, :-1])
+        runs.append(wider)
+    out = runs[radius].copy()
+    for dy in range(1, radius + 1):
+        run = runs[math.isqrt(radius * radius - dy * dy)]
+        np.maximum(out[dy:], run[:-dy], out=out[dy:])
+        np.maximum(out[:-dy], run[dy:], out=out[:-dy])
+    return out
+
+
+def erode(values: np.ndarray, radius: int) -> np.ndarray:
+    """The minimum over a disc of `radius` pixels around each pixel (grey-level erosion)."""
+    return -dilate(-values, radius)
+
+
+def _match_strokes(work: np.ndarray) -> np.ndarray:
+    """Strokes widened (dilation) or narrowed (erosion) into STROKE_RANGE of the box side."""
+    peak = float(work.max())
+    if peak <= 0:
+        return work
+    work = work / np.float32(peak)
+    side = max(work.shape)
+    width = stroke_width(work >= 0.5) / side
+    low, high = STROKE_RANGE
+    if width > high:
+        radius = -round((width - high) * side / 2)
+    elif width < low:
+        radius = round((low - width) * side / 2)
+    else:
+        return work
+    if radius == 0:
+        return work
+    padded = np.pad(work, abs(radius))
+    changed = dilate(padded, radius) if radius > 0 else erode(padded, -radius)
+    rows = np.flatnonzero(changed.max(axis=1) >= INK_LEVEL)
+    cols = np.flatnonzero(changed.max(axis=0) >= INK_LEVEL)
+    if len(rows) == 0:  # everything eroded away: keep the strokes as they were
+        return work
+    return changed[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _resize_box(image: np.ndarray, side: int) -> np.ndarray:
+    """`image` resized so its longer side is `side`: RESAMPLE down, bilinear up."""
+    height, width = image.shape
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resample = RESAMPLE if scale <= 1 else Image.Resampling.BILINEAR
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    return np.asarray(Image.fromarray(image).resize(size, resample))
+
+
+def _main_span(profile: np.ndarray, total: int) -> tuple[int, int]:
+    """The [start, end) of a profile's non-empty stretch, without specks at either end.
+
+    Runs of non-empty entries are kept from the first to the last that holds at least
+    SPECK_FRACTION of `total`; the biggest run is always kept.
+    """
+    filled = np.concatenate(([False], profile > 0, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(filled))
+    starts, ends = edges[0::2], edges[1::2]
+    sums = np.add.reduceat(profile, starts)
+    keep = sums >= SPECK_FRACTION * total
+    keep[int(np.argmax(sums))] = True
+    kept = np.flatnonzero(keep)
+    return int(starts[kept[0]]), int(ends[kept[-1]])
+
+
+def _channels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Luminance and alpha (None when there is no alpha channel), float32 in [0, 1]."""
+    image = np.asarray(image)
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
+        raise ValueError(
+            f"a canvas image has shape (H, W), (H, W, 3) or (H, W, 4), not {image.shape}; "
+            "pass the canvas's image_data array (RGBA) as it is."
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"the canvas image has shape {image.shape}: it holds no pixels.")
+    if image.dtype == np.uint8:
+        values = image.astype(np.float32) / np.float32(255.0)
+    elif np.issubdtype(image.dtype, np.floating):
+        values = image.astype(np.float32)
+        if not np.isfinite(values).all() or values.min() < 0.0 or values.max() > 1.0:
+            raise ValueError(
+                f"a float canvas image holds values from {values.min()} to {values.max()}; "
+                "floats must be finite and in [0, 1] (divide 0-255 values by 255, or pass "
+                "them as uint8)."
+            )
+    else:
+        raise ValueError(
+            f"a canvas image is uint8 (0-255) or float (0-1), not {image.dtype}; "
+            "convert it with .astype(np.uint8) if it holds 0-255 values."
+        )
+    if values.ndim == 2:
+        return values, None
+    luminance = values[..., :3] @ LUMINANCE
+    alpha = values[..., 3] if values.shape[2] == 4 else None
+    return luminance, alpha
