@@ -6,6 +6,7 @@ from core.model import (
     ACTIVATIONS,
     DEFAULT_LEARNING_RATES,
     LOSSES,
+    LR_SCHEDULES,
     MAX_HIDDEN_LAYERS,
     OPTIMIZERS,
     ModelSpec,
@@ -37,6 +38,7 @@ def spec_to_widgets(spec: ModelSpec) -> None:
         LEARNING_RATES, key=lambda rate: abs(rate - spec.learning_rate)
     )
     state[W + "loss"] = spec.loss
+    state[W + "lr_schedule"] = spec.lr_schedule
     state[W + "batch_size"] = spec.batch_size
     state[W + "epochs"] = spec.epochs
     state[W + "early_stopping"] = spec.early_stopping
@@ -54,6 +56,7 @@ def spec_from_widgets() -> ModelSpec:
         optimizer=state[W + "optimizer"],
         learning_rate=float(state[W + "learning_rate"]),
         loss=state[W + "loss"],
+        lr_schedule=state[W + "lr_schedule"],
         batch_size=int(state[W + "batch_size"]),
         epochs=int(state[W + "epochs"]),
         early_stopping=bool(state[W + "early_stopping"]),
@@ -99,17 +102,43 @@ common.show_data_source(data, data_error)
 job = common.current_job()
 running = job is not None and job.running
 
+try:
+    spec, spec_error = spec_from_widgets(), None
+except SpecError as error:
+    spec, spec_error = None, str(error)
+
+preset_col, train_col, stop_col = st.columns([4, 1, 1], vertical_alignment="bottom")
+preset_col.selectbox(
+    "Preset",
+    list(PRESETS),
+    key=W + "preset",
+    on_change=apply_preset,
+    disabled=running,
+    help="\n\n".join(f"**{name}**: {preset.source}" for name, preset in PRESETS.items()),
+)
+train_col.button(
+    "Train",
+    type="primary",
+    icon=":material/play_arrow:",
+    on_click=start,
+    disabled=running or data is None or spec is None,
+    width="stretch",
+    key="train_start_button",
+)
+stop_col.button(
+    "Stop",
+    icon=":material/stop:",
+    on_click=stop,
+    disabled=not running,
+    width="stretch",
+    key="train_stop_button",
+)
+if spec_error or st.session_state.get("train_error"):
+    st.error(spec_error or st.session_state["train_error"], icon=":material/error:")
+
 controls, live_area = st.columns([2, 3], gap="large")
 
 with controls:
-    st.selectbox(
-        "Preset",
-        list(PRESETS),
-        key=W + "preset",
-        on_change=apply_preset,
-        disabled=running,
-        help="\n\n".join(f"**{name}**: {preset.source}" for name, preset in PRESETS.items()),
-    )
     st.slider("Hidden layers", 0, MAX_HIDDEN_LAYERS, key=W + "layers", disabled=running)
     for i in range(st.session_state[W + "layers"]):
         units, activation, dropout = st.columns(3)
@@ -139,9 +168,16 @@ with controls:
         disabled=running,
     )
     left.selectbox("Loss", list(LOSSES), format_func=LOSSES.get, key=W + "loss", disabled=running)
-    right.select_slider("Batch size", BATCH_SIZES, key=W + "batch_size", disabled=running)
-    left.slider("Epochs", 1, 50, key=W + "epochs", disabled=running)
-    right.number_input("Random seed", 0, 2**31 - 1, key=W + "seed", disabled=running)
+    right.selectbox(
+        "Learning-rate schedule",
+        list(LR_SCHEDULES),
+        format_func=LR_SCHEDULES.get,
+        key=W + "lr_schedule",
+        disabled=running,
+        help="Cosine decay lowers the learning rate smoothly to zero by the last epoch.",
+    )
+    left.select_slider("Batch size", BATCH_SIZES, key=W + "batch_size", disabled=running)
+    right.slider("Epochs", 1, 50, key=W + "epochs", disabled=running)
     left.toggle(
         "Early stopping",
         key=W + "early_stopping",
@@ -155,38 +191,17 @@ with controls:
         key=W + "patience",
         disabled=running or not st.session_state[W + "early_stopping"],
     )
-
-    try:
-        spec = spec_from_widgets()
-        spec_error = None
-    except SpecError as error:
-        spec, spec_error = None, str(error)
+    left.number_input("Random seed", 0, 2**31 - 1, key=W + "seed", disabled=running)
     if spec is not None:
         with st.expander(
             f"Model: {spec.architecture()}, {count_parameters(spec):,} parameters", expanded=True
         ):
-            st.dataframe(layer_table(spec), hide_index=True, width="stretch")
-    if spec_error or st.session_state.get("train_error"):
-        st.error(spec_error or st.session_state["train_error"], icon=":material/error:")
-
-    train_col, stop_col = st.columns(2)
-    train_col.button(
-        "Train",
-        type="primary",
-        icon=":material/play_arrow:",
-        on_click=start,
-        disabled=running or data is None or spec is None,
-        width="stretch",
-        key="train_start_button",
-    )
-    stop_col.button(
-        "Stop",
-        icon=":material/stop:",
-        on_click=stop,
-        disabled=not running,
-        width="stretch",
-        key="train_stop_button",
-    )
+            st.dataframe(
+                layer_table(spec),
+                hide_index=True,
+                width="stretch",
+                column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+            )
 
 
 def show_progress(snapshot) -> None:
