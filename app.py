@@ -15,6 +15,7 @@ PAGES = [
     ("pages/evaluate.py", "Evaluate", ":material/fact_check:", "evaluate"),
     ("pages/draw.py", "Draw", ":material/draw:", "draw"),
     ("pages/runs.py", "Runs", ":material/history:", "runs"),
+    ("pages/xor.py", "XOR", ":material/grid_4x4:", "xor"),
 ]
 navigation = st.navigation(
     [
