@@ -28,8 +28,10 @@ INK_LEVEL = 0.25
 MIN_CONTRAST = 0.1
 # The ink's box must be at least this fraction of the canvas's shorter side (28 px of 280) ...
 MIN_BOX_FRACTION = 0.1
-# ... and at least this many stroke widths long (a round dot measures 1.8 of them).
+# ... and, when under DOT_FRACTION of it, at least this many stroke widths long: a round dot
+# (a tap with the pen) measures 1.8 of them. Bigger blobs are read as they are.
 MIN_BOX_STROKES = 2.0
+DOT_FRACTION = 0.25
 # Marks cut off from the rest by empty rows or columns and holding under this fraction of the
 # ink are specks: they are left out of the box and so out of the digit.
 SPECK_FRACTION = 0.02
@@ -49,8 +51,9 @@ def canvas_to_mnist(image: np.ndarray, *, match_strokes: bool = True) -> np.ndar
 
     `image` is (H, W, 4) RGBA, (H, W, 3) RGB or (H, W) grey, uint8 (0-255) or float (0-1). The
     ink may be light on dark or dark on light, on an opaque or a transparent background.
-    Returns None when the canvas is blank or holds too little to be a digit: a dot, a speck,
-    or marks whose box is under a tenth of the canvas's shorter side. `match_strokes=False`
+    Returns None when the canvas is blank or holds too little to be a digit: a speck, marks
+    whose box is under a tenth of the canvas's shorter side, or a dot (a round blob under a
+    quarter of it). `match_strokes=False`
     keeps the pen's width as drawn (see `fit_digit`).
     """
     ink = ink_map(image)
@@ -105,9 +108,12 @@ def ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
         box = trimmed
     top, bottom, left, right = box
     side = max(bottom - top, right - left)
-    if side < MIN_BOX_FRACTION * min(mask.shape):
+    shorter = min(mask.shape)
+    if side < MIN_BOX_FRACTION * shorter:
         return None
-    if side < MIN_BOX_STROKES * stroke_width(mask[top:bottom, left:right]):
+    if side < DOT_FRACTION * shorter and side < MIN_BOX_STROKES * stroke_width(
+        mask[top:bottom, left:right]
+    ):
         return None
     return box
 
