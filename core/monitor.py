@@ -33,6 +33,7 @@ class Snapshot:
     batches: list[tuple[float, float, float]] = field(default_factory=list)
     test_loss: float | None = None
     test_accuracy: float | None = None
+    stopping: bool = False  # Stop was pressed; training ends at the next batch
     version: int = 0
 
     @property
@@ -118,6 +119,7 @@ class TrainingMonitor:
         with self._lock:
             state = self._state
             state.step = step
+            state.message = ""
             in_epoch = now - self._epoch_start
             if in_epoch > 0:
                 state.images_per_second = step * state.batch_size / in_epoch
@@ -154,6 +156,11 @@ class TrainingMonitor:
             state.elapsed_seconds = (
                 time.perf_counter() - self._train_start if self._train_start else 0.0
             )
+            self._bump()
+
+    def request_stop(self) -> None:
+        with self._lock:
+            self._state.stopping = True
             self._bump()
 
     def set_status(self, status: str, message: str = "") -> None:

@@ -100,6 +100,7 @@ class TrainingJob:
     def stop(self) -> None:
         """Ask training to end at the next batch; the model and its history are kept."""
         self.stop_event.set()
+        self.monitor.request_stop()
 
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
@@ -140,8 +141,9 @@ class TrainingJob:
         from core.model import build_model
 
         spec = self.spec
-        self.monitor.set_status("running", "Preparing the data and building the model…")
+        self.monitor.set_status("running", "Preparing the data…")
         prepared = prepare(self.data, spec.validation_split, spec.seed)
+        self.monitor.set_status("running", "Building the model…")
         steps = math.ceil(len(prepared.x_train) / spec.batch_size)
         model = build_model(
             spec, steps_per_epoch=steps, steps_per_execution=self.steps_per_execution
@@ -181,6 +183,7 @@ class TrainingJob:
         if live.nan_message:
             self.monitor.finish("failed", live.nan_message)
             return
+        self.monitor.set_status("running", f"Testing on the {len(prepared.x_test):,} test images…")
         test_loss, test_accuracy = model.evaluate(
             prepared.x_test, prepared.y_test, batch_size=1024, verbose=0, return_dict=False
         )

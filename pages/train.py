@@ -205,17 +205,20 @@ with controls:
 
 
 def show_progress(snapshot) -> None:
-    if snapshot.status in ("pending", "running") and not snapshot.steps_per_epoch:
-        st.progress(0.0, text=snapshot.message or "Starting…")
+    if not snapshot.running:
         return
-    if snapshot.running:
+    if snapshot.stopping:
+        text = "Stopping at the next batch, then testing the model…"
+    elif snapshot.message or not snapshot.steps_per_epoch:
+        text = snapshot.message or "Starting…"
+    else:
         text = (
             f"Epoch {min(snapshot.epoch + 1, snapshot.epochs)}/{snapshot.epochs} · "
             f"batch {snapshot.step}/{snapshot.steps_per_epoch} · "
             f"{snapshot.images_per_second:,.0f} images/s · "
             f"about {common.format_seconds(snapshot.eta_seconds)} left"
         )
-        st.progress(snapshot.fraction_done, text=text)
+    st.progress(snapshot.fraction_done, text=text)
 
 
 def show_result(snapshot) -> None:

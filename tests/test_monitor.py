@@ -86,3 +86,17 @@ def test_concurrent_writer_and_readers_see_consistent_epochs():
         assert snapshot.epoch == lengths.pop()
     writer.join()
     assert monitor.snapshot().epoch == 500
+
+
+def test_phase_messages_until_the_first_batch_and_stop_requests():
+    monitor = TrainingMonitor(min_batch_interval=0.0)
+    monitor.set_status("running", "Preparing the data…")
+    assert monitor.snapshot().message == "Preparing the data…"
+    monitor.request_stop()
+    monitor.begin(epochs=1, steps_per_epoch=10, batch_size=4)
+    snapshot = monitor.snapshot()
+    assert snapshot.message.startswith("Compiling")
+    assert snapshot.stopping  # a Stop pressed while preparing is not forgotten
+    monitor.begin_epoch(0)
+    monitor.record_batch(1, 2.0, 0.1)
+    assert monitor.snapshot().message == ""
