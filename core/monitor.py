@@ -94,9 +94,11 @@ class TrainingMonitor:
         with self._lock:
             self._state = Snapshot(
                 status="running",
+                message="Compiling the training step (the first batch takes a moment)…",
                 epochs=epochs,
                 steps_per_epoch=steps_per_epoch,
                 batch_size=batch_size,
+                stopping=self._state.stopping,
             )
             self._train_start = self._epoch_start = now
             self._last_batch_time = 0.0
