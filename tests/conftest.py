@@ -36,5 +36,20 @@ def mnist_dir() -> Path:
     """The full MNIST folder; skips the test with the reason where it is absent."""
     found = full_mnist_dir()
     if found is None:
-        pytest.skip(f"full MNIST files not found in {SHARED_MNIST} (set MNIST_DATA to a folder with them)")
+        pytest.skip(
+            f"full MNIST files not found in {SHARED_MNIST} (set MNIST_DATA to a folder with them)"
+        )
     return found
+
+
+@pytest.fixture
+def small_mnist(tmp_path, monkeypatch):
+    """Easy made-up digits (400 to train, 100 to test) written as IDX files, set as MNIST_DATA."""
+    from tests.synthetic import patch_digits, write_idx_folder
+
+    data = patch_digits(n_train=400, n_test=100, seed=3)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    write_idx_folder(folder, data)
+    monkeypatch.setenv("MNIST_DATA", str(folder))
+    return data

@@ -44,4 +44,6 @@ def write_idx_folder(folder, data: MNIST) -> None:
     for key, array in arrays.items():
         magic = 0x0800 + array.ndim
         header = struct.pack(">I", magic) + b"".join(struct.pack(">I", n) for n in array.shape)
-        (folder / f"{IDX_NAMES[key]}.gz").write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+        (folder / f"{IDX_NAMES[key]}.gz").write_bytes(
+            gzip.compress(header + array.astype(np.uint8).tobytes())
+        )

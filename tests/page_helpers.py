@@ -1,0 +1,53 @@
+"""What the page tests share: opening a page of the app in AppTest, a run trained and stored."""
+
+from __future__ import annotations
+
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from core.data import MNIST
+from core.model import ModelSpec
+from core.runs import RunStore
+from core.training import TrainingJob
+from tests.conftest import REPO
+
+
+def open_page(page: str, timeout: float = 90) -> AppTest:
+    """The app from its entry point, switched to `page` (e.g. "pages/train.py")."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run_until(at: AppTest, condition, timeout: float = 120.0) -> None:
+    """Rerun the page (as its fragment's timer would) until `condition(at)` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if condition(at):
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not reached in time")
+
+
+def train_stored_run(data: MNIST, epochs: int = 2, units: int = 16) -> tuple[str, TrainingJob]:
+    """A small network trained on `data` and kept in the run store, as the Train page does."""
+    store = RunStore()
+    spec = ModelSpec(
+        hidden_units=[units], activations=["relu"], dropouts=[0.0], epochs=epochs, batch_size=32
+    )
+    run_id = store.create_run(spec, "patch digits")
+    job = TrainingJob(
+        spec,
+        data,
+        run_id=run_id,
+        listeners=(store.epoch_listener,),
+        finish_listeners=(store.finish_listener,),
+    )
+    assert job.start().join(timeout=120)
+    return run_id, job
