@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from core.evaluation import confusion_matrix
 from core.model import INPUT_SIZE, NUM_CLASSES, OPTIMIZERS, ModelSpec, SpecError
 from core.monitor import EPOCH_METRICS
 
@@ -163,14 +164,6 @@ def default_home() -> Path:
     """$KERAS_PLAYGROUND_HOME if set, else ~/.keras-playground."""
     configured = os.environ.get(HOME_VARIABLE, "").strip()
     return Path(configured).expanduser() if configured else Path.home() / ".keras-playground"
-
-
-def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int = 10) -> np.ndarray:
-    """Counts of (true digit, predicted digit) pairs: rows are true digits, columns predictions."""
-    labels = np.asarray(labels, dtype=np.int64).ravel()
-    predictions = np.asarray(predictions, dtype=np.int64).ravel()
-    pairs = np.bincount(labels * classes + predictions, minlength=classes * classes)
-    return pairs[: classes * classes].reshape(classes, classes)
 
 
 def thin(points: list, limit: int = MAX_STORED_BATCHES) -> list:

@@ -27,7 +27,6 @@ from core.runs import (
     RunStore,
     RunStoreError,
     _safe_load,
-    confusion_matrix,
     default_home,
     file_stem,
     model_input_shape,
@@ -656,14 +655,6 @@ def test_prepare_inputs_gives_each_model_its_own_shape():
         assert prepared.max() == 1.0
     one = prepare_inputs(model, images[0])
     assert one.shape == (1, 28, 28, 1)
-
-
-def test_confusion_matrix_counts_pairs():
-    labels = np.array([0, 0, 1, 9, 9, 9])
-    predictions = np.array([0, 1, 1, 9, 0, 9])
-    cm = confusion_matrix(labels, predictions)
-    assert cm.sum() == 6
-    assert (cm[0, 0], cm[0, 1], cm[1, 1], cm[9, 9], cm[9, 0]) == (1, 1, 1, 2, 1)
 
 
 def test_thin_keeps_the_ends_and_the_bound():
