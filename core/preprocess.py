@@ -7,6 +7,11 @@ transparency together), crops it, brings strokes drawn with a much thinner or th
 MNIST's range, shrinks it with area averaging so its longer side is 20 pixels, and places it so
 its centre of mass lands on pixel (14, 14), as in MNIST. Shrinking the whole canvas instead
 makes small, thin or off-centre digits unreadable.
+
+Measured by bench/draw.py: the 10,000 MNIST test digits, enlarged to 80-260 px and put
+anywhere on a 280x280 canvas, are read with 100.0 % of the accuracy of the originals (the
+whole canvas shrunk: 35 %); drawn with a 20 px pen, 99.4 %. Matching the strokes to MNIST's
+width is worth 1.5 points with a 20 px pen and 16 with a 40 px one; about 2 ms per canvas.
 """
 
 from __future__ import annotations
@@ -122,7 +127,8 @@ def stroke_width(mask: np.ndarray) -> float:
     """The mean width of the strokes in a boolean mask: its area over half its outline.
 
     A stroke of length L and width w has area L*w and an outline of about 2L pixels; a round
-    dot of diameter d comes out as d/2.
+    dot of diameter d comes out as d/2 in theory, 0.56 d on pixels (a pixel outline is shorter
+    than the circle). MNIST's figures in STROKE_RANGE were measured the same way.
     """
     area = int(mask.sum())
     if area == 0:
