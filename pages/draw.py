@@ -80,7 +80,7 @@ def draw_section() -> None:
     with canvas_col:
         st.markdown("**Draw a digit, 0 to 9**")
         rgba = draw_canvas(st.session_state["draw_pen"], key="draw_canvas")
-        st.slider("Pen width", 6, 40, key="draw_pen")
+        st.slider("Pen width", 6, 30, key="draw_pen")
         st.caption("Use the canvas toolbar to undo or clear. Draw big or small, anywhere.")
     recognition = None if rgba is None else recognise(model, rgba)
     if recognition is None:
