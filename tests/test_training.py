@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from core.data import MNIST
+from core.data import MNIST, to_model_inputs
 from core.model import ModelSpec
 from core.training import JOBS, TrainingJob, prepare, steps_per_execution_for
 from tests.synthetic import patch_digits
@@ -38,9 +38,8 @@ def test_prepare_holds_out_validation_from_training_only():
     assert prepared.x_train.max() <= 1.0 and prepared.x_train.dtype == np.float32
     # Every training image lands in exactly one of the two parts.
     together = np.concatenate([prepared.x_train, prepared.x_val])
-    assert sorted(map(bytes, together)) == sorted(
-        map(bytes, (data.x_train.reshape(100, -1) / 255).astype(np.float32))
-    )
+    expected = to_model_inputs(data.x_train)
+    assert sorted(map(bytes, together)) == sorted(map(bytes, expected))
     assert prepare(data, validation_split=0.0, seed=0).x_val is None
 
 
