@@ -40,9 +40,10 @@ POINTS_RANGE = (-0.25, 1.25)  # the plane shown around the four points
 
 # Each compiled call should last about this long: long enough to hide the per-call overhead,
 # short enough that Stop answers and the boundary is redrawn several times a second.
-SECONDS_PER_CALL = 0.05
+SECONDS_PER_CALL = 0.1
 MAX_EPOCHS_PER_CALL = 500
-REDRAW_SECONDS = 0.1  # at most one new boundary per this many seconds while training
+FIRST_EPOCHS_PER_CALL = 25  # then grown or shrunk to last SECONDS_PER_CALL
+REDRAW_SECONDS = 0.2  # at most one new boundary per this many seconds (the page polls at 0.5)
 
 DIVERGED_MESSAGE = (
     "The loss became {value:.4g} at epoch {epoch}: the weights blew up. Lower the learning "
@@ -283,9 +284,9 @@ def prediction_rows(outputs: np.ndarray | None) -> list[dict[str, Any]]:
             {
                 "x1": int(x1),
                 "x2": int(x2),
-                "target (x1 XOR x2)": target,
+                "target": target,
                 "raw output": raw,
-                "rounded prediction": rounded,
+                "rounded": rounded,
                 "right?": None if rounded is None else ("yes" if rounded == target else "no"),
             }
         )
@@ -554,8 +555,12 @@ class XorJob:
         started = time.perf_counter()
         with self._lock:
             first = self._state.epoch
-        done, last_redraw = 0, 0.0
-        chunk = max(1, round(epochs_per_second * REDRAW_SECONDS)) if epochs_per_second else 10
+        done, last_redraw, fastest = 0, 0.0, math.inf  # fastest: seconds per epoch seen
+        chunk = (
+            max(1, round(epochs_per_second * REDRAW_SECONDS))
+            if epochs_per_second
+            else FIRST_EPOCHS_PER_CALL
+        )
         while done < epochs and not stop.is_set():
             size = min(chunk, epochs - done)
             call_started = time.perf_counter()
@@ -580,8 +585,11 @@ class XorJob:
             if epochs_per_second:
                 stop.wait(max(0.0, started + done / epochs_per_second - time.perf_counter()))
             else:
-                grown = size * SECONDS_PER_CALL / max(took, 1e-4)
-                chunk = int(np.clip(grown, 1, MAX_EPOCHS_PER_CALL))
+                # Size the next call from the fastest epochs seen, not the last call: a call
+                # that waited for the GIL (Streamlit collects garbage after every script
+                # run) must not shrink the calls, or every later call waits as long.
+                fastest = min(fastest, max(took, 1e-5) / size)
+                chunk = int(np.clip(SECONDS_PER_CALL / fastest, 1, MAX_EPOCHS_PER_CALL))
         self._redraw(generation, started)
         total = first + done
         if done >= epochs:

@@ -55,7 +55,7 @@ def test_train_solves_the_four_points():
     run_until_idle(at)
     snapshot = at.session_state["xor_job"].snapshot()
     assert snapshot.epoch == 500
-    assert table(at)["rounded prediction"].tolist() == [0, 1, 1, 0]
+    assert table(at)["rounded"].tolist() == [0, 1, 1, 0]
     assert table(at)["right?"].tolist() == ["yes"] * 4
     assert any("Trained 500 epochs" in caption.value for caption in at.caption)
 
