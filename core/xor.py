@@ -282,12 +282,11 @@ def prediction_rows(outputs: np.ndarray | None) -> list[dict[str, Any]]:
         rounded = None if raw is None else int(raw >= 0.5)
         rows.append(
             {
-                "x1": int(x1),
-                "x2": int(x2),
+                "input": f"({x1}, {x2})",
                 "target": target,
                 "raw output": raw,
                 "rounded": rounded,
-                "right?": None if rounded is None else ("yes" if rounded == target else "no"),
+                "right?": None if rounded is None else ("✓" if rounded == target else "✗"),
             }
         )
     return rows

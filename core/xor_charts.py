@@ -18,14 +18,13 @@ ORANGE = "#f59322"  # class 0
 BLUE = "#0877bd"  # class 1
 OUTPUT_COLOURS = [[0.0, ORANGE], [0.5, "#e8eaeb"], [1.0, BLUE]]
 CLASS_COLOURS = {0: ORANGE, 1: BLUE}
-TEST_COLOUR = "#7f7f7f"
 
 
 def boundary_figure(boundary: Boundary | None, data: XorData, *, height: int = 460) -> go.Figure:
     """The output heatmap (0 to 1) with its 0.5 contour, and the data points on top.
 
-    Training points are filled circles in their class's colour; test points (the cloud's
-    held-out part) are open diamonds. Without a boundary yet, only the points are drawn.
+    Training points are circles in their class's colour with a white rim; test points (the
+    cloud's held-out part) are diamonds with a black rim. Without a boundary yet, only the points are drawn.
     """
     figure = go.Figure()
     if boundary is not None:
@@ -69,13 +68,10 @@ def boundary_figure(boundary: Boundary | None, data: XorData, *, height: int = 4
                     mode="markers",
                     name=f"class {label} ({part})" if data.has_test else f"class {label}",
                     marker={
-                        "color": "rgba(0,0,0,0)" if test else CLASS_COLOURS[label],
-                        "size": 7 if data.has_test else 16,
-                        "symbol": "diamond-open" if test else "circle",
-                        "line": {
-                            "color": CLASS_COLOURS[label] if test else "white",
-                            "width": 2 if test else 1.5,
-                        },
+                        "color": CLASS_COLOURS[label],
+                        "size": (9 if test else 8) if data.has_test else 16,
+                        "symbol": "diamond" if test else "circle",
+                        "line": {"color": "black" if test else "white", "width": 1},
                     },
                     hovertemplate=f"({part}) class {label}<br>x1 %{{x:.2f}}, x2 %{{y:.2f}}"
                     "<extra></extra>",

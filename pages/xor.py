@@ -31,6 +31,7 @@ SPEC_KEYS = {f"xor_{name}": value for name, value in XorSpec().to_dict().items()
 WIDGET_DEFAULTS = {**SPEC_KEYS, "xor_epochs": DEFAULT_EPOCHS, "xor_slow": False}
 
 TABLE_COLUMNS = {
+    "input": st.column_config.TextColumn(help="(x1, x2), the two inputs."),
     "target": st.column_config.NumberColumn(help="The right answer: x1 XOR x2."),
     "raw output": st.column_config.NumberColumn(
         format="%.3f", help="The sigmoid's output, 0 to 1."
@@ -271,7 +272,7 @@ def live_view(polling: bool) -> None:
     snapshot = job().snapshot()
     show_status(snapshot)
     show_numbers(snapshot)
-    chart, table = st.columns([3, 2])
+    chart, table = st.columns([5, 4])
     with chart:
         if snapshot.data is not None:
             figure = boundary_figure(snapshot.boundary, snapshot.data)

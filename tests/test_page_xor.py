@@ -42,7 +42,7 @@ def test_page_loads_with_seed_000s_network_untrained():
     assert at.select_slider(key="xor_units").value == 16
     assert at.selectbox(key="xor_loss").value == "mean_squared_error"
     assert at.button(key="xor_stop").disabled and not at.button(key="xor_train").disabled
-    assert table(at)["x1"].tolist() == [0, 0, 1, 1]
+    assert table(at)["input"].tolist() == ["(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"]
     assert table(at)["raw output"].notna().all()  # the untrained network's answers
     assert any("single" in md.value or "one straight line" in md.value for md in at.markdown)
     assert at.session_state["xor_job"].snapshot().epoch == 0
@@ -56,7 +56,7 @@ def test_train_solves_the_four_points():
     snapshot = at.session_state["xor_job"].snapshot()
     assert snapshot.epoch == 500
     assert table(at)["rounded"].tolist() == [0, 1, 1, 0]
-    assert table(at)["right?"].tolist() == ["yes"] * 4
+    assert table(at)["right?"].tolist() == ["✓"] * 4
     assert any("Trained 500 epochs" in caption.value for caption in at.caption)
 
 

@@ -148,12 +148,12 @@ def test_boundary_grid_matches_the_models_predictions_on_the_same_points():
 def test_prediction_rows_round_at_one_half():
     rows = prediction_rows(np.array([0.49, 0.5, 0.9, 0.7]))
     assert [row["rounded"] for row in rows] == [0, 1, 1, 1]
-    assert [row["right?"] for row in rows] == ["yes", "yes", "yes", "no"]
-    assert [(row["x1"], row["x2"], row["target"]) for row in rows] == [
-        (0, 0, 0),
-        (0, 1, 1),
-        (1, 0, 1),
-        (1, 1, 0),
+    assert [row["right?"] for row in rows] == ["✓", "✓", "✓", "✗"]
+    assert [(row["input"], row["target"]) for row in rows] == [
+        ("(0, 0)", 0),
+        ("(0, 1)", 1),
+        ("(1, 0)", 1),
+        ("(1, 1)", 0),
     ]
     assert all(row["raw output"] is None for row in prediction_rows(None))
 
