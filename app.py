@@ -5,6 +5,7 @@ import streamlit as st
 from pages import common
 
 st.set_page_config(page_title="Keras Playground", page_icon=":material/neurology:", layout="wide")
+common.keep_keras_state()
 common.init_session()
 common.keep_widget_state("train_w_")
 common.warm_up_keras()

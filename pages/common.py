@@ -26,6 +26,22 @@ def init_session() -> None:
         st.session_state.setdefault(key, value)
 
 
+def keep_keras_state() -> None:
+    """Stop Streamlit from clearing Keras's session after every script run.
+
+    Streamlit (1.67, `script_runner._clean_problem_modules`) calls
+    `keras.backend.clear_session()` at the end of each run of the page, and the live curves
+    rerun twice a second. Each call forces a full garbage collection and resets TensorFlow's
+    state while the training thread is using it, which stalled training for seconds at a
+    time. Every run here builds its own model, so nothing needs clearing. The hook is private
+    API: if a later Streamlit renames it, this does nothing.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = lambda: None
+
+
 def keep_widget_state(prefix: str) -> None:
     """Keep the values of widgets whose keys start with `prefix` while their page is not shown.
 
