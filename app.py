@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages import common
+from app_pages import common
 
 st.set_page_config(page_title="Keras Playground", page_icon=":material/neurology:", layout="wide")
 common.keep_keras_state()
@@ -11,12 +11,12 @@ common.keep_widget_state("train_w_")
 common.warm_up_keras()
 
 PAGES = [
-    ("pages/home.py", "Home", ":material/home:", None),
-    ("pages/train.py", "Train", ":material/model_training:", "train"),
-    ("pages/evaluate.py", "Evaluate", ":material/fact_check:", "evaluate"),
-    ("pages/draw.py", "Draw", ":material/draw:", "draw"),
-    ("pages/runs.py", "Runs", ":material/history:", "runs"),
-    ("pages/xor.py", "XOR", ":material/grid_4x4:", "xor"),
+    ("app_pages/home.py", "Home", ":material/home:", None),
+    ("app_pages/train.py", "Train", ":material/model_training:", "train"),
+    ("app_pages/evaluate.py", "Evaluate", ":material/fact_check:", "evaluate"),
+    ("app_pages/draw.py", "Draw", ":material/draw:", "draw"),
+    ("app_pages/runs.py", "Runs", ":material/history:", "runs"),
+    ("app_pages/xor.py", "XOR", ":material/grid_4x4:", "xor"),
 ]
 navigation = st.navigation(
     [

@@ -14,7 +14,7 @@ from tests.conftest import REPO
 
 
 def open_page(page: str, timeout: float = 90) -> AppTest:
-    """The app from its entry point, switched to `page` (e.g. "pages/train.py")."""
+    """The app from its entry point, switched to `page` (e.g. "app_pages/train.py")."""
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
     at.run()
     at.switch_page(page)

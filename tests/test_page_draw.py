@@ -7,7 +7,7 @@ from tests.page_helpers import open_page, train_stored_run
 
 
 def test_without_a_model_the_page_offers_a_quick_one(small_mnist):
-    at = open_page("pages/draw.py")
+    at = open_page("app_pages/draw.py")
     assert any("no trained network" in i.value for i in at.info)
     button = at.button(key="draw_quick_train")
     assert "Train a quick model" in button.label
@@ -20,7 +20,7 @@ def test_without_a_model_the_page_offers_a_quick_one(small_mnist):
 
 def test_with_a_model_the_page_prompts_for_a_drawing(small_mnist):
     run_id, _ = train_stored_run(small_mnist, epochs=1, units=8)
-    at = open_page("pages/draw.py")
+    at = open_page("app_pages/draw.py")
     assert at.selectbox(key="draw_run").value == run_id
     assert any("Draw a digit on the black square" in i.value for i in at.info)
     assert not at.metric  # no prediction before anything is drawn

@@ -14,7 +14,7 @@ def trained_run(small_mnist):
 
 def test_page_shows_the_runs_numbers_and_figures(trained_run):
     run_id, job = trained_run
-    at = open_page("pages/evaluate.py")
+    at = open_page("app_pages/evaluate.py")
     metrics = {m.label: m.value for m in at.metric}
     expected = job.monitor.snapshot().test_accuracy
     assert metrics["Test accuracy"] == f"{expected:.2%}"
@@ -30,7 +30,7 @@ def test_page_shows_the_runs_numbers_and_figures(trained_run):
 
 
 def test_inspecting_and_filtering(trained_run):
-    at = open_page("pages/evaluate.py")
+    at = open_page("app_pages/evaluate.py")
     at.number_input(key="evaluate_index").set_value(7).run()
     assert not at.exception
     at.selectbox(key="evaluate_mistake_true").set_value(1).run()
@@ -40,5 +40,5 @@ def test_inspecting_and_filtering(trained_run):
 
 
 def test_without_runs_the_page_points_to_train(small_mnist):
-    at = open_page("pages/evaluate.py")
+    at = open_page("app_pages/evaluate.py")
     assert any("No trained network yet" in i.value for i in at.info)

@@ -11,7 +11,7 @@ from core.runs import RunStore
 from tests.conftest import REPO
 from tests.test_runs import fill_run, model_bytes, small_spec, tiny_model
 
-PAGE = str(REPO / "pages" / "runs.py")
+PAGE = str(REPO / "app_pages" / "runs.py")
 
 
 @pytest.fixture

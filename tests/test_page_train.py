@@ -16,7 +16,7 @@ def set_small_network(at: AppTest, epochs: int) -> None:
 
 
 def test_page_shows_every_control_and_the_model_summary(small_mnist):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     for key in ["layers", "epochs", "patience"]:
         assert at.slider(key=f"train_w_{key}") is not None
     for key in ["optimizer", "loss", "preset"]:
@@ -31,7 +31,7 @@ def test_page_shows_every_control_and_the_model_summary(small_mnist):
 
 
 def test_preset_and_optimizer_fill_the_widgets(small_mnist):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     at.selectbox(key="train_w_preset").set_value("128 relu, plain SGD").run()
     assert at.slider(key="train_w_layers").value == 1
     assert at.select_slider(key="train_w_units_0").value == 128
@@ -41,7 +41,7 @@ def test_preset_and_optimizer_fill_the_widgets(small_mnist):
 
 
 def test_short_training_run_starts_and_finishes(small_mnist):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     set_small_network(at, epochs=3)
     at.button(key="train_start_button").click().run()
     assert at.button(key="train_stop_button").disabled is False or not JOBS.running()
@@ -54,7 +54,7 @@ def test_short_training_run_starts_and_finishes(small_mnist):
 
 
 def test_stop_ends_a_long_run(small_mnist):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     set_small_network(at, epochs=50)
     at.select_slider(key="train_w_batch_size").set_value(16).run()
     at.button(key="train_start_button").click().run()
@@ -72,6 +72,6 @@ def test_stop_ends_a_long_run(small_mnist):
 def test_broken_data_folder_shows_the_reason_and_disables_train(tmp_path, monkeypatch):
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8bnot really gzip")
     monkeypatch.setenv("MNIST_DATA", str(tmp_path))
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     assert any("could not be loaded" in e.value for e in at.error)
     assert at.button(key="train_start_button").disabled

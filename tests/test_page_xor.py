@@ -24,7 +24,7 @@ def run_until_idle(at: AppTest, timeout: float = 120.0) -> None:
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(str(REPO / "pages" / "xor.py"), default_timeout=60)
+    at = AppTest.from_file(str(REPO / "app_pages" / "xor.py"), default_timeout=60)
     at.run(timeout=60)
     assert not at.exception, at.exception
     run_until_idle(at)

@@ -3,10 +3,10 @@
 import numpy as np
 import streamlit as st
 
+from app_pages import common
 from core.evaluation_charts import digit_figure, probabilities_figure
 from core.presets import PRESETS, QUICK_PRESET
 from core.recognise import LOW_CONFIDENCE, recognise
-from pages import common
 
 CANVAS_SIZE = 280
 DEFAULT_PEN = 18

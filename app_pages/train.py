@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app_pages import common
 from core.model import (
     ACTIVATIONS,
     DEFAULT_LEARNING_RATES,
@@ -16,7 +17,6 @@ from core.model import (
 )
 from core.presets import DEFAULT_PRESET, PRESETS
 from core.training_charts import curves_figure
-from pages import common
 
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]

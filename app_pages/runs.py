@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import common
 from core.run_charts import (
     METRICS,
     confusion_figures,
@@ -20,7 +21,6 @@ from core.runs import (
     RunStoreError,
     file_stem,
 )
-from pages import common
 
 MAX_COMPARED = 8
 MATRICES_PER_ROW = 3

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages import common
+from app_pages import common
 
 st.title(":material/neurology: Keras Playground")
 st.markdown(
@@ -15,7 +15,7 @@ st.subheader("Where to start")
 left, right = st.columns(2)
 with left:
     st.page_link(
-        "pages/train.py", label="**Train** a network on MNIST", icon=":material/model_training:"
+        "app_pages/train.py", label="**Train** a network on MNIST", icon=":material/model_training:"
     )
     st.caption(
         "Choose layers, units, activation, dropout, optimizer and learning rate with sliders "

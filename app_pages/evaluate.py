@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from app_pages import common
 from core.evaluation import evaluate_probabilities, first_layer_weight_images, predict_probabilities
 from core.evaluation_charts import (
     confusion_matrix_figure,
@@ -15,7 +16,6 @@ from core.evaluation_charts import (
     selected_image,
     weights_grid_figure,
 )
-from pages import common
 
 GALLERY_SIZE = 48
 DIGITS = list(range(10))
@@ -42,7 +42,7 @@ if run is None:
     st.info(
         "No trained network yet. Train one first; it appears here as soon as its first epoch ends."
     )
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 stamp = common.model_stamp(run.id)

@@ -1,1 +1,0 @@
-"""The app's pages: widgets and layout only; the logic they call lives in `core/`."""
