@@ -1,0 +1,131 @@
+"""What a person waits for: loading MNIST, the first page, the first curve point, Stop.
+
+    MNIST_DATA=../shared/data/mnist python bench/latency.py [--repeats 3]
+
+Loads the IDX files with `load_mnist` (median of five), then starts `streamlit run app.py` on
+a free port with a temporary run store and drives it in headless Chromium (Debian's
+/usr/bin/chromium): time until the Home page shows, and, after TensorFlow's background import
+has had time to finish, time from pressing Train (default preset) until the first point is
+on the curves, and from pressing Stop until the page says the run stopped. Medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from core.data import load_mnist  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FIRST_POINT = (
+    "() => { const d = document.querySelector('.js-plotly-plot');"
+    " return d && d.data && d.data.some(t => t.x && t.x.length > 0); }"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, home: str, data: str) -> subprocess.Popen:
+    env = os.environ | {"MNIST_DATA": data, "KERAS_PLAYGROUND_HOME": home}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    process = subprocess.Popen(
+        [*command, "--server.port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the server did not start within 60 s")
+
+
+def one_session(browser, url: str, settle: float) -> tuple[float, float, float]:
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    start = time.perf_counter()
+    page.goto(url)
+    page.get_by_text("Where to start").wait_for(timeout=60_000)
+    home = time.perf_counter() - start
+    time.sleep(settle)  # as a person reads the page, TensorFlow finishes loading
+    page.goto(url + "train")
+    train = page.get_by_role("button", name="Train", exact=True)
+    train.wait_for(timeout=60_000)
+    start = time.perf_counter()
+    train.click()
+    page.wait_for_function(FIRST_POINT, timeout=120_000, polling=50)
+    first_point = time.perf_counter() - start
+    page.wait_for_timeout(3000)
+    start = time.perf_counter()
+    page.locator("[data-testid=stBaseButton-secondary]").filter(has_text="Stop").click()
+    page.get_by_text("Stopped by you").wait_for(timeout=120_000)
+    stopped = time.perf_counter() - start
+    page.close()
+    return home, first_point, stopped
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--settle", type=float, default=15.0, help="seconds on Home before Train")
+    args = parser.parse_args()
+    data = os.environ.get("MNIST_DATA") or str(REPO.parent / "shared" / "data" / "mnist")
+
+    loads = []
+    for _ in range(5):
+        start = time.perf_counter()
+        load_mnist(data)
+        loads.append(time.perf_counter() - start)
+    print(f"load_mnist from IDX files: median {statistics.median(loads):.2f} s (5 loads)")
+
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with tempfile.TemporaryDirectory() as home, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for _ in range(args.repeats):
+            port = free_port()
+            server = start_server(port, home, data)
+            try:
+                rows.append(one_session(browser, f"http://127.0.0.1:{port}/", args.settle))
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+        browser.close()
+    print("| what (fresh server each time) | median s | runs |")
+    print("|---|---:|---|")
+    for i, name in enumerate(["Home page shown", "Train pressed -> first curve point", "Stop -> stopped"]):
+        values = [row[i] for row in rows]
+        print(f"| {name} | {statistics.median(values):.2f} | {', '.join(f'{v:.2f}' for v in values)} |")
+
+
+if __name__ == "__main__":
+    main()
