@@ -1,0 +1,134 @@
+"""Browser test set-up: headless Debian Chromium, Streamlit servers, screenshots of failures.
+
+The `app_server` is shared by the whole session (one TensorFlow import, one warm-up); each
+test opens its own browser context, which is its own Streamlit session. Tests that need a
+server of their own (broken data, a killed server, a fresh server) start one with
+`start_server`. A failing test leaves a full-page PNG of each of its pages in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.browser.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO,
+    Server,
+    new_context,
+    write_small_mnist,
+)
+
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), "
+            "as .ci/run does, to run the browser tests"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def small_mnist(tmp_path_factory) -> Path:
+    """2,000 training and 500 test digits as gzip IDX files (real MNIST where present)."""
+    folder = tmp_path_factory.mktemp("small-mnist")
+    write_small_mnist(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app_server(browser, small_mnist, tmp_path_factory):
+    """One server for most tests, on the small data set, with its own run store."""
+    root = tmp_path_factory.mktemp("app-server")
+    server = Server(data=small_mnist, home=root / "home", log=root / "streamlit.log")
+    server.start()
+    try:
+        server.warm_up(browser)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """Start servers of the test's own: `start_server(data, home, warm_up=browser or None)`.
+
+    Every server it started is stopped (its whole process group) when the test ends.
+    """
+    servers: list[Server] = []
+
+    def start(data: Path, home: Path, browser=None) -> Server:
+        log = tmp_path / f"streamlit-{len(servers)}.log"
+        server = Server(data=data, home=home, log=log)
+        servers.append(server)
+        server.start()
+        if browser is not None:
+            server.warm_up(browser)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def open_session(request, browser):
+    """`open_session()` -> a new page in a new browser context: a Streamlit session of its own."""
+    contexts = []
+    pages = request.node.stash.setdefault(PAGES, [])
+
+    def open_one():
+        context = new_context(browser)
+        contexts.append(context)
+        page = context.new_page()
+        pages.append(page)
+        return page
+
+    yield open_one
+    for context in contexts:
+        context.close()
+
+
+PAGES = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Save a screenshot of every page a failing browser test had open."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    pages = item.stash.get(PAGES, [])
+    if not pages:
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid.split("::", 1)[-1])[:120]
+    saved = []
+    for number, page in enumerate(pages, start=1):
+        path = ARTIFACTS / f"{stem}-{number}.png"
+        try:
+            page.screenshot(path=str(path), full_page=True, timeout=30_000)
+        except Exception as error:  # a closed or crashed page: say so, keep the report
+            saved.append(f"(page {number}: no screenshot: {error})")
+        else:
+            saved.append(str(path.relative_to(REPO)))
+    report.sections.append(("screenshots", "\n".join(saved)))
+
+
+def copy_store(source: Path, target: Path) -> None:
+    """Copy a run store (database and models) to a new folder."""
+    shutil.copytree(source, target)

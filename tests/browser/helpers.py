@@ -1,0 +1,407 @@
+"""What the browser tests share: a Streamlit server on a free port, small data, page actions.
+
+Every wait here waits for a condition (an element, a text, a count, the app going idle), never
+for a fixed time; the timeouts are generous because the machine is small and shared and
+TensorFlow's first import takes seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+TRAIN_DIGITS = 2000
+TEST_DIGITS = 500
+
+START_SECONDS = 120  # a server starting (the machine may be busy)
+PAGE_SECONDS = 90  # a page showing what it should
+TRAIN_SECONDS = 180  # a small run ending
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+# ----- data --------------------------------------------------------------------------------
+
+
+def write_small_mnist(folder: Path) -> str:
+    """2,000 training and 500 test digits as gzip IDX files in `folder`; returns their origin.
+
+    They come from the real MNIST where it is present, else from made-up patch digits.
+    """
+    from core.data import load_mnist, subset
+    from tests.synthetic import patch_digits, write_idx_folder
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if (SHARED_MNIST / "train-images-idx3-ubyte.gz").exists():
+        data, origin = subset(load_mnist(SHARED_MNIST), TRAIN_DIGITS, TEST_DIGITS), "mnist"
+    else:
+        data, origin = patch_digits(n_train=TRAIN_DIGITS, n_test=TEST_DIGITS), "synthetic"
+    write_idx_folder(folder, data)
+    return origin
+
+
+# ----- the server --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """`streamlit run app.py` in its own process group, with its data and run store."""
+
+    data: Path
+    home: Path
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        env = {
+            **os.environ,
+            "MNIST_DATA": str(self.data),
+            "KERAS_PLAYGROUND_HOME": str(self.home),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(self.port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ]
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, killed as one at the end
+            )
+        self.wait_healthy()
+        return self
+
+    def wait_healthy(self, timeout: float = START_SECONDS) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"streamlit exited with code {self.process.returncode}; its log:\n"
+                    + self.log.read_text(errors="replace")[-3000:]
+                )
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer,
+            ):
+                if answer.status == 200:
+                    return
+            time.sleep(0.2)  # polling the health endpoint, not waiting for state
+        raise RuntimeError(f"streamlit did not answer on {self.url} within {timeout:.0f} s")
+
+    def warm_up(self, browser) -> None:
+        """Load the home page once: the first session starts the app's Keras import.
+
+        (While the pages lived in a folder named pages/, this was also what made a fresh
+        server route deep links such as /train through app.py; see the deep-link test.)
+        """
+        context = new_context(browser)
+        try:
+            page = context.new_page()
+            page.goto(self.url + "/")
+            expect(page.get_by_text("Where to start")).to_be_visible(timeout=START_SECONDS * 1000)
+        finally:
+            context.close()
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Send `sig` to the whole process group and wait for the server to end."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server and every process it started."""
+        import psutil
+
+        root = psutil.Process(self.process.pid)
+        total = 0
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                total += process.memory_info().rss
+        return total
+
+
+# ----- pages -------------------------------------------------------------------------------
+
+
+def open_page(page: Page, server: Server, path: str, heading: str) -> None:
+    """Go to `path` and wait until its title heading is there and the script has finished."""
+    page.goto(server.url + path)
+    expect(page.get_by_role("heading", name=heading).first).to_be_visible(
+        timeout=PAGE_SECONDS * 1000
+    )
+    wait_idle(page)
+
+
+# Script runs each page has seen end, counted from the app's own messages: the server sends a
+# ForwardMsg "script_finished" over the page's WebSocket when a run of the script ends.
+_FINISHED_RUNS: dict = {}
+RUN_ENDS = (0, 1, 3)  # finished, finished with a compile error, fragment finished (not cut short)
+
+
+def _count_runs(page: Page) -> None:
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    _FINISHED_RUNS[page] = 0
+
+    def frame(payload) -> None:
+        if not isinstance(payload, bytes | bytearray):
+            return
+        message = ForwardMsg()
+        message.ParseFromString(bytes(payload))
+        kind = message.WhichOneof("type")
+        if kind == "script_finished" and message.script_finished in RUN_ENDS:
+            _FINISHED_RUNS[page] += 1
+
+    page.on("websocket", lambda socket: socket.on("framereceived", frame))
+
+
+def new_context(browser):
+    """A browser context (a Streamlit session per page) whose pages count the script's runs."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.on("page", _count_runs)
+    return context
+
+
+def runs_so_far(page: Page) -> int:
+    """How many runs of the app's script have ended for this page so far."""
+    return _FINISHED_RUNS.get(page, 0)
+
+
+def wait_rerun(page: Page, before: int, timeout: float = PAGE_SECONDS) -> None:
+    """Wait until a script run has ended since `runs_so_far(page)` gave `before`."""
+    deadline = time.monotonic() + timeout
+    while runs_so_far(page) <= before:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no run of the app's script ended within {timeout:.0f} s")
+        page.wait_for_timeout(50)  # lets Playwright deliver the WebSocket frames
+    wait_idle(page)
+
+
+def wait_idle(page: Page, timeout: float = PAGE_SECONDS) -> None:
+    """Wait until the app's script is not running (the page has been redrawn)."""
+    expect(page.locator("[data-testid=stApp]")).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=timeout * 1000
+    )
+
+
+def slider(page: Page, label: str):
+    """The slider (or select slider) labelled `label` (its hidden range input)."""
+    return page.get_by_role("group", name=label, exact=True).locator("input[type=range]")
+
+
+def slider_text(page: Page, label: str) -> str:
+    group = page.get_by_role("group", name=label, exact=True)
+    return group.get_by_test_id("stSliderThumbValue").inner_text().strip()
+
+
+def set_slider(page: Page, label: str, value: str, options: list[str]) -> None:
+    """Move a slider until it shows `value`; `options` are all its values, in order.
+
+    A click on the track where `value` sits (the thumb's place is linear in its index), then,
+    should rounding land one step off, arrow keys; each change waits for the app's rerun.
+    """
+    group = page.get_by_role("group", name=label, exact=True)
+    thumb = group.get_by_test_id("stSliderThumbValue")
+    track = group.locator("xpath=./div").first  # the thumb's `left: x%` is relative to it
+    target = options.index(value)
+    current = ""
+    for attempt in range(len(options) + 2):
+        wait_idle(page)
+        current = thumb.inner_text().strip()
+        if current == value:
+            return
+        before = runs_so_far(page)
+        if attempt == 0:
+            box = track.bounding_box()
+            x = box["width"] * target / (len(options) - 1)
+            page.mouse.click(
+                box["x"] + min(max(x, 1), box["width"] - 1), box["y"] + 0.5 * box["height"]
+            )
+        else:
+            slider(page, label).focus()
+            here = options.index(current)
+            page.keyboard.press("ArrowRight" if target > here else "ArrowLeft")
+        expect(thumb).not_to_have_text(current, timeout=PAGE_SECONDS * 1000)
+        wait_rerun(page, before)
+    raise AssertionError(f"slider {label!r} did not reach {value!r}; it shows {current!r}")
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the select box labelled `label`."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    before = runs_so_far(page)
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_rerun(page, before)
+
+
+def plot_points(page: Page, key: str) -> int:
+    """How many points the plotly chart with widget key `key` draws, over all its traces."""
+    return page.locator(f".st-key-{key} .js-plotly-plot").first.evaluate(
+        "plot => (plot.data || []).reduce((n, trace) => n + ((trace.x || []).length), 0)"
+    )
+
+
+# ----- the Train page ----------------------------------------------------------------------
+
+# The Train page's slider values, in order, as it shows them (pages/train.py).
+LAYERS = [str(n) for n in range(6)]
+UNITS = ["8", "16", "32", "64", "128", "256", "512", "1024", "2048"]
+BATCH_SIZES = ["16", "32", "64", "128", "256", "512", "1024"]
+EPOCHS = [str(n) for n in range(1, 51)]
+LEARNING_RATES = [f"{rate:g}" for rate in (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03)] + [
+    f"{rate:g}" for rate in (0.1, 0.3, 1.0, 3.0, 10.0)
+]
+# What the live panel says once a run has ended, whichever way it ended.
+OUTCOME = re.compile(
+    r"Trained \d+ epochs|Stopped by you|Stopped before|Early stopping ended|Training failed"
+    r"|The loss became"
+)
+
+
+def set_network(page: Page, *, units: str = "32", batch: str = "128", epochs: int = 2) -> None:
+    """One hidden layer of `units`, the batch size and the epochs, set with the sliders."""
+    set_slider(page, "Hidden layers", "1", LAYERS)
+    set_slider(page, "Layer 1 units", units, UNITS)
+    set_slider(page, "Batch size", batch, BATCH_SIZES)
+    set_slider(page, "Epochs", str(epochs), EPOCHS)
+    expect(page.get_by_text(f"Model: 784-{units}-10,")).to_be_visible(timeout=PAGE_SECONDS * 1000)
+
+
+def press_train(page: Page) -> None:
+    """Press Train and wait until the run is under way (the Stop button is enabled)."""
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_enabled(
+        timeout=PAGE_SECONDS * 1000
+    )
+
+
+def outcome(page: Page, timeout: float = TRAIN_SECONDS) -> str:
+    """Wait until the live panel says how the run ended; returns what it says."""
+    alert = page.get_by_test_id("stAlert").filter(has_text=OUTCOME)
+    expect(alert.first).to_be_visible(timeout=timeout * 1000)
+    return alert.first.inner_text()
+
+
+def curve_counts(page: Page, key: str = "train_curves") -> dict[str, int]:
+    """Points per trace name of a chart (the Train page's curves by default), summed."""
+    counts = page.locator(f".st-key-{key} .js-plotly-plot").first.evaluate(
+        """plot => {
+            const counts = {};
+            for (const trace of plot.data || []) {
+                const name = trace.name || trace.type;
+                counts[name] = (counts[name] || 0) + ((trace.x || []).length);
+            }
+            return counts;
+        }"""
+    )
+    return {str(name): int(count) for name, count in counts.items()}
+
+
+def open_train_page(page: Page, server: Server) -> None:
+    open_page(page, server, "/train", "Train")
+    expect(slider(page, "Hidden layers")).to_be_attached(timeout=PAGE_SECONDS * 1000)
+
+
+def store(server: Server):
+    """The server's run store, read from the test (SQLite allows both at once)."""
+    from core.runs import RunStore
+
+    return RunStore(server.home)
+
+
+def ensure_model(server: Server, page: Page):
+    """A run with a model in the server's store; trains a small one on the Train page if none.
+
+    Returns its `RunSummary`. Tests that need a model (Evaluate, Draw) use the runs earlier
+    tests trained, and still pass when run alone.
+    """
+    runs = [run for run in store(server).list_runs() if run.has_model]
+    if runs:
+        return runs[0]
+    train_small_model(page, server)
+    return next(run for run in store(server).list_runs() if run.has_model)
+
+
+def train_small_model(page: Page, server: Server, epochs: int = 2) -> None:
+    """Train 784-32-10 for `epochs` on the Train page, to the end."""
+    open_train_page(page, server)
+    set_network(page, epochs=epochs)
+    press_train(page)
+    text = outcome(page)
+    assert f"Trained {epochs} epochs" in text, text
+
+
+def choose_matching(page: Page, label: str, pattern: re.Pattern) -> str:
+    """Pick the first option matching `pattern` in the select box labelled `label`."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    shown = box.locator("xpath=ancestor::*[@data-testid='stSelectbox']").inner_text()
+    for line in shown.splitlines():  # the label, then the option shown
+        if pattern.search(line):
+            return line
+    box.click()
+    option = page.get_by_role("option").filter(has_text=pattern).first
+    text = option.inner_text()
+    before = runs_so_far(page)
+    option.click()
+    wait_rerun(page, before)
+    return text

@@ -1,0 +1,246 @@
+"""End to end in headless Chromium: every page as a person uses it, on one shared server.
+
+The tests run in file order and build on each other's runs where that saves training time:
+the Train tests store a completed run and a stopped one, which Evaluate, Draw and Runs then
+look at. Run alone, a test that needs a model trains a small one first (`ensure_model`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import (
+    PAGE_SECONDS,
+    TEST_DIGITS,
+    TRAIN_SECONDS,
+    choose_matching,
+    curve_counts,
+    ensure_model,
+    open_page,
+    open_train_page,
+    outcome,
+    plot_points,
+    press_train,
+    runs_so_far,
+    set_network,
+    store,
+    train_small_model,
+    wait_idle,
+    wait_rerun,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
+
+NAVIGATION = ["Home", "Train", "Evaluate", "Draw", "Runs", "XOR"]
+TOTAL_POINTS = """key => {
+    const plot = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+    return plot && plot.data ? plot.data.reduce((n, t) => n + ((t.x || []).length), 0) : 0;
+}"""
+
+
+def no_exception(page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_home_page_loads_with_no_error(app_server, open_session):
+    page = open_session()
+    open_page(page, app_server, "/", "Keras Playground")
+    expect(page.get_by_text("Where to start")).to_be_visible()
+    expect(page.get_by_text("MNIST, 2,000 training and 500 test images")).to_be_visible()
+    navigation = page.get_by_test_id("stSidebarNav")
+    for title in NAVIGATION:
+        expect(navigation.get_by_role("link", name=title, exact=True)).to_be_visible()
+    no_exception(page)
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+
+
+def test_train_page_trains_a_small_model(app_server, open_session):
+    page = open_session()
+    open_train_page(page, app_server)
+    set_network(page, units="32", batch="128", epochs=2)
+    press_train(page)
+    expect(page.locator(".st-key-train_curves .js-plotly-plot").first).to_be_visible(
+        timeout=TRAIN_SECONDS * 1000
+    )
+    text = outcome(page)
+    assert "Trained 2 epochs" in text, text
+    no_exception(page)
+
+    run = store(app_server).list_runs()[0]
+    assert (run.status, run.epochs_done, run.architecture) == ("completed", 2, "784-32-10")
+    # Both panels (loss and accuracy) show one marker per epoch, for training and validation.
+    counts = curve_counts(page)
+    assert counts["train"] == 2 * 2 and counts["validation"] == 2 * 2, counts
+    shown = page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
+    expect(shown).to_contain_text(f"{run.test_accuracy:.2%}")
+
+
+def test_curves_gain_points_while_training_and_stop_stops_it(app_server, open_session):
+    page = open_session()
+    open_train_page(page, app_server)
+    set_network(page, units="32", batch="16", epochs=50)  # long enough to be stopped
+    press_train(page)
+
+    seen = [0]
+    for _ in range(3):  # three redraws, each with more points than the one before
+        page.wait_for_function(
+            f"last => ({TOTAL_POINTS})('train_curves') > last",
+            arg=seen[-1],
+            timeout=TRAIN_SECONDS * 1000,
+        )
+        seen.append(plot_points(page, "train_curves"))
+    stop = page.get_by_role("button", name="Stop", exact=True)
+    expect(stop).to_be_enabled()  # the points came while it trained
+    stop.click()
+
+    text = outcome(page)
+    match = re.search(r"Stopped by you after (\d+) complete epochs", text)
+    assert match, text
+    epochs = int(match.group(1))
+    assert epochs < 50
+    expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled(
+        timeout=PAGE_SECONDS * 1000
+    )
+    expect(stop).to_be_disabled()
+    assert plot_points(page, "train_curves") >= seen[-1]
+    run = store(app_server).list_runs()[0]
+    assert (run.status, run.epochs_done, run.epochs_planned) == ("stopped", epochs, 50)
+
+
+def test_evaluate_page_shows_the_confusion_matrix_of_the_run(app_server, open_session):
+    page = open_session()
+    run = next(
+        (r for r in store(app_server).list_runs() if r.status == "completed" and r.has_model),
+        None,
+    ) or ensure_model(app_server, page)
+    open_page(page, app_server, "/evaluate", "Evaluate")
+    choose_matching(page, "Run", re.compile(rf"^#{run.number} "))
+    matrix = page.locator(".st-key-evaluate_matrix .js-plotly-plot").first
+    expect(matrix).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    wait_idle(page)
+    no_exception(page)
+
+    shown = matrix.evaluate(
+        "plot => plot._fullData.find(t => t.type === 'heatmap').z.map(row => Array.from(row))"
+    )
+    counts = [[int(value) for value in row] for row in shown]
+    assert len(counts) == 10 and all(len(row) == 10 for row in counts)
+    assert sum(map(sum, counts)) == TEST_DIGITS
+    # The training job counted its own predictions; the page predicted again with the saved
+    # model: the two matrices agree cell by cell.
+    assert counts == store(app_server).get(run.id).confusion
+    right = sum(counts[digit][digit] for digit in range(10))
+    metrics = page.get_by_test_id("stMetric")
+    expect(metrics.filter(has_text="Test accuracy")).to_contain_text(f"{right / TEST_DIGITS:.2%}")
+    expect(metrics.filter(has_text="Wrong")).to_contain_text(
+        f"{TEST_DIGITS - right:,} of {TEST_DIGITS:,}"
+    )
+    assert f"{right / TEST_DIGITS:.2%}" == f"{run.test_accuracy:.2%}"
+
+
+def draw_stroke(page, canvas, points) -> None:
+    """Press the mouse at the first point, move through the rest, release: one pen stroke."""
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + points[0][0], y + points[0][1])
+    page.mouse.down()
+    for px, py in points[1:]:
+        page.mouse.move(x + px, y + py, steps=4)
+    page.mouse.up()
+
+
+def test_draw_page_reads_a_drawn_digit_and_clearing_removes_it(app_server, open_session):
+    page = open_session()
+    ensure_model(app_server, page)
+    open_page(page, app_server, "/draw", "Draw")
+    canvas = page.locator("canvas.upper-canvas")
+    expect(canvas).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    wait_idle(page)
+    prediction = page.get_by_test_id("stMetric").filter(has_text="Prediction")
+    expect(prediction).to_have_count(0)
+
+    before = runs_so_far(page)
+    draw_stroke(page, canvas, [(140, 40 + 10 * i) for i in range(21)])  # a "1", top to bottom
+    wait_rerun(page, before)
+    expect(prediction).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    digit = prediction.get_by_test_id("stMetricValue").inner_text().strip()
+    assert digit in list("0123456789"), digit
+    # The probabilities chart is drawn from the same answer: its tallest bar is that digit.
+    bars = page.locator(".st-key-draw_probabilities .js-plotly-plot").first.evaluate(
+        """plot => { const bar = plot._fullData.find(t => t.type === 'bar');
+                     return {x: Array.from(bar.x), y: Array.from(bar.y)}; }"""
+    )
+    tallest = bars["x"][max(range(len(bars["y"])), key=bars["y"].__getitem__)]
+    assert str(tallest).strip() == digit, bars
+    no_exception(page)
+
+    before = runs_so_far(page)
+    page.get_by_role("button", name="Reset canvas & history").click()
+    wait_rerun(page, before)
+    expect(prediction).to_have_count(0)
+    expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
+
+
+def test_runs_page_lists_the_runs_and_compares_two(app_server, open_session):
+    page = open_session()
+    while len(store(app_server).list_runs()) < 2:  # the Train tests above store two
+        train_small_model(page, app_server)
+    runs = store(app_server).list_runs()
+    open_page(page, app_server, "/runs", "Runs")
+    no_exception(page)
+    # The Runs page names runs by their names (unique here), as its table does.
+    page.get_by_role("combobox", name="Run", exact=True).click()
+    for run in runs:
+        expect(page.get_by_role("option", name=run.name, exact=True)).to_have_count(1)
+    page.keyboard.press("Escape")
+
+    compare = page.get_by_role("combobox", name="Runs to compare", exact=True)
+    for run in runs[:2]:
+        compare.click()
+        before = runs_so_far(page)
+        page.get_by_role("option", name=run.name, exact=True).click()
+        wait_rerun(page, before)
+        page.keyboard.press("Escape")
+    overlay = page.locator(".st-key-runs_overlay .js-plotly-plot").first
+    expect(overlay).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    names = overlay.evaluate("plot => plot.data.map(t => t.name)")
+    assert sorted(names) == sorted(run.name for run in runs[:2]), names
+    expect(page.get_by_text("Settings (shaded rows differ)")).to_be_visible()
+    for run in runs[:2]:
+        expect(
+            page.locator(f".st-key-runs_confusion_{run.id} .js-plotly-plot").first
+        ).to_be_visible()
+    no_exception(page)
+
+
+def test_xor_page_trains_and_the_boundary_chart_appears(app_server, open_session):
+    page = open_session()
+    open_page(page, app_server, "/xor", "XOR")
+    train = page.get_by_role("button", name="Train", exact=True)
+    expect(train).to_be_enabled(timeout=TRAIN_SECONDS * 1000)  # the network is built
+    epochs = page.get_by_test_id("stMetric").filter(has_text="Epochs trained")
+    expect(epochs.get_by_test_id("stMetricValue")).to_have_text("0")
+    train.click()
+    expect(epochs.get_by_test_id("stMetricValue")).to_have_text("500", timeout=TRAIN_SECONDS * 1000)
+    expect(train).to_be_enabled(timeout=PAGE_SECONDS * 1000)
+    boundary = page.locator(".st-key-xor_boundary .js-plotly-plot").first
+    expect(boundary).to_be_visible()
+    kinds = boundary.evaluate("plot => plot.data.map(t => t.type || 'scatter')")
+    assert "heatmap" in kinds, kinds
+    no_exception(page)
+
+
+def test_a_fresh_servers_first_session_on_a_deep_link_gets_the_app_navigation(
+    browser, small_mnist, start_server, open_session, tmp_path
+):
+    # A folder named pages/ used to make this open in Streamlit's v1 folder-of-pages mode,
+    # bypassing app.py; the pages now live in app_pages/.
+    server = start_server(small_mnist, tmp_path / "home")  # no warm-up: "/" never loaded
+    page = open_session()
+    open_page(page, server, "/train", "Train")
+    navigation = page.get_by_test_id("stSidebarNav")
+    for title in NAVIGATION:
+        expect(navigation.get_by_role("link", name=title, exact=True)).to_be_visible(timeout=10_000)
