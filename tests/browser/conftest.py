@@ -9,7 +9,6 @@ server of their own (broken data, a killed server, a fresh server) start one wit
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -127,8 +126,3 @@ def pytest_runtest_makereport(item, call):
         else:
             saved.append(str(path.relative_to(REPO)))
     report.sections.append(("screenshots", "\n".join(saved)))
-
-
-def copy_store(source: Path, target: Path) -> None:
-    """Copy a run store (database and models) to a new folder."""
-    shutil.copytree(source, target)

@@ -1,0 +1,336 @@
+"""What goes wrong, in the browser: each case gives a clear message and loses nothing saved.
+
+Broken data sets get a server of their own whose MNIST_DATA folder each test fills with a
+different broken file; uploads, a blank canvas and a diverging run use the shared server;
+killing a server mid-training uses two servers on one run store.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import struct
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from core.data import IDX_NAMES
+from tests.browser.helpers import (
+    LEARNING_RATES,
+    PAGE_SECONDS,
+    TRAIN_SECONDS,
+    Server,
+    choose,
+    curve_counts,
+    ensure_model,
+    open_page,
+    open_train_page,
+    outcome,
+    press_train,
+    runs_so_far,
+    set_network,
+    set_slider,
+    store,
+    wait_rerun,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
+
+
+def wait_until(condition, timeout: float, what: str):
+    """Poll `condition` (a read of the run store) until it gives a true value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)  # polling the store for the condition, not waiting for time
+    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+
+
+def error_alert(page, pattern):
+    alert = page.get_by_test_id("stAlertContentError").filter(has_text=pattern)
+    expect(alert.first).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    return alert.first.inner_text()
+
+
+def run_ids(server: Server) -> list[str]:
+    return [run.id for run in store(server).list_runs()]
+
+
+def saved_files(home: Path) -> dict[str, int]:
+    """Every file of the run store with its size (the database's WAL files aside)."""
+    return {
+        str(path.relative_to(home)): path.stat().st_size
+        for path in sorted(home.rglob("*"))
+        if path.is_file() and "runs.sqlite3" not in path.name
+    }
+
+
+# ----- model files for the upload cases ----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def model_files(tmp_path_factory) -> dict[str, Path]:
+    """Small .keras files built here: a good one, one with a Lambda layer, one of the wrong
+    shape, and random bytes named like a model."""
+    import keras
+
+    folder = tmp_path_factory.mktemp("models")
+
+    def save(name: str, inputs, outputs) -> None:
+        keras.Model(inputs, outputs).save(folder / name)
+
+    pixels = keras.Input(shape=(784,))
+    save("good.keras", pixels, keras.layers.Dense(10, activation="softmax")(pixels))
+    doubled = keras.layers.Lambda(lambda x: x * 2.0, name="doubling")(pixels)
+    save("lambda.keras", pixels, keras.layers.Dense(10, activation="softmax")(doubled))
+    small = keras.Input(shape=(100,))
+    save("shape.keras", small, keras.layers.Dense(3, activation="softmax")(small))
+    (folder / "x.keras").write_bytes(np.random.default_rng(0).bytes(4096))
+    return {path.name: path for path in folder.iterdir()}
+
+
+# ----- broken data -------------------------------------------------------------------------
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    header = struct.pack(">I", 0x0800 + array.ndim)
+    header += b"".join(struct.pack(">I", n) for n in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def good_idx_files() -> dict[str, bytes]:
+    """Four small, valid, uncompressed IDX files (made-up digits: only their form matters)."""
+    rng = np.random.default_rng(1)
+    arrays = {
+        "train_images": rng.integers(0, 256, (300, 28, 28)),
+        "train_labels": rng.integers(0, 10, 300),
+        "test_images": rng.integers(0, 256, (100, 28, 28)),
+        "test_labels": rng.integers(0, 10, 100),
+    }
+    return {f"{IDX_NAMES[key]}.gz": gzip.compress(idx_bytes(a)) for key, a in arrays.items()}
+
+
+def truncated_gzip(files: dict[str, bytes]) -> None:
+    name = "train-images-idx3-ubyte.gz"
+    files[name] = files[name][: len(files[name]) // 2]
+
+
+def truncated_body(files: dict[str, bytes]) -> None:
+    name = "train-images-idx3-ubyte.gz"
+    files[name] = gzip.compress(gzip.decompress(files[name])[: -28 * 28 * 10])
+
+
+def wrong_magic(files: dict[str, bytes]) -> None:
+    name = "train-labels-idx1-ubyte.gz"
+    files[name] = gzip.compress(b"\x12\x34\x56\x78" + gzip.decompress(files[name])[4:])
+
+
+BROKEN_DATA = {
+    "truncated gzip": (truncated_gzip, re.compile(r"does not decompress.*cut short")),
+    "truncated IDX": (truncated_body, re.compile(r"header promises.*Was the download cut short")),
+    "wrong magic number": (wrong_magic, re.compile(r"magic number 0x12345678.*not an IDX file")),
+}
+
+
+@pytest.fixture(scope="module")
+def broken_data_server(browser, model_files, tmp_path_factory):
+    """A server whose MNIST_DATA folder the tests fill; its store already holds a run."""
+    root = tmp_path_factory.mktemp("broken-data")
+    data, home = root / "data", root / "home"
+    data.mkdir()
+    from core.runs import RunStore
+
+    RunStore(home).import_model(
+        (model_files["good.keras"]).read_bytes(), "good.keras", name="Saved before"
+    )
+    server = Server(data=data, home=home, log=root / "streamlit.log")
+    server.start()
+    try:
+        server.warm_up(browser)
+        yield server
+    finally:
+        server.stop()
+
+
+def fill(folder: Path, files: dict[str, bytes]) -> None:
+    for old in folder.iterdir():
+        old.unlink()
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+
+
+def check_data_error(server: Server, open_session, pattern: re.Pattern) -> None:
+    before = saved_files(server.home)
+    page = open_session()
+    open_page(page, server, "/train", "Train")
+    text = error_alert(page, "The data could not be loaded.")
+    assert pattern.search(" ".join(text.split())), text
+    expect(page.get_by_role("button", name="Train", exact=True)).to_be_disabled()
+    # Nothing saved is lost: the run made before is listed and its files are untouched.
+    open_page(page, server, "/runs", "Runs")
+    expect(
+        page.get_by_role("gridcell", name="Saved before", exact=True, include_hidden=True)
+    ).to_be_attached()
+    expect(page.get_by_role("combobox", name="Run", exact=True)).to_be_visible()
+    expect(page.get_by_text("Imported.", exact=True)).to_be_visible()
+    assert [run.name for run in store(server).list_runs()] == ["Saved before"]
+    assert saved_files(server.home) == before
+
+
+@pytest.mark.parametrize("case", list(BROKEN_DATA))
+def test_a_broken_idx_file_is_named_with_its_fault(broken_data_server, open_session, case):
+    files = good_idx_files()
+    breaks, pattern = BROKEN_DATA[case]
+    breaks(files)
+    fill(broken_data_server.data, files)
+    check_data_error(broken_data_server, open_session, pattern)
+
+
+def test_an_npz_without_the_mnist_arrays_is_refused(broken_data_server, open_session):
+    fill(broken_data_server.data, {})
+    rng = np.random.default_rng(2)
+    np.savez(
+        broken_data_server.data / "mnist.npz",
+        images=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+        labels=rng.integers(0, 10, 10, dtype=np.uint8),
+    )
+    pattern = re.compile(r"has arrays \['images', 'labels'\] but not \['x_train'.*x_test, y_test")
+    check_data_error(broken_data_server, open_session, pattern)
+
+
+# ----- uploads -----------------------------------------------------------------------------
+
+# What each refusal says went wrong, and the fix it gives.
+UPLOADS = {
+    "x.keras": (
+        r"x\.keras is not a Keras model file \(a \.keras file is a zip archive\)",
+        "Upload a file made with model.save('model.keras')",
+    ),
+    "lambda.keras": (
+        r"safe mode refused lambda\.keras: it carries Python code in a Lambda layer "
+        r"\(layer doubling\)",
+        "Rebuild the model from built-in layers",
+    ),
+    "shape.keras": (
+        r"shape\.keras takes input of shape \(100,\) and gives output of shape \(3,\)",
+        "the playground needs input of shape (784,)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(UPLOADS))
+def test_an_unusable_upload_is_refused_and_nothing_is_stored(
+    app_server, open_session, model_files, name
+):
+    before_runs, before_files = run_ids(app_server), saved_files(app_server.home)
+    page = open_session()
+    open_page(page, app_server, "/runs", "Runs")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(model_files[name])
+    expect(page.get_by_test_id("stFileChipName").filter(has_text=name)).to_be_visible(
+        timeout=PAGE_SECONDS * 1000
+    )
+    before = runs_so_far(page)
+    page.get_by_role("button", name="Import", exact=True).click()
+    wait_rerun(page, before)
+    fault, fix = UPLOADS[name]
+    text = " ".join(error_alert(page, re.compile(fault)).split())
+    assert fix in text, text
+    assert run_ids(app_server) == before_runs
+    assert saved_files(app_server.home) == before_files  # no model file, no scratch folder
+
+
+# ----- the Draw and Train pages ------------------------------------------------------------
+
+
+def test_a_blank_canvas_asks_for_a_digit(app_server, open_session):
+    page = open_session()
+    ensure_model(app_server, page)
+    open_page(page, app_server, "/draw", "Draw")
+    expect(page.locator("canvas.upper-canvas")).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    before = runs_so_far(page)
+    page.get_by_role("button", name="Update the app with this drawing").click()  # send it blank
+    wait_rerun(page, before)
+    expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Prediction")).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_learning_rate_of_10_stops_the_run_with_advice(app_server, open_session):
+    earlier = {run.id: run.status for run in store(app_server).list_runs()}
+    page = open_session()
+    open_train_page(page, app_server)
+    # The default two layers of 512: with SGD at 10 their weights overflow in the first batches.
+    choose(page, "Optimizer", "sgd")
+    set_slider(page, "Learning rate", "10", LEARNING_RATES)
+    press_train(page)
+    text = " ".join(outcome(page).split())
+    assert re.search(r"The loss became (nan|inf|[\d.e+]+) at epoch 1", text), text
+    assert "learning rate is too high" in text and "10 times smaller" in text, text
+    expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled(
+        timeout=PAGE_SECONDS * 1000
+    )
+    runs = store(app_server).list_runs()
+    assert runs[0].id not in earlier and runs[0].status == "failed"
+    assert {run.id: run.status for run in runs[1:]} == earlier
+
+
+def test_two_sessions_train_at_once_and_each_sees_its_own_run(app_server, open_session):
+    pages = {epochs: open_session() for epochs in (3, 2)}
+    for epochs, page in pages.items():
+        open_train_page(page, app_server)
+        set_network(page, units="32", batch="32" if epochs == 3 else "128", epochs=epochs)
+    started = {}
+    for epochs, page in pages.items():  # one right after the other
+        press_train(page)
+        started[epochs] = store(app_server).list_runs()[0]  # the newest: the one just made
+    for epochs, page in pages.items():
+        text = outcome(page)
+        assert f"Trained {epochs} epochs" in text, text
+        counts = curve_counts(page)
+        assert counts["train"] == 2 * epochs, (epochs, counts)  # its own epochs only
+    first, second = started[3], started[2]
+    runs = {run.id: store(app_server).get(run.id) for run in (first, second)}
+    assert first.id != second.id
+    assert sorted(run.epochs_done for run in runs.values()) == [2, 3]
+    assert all(run.status == "completed" for run in runs.values())
+    # They overlapped: the second started before the first had finished.
+    assert runs[second.id].created < runs[first.id].updated
+
+
+# ----- the server killed mid-training ------------------------------------------------------
+
+
+def test_a_run_outlives_its_killed_server_marked_interrupted(
+    browser, small_mnist, start_server, open_session, tmp_path
+):
+    home = tmp_path / "home"
+    server = start_server(small_mnist, home, browser)
+    page = open_session()
+    open_train_page(page, server)
+    set_network(page, units="32", batch="16", epochs=50)
+    press_train(page)
+    run = wait_until(
+        lambda: next((r for r in store(server).list_runs() if r.epochs_done >= 1), None),
+        TRAIN_SECONDS,
+        "a first complete epoch in the store",
+    )
+    server.kill()  # SIGKILL to the whole process group, mid-training
+    killed = store(server).get(run.id)
+    assert killed.status == "running" and killed.epochs_done >= 1
+    assert killed.epochs_done < 50
+
+    again = start_server(small_mnist, home, browser)
+    page = open_session()
+    open_page(page, again, "/runs", "Runs")
+    done = killed.epochs_done
+    expect(page.get_by_text("Interrupted.")).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    expect(page.get_by_text(f"after {done} of 50 epochs")).to_be_visible()
+    after = store(again).get(run.id)
+    assert (after.status, after.epochs_done) == ("interrupted", done)
+    assert len(after.history["loss"]) == done
+    assert store(again).model_path(run.id) is not None  # the model of its last epoch is kept
