@@ -315,9 +315,11 @@ def test_a_run_outlives_its_killed_server_marked_interrupted(
     set_network(page, units="32", batch="16", epochs=50)
     press_train(page)
     run = wait_until(
-        lambda: next((r for r in store(server).list_runs() if r.epochs_done >= 1), None),
+        # The store writes an epoch's history, then its model file: wait for both, so the
+        # kill cannot land between the two (that run would rightly have no model to keep).
+        lambda: next((r for r in store(server).list_runs() if r.epochs_done >= 1 and r.has_model), None),
         TRAIN_SECONDS,
-        "a first complete epoch in the store",
+        "a first complete epoch and its model in the store",
     )
     server.kill()  # SIGKILL to the whole process group, mid-training
     killed = store(server).get(run.id)
