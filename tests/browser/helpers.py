@@ -38,7 +38,7 @@ TEST_DIGITS = 500
 
 START_SECONDS = 120  # a server starting (the machine may be busy)
 PAGE_SECONDS = 90  # a page showing what it should
-TRAIN_SECONDS = 180  # a small run ending
+TRAIN_SECONDS = 300  # a small run ending (a busy machine is slow)
 VIEWPORT = {"width": 1400, "height": 1000}
 
 
@@ -336,7 +336,11 @@ def press_train(page: Page) -> None:
 
 
 def outcome(page: Page, timeout: float = TRAIN_SECONDS) -> str:
-    """Wait until the live panel says how the run ended; returns what it says."""
+    """Wait until the run has ended (Stop is disabled again) and return what the live panel
+    says about how it ended."""
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_disabled(
+        timeout=timeout * 1000
+    )
     alert = page.get_by_test_id("stAlert").filter(has_text=OUTCOME)
     expect(alert.first).to_be_visible(timeout=timeout * 1000)
     return alert.first.inner_text()

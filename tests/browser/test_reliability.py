@@ -317,7 +317,9 @@ def test_a_run_outlives_its_killed_server_marked_interrupted(
     run = wait_until(
         # The store writes an epoch's history, then its model file: wait for both, so the
         # kill cannot land between the two (that run would rightly have no model to keep).
-        lambda: next((r for r in store(server).list_runs() if r.epochs_done >= 1 and r.has_model), None),
+        lambda: next(
+            (r for r in store(server).list_runs() if r.epochs_done >= 1 and r.has_model), None
+        ),
         TRAIN_SECONDS,
         "a first complete epoch and its model in the store",
     )
