@@ -236,6 +236,11 @@ def wait_rerun(page: Page, before: int, timeout: float = PAGE_SECONDS) -> None:
     wait_idle(page)
 
 
+def button(page: Page, name: str):
+    """The page's own button called `name` (not the header's Stop, shown while a script runs)."""
+    return page.get_by_test_id("stMain").get_by_role("button", name=name, exact=True)
+
+
 def wait_idle(page: Page, timeout: float = PAGE_SECONDS) -> None:
     """Wait until the app's script is not running (the page has been redrawn)."""
     expect(page.locator("[data-testid=stApp]")).to_have_attribute(
@@ -329,18 +334,14 @@ def set_network(page: Page, *, units: str = "32", batch: str = "128", epochs: in
 
 def press_train(page: Page) -> None:
     """Press Train and wait until the run is under way (the Stop button is enabled)."""
-    page.get_by_role("button", name="Train", exact=True).click()
-    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_enabled(
-        timeout=PAGE_SECONDS * 1000
-    )
+    button(page, "Train").click()
+    expect(button(page, "Stop")).to_be_enabled(timeout=PAGE_SECONDS * 1000)
 
 
 def outcome(page: Page, timeout: float = TRAIN_SECONDS) -> str:
     """Wait until the run has ended (Stop is disabled again) and return what the live panel
     says about how it ended."""
-    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_disabled(
-        timeout=timeout * 1000
-    )
+    expect(button(page, "Stop")).to_be_disabled(timeout=timeout * 1000)
     alert = page.get_by_test_id("stAlert").filter(has_text=OUTCOME)
     expect(alert.first).to_be_visible(timeout=timeout * 1000)
     return alert.first.inner_text()

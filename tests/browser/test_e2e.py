@@ -16,6 +16,7 @@ from tests.browser.helpers import (
     PAGE_SECONDS,
     TEST_DIGITS,
     TRAIN_SECONDS,
+    button,
     choose_matching,
     curve_counts,
     ensure_model,
@@ -92,7 +93,7 @@ def test_curves_gain_points_while_training_and_stop_stops_it(app_server, open_se
             timeout=TRAIN_SECONDS * 1000,
         )
         seen.append(plot_points(page, "train_curves"))
-    stop = page.get_by_role("button", name="Stop", exact=True)
+    stop = button(page, "Stop")
     expect(stop).to_be_enabled()  # the points came while it trained
     stop.click()
 
@@ -101,9 +102,7 @@ def test_curves_gain_points_while_training_and_stop_stops_it(app_server, open_se
     assert match, text
     epochs = int(match.group(1))
     assert epochs < 50
-    expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled(
-        timeout=PAGE_SECONDS * 1000
-    )
+    expect(button(page, "Train")).to_be_enabled(timeout=PAGE_SECONDS * 1000)
     expect(stop).to_be_disabled()
     assert plot_points(page, "train_curves") >= seen[-1]
     run = store(app_server).list_runs()[0]
@@ -219,7 +218,7 @@ def test_runs_page_lists_the_runs_and_compares_two(app_server, open_session):
 def test_xor_page_trains_and_the_boundary_chart_appears(app_server, open_session):
     page = open_session()
     open_page(page, app_server, "/xor", "XOR")
-    train = page.get_by_role("button", name="Train", exact=True)
+    train = button(page, "Train")
     expect(train).to_be_enabled(timeout=TRAIN_SECONDS * 1000)  # the network is built
     epochs = page.get_by_test_id("stMetric").filter(has_text="Epochs trained")
     expect(epochs.get_by_test_id("stMetricValue")).to_have_text("0")

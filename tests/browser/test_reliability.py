@@ -23,6 +23,7 @@ from tests.browser.helpers import (
     PAGE_SECONDS,
     TRAIN_SECONDS,
     Server,
+    button,
     choose,
     curve_counts,
     ensure_model,
@@ -170,7 +171,7 @@ def check_data_error(server: Server, open_session, pattern: re.Pattern) -> None:
     open_page(page, server, "/train", "Train")
     text = error_alert(page, "The data could not be loaded.")
     assert pattern.search(" ".join(text.split())), text
-    expect(page.get_by_role("button", name="Train", exact=True)).to_be_disabled()
+    expect(button(page, "Train")).to_be_disabled()
     # Nothing saved is lost: the run made before is listed and its files are untouched.
     open_page(page, server, "/runs", "Runs")
     expect(
@@ -235,7 +236,7 @@ def test_an_unusable_upload_is_refused_and_nothing_is_stored(
         timeout=PAGE_SECONDS * 1000
     )
     before = runs_so_far(page)
-    page.get_by_role("button", name="Import", exact=True).click()
+    button(page, "Import").click()
     wait_rerun(page, before)
     fault, fix = UPLOADS[name]
     text = " ".join(error_alert(page, re.compile(fault)).split())
@@ -271,9 +272,7 @@ def test_a_learning_rate_of_10_stops_the_run_with_advice(app_server, open_sessio
     text = " ".join(outcome(page).split())
     assert re.search(r"The loss became (nan|inf|[\d.e+]+) at epoch 1", text), text
     assert "learning rate is too high" in text and "10 times smaller" in text, text
-    expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled(
-        timeout=PAGE_SECONDS * 1000
-    )
+    expect(button(page, "Train")).to_be_enabled(timeout=PAGE_SECONDS * 1000)
     runs = store(app_server).list_runs()
     assert runs[0].id not in earlier and runs[0].status == "failed"
     assert {run.id: run.status for run in runs[1:]} == earlier
