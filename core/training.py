@@ -121,12 +121,17 @@ class TrainingJob:
             listener(self, epoch, logs)
 
     def _run(self) -> None:
+        from core import gradient_registry
+
         try:
+            gradient_registry.track()
             self._train()
         except Exception as error:  # the page shows it; the thread must not die silently
             self.error = error
             detail = "".join(traceback.format_exception_only(type(error), error)).strip()
             self.monitor.finish("failed", f"Training failed: {detail}")
+        finally:
+            gradient_registry.release()  # else TensorFlow keeps this run's traced graphs
         for listener in self.finish_listeners:
             try:
                 listener(self)

@@ -507,14 +507,19 @@ class XorJob:
         self._stop = stop
 
         def work() -> None:
+            from core import gradient_registry
+
             if previous is not None:
                 previous.join()  # one worker at a time owns the model
             try:
+                gradient_registry.track()
                 target(generation, stop, *args)
             except Exception as error:  # the page shows it; the thread must not die silently
                 self.error = error
                 detail = "".join(traceback.format_exception_only(type(error), error)).strip()
                 self._update(generation, status="failed", message=f"Training failed: {detail}")
+            finally:
+                gradient_registry.release()  # else TensorFlow keeps every traced loop
 
         self._thread = threading.Thread(target=work, name="xor-train", daemon=True)
         self._thread.start()
