@@ -110,7 +110,9 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory() as home, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         for _ in range(args.repeats):
             port = free_port()
             server = start_server(port, home, data)
@@ -122,9 +124,13 @@ def main() -> None:
         browser.close()
     print("| what (fresh server each time) | median s | runs |")
     print("|---|---:|---|")
-    for i, name in enumerate(["Home page shown", "Train pressed -> first curve point", "Stop -> stopped"]):
+    for i, name in enumerate(
+        ["Home page shown", "Train pressed -> first curve point", "Stop -> stopped"]
+    ):
         values = [row[i] for row in rows]
-        print(f"| {name} | {statistics.median(values):.2f} | {', '.join(f'{v:.2f}' for v in values)} |")
+        print(
+            f"| {name} | {statistics.median(values):.2f} | {', '.join(f'{v:.2f}' for v in values)} |"
+        )
 
 
 if __name__ == "__main__":
