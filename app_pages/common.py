@@ -154,8 +154,22 @@ def start_training(spec: ModelSpec, data: MNIST) -> TrainingJob:
 
 
 def current_job() -> TrainingJob | None:
+    """This session's training job, for use inside a function.
+
+    A page never keeps a job (or a model) in a module-level name: Streamlit keeps each page
+    run's namespace alive through its widget callbacks for as long as the session lives,
+    disconnected ones included (`server.disconnectedSessionTTL`), so a job held there keeps
+    its whole model and traced TensorFlow graphs in memory after it is forgotten. Pages ask
+    `training_now()` instead.
+    """
     init_session()
     return JOBS.get(st.session_state["train_run_id"])
+
+
+def training_now() -> bool:
+    """Whether this session's training job is training (see `current_job`)."""
+    job = current_job()
+    return job is not None and job.running
 
 
 def format_seconds(seconds: float | None) -> str:

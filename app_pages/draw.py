@@ -65,8 +65,7 @@ data, data_error = common.get_data()
 common.show_data_source(data, data_error)
 
 
-job = common.current_job()
-waiting_for_first_model = job is not None and job.running and not common.model_runs()
+waiting_for_first_model = common.training_now() and not common.model_runs()
 
 
 @st.fragment(run_every=1.0 if waiting_for_first_model else None)

@@ -174,9 +174,8 @@ with mistakes_tab:
 with inspect_tab:
     inspect_section()
 with weights_tab:
-    model = common.load_run_model(run.id, stamp)
-    try:
-        weights = first_layer_weight_images(model, limit=36)
+    try:  # no module-level name for the model: the session would keep it (common.current_job)
+        weights = first_layer_weight_images(common.load_run_model(run.id, stamp), limit=36)
     except ValueError as error:
         st.info(str(error))
     else:

@@ -99,8 +99,7 @@ if W + "layers" not in st.session_state:
 st.title(":material/model_training: Train")
 data, data_error = common.get_data()
 common.show_data_source(data, data_error)
-job = common.current_job()
-running = job is not None and job.running
+running = common.training_now()
 
 try:
     spec, spec_error = spec_from_widgets(), None

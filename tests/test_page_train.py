@@ -75,3 +75,23 @@ def test_broken_data_folder_shows_the_reason_and_disables_train(tmp_path, monkey
     at = open_page("app_pages/train.py")
     assert any("could not be loaded" in e.value for e in at.error)
     assert at.button(key="train_start_button").disabled
+
+
+def test_the_page_does_not_keep_a_forgotten_run_in_memory(small_mnist):
+    """Streamlit keeps a page run's namespace for as long as the session lives (through its
+    widget callbacks), so a job in a module-level name would pin its model and graphs."""
+    import gc
+    import weakref
+
+    at = open_page("app_pages/train.py")
+    set_small_network(at, epochs=1)
+    at.button(key="train_start_button").click().run()
+    job = JOBS.get(at.session_state["train_run_id"])
+    assert job.join(timeout=120)
+    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
+    model = weakref.ref(job.model)
+    del job
+    JOBS.forget_finished(keep=0)
+    gc.collect()
+    assert at.session_state["train_run_id"]  # the session is alive and remembers its run
+    assert model() is None, "the page's session still holds the run's model"
