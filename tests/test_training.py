@@ -152,3 +152,25 @@ def test_registry_keeps_the_newest_finished_jobs():
     JOBS.forget_finished(keep=1)
     assert JOBS.get(jobs[-1].run_id) is jobs[-1]
     assert JOBS.get(jobs[0].run_id) is None
+
+
+def test_a_finished_job_frees_the_models_nothing_holds_any_more():
+    """A model and its traced graphs are reference cycles; the next job's thread collects
+    them, so a server does not wait for Python's rare full collection (bench/memory.py)."""
+    import gc
+    import weakref
+
+    data = patch_digits(n_train=200, n_test=50)
+    gc.disable()  # only the job's own collection may free the first model
+    try:
+        first = TrainingJob(small_spec(epochs=1), data).start()
+        assert first.join(timeout=120)
+        model = weakref.ref(first.model)
+        del first  # forgotten, as JOBS forgets old runs
+        assert model() is not None, "freed without a collection: the test proves nothing"
+        second = TrainingJob(small_spec(epochs=1), data).start()
+        assert second.join(timeout=120)
+        assert model() is None, "the forgotten run's model is still in memory"
+        assert second.model is not None  # the job's own model stays for its page
+    finally:
+        gc.enable()
