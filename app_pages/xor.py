@@ -13,7 +13,8 @@ from pathlib import Path
 import streamlit as st
 
 REPO = str(Path(__file__).resolve().parents[1])
-if REPO not in sys.path:  # `streamlit run app_pages/xor.py` on its own puts only app_pages/ on the path
+# `streamlit run app_pages/xor.py` on its own puts only app_pages/ on the path.
+if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
 from core.model import ACTIVATIONS, OPTIMIZERS  # noqa: E402
