@@ -139,9 +139,9 @@ class TrainingJob:
             except Exception as error:  # a failing listener must not hide the run's own result
                 self.error = self.error or error
         # A Keras model and its traced graphs form reference cycles, which only Python's full
-        # collection frees; in a server holding hundreds of thousands of objects that runs rarely, so every
-        # forgotten run's model and graphs (about 15 MB here) would wait for it. Collecting
-        # here, off the script thread and after the result is saved, frees them at once.
+        # collection frees, and with the server's hundreds of thousands of objects that runs
+        # only every several runs: the runs JOBS forgot (about 15 MB each) would wait for it.
+        # Collecting here, off the script thread and once the result is saved, frees them now.
         gc.collect()
 
     def _train(self) -> None:
