@@ -120,7 +120,7 @@ def data_source_panel() -> None:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _open_store(home: str):
-    from core.runs import RunStore
+    from core.store import RunStore
 
     store = RunStore(home)
     store.mark_interrupted()
@@ -130,7 +130,7 @@ def _open_store(home: str):
 def get_store():
     """The run store, opened once per server and folder; runs a dead process left running are
     marked interrupted when it is opened."""
-    from core.runs import default_home
+    from core.store import default_home
 
     return _open_store(str(default_home()))
 
@@ -230,7 +230,7 @@ def model_stamp(run_id: str) -> float:
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def load_run_model(run_id: str, stamp: float):
     """The run's model in safe mode, as (N, 784) -> (N, 10) probabilities; one per file version."""
-    from core.runs import standard_form
+    from core.model_files import standard_form
 
     model, _ = standard_form(get_store().load_model(run_id, compile=False))
     return model

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common
+from core.model_files import MAX_IMPORT_MEGABYTES, ModelImportError
 from core.run_charts import (
     METRICS,
     confusion_figures,
@@ -14,13 +15,7 @@ from core.run_charts import (
     runs_table,
     spec_table,
 )
-from core.runs import (
-    MAX_IMPORT_MEGABYTES,
-    ModelImportError,
-    RunStore,
-    RunStoreError,
-    file_stem,
-)
+from core.store import RunStore, RunStoreError, file_stem
 
 MAX_COMPARED = 8
 MATRICES_PER_ROW = 3

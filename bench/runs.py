@@ -40,7 +40,7 @@ from core.run_charts import (  # noqa: E402
     runs_table,
     spec_table,
 )
-from core.runs import RunStore  # noqa: E402
+from core.store import RunStore  # noqa: E402
 
 GOAL_LIST = 0.3
 GOAL_COMPARE = 1.0

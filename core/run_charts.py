@@ -1,7 +1,7 @@
 """What the Runs page shows: the table of runs and, for runs chosen to compare, their curves on
 one chart, their specs side by side with the differences marked, and their confusion matrices.
 
-Builders take `RunSummary`/`Run` records from `core.runs` and return a pandas table, a pandas
+Builders take `RunSummary`/`Run` records from `core.store` and return a pandas table, a pandas
 Styler or plotly figures; the page decides where they go.
 """
 
@@ -18,7 +18,7 @@ from plotly.colors import qualitative
 
 from core.evaluation_charts import confusion_matrix_figure
 from core.model import ModelSpec
-from core.runs import Run, RunSummary
+from core.store import Run, RunSummary
 
 METRICS = {
     "loss": "Training loss",

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.data import MNIST
 from core.model import ModelSpec
-from core.runs import RunStore
+from core.store import RunStore
 from core.training import TrainingJob
 from tests.conftest import REPO
 

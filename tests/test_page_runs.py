@@ -7,7 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.runs import RunStore
+from core.store import RunStore
 from tests.conftest import REPO
 from tests.test_runs import fill_run, model_bytes, small_spec, tiny_model
 

@@ -21,7 +21,7 @@ from core.run_charts import (
     setting_label,
     spec_table,
 )
-from core.runs import RunStore
+from core.store import RunStore
 from tests.test_runs import epoch_logs, fill_run, small_spec
 
 

@@ -19,18 +19,15 @@ import numpy as np
 import pytest
 
 from core.model import ModelSpec
+from core.model_files import ModelImportError, model_input_shape, prepare_inputs, safe_load
 from core.monitor import TrainingMonitor
-from core.runs import (
+from core.store import (
     MAX_STORED_BATCHES,
-    ModelImportError,
     RunNotFoundError,
     RunStore,
     RunStoreError,
-    _safe_load,
     default_home,
     file_stem,
-    model_input_shape,
-    prepare_inputs,
     thin,
 )
 from tests.conftest import REPO
@@ -224,7 +221,7 @@ def run_python(code: str, home: Path, **kwargs) -> subprocess.Popen:
 
 
 CREATE_RUN = (
-    "from core.runs import RunStore; from core.model import ModelSpec;"
+    "from core.store import RunStore; from core.model import ModelSpec;"
     "print(RunStore().create_run(ModelSpec(hidden_units=[8], activations=['relu'], "
     "dropouts=[0.0]), 'x'), flush=True)"
 )
@@ -269,7 +266,7 @@ def test_a_reused_process_id_does_not_count_as_the_owner(tmp_path):
 
 KILLED_TRAINING = """
 from core.model import ModelSpec
-from core.runs import RunStore
+from core.store import RunStore
 from core.training import TrainingJob
 from tests.synthetic import patch_digits
 
@@ -534,7 +531,7 @@ def test_loading_itself_uses_safe_mode(tmp_path):
     path = tmp_path / "lambda.keras"
     lambda_model().save(path)
     with pytest.raises(ModelImportError, match="safe mode refused"):
-        _safe_load(path, "lambda.keras")
+        safe_load(path, "lambda.keras")
 
 
 @pytest.mark.parametrize(
@@ -595,9 +592,9 @@ def test_a_weights_only_file_is_refused_with_the_fix(tmp_path):
 
 
 def test_an_upload_over_the_size_limit_is_refused(tmp_path, monkeypatch):
-    import core.runs
+    import core.model_files
 
-    monkeypatch.setattr(core.runs, "MAX_IMPORT_BYTES", 1000)
+    monkeypatch.setattr(core.model_files, "MAX_IMPORT_BYTES", 1000)
     store = RunStore(tmp_path / "home")
     with pytest.raises(ModelImportError, match="the playground takes models up to 50 MB"):
         store.import_model(b"x" * 2000, "huge.keras")

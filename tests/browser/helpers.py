@@ -369,7 +369,7 @@ def open_train_page(page: Page, server: Server) -> None:
 
 def store(server: Server):
     """The server's run store, read from the test (SQLite allows both at once)."""
-    from core.runs import RunStore
+    from core.store import RunStore
 
     return RunStore(server.home)
 

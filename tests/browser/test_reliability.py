@@ -144,7 +144,7 @@ def broken_data_server(browser, model_files, tmp_path_factory):
     root = tmp_path_factory.mktemp("broken-data")
     data, home = root / "data", root / "home"
     data.mkdir()
-    from core.runs import RunStore
+    from core.store import RunStore
 
     RunStore(home).import_model(
         (model_files["good.keras"]).read_bytes(), "good.keras", name="Saved before"

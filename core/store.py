@@ -9,9 +9,8 @@ opens its own connection (WAL mode, busy timeout), so worker threads, other proc
 page can read and write at once. A run left "running" by a process that has died is marked
 "interrupted" by `mark_interrupted`, keeping the epochs it finished and its last saved model.
 
-`import_model` turns an uploaded .keras or .h5 file into a run. Files are only ever loaded with
-Keras's safe mode, so one carrying code (a Lambda layer) is refused, and so is a model whose
-input is not a 28x28 digit or whose output is not 10 classes. Keras is imported lazily.
+`import_model` turns an uploaded .keras or .h5 file into a run, after `core.model_files` has
+checked and loaded it safely. Keras is imported lazily.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ import tempfile
 import threading
 import time
 import uuid
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -39,7 +37,9 @@ from typing import Any
 import numpy as np
 
 from core.evaluation import confusion_matrix
-from core.model import INPUT_SIZE, NUM_CLASSES, OPTIMIZERS, ModelSpec, SpecError
+from core.liveness import owner_alive, this_process
+from core.model import ModelSpec, SpecError
+from core.model_files import check_upload, read_upload
 from core.monitor import EPOCH_METRICS
 
 HOME_VARIABLE = "KERAS_PLAYGROUND_HOME"
@@ -47,18 +47,11 @@ DATABASE_NAME = "runs.sqlite3"
 MODELS_FOLDER = "models"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 30.0
-MAX_IMPORT_MEGABYTES = 50
-MAX_IMPORT_BYTES = MAX_IMPORT_MEGABYTES * 1024 * 1024
-MAX_CONFIG_BYTES = 20 * 1024 * 1024  # a model's config.json; a real MLP's is a few kilobytes
 MAX_STORED_BATCHES = 500
 MAX_NAME_LENGTH = 120
 STALE_IMPORT_SECONDS = 3600
-IMPORT_SUFFIXES = (".keras", ".h5", ".hdf5")
-INPUT_SHAPES = ((INPUT_SIZE,), (28, 28), (28, 28, 1))
 STATUSES = ("running", "completed", "stopped", "failed", "interrupted", "imported")
 FINISHED_STATUSES = ("completed", "stopped", "failed")
-CODE_LAYERS = ("Lambda", "TFOpLambda")
-ACTIVATION_ALIASES = {"silu": "swish"}
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +100,6 @@ class RunNotFoundError(RunStoreError, LookupError):
     """No run has that id (it may have been deleted in another tab)."""
 
 
-class ModelImportError(ValueError):
-    """An uploaded model was refused; the message is meant for the person who uploaded it."""
 
 
 @dataclass
@@ -254,7 +245,7 @@ class RunStore:
         """
         run_id = run_id or uuid.uuid4().hex[:12]
         now = time.time()
-        pid, started = _this_process()
+        pid, started = this_process()
         with self._write() as conn:
             number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM runs").fetchone()[0]
             conn.execute(
@@ -408,7 +399,7 @@ class RunStore:
                 "SELECT id, owner_pid, owner_started, epochs_done, epochs_planned, model_file, "
                 "model_epochs FROM runs WHERE status = 'running'"
             ).fetchall()
-        dead = [row for row in rows if not _owner_alive(row["owner_pid"], row["owner_started"])]
+        dead = [row for row in rows if not owner_alive(row["owner_pid"], row["owner_started"])]
         with self._write() as conn:
             for row in dead:
                 conn.execute(
@@ -418,7 +409,7 @@ class RunStore:
                 )
         for partial in self.models_dir.glob("*.partial.keras"):
             pid = partial.name.split(".")[1].split("-")[0]
-            if pid.isdigit() and not _owner_alive(int(pid), None):
+            if pid.isdigit() and not owner_alive(int(pid), None):
                 partial.unlink(missing_ok=True)
         for scratch in self.home.glob("import-*"):  # an import cut short by a kill
             if time.time() - scratch.stat().st_mtime > STALE_IMPORT_SECONDS:
@@ -474,7 +465,7 @@ class RunStore:
             ).fetchone()
             if row is None:
                 raise RunNotFoundError(f"No run {run_id!r} to delete; it may be deleted already.")
-            if row["status"] == "running" and _owner_alive(row["owner_pid"], row["owner_started"]):
+            if row["status"] == "running" and owner_alive(row["owner_pid"], row["owner_started"]):
                 raise RunStoreError(
                     f"{row['name']} is still training. Stop it on the Train page, then delete it."
                 )
@@ -550,29 +541,12 @@ class RunStore:
         Raises `ModelImportError` with a message for the person uploading; on refusal nothing
         is left behind.
         """
-        suffix = Path(filename).suffix.lower()
-        if suffix not in IMPORT_SUFFIXES:
-            raise ModelImportError(
-                f"{filename} is not a .keras or .h5 file. Save your model with "
-                "model.save('model.keras') and upload that file."
-            )
-        if len(data) > MAX_IMPORT_BYTES:
-            raise ModelImportError(
-                f"{filename} is {len(data) / 1024 / 1024:,.1f} MB; the playground takes models up "
-                f"to {MAX_IMPORT_MEGABYTES} MB (an MNIST network is usually under 10 MB). Upload a "
-                "smaller model."
-            )
+        suffix = check_upload(data, filename)
         scratch = Path(tempfile.mkdtemp(prefix="import-", dir=self.home))
         try:
             upload = scratch / f"upload{suffix}"
             upload.write_bytes(data)
-            config = read_model_config(upload, filename)
-            refuse_code_layers(config, filename)
-            model = _safe_load(upload, filename)
-            check_model_shape(model, filename)
-            spec_dict = derive_spec(model, config)
-            architecture = describe_architecture(model)
-            model, added_softmax = standard_form(model)
+            model, spec_dict, architecture, added_softmax = read_upload(upload, filename)
             run_id = uuid.uuid4().hex[:12]
             model.save(scratch / "model.keras")  # re-saved by Keras: a clean .keras either way
             note = (
@@ -613,254 +587,6 @@ class RunStore:
             return run_id
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-
-
-# ----- model files: reading, checking, adapting --------------------------------------------
-
-
-def read_model_config(path: Path, filename: str) -> dict:
-    """The model's architecture as JSON, read without running anything from the file."""
-    not_a_model = (
-        f"{filename} is not a Keras model file{{detail}}. Upload a file made with "
-        "model.save('model.keras') (or a Keras .h5 file)."
-    )
-    if path.suffix == ".keras":
-        if not zipfile.is_zipfile(path):
-            raise ModelImportError(not_a_model.format(detail=" (a .keras file is a zip archive)"))
-        with zipfile.ZipFile(path) as archive:
-            try:
-                info = archive.getinfo("config.json")
-            except KeyError:
-                raise ModelImportError(
-                    not_a_model.format(detail=" (the archive has no config.json)")
-                ) from None
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise ModelImportError(not_a_model.format(detail=" (its config.json is too large)"))
-            text = archive.read(info)
-    else:
-        import h5py
-
-        try:
-            with h5py.File(path, "r") as file:
-                text = file.attrs.get("model_config")
-                has_weights = len(file) > 0  # groups of weights, but no model
-        except OSError:
-            raise ModelImportError(not_a_model.format(detail=" (it is not an HDF5 file)")) from None
-        if text is None:
-            raise ModelImportError(
-                f"{filename} holds weights only, without the model's layers. Save the whole "
-                "model with model.save('model.keras') and upload that."
-                if has_weights
-                else not_a_model.format(detail=" (the HDF5 file has no model in it)")
-            )
-    try:
-        config = json.loads(text)
-    except (ValueError, TypeError):
-        raise ModelImportError(not_a_model.format(detail=" (its config is not JSON)")) from None
-    if not isinstance(config, dict):
-        raise ModelImportError(not_a_model.format(detail=""))
-    return config
-
-
-def refuse_code_layers(config: dict, filename: str) -> None:
-    """Refuse a model whose config holds Python code (Lambda layers) before loading it."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("class_name") in CODE_LAYERS:
-                inner = node.get("config")
-                found.append(inner.get("name", "?") if isinstance(inner, dict) else "?")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(config)
-    if found:
-        raise ModelImportError(_code_message(filename, ", ".join(found)))
-
-
-def _code_message(filename: str, layers: str = "") -> str:
-    which = f" (layer {layers})" if layers else ""
-    return (
-        f"Keras safe mode refused {filename}: it carries Python code in a Lambda layer{which}, "
-        "and loading it would run that code. Rebuild the model from built-in layers (Flatten, "
-        "Dense, Dropout, …) and save it again."
-    )
-
-
-def _safe_load(path: Path, filename: str):
-    import keras
-
-    try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
-    except Exception as error:
-        text = _error_text(error)
-        if "safe_mode" in text or "arbitrary code" in text:
-            raise ModelImportError(_code_message(filename)) from None
-        unknown = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
-        if unknown:
-            raise ModelImportError(
-                f"{filename} uses {unknown.group(1)!r}, which is not a built-in Keras layer; the "
-                "playground only loads models made of built-in layers (custom code is never run)."
-            ) from None
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ModelImportError(
-            f"{filename} could not be loaded as a Keras model ({first[:300]}). Save it again with "
-            "model.save('model.keras') in Keras 3 and upload that file."
-        ) from None
-
-
-def _error_text(error: BaseException) -> str:
-    parts, seen = [], set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        parts.append(str(error))
-        error = error.__cause__ or error.__context__
-    return "\n".join(parts)
-
-
-def _shape_text(shape: tuple) -> str:
-    """(784,) or (28, 28, any): the shape of one example as Python writes a tuple."""
-    items = ["any" if n is None else str(n) for n in shape]
-    return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
-
-
-def model_input_shape(model) -> tuple:
-    """The shape of one input example, without the batch: (784,), (28, 28) or (28, 28, 1)."""
-    return tuple(model.inputs[0].shape)[1:]
-
-
-def check_model_shape(model, filename: str = "The model") -> None:
-    """Refuse a model that does not take one 28x28 digit and give 10 class scores."""
-    try:
-        inputs, outputs = list(model.inputs), list(model.outputs)
-    except (AttributeError, ValueError):
-        raise ModelImportError(
-            f"{filename} has no defined input shape. Build it with keras.Input(shape=(784,)) "
-            "before saving it."
-        ) from None
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise ModelImportError(
-            f"{filename} has {len(inputs)} inputs and {len(outputs)} outputs; the playground "
-            "needs one input (a 28x28 digit) and one output (10 classes)."
-        )
-    in_shape, out_shape = tuple(inputs[0].shape)[1:], tuple(outputs[0].shape)[1:]
-    if in_shape not in INPUT_SHAPES or out_shape != (NUM_CLASSES,):
-        raise ModelImportError(
-            f"{filename} takes input of shape {_shape_text(in_shape)} and gives output of shape "
-            f"{_shape_text(out_shape)}; the playground needs input of shape (784,), (28, 28) or "
-            f"(28, 28, 1), one 28x28 digit, and output of shape (10,), one score per digit 0-9."
-        )
-
-
-def prepare_inputs(model, images: np.ndarray) -> np.ndarray:
-    """uint8 digits (N, 28, 28) or one (28, 28) as the model expects: floats in [0, 1], shaped
-    (N, 784), (N, 28, 28) or (N, 28, 28, 1) according to `model_input_shape(model)`."""
-    images = np.asarray(images)
-    if images.ndim == 2:
-        images = images[None]
-    scaled = images.astype(np.float32) / np.float32(255.0)
-    return scaled.reshape((len(scaled), *model_input_shape(model)))
-
-
-def gives_probabilities(model) -> bool:
-    """Whether the last layer is a softmax (a Dense with softmax, or a Softmax layer)."""
-    last = model.layers[-1]
-    return last.__class__.__name__ == "Softmax" or last.get_config().get("activation") == "softmax"
-
-
-def standard_form(model):
-    """The model as every stored model is: (N, 784) floats in, (N, 10) probabilities out.
-
-    A model taking (28, 28) or (28, 28, 1) gets a Reshape in front, one giving raw scores a
-    Softmax behind, so the Evaluate and Draw pages treat every run alike. Returns the model
-    and whether a softmax was added.
-    """
-    import keras
-
-    in_shape = model_input_shape(model)
-    softmax = gives_probabilities(model)
-    if in_shape == (INPUT_SIZE,) and softmax:
-        return model, False
-    inputs = keras.Input(shape=(INPUT_SIZE,), name="pixels")
-    x = inputs if in_shape == (INPUT_SIZE,) else keras.layers.Reshape(in_shape)(inputs)
-    x = model(x)
-    if not softmax:
-        x = keras.layers.Softmax(name="probabilities")(x)
-    return keras.Model(inputs, x, name=f"imported_{model.name}"), not softmax
-
-
-def describe_architecture(model) -> str:
-    """ "784-512-512-10" for a plain stack of Dense layers, else the layer types in order."""
-    spec_like = _dense_stack(model)
-    if spec_like is not None:
-        units = [INPUT_SIZE, *spec_like[0], NUM_CLASSES]
-        return "-".join(str(n) for n in units)
-    kinds = [
-        layer.__class__.__name__
-        for layer in model.layers
-        if layer.__class__.__name__ != "InputLayer"
-    ]
-    text = "-".join(kinds)
-    return text if len(text) <= 80 else text[:77] + "…"
-
-
-def _dense_stack(model) -> tuple[list[int], list[str], list[float]] | None:
-    """(units, activations, dropouts) of hidden layers if the model is Flatten? (Dense Dropout?)*
-    Dense(10, softmax); else None."""
-    layers = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
-    while layers and layers[0].__class__.__name__ in ("Flatten", "Reshape"):
-        layers = layers[1:]
-    units: list[int] = []
-    activations: list[str] = []
-    dropouts: list[float] = []
-    for layer in layers:
-        kind, config = layer.__class__.__name__, layer.get_config()
-        if kind == "Dense":
-            activation = config.get("activation")
-            if not isinstance(activation, str):
-                return None
-            units.append(int(config["units"]))
-            activations.append(ACTIVATION_ALIASES.get(activation, activation))
-            dropouts.append(0.0)
-        elif kind == "Dropout" and units and dropouts[-1] == 0.0:
-            dropouts[-1] = float(config.get("rate", 0.0))
-        else:
-            return None
-    if not units or units[-1] != NUM_CLASSES or activations[-1] != "softmax" or dropouts[-1]:
-        return None
-    return units[:-1], activations[:-1], dropouts[:-1]
-
-
-def derive_spec(model, config: dict | None = None) -> dict[str, Any] | None:
-    """The spec fields that can be read off an imported model, or None if it is not an MLP.
-
-    Layers give hidden_units, activations and dropouts; the file's compile settings, if any,
-    give optimizer, learning_rate and loss. Fields that cannot be known are left out.
-    """
-    stack = _dense_stack(model)
-    if stack is None:
-        return None
-    spec: dict[str, Any] = {"hidden_units": stack[0], "activations": stack[1], "dropouts": stack[2]}
-    compiled = (config or {}).get("compile_config") or {}
-    optimizer = compiled.get("optimizer")
-    if isinstance(optimizer, dict):
-        name = str(optimizer.get("class_name", "")).lower()
-        rate = (optimizer.get("config") or {}).get("learning_rate")
-        if name in OPTIMIZERS:
-            spec["optimizer"] = name
-            if isinstance(rate, int | float) and rate > 0:
-                spec["learning_rate"] = float(f"{rate:.6g}")
-    if compiled.get("loss") in ("categorical_crossentropy", "mean_squared_error"):
-        spec["loss"] = compiled["loss"]
-    try:
-        ModelSpec.from_dict(spec)
-    except (SpecError, TypeError):
-        return None
-    return spec
 
 
 # ----- small helpers -----------------------------------------------------------------------
@@ -926,47 +652,3 @@ def _interrupted_message(row: sqlite3.Row) -> str:
     if row["model_file"] and row["model_epochs"]:
         return text + f", and the model saved after epoch {row['model_epochs']} can be used."
     return text + "."
-
-
-def _process_started(pid: int) -> float | None:
-    """The process's start time; None if it is gone; -1.0 if it lives but the time is unknown."""
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil ships with the app's environment
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return -1.0
-        return -1.0
-    try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return None
-        return process.create_time()
-    except psutil.NoSuchProcess:
-        return None
-    except psutil.AccessDenied:
-        return -1.0
-
-
-_THIS_PROCESS: dict[int, float | None] = {}
-
-
-def _this_process() -> tuple[int, float | None]:
-    pid = os.getpid()
-    if pid not in _THIS_PROCESS:
-        _THIS_PROCESS[pid] = _process_started(pid)
-    return pid, _THIS_PROCESS[pid]
-
-
-def _owner_alive(pid: int | None, started: float | None) -> bool:
-    if not pid:
-        return False
-    now_started = _process_started(int(pid))
-    if now_started is None:
-        return False
-    if now_started < 0 or started is None or started < 0:
-        return True
-    return abs(now_started - started) < 1.0  # a different start time: the id was reused
