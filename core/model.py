@@ -1,8 +1,12 @@
 """The network a person builds: a plain, JSON-serialisable spec and the Keras model made from it.
 
-`ModelSpec` holds only plain values (ints, floats, strings, lists of them), so it can be stored
-with a run, shown side by side with another, and written to and read from JSON. `build_model`
-is the one place that turns names into Keras objects.
+`ModelSpec` holds only plain values: `layers`, a list of dicts such as
+{"type": "Conv2D", "filters": 32, "kernel_size": 3, ...} (core/layers.py lists the types and
+their settings), and the training settings. The output Dense(10, softmax) is always added after
+the listed layers. A spec with a Conv2D, MaxPooling2D or GlobalAveragePooling2D is
+convolutional: its model takes (28, 28, 1) images; any other takes the 784 pixels as a row.
+Validation fills every default, so a spec's JSON round trip is the identity. `build_model` is the
+one place that turns names into Keras objects.
 """
 
 from __future__ import annotations
@@ -11,11 +15,33 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-INPUT_SIZE = 28 * 28
-NUM_CLASSES = 10
-MAX_HIDDEN_LAYERS = 5
+from core.layers import (
+    ACTIVATIONS,
+    CONVOLUTIONAL_TYPES,
+    LAYER_TYPES,
+    SpecError,
+    clean_layer,
+    keras_layer,
+    trace,
+)
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "gelu", "selu", "swish", "leaky_relu", "linear")
+__all__ = [
+    "ACTIVATIONS",
+    "LAYER_TYPES",
+    "ModelSpec",
+    "SpecError",
+    "build_model",
+    "count_parameters",
+    "layer_table",
+]
+
+IMAGE_SIDE = 28
+INPUT_SIZE = IMAGE_SIDE * IMAGE_SIDE
+IMAGE_SHAPE = (IMAGE_SIDE, IMAGE_SIDE, 1)
+NUM_CLASSES = 10
+MAX_HIDDEN_LAYERS = 5  # hidden Dense layers
+MAX_LAYERS = 32  # layers of any type
+
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad", "adamw", "nadam")
 LOSSES = {
     "categorical_crossentropy": "Categorical cross-entropy",
@@ -33,19 +59,35 @@ DEFAULT_LEARNING_RATES = {
     "adamw": 1e-3,
     "nadam": 1e-3,
 }
+OLD_FIELDS = ("hidden_units", "activations", "dropouts")
 
 
-class SpecError(ValueError):
-    """A spec value is out of range or unknown; the message says which and what is allowed."""
+def dense_layers(
+    units: list[int], activations: list[str], dropouts: list[float]
+) -> list[dict[str, Any]]:
+    """The layers of the old flat form: Dense per hidden layer, then Dropout where its rate > 0."""
+    if not len(units) == len(activations) == len(dropouts):
+        raise SpecError(
+            f"hidden_units has {len(units)} layers but activations has {len(activations)} and "
+            f"dropouts {len(dropouts)}; give one value per hidden layer."
+        )
+    layers: list[dict[str, Any]] = []
+    for n, activation, rate in zip(units, activations, dropouts, strict=True):
+        layers.append({"type": "Dense", "units": n, "activation": activation})
+        if rate > 0:
+            layers.append({"type": "Dropout", "rate": rate})
+    return layers
+
+
+def _default_layers() -> list[dict[str, Any]]:
+    return dense_layers([512, 512], ["relu", "relu"], [0.2, 0.2])
 
 
 @dataclass
 class ModelSpec:
     """Everything needed to build and train one MNIST network, as plain values."""
 
-    hidden_units: list[int] = field(default_factory=lambda: [512, 512])
-    activations: list[str] = field(default_factory=lambda: ["relu", "relu"])
-    dropouts: list[float] = field(default_factory=lambda: [0.2, 0.2])
+    layers: list[dict[str, Any]] = field(default_factory=_default_layers)
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     lr_schedule: str = "constant"
@@ -62,33 +104,38 @@ class ModelSpec:
         self.validate()
 
     @property
-    def hidden_layers(self) -> int:
-        return len(self.hidden_units)
+    def is_convolutional(self) -> bool:
+        return any(layer.get("type") in CONVOLUTIONAL_TYPES for layer in self.layers)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return IMAGE_SHAPE if self.is_convolutional else (INPUT_SIZE,)
 
     def validate(self) -> None:
-        n = len(self.hidden_units)
-        if n > MAX_HIDDEN_LAYERS:
+        """Fill each layer's defaults and check every value; SpecError names the fix."""
+        if not isinstance(self.layers, list | tuple):
+            raise SpecError(f"layers is {self.layers!r}; give a list of layer dicts.")
+        if len(self.layers) > MAX_LAYERS:
             raise SpecError(
-                f"{n} hidden layers asked for; the playground builds 0 to {MAX_HIDDEN_LAYERS}."
+                f"{len(self.layers)} layers asked for; the playground builds up to {MAX_LAYERS}."
             )
-        if len(self.activations) != n or len(self.dropouts) != n:
+        self.layers = [clean_layer(layer, i) for i, layer in enumerate(self.layers, start=1)]
+        dense = sum(layer["type"] == "Dense" for layer in self.layers)
+        if dense > MAX_HIDDEN_LAYERS:
             raise SpecError(
-                f"hidden_units has {n} layers but activations has {len(self.activations)} and "
-                f"dropouts {len(self.dropouts)}; give one value per hidden layer."
+                f"{dense} hidden Dense layers asked for; the playground builds 0 to "
+                f"{MAX_HIDDEN_LAYERS} (the output layer comes on top of them)."
             )
-        for units in self.hidden_units:
-            if not 1 <= int(units) <= 4096:
-                raise SpecError(f"a hidden layer of {units} units; choose 1 to 4096.")
-        for activation in self.activations:
-            if activation not in ACTIVATIONS:
-                raise SpecError(
-                    f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}."
-                )
-        for rate in self.dropouts:
-            if not 0.0 <= float(rate) < 1.0:
-                raise SpecError(
-                    f"dropout {rate} is out of range; it is a fraction from 0 to just under 1."
-                )
+        shapes = trace(self.layers, self.input_shape)
+        last = shapes[-1][0] if shapes else self.input_shape
+        if len(last) != 1:
+            raise SpecError(
+                f"the output layer meets a {last[0]}x{last[1]}x{last[2]} feature map; end the "
+                f"layers with a Flatten or GlobalAveragePooling2D (then Dense layers if you like)."
+            )
+        self._validate_training()
+
+    def _validate_training(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise SpecError(
                 f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}."
@@ -120,6 +167,19 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+        """A spec from its dict; the old flat form (hidden_units, activations, dropouts) too."""
+        data = dict(data)
+        old = {name: data.pop(name) for name in OLD_FIELDS if name in data}
+        if old:
+            if "layers" in data:
+                raise SpecError(
+                    f"the spec has both layers and the old fields {sorted(old)}; keep only layers."
+                )
+            data["layers"] = dense_layers(
+                list(old.get("hidden_units", [])),
+                list(old.get("activations", [])),
+                list(old.get("dropouts", [])),
+            )
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -132,54 +192,95 @@ class ModelSpec:
     def from_json(cls, text: str) -> ModelSpec:
         return cls.from_dict(json.loads(text))
 
+    def dense_units(self) -> list[int]:
+        return [layer["units"] for layer in self.layers if layer["type"] == "Dense"]
+
     def architecture(self) -> str:
-        """A short name such as "784-512-512-10"."""
-        return "-".join(str(n) for n in [INPUT_SIZE, *self.hidden_units, NUM_CLASSES])
+        """A short name: "784-512-512-10" for a dense network; for a convolutional one the
+        usual shorthand, e.g. "28x28-32C3-P2-64C3-P2-F-10" (32C3: 32 filters of 3x3; P2: 2x2
+        max pooling; BN: batch norm; F: flatten; GAP: global average pooling)."""
+        if not self.is_convolutional:
+            return "-".join(str(n) for n in [INPUT_SIZE, *self.dense_units(), NUM_CLASSES])
+        parts = [f"{IMAGE_SIDE}x{IMAGE_SIDE}"]
+        for layer in self.layers:
+            parts.extend(_short_name(layer))
+        return "-".join([*parts, str(NUM_CLASSES)])
 
 
-def count_parameters(spec: ModelSpec) -> int:
-    """Weights plus biases of every Dense layer, counted from the layer sizes alone."""
-    sizes = [INPUT_SIZE, *spec.hidden_units, NUM_CLASSES]
-    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:], strict=False))
+def _short_name(layer: dict[str, Any]) -> list[str]:
+    kind = layer["type"]
+    if kind == "Conv2D":
+        name = f"{layer['filters']}C{layer['kernel_size']}"
+        if layer["strides"] != 1:
+            name += f"S{layer['strides']}"
+        return [name + ("p" if layer["padding"] == "same" else "")]
+    if kind == "MaxPooling2D":
+        stride = "" if layer["strides"] == layer["pool_size"] else f"S{layer['strides']}"
+        return [f"P{layer['pool_size']}{stride}"]
+    if kind == "Dense":
+        return [str(layer["units"])]
+    return {"BatchNormalization": ["BN"], "Flatten": ["F"], "GlobalAveragePooling2D": ["GAP"]}.get(
+        kind, []
+    )
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(None, " + ", ".join(str(n) for n in shape) + ")"
+
+
+def _layer_label(layer: dict[str, Any], number: int) -> str:
+    kind = layer["type"]
+    if kind == "Dense":
+        return f"Dense {number} ({layer['activation']})"
+    if kind == "Dropout":
+        return f"Dropout {number} ({layer['rate']:g})"
+    if kind == "Conv2D":
+        k = layer["kernel_size"]
+        extra = "" if layer["strides"] == 1 else f", stride {layer['strides']}"
+        extra += ", same padding" if layer["padding"] == "same" else ""
+        return f"Conv2D {number} ({layer['filters']} of {k}x{k}, {layer['activation']}{extra})"
+    if kind == "MaxPooling2D":
+        p = layer["pool_size"]
+        extra = "" if layer["strides"] == p else f", stride {layer['strides']}"
+        return f"MaxPooling2D {number} ({p}x{p}{extra})"
+    return kind if kind in ("Flatten", "GlobalAveragePooling2D") else f"{kind} {number}"
 
 
 def layer_table(spec: ModelSpec) -> list[dict[str, Any]]:
     """The model summary (layer, output shape, parameters) computed without TensorFlow.
 
     The Train page shows it as the sliders move; `tests/test_model.py` checks it against
-    Keras's own `count_params`.
+    Keras's own model.
     """
+    pixels = "Input (28x28 image)" if spec.is_convolutional else "Input (784 pixels)"
     rows: list[dict[str, Any]] = [
-        {"layer": "Input (784 pixels)", "output shape": "(None, 784)", "parameters": 0}
+        {"layer": pixels, "output shape": _shape_text(spec.input_shape), "parameters": 0}
     ]
-    n_in = INPUT_SIZE
-    for i, (units, activation, rate) in enumerate(
-        zip(spec.hidden_units, spec.activations, spec.dropouts, strict=True), start=1
-    ):
+    counts: dict[str, int] = {}
+    shapes = trace(spec.layers, spec.input_shape)
+    for layer, (shape, params) in zip(spec.layers, shapes, strict=True):
+        counts[layer["type"]] = counts.get(layer["type"], 0) + 1
         rows.append(
             {
-                "layer": f"Dense {i} ({activation})",
-                "output shape": f"(None, {units})",
-                "parameters": n_in * units + units,
+                "layer": _layer_label(layer, counts[layer["type"]]),
+                "output shape": _shape_text(shape),
+                "parameters": params,
             }
         )
-        if rate > 0:
-            rows.append(
-                {
-                    "layer": f"Dropout {i} ({rate:g})",
-                    "output shape": f"(None, {units})",
-                    "parameters": 0,
-                }
-            )
-        n_in = units
+    last = shapes[-1][0][0] if shapes else INPUT_SIZE
     rows.append(
         {
             "layer": "Dense output (softmax)",
-            "output shape": f"(None, {NUM_CLASSES})",
-            "parameters": n_in * NUM_CLASSES + NUM_CLASSES,
+            "output shape": _shape_text((NUM_CLASSES,)),
+            "parameters": last * NUM_CLASSES + NUM_CLASSES,
         }
     )
     return rows
+
+
+def count_parameters(spec: ModelSpec) -> int:
+    """Every weight of the model (trainable or not), counted from the layer sizes alone."""
+    return sum(row["parameters"] for row in layer_table(spec))
 
 
 def make_optimizer(
@@ -215,7 +316,7 @@ def build_model(
     steps_per_execution: int = 1,
     jit_compile: bool | str = "auto",
 ):
-    """A compiled Keras model for 784 inputs in [0, 1] and 10 one-hot classes.
+    """A compiled Keras model for pixels in [0, 1] (`spec.input_shape`) and 10 one-hot classes.
 
     `steps_per_epoch` is needed only by a learning-rate schedule (it decays over all epochs).
     """
@@ -223,16 +324,16 @@ def build_model(
 
     spec.validate()
     keras.utils.set_random_seed(spec.seed)
-    inputs = keras.Input(shape=(INPUT_SIZE,), name="pixels")
+    inputs = keras.Input(shape=spec.input_shape, name="pixels")
     x = inputs
-    for i, (units, activation, rate) in enumerate(
-        zip(spec.hidden_units, spec.activations, spec.dropouts, strict=True), start=1
-    ):
-        x = keras.layers.Dense(units, activation=activation, name=f"dense_{i}")(x)
-        if rate > 0:
-            x = keras.layers.Dropout(rate, name=f"dropout_{i}")(x)
+    counts: dict[str, int] = {}
+    for layer in spec.layers:
+        kind = layer["type"]
+        counts[kind] = counts.get(kind, 0) + 1
+        x = keras_layer(layer, name=f"{_KERAS_NAMES[kind]}_{counts[kind]}")(x)
     outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output")(x)
-    model = keras.Model(inputs, outputs, name=f"mlp_{spec.architecture().replace('-', '_')}")
+    family = "cnn" if spec.is_convolutional else "mlp"
+    model = keras.Model(inputs, outputs, name=f"{family}_{_model_name(spec)}")
     model.compile(
         optimizer=make_optimizer(
             spec.optimizer,
@@ -246,3 +347,18 @@ def build_model(
         jit_compile=jit_compile,
     )
     return model
+
+
+_KERAS_NAMES = {
+    "Dense": "dense",
+    "Dropout": "dropout",
+    "Conv2D": "conv2d",
+    "MaxPooling2D": "max_pooling2d",
+    "BatchNormalization": "batch_normalization",
+    "Flatten": "flatten",
+    "GlobalAveragePooling2D": "global_average_pooling2d",
+}
+
+
+def _model_name(spec: ModelSpec) -> str:
+    return "".join(c if c.isalnum() else "_" for c in spec.architecture())

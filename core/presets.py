@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.model import ModelSpec
+from core.model import ModelSpec, dense_layers
 
 
 @dataclass(frozen=True)
@@ -19,12 +19,8 @@ class Preset:
 
 
 def _spec(units, activation="relu", dropout=0.0, **values) -> ModelSpec:
-    return ModelSpec(
-        hidden_units=list(units),
-        activations=[activation] * len(units),
-        dropouts=[dropout] * len(units),
-        **values,
-    )
+    layers = dense_layers(list(units), [activation] * len(units), [dropout] * len(units))
+    return ModelSpec(layers=layers, **values)
 
 
 PRESETS: dict[str, Preset] = {
