@@ -1,11 +1,21 @@
 """What several pages share: session state, cached data and store, starting a training run.
 
-Session state is initialised here and only here; every key a page owns starts with its name.
+Session state is initialised here and only here: `SESSION_DEFAULTS` lists every key a page
+reads before writing it, with its default, and `init_session` (called by app.py on every run,
+and by any page that can be opened on its own) sets the missing ones. Every key a page owns
+starts with its name. The Train page's model widgets (`train_w_...`) are the one computed
+default: the page fills them from its default preset.
+
+The run the pages show is one session value, `selected_run_id` (`shown_run_id()`): Train sets
+it when it starts a run, and the run pickers of Evaluate, Draw and Runs (`run_picker`) show and
+change it. `train_run_id` is a different thing: the run this session's training job trains.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import threading
 
 import streamlit as st
@@ -14,16 +24,37 @@ from core.data import MNIST, DataError, load_mnist
 from core.model import ModelSpec
 from core.training import JOBS, TrainingJob
 
+LOG = logging.getLogger(__name__)
+
 SESSION_DEFAULTS = {
-    "train_run_id": None,  # the run this session trains or trained last
-    "selected_run_id": None,  # the run Evaluate and Draw look at (None: the latest)
+    "train_run_id": None,  # the run this session's training job trains (or trained last)
+    "selected_run_id": None,  # the run Evaluate, Draw and Runs show (None: the newest)
+    "train_error": None,  # why the last Train press started nothing
+    "train_live_running": False,  # whether the live panel last saw the job running
+    "evaluate_true": 4,  # the confusion-matrix cell opened on Evaluate
+    "evaluate_predicted": 9,
+    "evaluate_index": 0,  # the test image inspected on Evaluate
+    "draw_pen": 18,  # the Draw page's pen width in pixels
+    "runs_compare": [],  # the runs compared on Runs
+    "runs_notice": None,  # (kind, text) to show once on Runs after a rename or delete
+    "runs_import_notice": None,  # the same for an import
 }
 
 
 def init_session() -> None:
+    """Set every session value a page reads to its default, where it is not set yet."""
     st.session_state.setdefault("data_path", os.environ.get("MNIST_DATA", ""))
     for key, value in SESSION_DEFAULTS.items():
-        st.session_state.setdefault(key, value)
+        st.session_state.setdefault(key, list(value) if isinstance(value, list) else value)
+
+
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>:$&])")
+
+
+def plain(text: str) -> str:
+    """`text` (a name or other words a person typed) escaped so that Streamlit's markdown
+    shows it as typed: no bold, links, headings, emoji codes or formulas."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
 def keep_keras_state() -> None:
@@ -34,12 +65,21 @@ def keep_keras_state() -> None:
     rerun twice a second. Each call forces a full garbage collection and resets TensorFlow's
     state while the training thread is using it, which stalled training for seconds at a
     time. Every run here builds its own model, so nothing needs clearing. The hook is private
-    API: if a later Streamlit renames it, this does nothing.
+    API: if a later Streamlit renames it, this warns in the log and returns False
+    (tests/test_page_common.py fails then, so an upgrade cannot lose it unnoticed).
     """
     from streamlit.runtime.scriptrunner import script_runner
 
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = lambda: None
+    if not hasattr(script_runner, "_clean_problem_modules"):
+        LOG.warning(
+            "Streamlit %s has no script_runner._clean_problem_modules: it may now clear "
+            "Keras's session after every page run, stalling training; see "
+            "app_pages/common.keep_keras_state.",
+            st.__version__,
+        )
+        return False
+    script_runner._clean_problem_modules = lambda: None
+    return True
 
 
 def keep_widget_state(prefix: str) -> None:
@@ -87,16 +127,16 @@ def get_data() -> tuple[MNIST | None, str | None]:
 
 def show_data_source(data: MNIST | None, error: str | None) -> None:
     if error:
-        st.error(f"**The data could not be loaded.** {error}", icon=":material/error:")
+        st.error(f"**The data could not be loaded.** {plain(error)}", icon=":material/error:")
     elif data is not None and data.is_sample:
         st.warning(
-            f"**{data.description}.** No MNIST files were found and Keras could not download "
+            f"**{plain(data.description)}.** No MNIST files were found and Keras could not download "
             "them, so this runs on a small sample: accuracies here are not comparable with "
             "published MNIST results. Point the app at the MNIST files below to use the full set.",
             icon=":material/science:",
         )
     elif data is not None:
-        st.caption(f":material/database: {data.description}")
+        st.caption(f":material/database: {plain(data.description)}")
 
 
 def data_source_panel() -> None:
@@ -187,31 +227,36 @@ def model_runs() -> list:
     return [run for run in get_store().list_runs() if run.has_model]
 
 
-def run_picker(key: str, label: str = "Run"):
-    """A select box of runs with a model; the session's chosen run (else the newest) first.
-
-    Returns the chosen `RunSummary`, or None when no run has a model yet. The choice is
-    shared: picking a run on Evaluate also shows it on Draw.
-    """
+def shown_run_id() -> str | None:
+    """The run the pages show (Evaluate, Draw, Runs), or None for the newest."""
     init_session()
-    runs = model_runs()
+    return st.session_state["selected_run_id"]
+
+
+def run_picker(key: str, label: str = "Run", runs: list | None = None, format_func=None):
+    """A select box of `runs` (default: the runs with a model) showing the session's run.
+
+    The session's run (`shown_run_id`), else the newest, is chosen; choosing another changes
+    it for every page. The widget's own `key` only mirrors that one value, so a run deleted
+    or added elsewhere never leaves the box on a stale choice. Returns the chosen run, or
+    None when there are no runs.
+    """
+    runs = model_runs() if runs is None else runs
     if not runs:
         return None
-    ids = [run.id for run in runs]
-    chosen = st.session_state["selected_run_id"]
-    index = ids.index(chosen) if chosen in ids else 0
     by_id = {run.id: run for run in runs}
+    chosen = shown_run_id()
+    st.session_state[key] = chosen if chosen in by_id else runs[0].id
 
     def remember() -> None:
         st.session_state["selected_run_id"] = st.session_state[key]
 
     run_id = st.selectbox(
         label,
-        ids,
-        index=index,
+        list(by_id),
         key=key,
         on_change=remember,
-        format_func=lambda run_id: describe_run(by_id[run_id]),
+        format_func=lambda run_id: (format_func or describe_run)(by_id[run_id]),
     )
     return by_id[run_id]
 

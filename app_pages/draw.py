@@ -4,14 +4,12 @@ import numpy as np
 import streamlit as st
 
 from app_pages import common
-from core.evaluation_charts import digit_figure, probabilities_figure
+from core.image_charts import digit_figure
+from core.metric_charts import probabilities_figure
 from core.presets import PRESETS, QUICK_PRESET
 from core.recognise import LOW_CONFIDENCE, recognise
 
 CANVAS_SIZE = 280
-DEFAULT_PEN = 18
-
-st.session_state.setdefault("draw_pen", DEFAULT_PEN)
 
 
 def draw_canvas(pen_width: int, key: str) -> np.ndarray | None:
@@ -60,6 +58,7 @@ def quick_model_panel(data) -> None:
         st.rerun()
 
 
+common.init_session()
 st.title(":material/draw: Draw")
 data, data_error = common.get_data()
 common.show_data_source(data, data_error)

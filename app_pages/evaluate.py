@@ -4,17 +4,18 @@ import numpy as np
 import streamlit as st
 
 from app_pages import common
+from app_pages.selection import selected_cell, selected_image
 from core.evaluation import evaluate_probabilities, first_layer_weight_images, predict_probabilities
-from core.evaluation_charts import (
-    confusion_matrix_figure,
+from core.image_charts import (
     digit_figure,
     digit_grid_figure,
     misclassified_grid_figure,
+    weights_grid_figure,
+)
+from core.metric_charts import (
+    confusion_matrix_figure,
     per_class_accuracy_figure,
     probabilities_figure,
-    selected_cell,
-    selected_image,
-    weights_grid_figure,
 )
 
 GALLERY_SIZE = 48
@@ -28,9 +29,6 @@ def evaluate_run(run_id: str, stamp: float, data_source: str):
     model = common.load_run_model(run_id, stamp)
     return evaluate_probabilities(predict_probabilities(model, data.x_test), data.y_test)
 
-
-for key, value in {"evaluate_true": 4, "evaluate_predicted": 9, "evaluate_index": 0}.items():
-    st.session_state.setdefault(key, value)
 
 st.title(":material/fact_check: Evaluate")
 data, data_error = common.get_data()

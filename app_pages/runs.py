@@ -31,16 +31,15 @@ def rename(store: RunStore, run_id: str) -> None:
         store.rename(run_id, st.session_state[f"runs_name_{run_id}"])
         tell("success", "Renamed.")
     except (ValueError, RunStoreError) as error:
-        tell("error", str(error))
+        tell("error", common.plain(error))
 
 
 def delete(store: RunStore, run_id: str, name: str) -> None:
     try:
         store.delete(run_id)
-        tell("success", f"Deleted {name} and its model file.")
+        tell("success", f"Deleted {common.plain(name)} and its model file.")
     except RunStoreError as error:
-        tell("error", str(error))
-    st.session_state["runs_confirm_delete"] = False
+        tell("error", common.plain(error))
 
 
 def import_upload(store: RunStore) -> None:
@@ -52,12 +51,13 @@ def import_upload(store: RunStore) -> None:
     try:
         run_id = store.import_model(upload.getvalue(), upload.name, name=name)
     except (ModelImportError, ValueError) as error:
-        st.session_state["runs_import_notice"] = ("error", str(error))
+        st.session_state["runs_import_notice"] = ("error", common.plain(error))
         return
-    st.session_state["runs_import_notice"] = ("success", f"Imported {upload.name}.")
-    st.session_state["runs_selected"] = run_id
+    st.session_state["runs_import_notice"] = ("success", f"Imported {common.plain(upload.name)}.")
+    st.session_state["selected_run_id"] = run_id
 
 
+common.init_session()
 store = common.get_store()
 st.title(":material/history: Runs")
 st.caption(f"Every training run is kept in `{store.home}`, epoch by epoch.")
@@ -98,12 +98,10 @@ else:
 
 if runs:
     st.subheader("One run")
-    if st.session_state.get("runs_selected") not in ids:
-        st.session_state["runs_selected"] = ids[0]
-    run_id = st.selectbox("Run", ids, format_func=labels.get, key="runs_selected")
-    run = store.get(run_id)
-    st.markdown(f"**{run.status.capitalize()}.** {run.message}")
-    st.caption(f"Data: {run.data_source or 'unknown'} · id {run.id}")
+    chosen_run = common.run_picker("runs_run", "Run", runs, lambda run: labels[run.id])
+    run = store.get(chosen_run.id)
+    st.markdown(f"**{run.status.capitalize()}.** {common.plain(run.message)}")
+    st.caption(f"Data: {common.plain(run.data_source or 'unknown')} · id {run.id}")
 
     name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
     name_column.text_input("Name", value=run.name, key=f"runs_name_{run.id}")
@@ -135,30 +133,35 @@ if runs:
         disabled=model_path is None,
         width="stretch",
     )
-    if use_column.button(
-        "Use on Evaluate and Draw",
-        key="runs_use",
+    use_column.page_link(
+        "app_pages/evaluate.py",
+        label="Evaluate it",
+        icon=":material/fact_check:",
         disabled=model_path is None,
-        icon=":material/check:",
         width="stretch",
-    ):
-        st.session_state["selected_run_id"] = run.id
-        st.success(f"Evaluate and Draw now use {run.name}.")
+    )
+    if model_path is not None:
+        st.caption(f"Evaluate and Draw now use {common.plain(run.name)}.")
 
     with st.expander("Delete this run"):
-        st.checkbox(f"Yes, delete {run.name} and its model file", key="runs_confirm_delete")
+        # The tick belongs to this run: its key changes with the run, so choosing another
+        # run shows an unticked box and a disabled Delete.
+        confirmed = st.checkbox(
+            f"Yes, delete {common.plain(run.name)} and its model file",
+            key=f"runs_confirm_delete_{run.id}",
+        )
         st.button(
             "Delete",
             key="runs_delete",
             type="primary",
             icon=":material/delete:",
-            disabled=not st.session_state.get("runs_confirm_delete"),
+            disabled=not confirmed,
             on_click=delete,
             args=(store, run.id, run.name),
         )
 
     st.subheader("Compare runs")
-    chosen = [i for i in st.session_state.get("runs_compare", []) if i in labels]
+    chosen = [i for i in st.session_state["runs_compare"] if i in labels]
     st.session_state["runs_compare"] = chosen
     chosen = st.multiselect(
         "Runs to compare",

@@ -16,7 +16,7 @@ from core.model import (
     layer_table,
 )
 from core.presets import DEFAULT_PRESET, PRESETS
-from core.training_charts import curves_figure
+from core.training_charts import training_curves_figure
 
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
@@ -251,7 +251,7 @@ def live_panel() -> None:
         return
     snapshot = job.monitor.snapshot()
     show_progress(snapshot)
-    st.plotly_chart(curves_figure(snapshot), width="stretch", key="train_curves")
+    st.plotly_chart(training_curves_figure(snapshot), width="stretch", key="train_curves")
     show_result(snapshot)
     was_running = st.session_state.get("train_live_running", False)
     st.session_state["train_live_running"] = job.running

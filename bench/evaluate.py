@@ -31,7 +31,7 @@ import plotly.graph_objects as go  # noqa: E402
 import plotly.io  # noqa: E402
 from plotly.subplots import make_subplots  # noqa: E402
 
-from core import evaluation_charts as charts  # noqa: E402
+from core import image_charts, metric_charts  # noqa: E402
 from core.evaluation import (  # noqa: E402
     evaluate_probabilities,
     first_layer_weight_images,
@@ -154,23 +154,23 @@ def main() -> None:
     first = int(mistakes[0]) if len(mistakes) else 0
     gallery = mistakes[:48]
     builders: dict[str, Callable[[], go.Figure]] = {
-        "confusion matrix (counts)": lambda: charts.confusion_matrix_figure(
+        "confusion matrix (counts)": lambda: metric_charts.confusion_matrix_figure(
             evaluation.confusion_matrix
         ),
-        "confusion matrix (%)": lambda: charts.confusion_matrix_figure(
+        "confusion matrix (%)": lambda: metric_charts.confusion_matrix_figure(
             evaluation.confusion_matrix, normalised=True
         ),
-        "per-class accuracy": lambda: charts.per_class_accuracy_figure(evaluation.metrics),
-        "probabilities of one digit": lambda: charts.probabilities_figure(
+        "per-class accuracy": lambda: metric_charts.per_class_accuracy_figure(evaluation.metrics),
+        "probabilities of one digit": lambda: metric_charts.probabilities_figure(
             evaluation.probabilities[first], evaluation.labels[first]
         ),
-        "one digit enlarged": lambda: charts.digit_figure(
+        "one digit enlarged": lambda: image_charts.digit_figure(
             images[first], evaluation.describe(first)
         ),
-        f"{len(gallery)} mistakes, mosaic": lambda: charts.misclassified_grid_figure(
+        f"{len(gallery)} mistakes, mosaic": lambda: image_charts.misclassified_grid_figure(
             evaluation, images, gallery
         ),
-        "36 first-layer weights (read + mosaic)": lambda: charts.weights_grid_figure(
+        "36 first-layer weights (read + mosaic)": lambda: image_charts.weights_grid_figure(
             first_layer_weight_images(model, limit=36)
         ),
         f"  vs {len(gallery)} mistakes, one subplot each": lambda: facet_gallery(
@@ -193,11 +193,11 @@ def main() -> None:
         found = evaluation.misclassified(true_digit=4)[:48]
         chosen = int(found[1]) if len(found) > 1 else 0
         for figure in (
-            charts.misclassified_grid_figure(evaluation, images, found),
-            charts.probabilities_figure(
+            image_charts.misclassified_grid_figure(evaluation, images, found),
+            metric_charts.probabilities_figure(
                 evaluation.probabilities[chosen], evaluation.labels[chosen]
             ),
-            charts.digit_figure(images[chosen], evaluation.describe(chosen)),
+            image_charts.digit_figure(images[chosen], evaluation.describe(chosen)),
         ):
             plotly.io.to_json(figure, validate=False)
 

@@ -3,7 +3,7 @@
 Everything here is vectorised numpy on the model's softmax outputs: `evaluate_probabilities`
 computes an `Evaluation` once per model (predictions, confidences, confusion matrix,
 per-class precision/recall/F1, cross-entropy and accuracy); the Evaluate page then filters
-mistakes and opens confusion-matrix cells from it without touching the model again.
+mistakes and opens confusion-matrix cells with its methods without touching the model again.
 `predict_probabilities` and `first_layer_weight_images` are the only functions that look at a
 Keras model, and they import nothing from Keras until called.
 """
@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-NUM_CLASSES = 10
-IMAGE_SIDE = 28
-INPUT_SIZE = IMAGE_SIDE * IMAGE_SIDE
+from core.data import to_model_inputs
+from core.model import IMAGE_SIDE, INPUT_SIZE, NUM_CLASSES
+
 # Keras clips probabilities to [EPSILON, 1 - EPSILON] before the log in cross-entropy.
 EPSILON = 1e-7
 
@@ -111,11 +111,6 @@ class ClassMetrics:
     correct: np.ndarray
 
     @property
-    def accuracy(self) -> np.ndarray:
-        """Per-class accuracy, the same numbers as recall."""
-        return self.recall
-
-    @property
     def overall_accuracy(self) -> float:
         total = int(self.support.sum())
         return float(self.correct.sum() / total) if total else 0.0
@@ -165,37 +160,6 @@ def _mistakes(
     indices = np.flatnonzero(wrong)
     # Most confident mistake first; equal confidences keep test-set order.
     return indices[np.argsort(-confidence[indices], kind="stable")]
-
-
-def misclassified(
-    y_true: Any,
-    probabilities: Any,
-    true_digit: int | None = None,
-    predicted_digit: int | None = None,
-) -> np.ndarray:
-    """Indices of the wrongly predicted images, most confident mistake first.
-
-    Confidence is the largest softmax probability. `true_digit` and/or `predicted_digit`
-    keep only the mistakes on that true digit and/or predicted as that digit.
-    """
-    y_true = _labels(y_true, "y_true")
-    p = _probabilities(probabilities, y_true)
-    return _mistakes(
-        y_true,
-        p.argmax(axis=1),
-        p.max(axis=1),
-        _digit(true_digit, "true_digit"),
-        _digit(predicted_digit, "predicted_digit"),
-    )
-
-
-def cell_indices(y_true: Any, y_pred: Any, true_digit: int, predicted_digit: int) -> np.ndarray:
-    """Indices (ascending) of the test images in one confusion-matrix cell."""
-    y_true = _labels(y_true, "y_true")
-    y_pred = _labels(y_pred, "y_pred")
-    true_digit = _digit(true_digit, "true_digit")
-    predicted_digit = _digit(predicted_digit, "predicted_digit")
-    return np.flatnonzero((y_true == true_digit) & (y_pred == predicted_digit))
 
 
 def cross_entropy(probabilities: Any, y_true: Any) -> float:
@@ -277,15 +241,6 @@ class Evaluation:
         percents = np.round(100 * self.confidence[indices]).astype(np.int64)
         return [f"{t} → {p} ({c} %)" for t, p, c in zip(labels, predictions, percents, strict=True)]
 
-    def summary(self) -> dict[str, Any]:
-        """Headline numbers as plain values (accuracy in %, loss, error count, image count)."""
-        return {
-            "accuracy %": round(100 * self.accuracy, 2),
-            "loss": round(self.loss, 4),
-            "errors": self.errors,
-            "images": self.count,
-        }
-
 
 def evaluate_probabilities(probabilities: Any, y_true: Any) -> Evaluation:
     """All the Evaluate page's numbers from softmax outputs (N, 10) and true digits (N,)."""
@@ -310,10 +265,9 @@ def evaluate_probabilities(probabilities: Any, y_true: Any) -> Evaluation:
 
 def _model_inputs(images: np.ndarray) -> np.ndarray:
     """A chunk of images as the network's (n, 784) float32 input in [0, 1]."""
-    flat = images.reshape(len(images), -1)
-    if flat.dtype == np.uint8:
-        return flat.astype(np.float32) / np.float32(255.0)
-    return flat.astype(np.float32, copy=False)
+    if images.dtype == np.uint8:
+        return to_model_inputs(images)
+    return images.reshape(len(images), -1).astype(np.float32, copy=False)
 
 
 def predict_probabilities(model: Any, images: Any, batch_size: int = 1024) -> np.ndarray:

@@ -16,7 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from core.evaluation_charts import confusion_matrix_figure
+from core.chart_style import empty_figure
+from core.metric_charts import confusion_matrix_figure
 from core.model import ModelSpec
 from core.store import Run, RunSummary
 
@@ -57,7 +58,8 @@ def run_labels(runs: list[RunSummary]) -> list[str]:
     ]
 
 
-def _percent(value: float | None) -> float | None:
+def as_percent(value: float | None) -> float | None:
+    """A fraction (0-1) as a percentage, None kept."""
     return None if value is None else 100.0 * value
 
 
@@ -74,10 +76,10 @@ def runs_table(runs: list[RunSummary]) -> pd.DataFrame:
             "Batch size": pd.array([run.batch_size for run in runs], dtype="Int64"),
             "Epochs": pd.array([run.epochs_done for run in runs], dtype="Int64"),
             "Val accuracy (%)": pd.array(
-                [_percent(run.val_accuracy) for run in runs], dtype="Float64"
+                [as_percent(run.val_accuracy) for run in runs], dtype="Float64"
             ),
             "Test accuracy (%)": pd.array(
-                [_percent(run.test_accuracy) for run in runs], dtype="Float64"
+                [as_percent(run.test_accuracy) for run in runs], dtype="Float64"
             ),
             "Time (s)": pd.array([run.training_seconds for run in runs], dtype="Float64"),
             "Created": pd.to_datetime([run.created for run in runs], unit="s", utc=True)
@@ -184,34 +186,13 @@ def highlight_differences(table: pd.DataFrame):
     return table.style.apply(shade, axis=1)
 
 
-def _no_results_figure(label: str) -> go.Figure:
-    figure = go.Figure()
-    figure.add_annotation(
-        text="No test results yet",
-        x=0.5,
-        y=0.5,
-        xref="paper",
-        yref="paper",
-        showarrow=False,
-        font={"size": 14},
-    )
-    figure.update_layout(
-        title={"text": label},
-        height=360,
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-    )
-    return figure
-
-
 def confusion_figures(runs: list[Run], normalised: bool = False) -> list[go.Figure]:
     """One confusion matrix per run, titled with its name and test accuracy, ready to sit in
     columns side by side; a run without test results gets a figure saying so."""
     figures = []
     for run, label in zip(runs, run_labels(runs), strict=True):
         if run.confusion is None:
-            figures.append(_no_results_figure(label))
+            figures.append(empty_figure("No test results yet", height=360, title=label))
             continue
         figure = confusion_matrix_figure(run.confusion, normalised=normalised)
         accuracy = f" · test {100 * run.test_accuracy:.2f} %" if run.test_accuracy else ""

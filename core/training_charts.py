@@ -1,8 +1,10 @@
 """Plotly figures for live training: loss and accuracy, train against validation.
 
-Epoch `e` (counting from 1) is drawn at x = e, the moment it ended; the batch-level points
-of the epoch under way sit between, at x = epoch + fraction done, so the thin batch line runs
-into the next epoch's marker.
+Epoch `e` (counting from 1) is drawn at x = e, the moment it ended. Between the epoch markers
+runs a thin line of what Keras reports after each batch: not that batch's own loss, but the
+average over the epoch so far (Keras's running mean, which restarts at each epoch), drawn at
+x = epoch + fraction done; so it is labelled "train (epoch so far)" and runs into the next
+epoch's marker, which is the same average over the whole epoch.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from core.monitor import Snapshot
 TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
 BATCH_COLOUR = "rgba(31, 119, 180, 0.35)"
+RUNNING_AVERAGE = "train (epoch so far)"
 
 
-def curves_figure(snapshot: Snapshot, *, batch_points: bool = True, height: int = 360) -> go.Figure:
-    """Loss (left) and accuracy (right) per epoch, with the current epoch's batch curve."""
+def training_curves_figure(snapshot: Snapshot, *, batch_points: bool = True, height: int = 360) -> go.Figure:
+    """Loss (left) and accuracy (right) per epoch, with the running average within each epoch."""
     figure = make_subplots(
         rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1
     )
@@ -35,10 +38,12 @@ def curves_figure(snapshot: Snapshot, *, batch_points: bool = True, height: int 
                     y=[point[index] for point in snapshot.batches],
                     mode="lines",
                     line={"color": BATCH_COLOUR, "width": 1},
-                    name="train (batches)",
+                    name=RUNNING_AVERAGE,
                     legendgroup="batches",
                     showlegend=col == 1,
-                    hovertemplate="epoch %{x:.2f}<br>%{y:.4f}<extra>batch</extra>",
+                    hovertemplate=(
+                        "epoch %{x:.2f}<br>%{y:.4f}<extra>average of the epoch so far</extra>"
+                    ),
                 ),
                 row=1,
                 col=col,

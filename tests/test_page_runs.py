@@ -9,9 +9,10 @@ from streamlit.testing.v1 import AppTest
 
 from core.store import RunStore
 from tests.conftest import REPO
+from tests.page_helpers import open_page as open_app_page
 from tests.test_runs import fill_run, model_bytes, small_spec, tiny_model
 
-PAGE = str(REPO / "app_pages" / "runs.py")
+PAGE = "app_pages/runs.py"
 
 
 @pytest.fixture
@@ -19,16 +20,14 @@ def store() -> RunStore:
     """A store in the test's own KERAS_PLAYGROUND_HOME (set by conftest) with three runs."""
     store = RunStore()
     fill_run(store, small_spec(learning_rate=0.01), name="narrow", seed=1)
-    fill_run(store, small_spec(hidden_units=[16], learning_rate=0.1), name="wide", seed=2)
+    fill_run(store, small_spec(units=16, learning_rate=0.1), name="wide", seed=2)
     fill_run(store, small_spec(optimizer="sgd", learning_rate=0.1), epochs=5, name="sgd", seed=3)
     return store
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    """The Runs page through app.py, as a person reaches it (its links need the navigation)."""
+    return open_app_page(PAGE)
 
 
 def ids_by_name(store: RunStore) -> dict[str, str]:
@@ -51,7 +50,7 @@ def test_an_empty_store_says_how_to_get_runs():
 def test_rename_changes_the_name_in_the_store_and_the_table(store):
     run_id = ids_by_name(store)["wide"]
     at = open_page()
-    at.selectbox(key="runs_selected").set_value(run_id).run()
+    at.selectbox(key="runs_run").set_value(run_id).run()
     at.text_input(key=f"runs_name_{run_id}").input("wide and shallow")
     at.button(key="runs_rename").click().run()
     assert not at.exception, at.exception
@@ -64,9 +63,9 @@ def test_delete_asks_first_then_removes_the_run_and_its_model(store):
     run_id, _ = fill_run(store, model=tiny_model(), name="doomed")
     path = store.model_path(run_id)
     at = open_page()
-    at.selectbox(key="runs_selected").set_value(run_id).run()
+    at.selectbox(key="runs_run").set_value(run_id).run()
     assert at.button(key="runs_delete").disabled  # nothing happens before the confirmation
-    at.checkbox(key="runs_confirm_delete").check().run()
+    at.checkbox(key=f"runs_confirm_delete_{run_id}").check().run()
     at.button(key="runs_delete").click().run()
     assert not at.exception, at.exception
     assert "doomed" not in ids_by_name(store) and not path.exists()
@@ -120,7 +119,7 @@ def test_a_good_upload_becomes_a_run(store, tmp_path):
     assert at.success[0].value == "Imported mlp.keras."
     run_id = ids_by_name(store)["from my laptop"]
     assert store.get(run_id).status == "imported"
-    assert at.selectbox(key="runs_selected").value == run_id
+    assert at.selectbox(key="runs_run").value == run_id
     assert "from my laptop" in list(at.dataframe[0].value["Name"])
 
 
