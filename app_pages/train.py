@@ -13,6 +13,7 @@ from core.model import (
     ModelSpec,
     SpecError,
     count_parameters,
+    dense_layers,
     layer_table,
 )
 from core.presets import DEFAULT_PRESET, PRESETS
@@ -26,13 +27,27 @@ DROPOUT_STEP = 0.05
 W = "train_w_"
 
 
+def _dense_stack(spec: ModelSpec) -> tuple[list[int], list[str], list[float]]:
+    units, activations, dropouts = [], [], []
+    for layer in spec.layers:
+        if layer["type"] == "Dense":
+            units.append(layer["units"])
+            activations.append(layer["activation"])
+            dropouts.append(0.0)
+        elif layer["type"] == "Dropout" and dropouts:
+            dropouts[-1] = layer["rate"]
+    return units, activations, dropouts
+
+
 def spec_to_widgets(spec: ModelSpec) -> None:
     state = st.session_state
-    state[W + "layers"] = spec.hidden_layers
+    units, activations, dropouts = _dense_stack(spec)
+    n = len(units)
+    state[W + "layers"] = n
     for i in range(MAX_HIDDEN_LAYERS):
-        state[W + f"units_{i}"] = spec.hidden_units[i] if i < spec.hidden_layers else 128
-        state[W + f"activation_{i}"] = spec.activations[i] if i < spec.hidden_layers else "relu"
-        state[W + f"dropout_{i}"] = spec.dropouts[i] if i < spec.hidden_layers else 0.0
+        state[W + f"units_{i}"] = units[i] if i < n else 128
+        state[W + f"activation_{i}"] = activations[i] if i < n else "relu"
+        state[W + f"dropout_{i}"] = dropouts[i] if i < n else 0.0
     state[W + "optimizer"] = spec.optimizer
     state[W + "learning_rate"] = min(
         LEARNING_RATES, key=lambda rate: abs(rate - spec.learning_rate)
@@ -50,9 +65,11 @@ def spec_from_widgets() -> ModelSpec:
     state = st.session_state
     n = state[W + "layers"]
     return ModelSpec(
-        hidden_units=[int(state[W + f"units_{i}"]) for i in range(n)],
-        activations=[state[W + f"activation_{i}"] for i in range(n)],
-        dropouts=[float(state[W + f"dropout_{i}"]) for i in range(n)],
+        layers=dense_layers(
+            [int(state[W + f"units_{i}"]) for i in range(n)],
+            [state[W + f"activation_{i}"] for i in range(n)],
+            [float(state[W + f"dropout_{i}"]) for i in range(n)],
+        ),
         optimizer=state[W + "optimizer"],
         learning_rate=float(state[W + "learning_rate"]),
         loss=state[W + "loss"],

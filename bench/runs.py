@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import plotly.io  # noqa: E402
 
-from core.model import ModelSpec  # noqa: E402
+from core.model import ModelSpec, dense_layers  # noqa: E402
 from core.monitor import TrainingMonitor  # noqa: E402
 from core.run_charts import (  # noqa: E402
     confusion_figures,
@@ -61,9 +61,11 @@ def fake_job(store: RunStore, index: int, epochs: int, rng: np.random.Generator)
     """A job-shaped object whose monitor holds a plausible run, with its run created."""
     units = [int(u) for u in rng.choice([32, 64, 128, 256, 512], size=rng.integers(1, 4))]
     spec = ModelSpec(
-        hidden_units=units,
-        activations=[str(rng.choice(["relu", "tanh", "gelu"])) for _ in units],
-        dropouts=[float(rng.choice([0.0, 0.2, 0.5])) for _ in units],
+        layers=dense_layers(
+            units,
+            [str(rng.choice(["relu", "tanh", "gelu"])) for _ in units],
+            [float(rng.choice([0.0, 0.2, 0.5])) for _ in units],
+        ),
         optimizer=str(rng.choice(["adam", "sgd", "rmsprop"])),
         learning_rate=float(rng.choice([1e-3, 1e-2, 1e-1])),
         batch_size=128,

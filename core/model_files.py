@@ -4,7 +4,7 @@ An uploaded .keras or .h5 file is only ever loaded with Keras's safe mode, after
 been read as plain JSON and checked: a model carrying code (a Lambda layer) is refused, and so
 is one whose input is not a 28x28 digit or whose output is not 10 classes. `standard_form` gives
 every stored model the same (N, 784) in, (N, 10) probabilities out; `derive_spec` reads the spec
-fields an imported plain stack of Dense layers tells. Keras is imported lazily.
+fields an imported model tells when the builder can express it. Keras is imported lazily.
 """
 
 from __future__ import annotations
@@ -208,11 +208,11 @@ def standard_form(model):
 
 
 def describe_architecture(model) -> str:
-    """ "784-512-512-10" for a plain stack of Dense layers, else the layer types in order."""
-    spec_like = _dense_stack(model)
-    if spec_like is not None:
-        units = [INPUT_SIZE, *spec_like[0], NUM_CLASSES]
-        return "-".join(str(n) for n in units)
+    """The builder's short name when the model is one it can express ("784-512-512-10",
+    "28x28-32C3-P2-64C3-P2-F-10"), else the layer types in order."""
+    layers = spec_layers(model)
+    if layers is not None:
+        return ModelSpec(layers=layers).architecture()
     kinds = [
         layer.__class__.__name__
         for layer in model.layers
@@ -222,43 +222,117 @@ def describe_architecture(model) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-def _dense_stack(model) -> tuple[list[int], list[str], list[float]] | None:
-    """(units, activations, dropouts) of hidden layers if the model is Flatten? (Dense Dropout?)*
-    Dense(10, softmax); else None."""
-    layers = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
-    while layers and layers[0].__class__.__name__ in ("Flatten", "Reshape"):
-        layers = layers[1:]
-    units: list[int] = []
-    activations: list[str] = []
-    dropouts: list[float] = []
-    for layer in layers:
-        kind, config = layer.__class__.__name__, layer.get_config()
-        if kind == "Dense":
-            activation = config.get("activation")
-            if not isinstance(activation, str):
-                return None
-            units.append(int(config["units"]))
-            activations.append(ACTIVATION_ALIASES.get(activation, activation))
-            dropouts.append(0.0)
-        elif kind == "Dropout" and units and dropouts[-1] == 0.0:
-            dropouts[-1] = float(config.get("rate", 0.0))
-        else:
-            return None
-    if not units or units[-1] != NUM_CLASSES or activations[-1] != "softmax" or dropouts[-1]:
+def _square(value: Any) -> int | None:
+    """3 for 3, (3, 3) or [3, 3]; None for a window that is not square."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, list | tuple) and value and len(set(value)) == 1:
+        return int(value[0])
+    return None
+
+
+def _activation(config: dict) -> str | None:
+    activation = config.get("activation")
+    if not isinstance(activation, str):
         return None
-    return units[:-1], activations[:-1], dropouts[:-1]
+    return ACTIVATION_ALIASES.get(activation, activation)
+
+
+def _spec_layer(kind: str, config: dict) -> dict[str, Any] | None:
+    """The spec's dict for one Keras layer's config, or None where the builder cannot make it."""
+    if kind == "Dense" and config.get("use_bias", True):
+        return {"type": "Dense", "units": int(config["units"]), "activation": _activation(config)}
+    if kind == "Dropout":
+        return {"type": "Dropout", "rate": float(config.get("rate", 0.0))}
+    if kind == "Conv2D":
+        plain = (
+            config.get("use_bias", True)
+            and config.get("groups", 1) == 1
+            and _square(config.get("dilation_rate", 1)) == 1
+            and config.get("data_format", "channels_last") == "channels_last"
+        )
+        if not plain:
+            return None
+        return {
+            "type": "Conv2D",
+            "filters": int(config["filters"]),
+            "kernel_size": _square(config["kernel_size"]),
+            "strides": _square(config.get("strides", 1)),
+            "padding": config.get("padding", "valid"),
+            "activation": _activation(config),
+        }
+    if kind == "MaxPooling2D" and config.get("padding", "valid") == "valid":
+        size = _square(config.get("pool_size", 2))
+        strides = config.get("strides")
+        return {
+            "type": "MaxPooling2D",
+            "pool_size": size,
+            "strides": size if strides is None else _square(strides),
+        }
+    if kind == "BatchNormalization" and config.get("axis", -1) in (-1, 3, [3], [-1]):
+        if config.get("center", True) and config.get("scale", True):
+            return {"type": "BatchNormalization"}
+        return None
+    if kind == "Flatten":
+        return {"type": "Flatten"}
+    if kind == "GlobalAveragePooling2D" and not config.get("keepdims", False):
+        return {"type": "GlobalAveragePooling2D"}
+    return None
+
+
+def spec_layers(model) -> list[dict[str, Any]] | None:
+    """The spec's `layers` for a model the builder can express (its own layer types and
+    settings, ending in Dense(10, softmax)), or None.
+
+    A leading Flatten of a 28x28 input, or a Reshape of a (28, 28) input to (28, 28, 1) before
+    a convolution, is the input form and not a layer of the spec.
+    """
+    layers = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
+    in_shape = model_input_shape(model)
+    if layers and layers[0].__class__.__name__ in ("Flatten", "Reshape"):
+        first = layers[0].__class__.__name__
+        target = tuple(layers[0].get_config().get("target_shape") or ())
+        if first == "Flatten" or target == (INPUT_SIZE,):
+            layers, in_shape = layers[1:], (INPUT_SIZE,)
+        elif target == (28, 28, 1):
+            layers, in_shape = layers[1:], (28, 28, 1)
+    elif in_shape == (28, 28):
+        return None
+    if not layers:
+        return None
+    *hidden, last = layers
+    last_config = last.get_config()
+    if (
+        last.__class__.__name__ != "Dense"
+        or last_config.get("units") != NUM_CLASSES
+        or last_config.get("activation") != "softmax"
+        or not last_config.get("use_bias", True)
+    ):
+        return None
+    spec_layers: list[dict[str, Any]] = []
+    for layer in hidden:
+        found = _spec_layer(layer.__class__.__name__, layer.get_config())
+        if found is None or any(value is None for value in found.values()):
+            return None
+        spec_layers.append(found)
+    try:
+        spec = ModelSpec(layers=spec_layers)
+    except (SpecError, TypeError, ValueError):
+        return None
+    return spec.layers if spec.input_shape == in_shape else None
 
 
 def derive_spec(model, config: dict | None = None) -> dict[str, Any] | None:
-    """The spec fields that can be read off an imported model, or None if it is not an MLP.
+    """The spec fields that can be read off an imported model, or None if the builder cannot
+    express it.
 
-    Layers give hidden_units, activations and dropouts; the file's compile settings, if any,
-    give optimizer, learning_rate and loss. Fields that cannot be known are left out.
+    Layers give `layers`; the file's compile settings, if any, give optimizer, learning_rate
+    and loss. Fields that cannot be known are left out.
     """
-    stack = _dense_stack(model)
-    if stack is None:
+    layers = spec_layers(model)
+    if layers is None:
         return None
-    spec: dict[str, Any] = {"hidden_units": stack[0], "activations": stack[1], "dropouts": stack[2]}
+    spec: dict[str, Any] = {"layers": layers}
     compiled = (config or {}).get("compile_config") or {}
     optimizer = compiled.get("optimizer")
     if isinstance(optimizer, dict):

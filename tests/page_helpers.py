@@ -39,7 +39,7 @@ def train_stored_run(data: MNIST, epochs: int = 2, units: int = 16) -> tuple[str
     """A small network trained on `data` and kept in the run store, as the Train page does."""
     store = RunStore()
     spec = ModelSpec(
-        hidden_units=[units], activations=["relu"], dropouts=[0.0], epochs=epochs, batch_size=32
+        layers=[{"type": "Dense", "units": units}], epochs=epochs, batch_size=32
     )
     run_id = store.create_run(spec, "patch digits")
     job = TrainingJob(

@@ -46,7 +46,7 @@ def double_gradient_function():
 
 
 def train_once() -> None:
-    spec = ModelSpec(hidden_units=[16], activations=["relu"], dropouts=[0.0], epochs=1)
+    spec = ModelSpec(layers=[{"type": "Dense", "units": 16}], epochs=1)
     job = TrainingJob(spec, patch_digits(n_train=200, n_test=50)).start()
     assert job.join(timeout=120)
     assert job.monitor.snapshot().status == "completed", job.monitor.snapshot().message

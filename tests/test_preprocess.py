@@ -314,7 +314,7 @@ def test_mnist_digits_put_on_a_canvas_are_read_nearly_as_well(mnist_dir):
     y_train = read_idx(mnist_dir / "train-labels-idx1-ubyte.gz")[:20000]
     x_test = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")[:400]
     y_test = read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz")[:400]
-    spec = ModelSpec(hidden_units=[128], activations=["relu"], dropouts=[0.0], epochs=2)
+    spec = ModelSpec(layers=[{"type": "Dense", "units": 128}], epochs=2)
     model = build_model(spec)
     model.fit(
         x_train.reshape(-1, 784).astype(np.float32) / 255,

@@ -9,7 +9,7 @@ from core.synthetic import place_on_canvas
 
 @pytest.fixture(scope="module")
 def model():
-    return build_model(ModelSpec(hidden_units=[16], activations=["relu"], dropouts=[0.0]))
+    return build_model(ModelSpec(layers=[{"type": "Dense", "units": 16}]))
 
 
 def a_seven() -> np.ndarray:

@@ -84,7 +84,7 @@ def test_overlay_says_which_runs_have_no_values(store):
 
 def test_spec_table_marks_exactly_the_settings_that_differ(store):
     a = store.get(store.create_run(small_spec(learning_rate=0.01), "mnist"))
-    b = store.get(store.create_run(small_spec(hidden_units=[16], learning_rate=0.1), "mnist"))
+    b = store.get(store.create_run(small_spec(units=16, learning_rate=0.1), "mnist"))
     table = spec_table([a, b])
     assert list(table.columns) == [a.name, b.name]
     assert table.loc["Learning rate"].tolist() == ["0.01", "0.1"]

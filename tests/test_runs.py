@@ -33,8 +33,8 @@ from core.store import (
 from tests.conftest import REPO
 
 
-def small_spec(**values) -> ModelSpec:
-    defaults = {"hidden_units": [8], "activations": ["relu"], "dropouts": [0.0], "epochs": 3}
+def small_spec(units: int = 8, **values) -> ModelSpec:
+    defaults = {"layers": [{"type": "Dense", "units": units}], "epochs": 3}
     return ModelSpec(**(defaults | values))
 
 
@@ -222,8 +222,8 @@ def run_python(code: str, home: Path, **kwargs) -> subprocess.Popen:
 
 CREATE_RUN = (
     "from core.store import RunStore; from core.model import ModelSpec;"
-    "print(RunStore().create_run(ModelSpec(hidden_units=[8], activations=['relu'], "
-    "dropouts=[0.0]), 'x'), flush=True)"
+    "print(RunStore().create_run(ModelSpec(layers=[{'type': 'Dense', 'units': 8}]), 'x'), "
+    "flush=True)"
 )
 
 
@@ -271,8 +271,8 @@ from core.training import TrainingJob
 from tests.synthetic import patch_digits
 
 store = RunStore()
-spec = ModelSpec(hidden_units=[32], activations=["relu"], dropouts=[0.0], epochs=500,
-                 batch_size=16, validation_split=0.1)
+spec = ModelSpec(layers=[{"type": "Dense", "units": 32}], epochs=500, batch_size=16,
+                 validation_split=0.1)
 data = patch_digits(n_train=3000, n_test=100)
 run_id = store.create_run(spec, data.source)
 print(run_id, flush=True)
@@ -608,14 +608,15 @@ def test_an_imported_mlp_becomes_a_run_with_its_spec(tmp_path):
     assert run.status == "imported" and run.name == "mlp (imported) #1"
     assert run.architecture == "784-6-10"
     assert run.spec_dict == {
-        "hidden_units": [6],
-        "activations": ["relu"],
-        "dropouts": [0.25],
+        "layers": [
+            {"type": "Dense", "units": 6, "activation": "relu"},
+            {"type": "Dropout", "rate": 0.25},
+        ],
         "optimizer": "sgd",
         "learning_rate": 0.05,
         "loss": "categorical_crossentropy",
     }
-    assert run.spec.hidden_units == [6] and run.spec.optimizer == "sgd"
+    assert run.spec.dense_units() == [6] and run.spec.optimizer == "sgd"
     x = np.random.default_rng(2).random((3, 784)).astype(np.float32)
     np.testing.assert_allclose(
         store.load_model(run_id).predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6

@@ -12,9 +12,7 @@ from tests.synthetic import patch_digits
 
 def small_spec(**values) -> ModelSpec:
     defaults = {
-        "hidden_units": [32],
-        "activations": ["relu"],
-        "dropouts": [0.0],
+        "layers": [{"type": "Dense", "units": 32}],
         "epochs": 3,
         "batch_size": 32,
     }
@@ -95,9 +93,7 @@ def test_diverging_run_stops_with_the_reason():
     spec = small_spec(
         optimizer="sgd",
         learning_rate=10.0,
-        hidden_units=[256, 256],
-        activations=["relu", "relu"],
-        dropouts=[0.0, 0.0],
+        layers=[{"type": "Dense", "units": 256}] * 2,
         epochs=5,
     )
     job = TrainingJob(spec, patch_digits(), steps_per_execution=1).start()
@@ -119,7 +115,7 @@ def test_early_stopping_ends_before_the_last_epoch():
         data.y_test,
         "",
     )
-    spec = small_spec(epochs=60, early_stopping=True, patience=1, batch_size=64, hidden_units=[256])
+    spec = small_spec(epochs=60, early_stopping=True, patience=1, batch_size=64, layers=[{"type": "Dense", "units": 256}])
     job = TrainingJob(spec, shuffled).start()
     assert job.join(timeout=120)
     snapshot = job.monitor.snapshot()
