@@ -1,11 +1,9 @@
-"""XOR, the lesson of seed 000: the data, the network, a fast trainer and its background job.
+"""The 2-D playground's background job: one network per session, trained on a worker thread.
 
-`XorSpec` is the whole set-up as plain values (data, network, seed). `make_data` gives the four
-XOR points or a noisy cloud around them, `build_xor_model` the compiled Keras network, and
-`EpochRunner` trains it several epochs per compiled call: a `tf.function` loop over epochs and
-mini-batches that returns the loss and binary accuracy of every epoch, the same numbers
-`model.fit` logs, without fit's per-epoch overhead. `XorJob` keeps one model per session and
-trains it on a worker thread; the page only reads `XorJob.snapshot()`.
+The set-up is one `PlaneSpec` (core/plane_spec.py); the data come from core/plane_data.py,
+the network and what it computes over the plane from core/plane_model.py, and the fast
+trainer, many epochs per compiled call, from core/plane_runner.py. `XorJob` keeps one model
+per session and trains it on a worker thread; the page only reads `XorJob.snapshot()`.
 
 TensorFlow and Keras are imported inside functions, so importing this module is fast.
 """
@@ -13,30 +11,26 @@ TensorFlow and Keras are imported inside functions, so importing this module is 
 from __future__ import annotations
 
 import copy
-import json
 import math
 import threading
 import time
 import traceback
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.model import ACTIVATIONS, OPTIMIZERS, make_optimizer
+from core.plane_data import POINTS_RANGE, PlaneData, make_data
+from core.plane_model import (
+    Boundary,
+    build_plane_model,
+    grid_axis,
+    predict_boundary,
+    predict_corners,
+)
+from core.plane_runner import HISTORY_METRICS, EpochRunner
+from core.plane_spec import PlaneSpec
 
-XOR_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
-XOR_TARGETS = np.array([0, 1, 1, 0], dtype="float32")
-
-DATASETS = {"points": "The four XOR points", "cloud": "A noisy XOR cloud"}
-LOSSES = {
-    "mean_squared_error": "Mean squared error",
-    "binary_crossentropy": "Binary cross-entropy",
-}
-MAX_HIDDEN_LAYERS = 4
 DEFAULT_EPOCHS = 500  # seed 000 trains 500 epochs
-GRID_RESOLUTION = 61  # points per side of the boundary heatmap
-POINTS_RANGE = (-0.25, 1.25)  # the plane shown around the four points
 
 # Each compiled call should last about this long: long enough to hide the per-call overhead,
 # short enough that Stop answers and the boundary is redrawn several times a second.
@@ -51,333 +45,7 @@ DIVERGED_MESSAGE = (
 )
 
 
-class XorSpecError(ValueError):
-    """A spec value is out of range or unknown; the message says which and what is allowed."""
-
-
-@dataclass
-class XorSpec:
-    """The XOR set-up as plain values. The defaults are seed 000's network and data."""
-
-    data: str = "points"  # "points" (the four XOR points) or "cloud"
-    cloud_points: int = 400
-    noise: float = 0.15  # standard deviation of the cloud around each corner
-    test_fraction: float = 0.3  # of the cloud, held out to test on
-    batch_size: int = 32  # for the cloud; the four points are always one batch
-    hidden_layers: int = 1
-    units: int = 16
-    activation: str = "relu"
-    loss: str = "mean_squared_error"
-    optimizer: str = "adam"
-    learning_rate: float = 0.001
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        if self.data not in DATASETS:
-            raise XorSpecError(f"unknown data {self.data!r}; choose one of {', '.join(DATASETS)}.")
-        if not 20 <= self.cloud_points <= 5000:
-            raise XorSpecError(f"a cloud of {self.cloud_points} points; choose 20 to 5000.")
-        if not 0.0 <= self.noise <= 1.0:
-            raise XorSpecError(f"noise {self.noise}; choose 0 to 1 (0.15 keeps the corners apart).")
-        if not 0.05 <= self.test_fraction <= 0.9:
-            raise XorSpecError(
-                f"test fraction {self.test_fraction}; hold out 0.05 to 0.9 of the cloud."
-            )
-        if not 1 <= self.batch_size <= 5000:
-            raise XorSpecError(f"batch size {self.batch_size}; choose 1 to 5000.")
-        if not 0 <= self.hidden_layers <= MAX_HIDDEN_LAYERS:
-            raise XorSpecError(
-                f"{self.hidden_layers} hidden layers; choose 0 to {MAX_HIDDEN_LAYERS}."
-            )
-        if not 1 <= self.units <= 256:
-            raise XorSpecError(f"{self.units} units per hidden layer; choose 1 to 256.")
-        if self.activation not in ACTIVATIONS:
-            raise XorSpecError(
-                f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}."
-            )
-        if self.loss not in LOSSES:
-            raise XorSpecError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}.")
-        if self.optimizer not in OPTIMIZERS:
-            raise XorSpecError(
-                f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}."
-            )
-        if not self.learning_rate > 0:
-            raise XorSpecError(f"learning rate {self.learning_rate} must be above 0 (try 0.001).")
-        if not 0 <= self.seed < 2**31:
-            raise XorSpecError(f"seed {self.seed}; choose a whole number from 0 to 2**31 - 1.")
-
-    def architecture(self) -> str:
-        """A short name such as "2-16-1"."""
-        return "-".join(str(n) for n in [2, *[self.units] * self.hidden_layers, 1])
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> XorSpec:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise XorSpecError(f"unknown fields {sorted(unknown)}; known fields: {sorted(known)}.")
-        return cls(**data)
-
-    @classmethod
-    def from_json(cls, text: str) -> XorSpec:
-        return cls.from_dict(json.loads(text))
-
-
-# --- data -------------------------------------------------------------------------------------
-
-
-@dataclass
-class XorData:
-    """Inputs (n, 2) and 0/1 targets (n, 1), float32; the test part is empty for the points."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    low: float  # the square [low, high]^2 of the plane to draw
-    high: float
-    batch_size: int
-
-    @property
-    def has_test(self) -> bool:
-        return len(self.x_test) > 0
-
-
-def xor_cloud(points: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """`points` inputs scattered around the four corners (normal, sd `noise`) and their XOR.
-
-    The corners take turns, so each holds a quarter of the cloud; a point's class is the XOR
-    of its corner, so at high noise some points cross into a neighbour's side.
-    """
-    rng = np.random.default_rng(seed)
-    corner = np.arange(points) % 4
-    x = XOR_INPUTS[corner] + rng.normal(0.0, noise, size=(points, 2))
-    return x.astype("float32"), XOR_TARGETS[corner].astype("float32")
-
-
-def make_data(spec: XorSpec) -> XorData:
-    """The four XOR points, or the noisy cloud split into train and test parts by the seed."""
-    if spec.data == "points":
-        empty = np.zeros((0, 2), dtype="float32")
-        return XorData(
-            XOR_INPUTS.copy(),
-            XOR_TARGETS[:, None].copy(),
-            empty,
-            np.zeros((0, 1), dtype="float32"),
-            *POINTS_RANGE,
-            batch_size=len(XOR_INPUTS),
-        )
-    x, y = xor_cloud(spec.cloud_points, spec.noise, spec.seed)
-    order = np.random.default_rng([spec.seed, 1]).permutation(len(x))
-    n_test = max(1, int(round(len(x) * spec.test_fraction)))
-    test, train = order[:n_test], order[n_test:]
-    margin = 0.1
-    low = min(POINTS_RANGE[0], float(x.min()) - margin)
-    high = max(POINTS_RANGE[1], float(x.max()) + margin)
-    return XorData(
-        x[train], y[train, None], x[test], y[test, None], low, high, batch_size=spec.batch_size
-    )
-
-
-def epoch_orders(seed: int, first_epoch: int, epochs: int, n: int, shuffle: bool) -> np.ndarray:
-    """The order of the training rows in each epoch, (epochs, n) int32.
-
-    Epoch e's order depends only on the seed and e, so training 500 epochs at once or in
-    steps of 1 sees the same batches.
-    """
-    if not shuffle:
-        return np.tile(np.arange(n, dtype="int32"), (epochs, 1))
-    rows = [
-        np.random.default_rng([seed, 2, epoch]).permutation(n)
-        for epoch in range(first_epoch, first_epoch + epochs)
-    ]
-    return np.asarray(rows, dtype="int32").reshape(epochs, n)
-
-
-# --- model and boundary -----------------------------------------------------------------------
-
-
-def make_loss(name: str):
-    import keras
-
-    table = {
-        "mean_squared_error": keras.losses.MeanSquaredError,
-        "binary_crossentropy": keras.losses.BinaryCrossentropy,
-    }
-    if name not in table:
-        raise XorSpecError(f"unknown loss {name!r}; choose one of {', '.join(table)}.")
-    return table[name](name=name)
-
-
-def build_xor_model(spec: XorSpec):
-    """Seed 000's network generalised: 2 inputs, `hidden_layers` x Dense(units), a sigmoid out.
-
-    The weights come from `spec.seed`, so the same spec always starts from the same network.
-    """
-    import keras
-
-    spec.validate()
-    keras.utils.set_random_seed(spec.seed)
-    layers = [keras.Input(shape=(2,), name="inputs")]
-    for i in range(1, spec.hidden_layers + 1):
-        layers.append(
-            keras.layers.Dense(spec.units, activation=spec.activation, name=f"hidden_{i}")
-        )
-    layers.append(keras.layers.Dense(1, activation="sigmoid", name="output"))
-    model = keras.Sequential(layers, name=f"xor_{spec.architecture().replace('-', '_')}")
-    model.compile(
-        optimizer=make_optimizer(spec.optimizer, spec.learning_rate),
-        loss=make_loss(spec.loss),
-        metrics=[keras.metrics.BinaryAccuracy(name="binary_accuracy")],
-    )
-    return model
-
-
-def grid_axis(low: float, high: float, resolution: int = GRID_RESOLUTION) -> np.ndarray:
-    return np.linspace(low, high, resolution, dtype="float32")
-
-
-def grid_points(axis: np.ndarray) -> np.ndarray:
-    """Every (x1, x2) of the grid, row by row: row i holds x2 = axis[i], x1 running along."""
-    x1, x2 = np.meshgrid(axis, axis)
-    return np.column_stack([x1.ravel(), x2.ravel()]).astype("float32")
-
-
-@dataclass
-class Boundary:
-    """The network's output over the plane: z[i, j] is the output at (axis[j], axis[i])."""
-
-    axis: np.ndarray
-    z: np.ndarray
-    epoch: int
-
-
-def predict_boundary(model, axis: np.ndarray, epoch: int = 0) -> Boundary:
-    """The output at every grid point, in one batched call."""
-    points = grid_points(axis)
-    z = np.asarray(model(points, training=False), dtype="float32").reshape(len(axis), len(axis))
-    return Boundary(axis=axis, z=z, epoch=epoch)
-
-
-def predict_corners(model) -> np.ndarray:
-    """The raw outputs on the four XOR inputs, shape (4,)."""
-    return np.asarray(model(XOR_INPUTS, training=False), dtype="float32").reshape(-1)
-
-
-def prediction_rows(outputs: np.ndarray | None) -> list[dict[str, Any]]:
-    """Seed 000's printout as a table: each input, its target, the raw output, rounded."""
-    rows = []
-    for i, (x1, x2) in enumerate(XOR_INPUTS.astype(int)):
-        target = int(XOR_TARGETS[i])
-        raw = None if outputs is None else float(outputs[i])
-        rounded = None if raw is None else int(raw >= 0.5)
-        rows.append(
-            {
-                "input": f"({x1}, {x2})",
-                "target": target,
-                "raw output": raw,
-                "rounded": rounded,
-                "right?": None if rounded is None else ("✓" if rounded == target else "✗"),
-            }
-        )
-    return rows
-
-
-# --- the fast trainer -------------------------------------------------------------------------
-
-
-class EpochRunner:
-    """Trains `model` on `data` for any number of epochs in one compiled call.
-
-    The loop runs Keras's own forward pass, loss and optimizer step for every mini-batch (the
-    four points are one batch), and per epoch returns what `model.fit` would log: the loss
-    weighted by batch size, the binary accuracy over the epoch, and on the test part (if any)
-    the loss and accuracy at the epoch's end.
-    """
-
-    def __init__(self, model, data: XorData, seed: int, shuffle: bool) -> None:
-        import tensorflow as tf
-
-        self.model = model
-        self.data = data
-        self.seed = seed
-        self.shuffle = shuffle
-        self.n = len(data.x_train)
-        model.optimizer.build(model.trainable_variables)
-        self._function = tf.function(
-            self._make_loop(), input_signature=[tf.TensorSpec([None, None], tf.int32)]
-        )
-
-    def _make_loop(self):
-        import tensorflow as tf
-
-        model, data = self.model, self.data
-        optimizer, loss_function = model.optimizer, model.loss
-        variables = model.trainable_variables
-        x, y = tf.constant(data.x_train), tf.constant(data.y_train)
-        x_test, y_test = tf.constant(data.x_test), tf.constant(data.y_test)
-        n, batch_size, has_test = self.n, min(data.batch_size, self.n), data.has_test
-        steps = math.ceil(n / batch_size)
-
-        def correct(targets, outputs):
-            return tf.reduce_sum(tf.cast(tf.equal(outputs > 0.5, targets > 0.5), tf.float32))
-
-        def loop(order):
-            epochs = tf.shape(order)[0]
-            names = ("loss", "binary_accuracy", "test_loss", "test_binary_accuracy")
-            arrays = {k: tf.TensorArray(tf.float32, size=epochs) for k in names}
-            for epoch in tf.range(epochs):
-                loss_sum = tf.constant(0.0)
-                right = tf.constant(0.0)
-                for step in tf.range(steps):
-                    rows = order[epoch, step * batch_size : tf.minimum((step + 1) * batch_size, n)]
-                    xb, yb = tf.gather(x, rows), tf.gather(y, rows)
-                    with tf.GradientTape() as tape:
-                        outputs = model(xb, training=True)
-                        loss = loss_function(yb, outputs)
-                    gradients = tape.gradient(loss, variables)
-                    optimizer.apply(gradients, variables)
-                    loss_sum += loss * tf.cast(tf.shape(rows)[0], tf.float32)
-                    right += correct(yb, outputs)
-                arrays["loss"] = arrays["loss"].write(epoch, loss_sum / n)
-                arrays["binary_accuracy"] = arrays["binary_accuracy"].write(epoch, right / n)
-                if has_test:
-                    outputs = model(x_test, training=False)
-                    test_loss = loss_function(y_test, outputs)
-                    test_right = correct(y_test, outputs) / len(data.x_test)
-                else:
-                    test_loss = test_right = tf.constant(math.nan)
-                arrays["test_loss"] = arrays["test_loss"].write(epoch, test_loss)
-                arrays["test_binary_accuracy"] = arrays["test_binary_accuracy"].write(
-                    epoch, test_right
-                )
-            return {k: v.stack() for k, v in arrays.items()}
-
-        return loop
-
-    def warm_up(self) -> None:
-        """Trace the compiled loop now (zero epochs), so the first Train press is fast."""
-        self._function(np.zeros((0, self.n), dtype="int32"))
-
-    def run(self, first_epoch: int, epochs: int) -> dict[str, np.ndarray]:
-        """Train epochs first_epoch+1 .. first_epoch+epochs; per-epoch logs as numpy arrays."""
-        order = epoch_orders(self.seed, first_epoch, epochs, self.n, self.shuffle)
-        return {k: v.numpy() for k, v in self._function(order).items()}
-
-
 # --- the job the page keeps -------------------------------------------------------------------
-
-HISTORY_METRICS = ("loss", "binary_accuracy", "test_loss", "test_binary_accuracy")
-
 
 @dataclass
 class XorSnapshot:
@@ -385,8 +53,8 @@ class XorSnapshot:
 
     status: str = "empty"  # empty, building, training, idle, failed
     message: str = ""
-    spec: XorSpec | None = None
-    data: XorData | None = None
+    spec: PlaneSpec | None = None
+    data: PlaneData | None = None
     epoch: int = 0  # epochs trained since the last reset
     first_epoch: int = 0  # where the current (or last) training began
     target_epoch: int = 0  # where the current training ends
@@ -429,7 +97,7 @@ class XorJob:
         self._generation = 0
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self.spec: XorSpec | None = None
+        self.spec: PlaneSpec | None = None
         self.model = None  # read it only while no job runs
         self.runner: EpochRunner | None = None
         self._axis = grid_axis(*POINTS_RANGE)
@@ -452,9 +120,9 @@ class XorJob:
 
     # commands from the page
 
-    def reset(self, spec: XorSpec | None = None) -> None:
+    def reset(self, spec: PlaneSpec | None = None) -> None:
         """Rebuild the network from `spec` (or the current spec) and its seed, on a worker."""
-        spec = spec or self.spec or XorSpec()
+        spec = spec or self.spec or PlaneSpec()
         spec.validate()
         data = make_data(spec)
         self.spec = spec
@@ -486,8 +154,8 @@ class XorJob:
             raise ValueError(f"{epochs} epochs asked for; train 1 to 100000 at a time.")
         with self._lock:
             state = self._state
-            if state.status == "failed" and self.runner is None:
-                return False  # the build failed; only a reset can help
+            if state.status == "failed":
+                return False  # a failed build, or weights the loss blew up: only a reset helps
             generation, first = self._generation, state.epoch
             state.status = "training"
             state.message = f"Training epochs {first + 1} to {first + epochs}…"
@@ -534,10 +202,15 @@ class XorJob:
             self._state.version += 1
             return True
 
-    def _build(self, generation: int, stop: threading.Event, spec: XorSpec, data: XorData) -> None:
+    def _build(
+        self, generation: int, stop: threading.Event, spec: PlaneSpec, data: PlaneData
+    ) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return  # a later reset superseded this one: skip its build
         self.runner = None
-        model = build_xor_model(spec)
-        runner = EpochRunner(model, data, spec.seed, shuffle=spec.data == "cloud")
+        model = build_plane_model(spec)
+        runner = EpochRunner(model, data, spec.seed, shuffle=spec.data != "points")
         runner.warm_up()
         self.model, self.runner = model, runner
         self._axis = grid_axis(data.low, data.high)
