@@ -5,10 +5,16 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.selection import selected_cell, selected_image
-from core.evaluation import evaluate_probabilities, first_layer_weight_images, predict_probabilities
+from core.evaluation import (
+    evaluate_probabilities,
+    first_conv_filters,
+    first_layer_weight_images,
+    predict_probabilities,
+)
 from core.image_charts import (
     digit_figure,
     digit_grid_figure,
+    filters_grid_figure,
     misclassified_grid_figure,
     weights_grid_figure,
 )
@@ -172,13 +178,25 @@ with mistakes_tab:
 with inspect_tab:
     inspect_section()
 with weights_tab:
-    try:  # no module-level name for the model: the session would keep it (common.current_job)
-        weights = first_layer_weight_images(common.load_run_model(run.id, stamp), limit=36)
-    except ValueError as error:
-        st.info(str(error))
-    else:
-        st.plotly_chart(weights_grid_figure(weights), key="evaluate_weights", width="stretch")
+    # no module-level name for the model: the session would keep it (common.current_job)
+    filters = first_conv_filters(common.load_run_model(run.id, stamp))
+    if filters is not None:
+        st.plotly_chart(filters_grid_figure(filters), key="evaluate_filters", width="stretch")
         st.caption(
-            "Each tile is one unit of the first layer: the weight it gives every pixel. Blue pixels "
-            "push the unit up, red ones push it down; many units look for strokes in particular places."
+            f"Each tile is one filter of the first convolution, {filters.shape[1]}x"
+            f"{filters.shape[2]} pixels, blown up: it slides over the digit and lights up where "
+            "the ink looks like it (blue weights want ink, red ones want none). Many become "
+            "small edge and stroke detectors."
         )
+    else:
+        try:
+            weights = first_layer_weight_images(common.load_run_model(run.id, stamp), limit=36)
+        except ValueError as error:
+            st.info(str(error))
+        else:
+            st.plotly_chart(weights_grid_figure(weights), key="evaluate_weights", width="stretch")
+            st.caption(
+                "Each tile is one unit of the first layer: the weight it gives every pixel. Blue "
+                "pixels push the unit up, red ones push it down; many units look for strokes in "
+                "particular places."
+            )

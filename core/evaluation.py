@@ -263,11 +263,23 @@ def evaluate_probabilities(probabilities: Any, y_true: Any) -> Evaluation:
     )
 
 
-def _model_inputs(images: np.ndarray) -> np.ndarray:
-    """A chunk of images as the network's (n, 784) float32 input in [0, 1]."""
+def _model_inputs(images: np.ndarray, shape: tuple[int, ...] = (INPUT_SIZE,)) -> np.ndarray:
+    """A chunk of images as the network's float32 input in [0, 1], each of `shape`: (784,)
+    for a dense network, (28, 28, 1) for a convolutional one (a view of the same rows)."""
     if images.dtype == np.uint8:
-        return to_model_inputs(images)
-    return images.reshape(len(images), -1).astype(np.float32, copy=False)
+        rows = to_model_inputs(images)
+    else:
+        rows = images.reshape(len(images), -1).astype(np.float32, copy=False)
+    return rows.reshape(len(rows), *shape)
+
+
+def _input_shape(model: Any) -> tuple[int, ...]:
+    """One example's shape as the model takes it: (784,), (28, 28) or (28, 28, 1)."""
+    try:
+        shape = tuple(int(n) for n in model.inputs[0].shape[1:])
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return (INPUT_SIZE,)
+    return shape if int(np.prod(shape)) == INPUT_SIZE else (INPUT_SIZE,)
 
 
 def predict_probabilities(model: Any, images: Any, batch_size: int = 1024) -> np.ndarray:
@@ -298,8 +310,9 @@ def predict_probabilities(model: Any, images: Any, batch_size: int = 1024) -> np
         raise ValueError(f"batch_size {batch_size}; choose 1 or more images per batch.")
     n = len(images)
     out = np.empty((n, NUM_CLASSES), dtype=np.float32)
+    shape = _input_shape(model)
     for start in range(0, n, batch_size):
-        chunk = _model_inputs(images[start : start + batch_size])
+        chunk = _model_inputs(images[start : start + batch_size], shape)
         out[start : start + len(chunk)] = np.asarray(model.predict_on_batch(chunk))
     return out
 
@@ -353,3 +366,24 @@ def first_layer_weight_images(model_or_weights: Any, limit: int | None = 36) -> 
     return np.ascontiguousarray(
         kernel[:, :units].T.reshape(units, IMAGE_SIDE, IMAGE_SIDE), dtype=np.float32
     )
+
+
+def first_conv_filters(model: Any, limit: int | None = 36) -> np.ndarray | None:
+    """The first Conv2D layer's filters as small images (k, size, size) float32, or None if
+    the model has no Conv2D reading the one-channel image (a dense network).
+
+    Each filter is the pattern of size x size pixels its feature map responds to most; `limit`
+    keeps the first filters only (None keeps all).
+    """
+    import keras
+
+    for layer in _layers_in_order(model):
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel = np.asarray(keras.ops.convert_to_numpy(layer.kernel))  # (k, k, 1, filters)
+            if kernel.ndim != 4 or kernel.shape[2] != 1:
+                return None
+            count = kernel.shape[3] if limit is None else min(int(limit), kernel.shape[3])
+            return np.ascontiguousarray(
+                np.moveaxis(kernel[:, :, 0, :count], -1, 0), dtype=np.float32
+            )
+    return None

@@ -218,3 +218,18 @@ def weights_grid_figure(weight_images: Any, columns: int = 8) -> go.Figure:
     weight_images = np.asarray(weight_images)
     titles = [f"unit {i + 1}" for i in range(len(weight_images))]
     return digit_grid_figure(weight_images, titles, columns, diverging=True)
+
+
+def filters_grid_figure(filters: Any, columns: int = 8) -> go.Figure:
+    """A conv layer's filters (k, size, size), one tile per filter ('filter 1', ...), each
+    blown up with square blocks to the gallery's tile, red < 0 < blue."""
+    filters = np.asarray(filters, dtype=np.float32)
+    if filters.ndim != 3 or filters.shape[1] != filters.shape[2] or filters.shape[1] > TILE:
+        raise ValueError(f"filters have shape {filters.shape}; pass (k, size, size), size <= 28.")
+    size = filters.shape[1]
+    scale = TILE // size
+    blocks = np.kron(filters, np.ones((scale, scale), dtype=np.float32))
+    pad = TILE - size * scale
+    tiles = np.pad(blocks, ((0, 0), (pad // 2, pad - pad // 2), (pad // 2, pad - pad // 2)))
+    titles = [f"filter {i + 1}" for i in range(len(filters))]
+    return digit_grid_figure(tiles, titles, columns, diverging=True)

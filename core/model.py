@@ -246,6 +246,17 @@ def _layer_label(layer: dict[str, Any], number: int) -> str:
     return kind if kind in ("Flatten", "GlobalAveragePooling2D") else f"{kind} {number}"
 
 
+def describe_layer(layer: dict[str, Any]) -> str:
+    """One cleaned layer in words, e.g. "Conv2D 32 of 3x3, relu" or "Dense 512, relu"."""
+    kind = layer["type"]
+    if kind == "Dense":
+        return f"Dense {layer['units']}, {layer['activation']}"
+    if kind == "Dropout":
+        return f"Dropout {layer['rate']:g}"
+    label = _layer_label(layer, 0)
+    return label.replace(f"{kind} 0 (", f"{kind} ").rstrip(")") if "(" in label else kind
+
+
 def layer_table(spec: ModelSpec) -> list[dict[str, Any]]:
     """The model summary (layer, output shape, parameters) computed without TensorFlow.
 

@@ -18,7 +18,7 @@ from plotly.colors import qualitative
 
 from core.chart_style import empty_figure
 from core.metric_charts import confusion_matrix_figure
-from core.model import ModelSpec
+from core.model import ModelSpec, describe_layer
 from core.store import Run, RunSummary
 
 METRICS = {
@@ -152,14 +152,29 @@ def setting_label(field_name: str) -> str:
 
 
 def spec_table(runs: list[Run]) -> pd.DataFrame:
-    """Settings as rows and runs as columns, as text; a setting a run does not know is "—"."""
+    """Settings as rows and runs as columns, as text; a setting a run does not know is "—".
+
+    The layers come first, one row each ("Layer 1", ...), so two networks' layers sit side by
+    side; a run with fewer layers has "" in the rows past its last one.
+    """
     columns: dict[str, list[str]] = {}
-    spec_fields = [f.name for f in fields(ModelSpec)]
-    rows = ["Architecture", *(setting_label(name) for name in spec_fields), "Data"]
-    for run, label in zip(runs, run_labels(runs), strict=True):
+    spec_fields = [f.name for f in fields(ModelSpec) if f.name != "layers"]
+    specs = [run.spec for run in runs]
+    depth = max((len(spec.layers) for spec in specs if spec), default=0)
+    rows = [
+        "Architecture",
+        *(f"Layer {i}" for i in range(1, depth + 1)),
+        *(setting_label(name) for name in spec_fields),
+        "Data",
+    ]
+    for run, spec, label in zip(runs, specs, run_labels(runs), strict=True):
         known = run.spec_dict or {}
-        spec = run.spec
         values = [run.architecture or UNKNOWN]
+        for i in range(depth):
+            if spec is None:
+                values.append(UNKNOWN)
+            else:
+                values.append(describe_layer(spec.layers[i]) if i < len(spec.layers) else "")
         for name in spec_fields:
             values.append(_show(getattr(spec, name)) if spec and name in known else UNKNOWN)
         values.append(run.data_source or UNKNOWN)

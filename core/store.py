@@ -38,7 +38,7 @@ import numpy as np
 
 from core.evaluation import confusion_matrix
 from core.liveness import owner_alive, this_process
-from core.model import ModelSpec, SpecError
+from core.model import OLD_FIELDS, ModelSpec, SpecError
 from core.model_files import check_upload, read_upload
 from core.monitor import EPOCH_METRICS
 
@@ -144,7 +144,7 @@ class Run(RunSummary):
         """The full spec (unknown fields at their defaults), or None if there is none."""
         if not self.spec_dict:
             return None
-        known = {f.name for f in fields(ModelSpec)}
+        known = {f.name for f in fields(ModelSpec)} | set(OLD_FIELDS)  # old runs: flat form
         try:
             return ModelSpec.from_dict({k: v for k, v in self.spec_dict.items() if k in known})
         except (SpecError, TypeError):

@@ -88,20 +88,46 @@ def test_spec_table_marks_exactly_the_settings_that_differ(store):
     table = spec_table([a, b])
     assert list(table.columns) == [a.name, b.name]
     assert table.loc["Learning rate"].tolist() == ["0.01", "0.1"]
-    assert table.loc["Hidden units"].tolist() == ["8", "16"]
-    # the reference: fields whose values differ between the two spec dicts, found another way
-    expected = {"Architecture"} | {
-        setting_label(name) for name in a.spec_dict if a.spec_dict[name] != b.spec_dict[name]
-    }
-    assert (
-        set(table.index[differing_rows(table)])
-        == expected
-        == {
-            "Architecture",
-            "Hidden units",
-            "Learning rate",
+    assert table.loc["Layer 1"].tolist() == ["Dense 8, relu", "Dense 16, relu"]
+    # the reference: fields (and layers) whose values differ between the two spec dicts
+    layers = zip(a.spec_dict["layers"], b.spec_dict["layers"], strict=True)
+    expected = (
+        {"Architecture"}
+        | {f"Layer {i}" for i, (x, y) in enumerate(layers, start=1) if x != y}
+        | {
+            setting_label(name)
+            for name in a.spec_dict
+            if name != "layers" and a.spec_dict[name] != b.spec_dict[name]
         }
     )
+    assert set(table.index[differing_rows(table)]) == expected == {
+        "Architecture",
+        "Layer 1",
+        "Learning rate",
+    }
+
+
+def test_spec_table_lists_conv_layers_side_by_side(store):
+    dense = store.get(store.create_run(small_spec(), "mnist"))
+    conv_layers = [
+        {"type": "Conv2D", "filters": 4},
+        {"type": "MaxPooling2D"},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 8},
+    ]
+    conv = store.get(store.create_run(small_spec(layers=conv_layers), "mnist"))
+    table = spec_table([dense, conv])
+    layer_rows = [f"Layer {i}" for i in range(1, 5)]
+    assert table.loc[layer_rows, table.columns[1]].tolist() == [
+        "Conv2D 4 of 3x3, relu",
+        "MaxPooling2D 2x2",
+        "Flatten",
+        "Dense 8, relu",
+    ]
+    assert table.loc[layer_rows, table.columns[0]].tolist() == ["Dense 8, relu", "", "", ""]
+    assert table.loc["Architecture"].tolist() == ["784-8-10", "28x28-4C3-P2-F-8-10"]
+    differs = differing_rows(table)
+    assert all(differs[row] for row in layer_rows) and not differs["Optimizer"]
 
 
 def test_spec_table_shows_unknown_settings_of_an_import(store):
@@ -112,10 +138,10 @@ def test_spec_table_shows_unknown_settings_of_an_import(store):
     )
     table = spec_table([trained, imported])
     column = table.columns[1]
-    assert table.loc["Hidden units", column] == "8"
+    assert table.loc["Layer 1", column] == "Dense 8, relu"  # an old flat-form spec
     assert table.loc["Optimizer", column] == UNKNOWN
     differs = differing_rows(table)
-    assert not differs["Optimizer"] and not differs["Hidden units"]  # unknown is not a difference
+    assert not differs["Optimizer"] and not differs["Layer 1"]  # unknown is not a difference
     assert set(table.index[differs]) == {"Architecture"}
 
 
