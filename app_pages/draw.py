@@ -35,15 +35,8 @@ def draw_canvas(pen_width: int, key: str) -> np.ndarray | None:
 
 def quick_model_panel(data) -> None:
     """No trained network yet: one click trains the quick preset, with its progress."""
-    job = common.current_job()
-    if job is not None and job.running:
-        snapshot = job.monitor.snapshot()
-        st.progress(
-            snapshot.fraction_done,
-            text=f"Training a quick model: epoch {min(snapshot.epoch + 1, max(snapshot.epochs, 1))}"
-            f" of {snapshot.epochs}…",
-        )
-        st.caption("Draw when it is ready: the first complete epoch is enough to try it.")
+    if common.training_now():
+        waiting_panel()
         return
     st.info("There is no trained network to read your digits yet.", icon=":material/info:")
     spec = PRESETS[QUICK_PRESET].spec
@@ -58,22 +51,42 @@ def quick_model_panel(data) -> None:
         st.rerun()
 
 
+@st.fragment(run_every=1.0)
+def waiting_panel() -> None:
+    """The quick model's progress, redrawn every second while there is nothing to draw for.
+
+    The only part of the page that polls: once the first model is saved (or training ends)
+    it reruns the whole page, which then shows the canvas and polls no more.
+    """
+    job = common.current_job()
+    if job is None or not job.running or common.model_runs():
+        st.rerun(scope="app")
+    snapshot = job.monitor.snapshot()
+    st.progress(
+        snapshot.fraction_done,
+        text=f"Training a quick model: epoch {min(snapshot.epoch + 1, max(snapshot.epochs, 1))}"
+        f" of {snapshot.epochs}…",
+    )
+    st.caption("Draw when it is ready: the first complete epoch is enough to try it.")
+
+
 common.init_session()
 st.title(":material/draw: Draw")
 data, data_error = common.get_data()
 common.show_data_source(data, data_error)
+common.store_or_stop()
 
 
-waiting_for_first_model = common.training_now() and not common.model_runs()
-
-
-@st.fragment(run_every=1.0 if waiting_for_first_model else None)
+@st.fragment
 def draw_section() -> None:
     run = common.run_picker("draw_run", "Network")
     if run is None:
         quick_model_panel(data)
         return
-    model = common.load_run_model(run.id, common.model_stamp(run.id))
+    stamp = common.checked_model_stamp(run.id)
+    if stamp is None:
+        return
+    model = common.load_run_model(run.id, stamp)
     canvas_col, seen_col, answer_col = st.columns([3, 2, 3], gap="medium")
     with canvas_col:
         st.markdown("**Draw a digit, 0 to 9**")
@@ -95,11 +108,12 @@ def draw_section() -> None:
             "Your drawing fitted into 20x20 and centred by its mass in 28x28, as MNIST digits were."
         )
     with answer_col:
-        st.metric(
+        st.metric(  # the confidence is not a change: no arrow, no colour
             "Prediction",
             str(recognition.digit),
             f"{recognition.confidence:.0%} sure",
             delta_color="off",
+            delta_arrow="off",
         )
         if recognition.unsure:
             st.warning(

@@ -41,6 +41,7 @@ data, data_error = common.get_data()
 common.show_data_source(data, data_error)
 if data is None:
     st.stop()
+common.store_or_stop()
 run = common.run_picker("evaluate_run")
 if run is None:
     st.info(
@@ -49,7 +50,9 @@ if run is None:
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-stamp = common.model_stamp(run.id)
+stamp = common.checked_model_stamp(run.id)
+if stamp is None:
+    st.stop()
 evaluation = evaluate_run(run.id, stamp, data.description)
 if run.test_accuracy is None and run.status != "running" and not data.is_sample:
     # An imported model has no test results yet: keep these for the Runs table and comparisons.

@@ -15,7 +15,7 @@ from core.run_charts import (
     runs_table,
     spec_table,
 )
-from core.store import RunStore, RunStoreError, file_stem
+from core.store import RunNotFoundError, RunStore, RunStoreError, file_stem
 
 MAX_COMPARED = 8
 MATRICES_PER_ROW = 3
@@ -42,6 +42,21 @@ def delete(store: RunStore, run_id: str, name: str) -> None:
         tell("error", common.plain(error))
 
 
+def check_download(store: RunStore, run_id: str, name: str) -> None:
+    """After Model (.keras) is pressed: if the run or its file has gone meanwhile (deleted in
+    another tab), the download cannot work; say so instead of failing without a word."""
+    try:
+        gone = store.model_path(run_id) is None
+    except RunNotFoundError:
+        gone = True
+    if gone:
+        tell(
+            "error",
+            f"{common.plain(name)} or its model file was deleted meanwhile (in another tab or "
+            "window?), so there was nothing to download.",
+        )
+
+
 def import_upload(store: RunStore) -> None:
     upload = st.session_state.get("runs_upload")
     if upload is None:
@@ -58,7 +73,7 @@ def import_upload(store: RunStore) -> None:
 
 
 common.init_session()
-store = common.get_store()
+store = common.store_or_stop()
 st.title(":material/history: Runs")
 st.caption(f"Every training run is kept in `{store.home}`, epoch by epoch.")
 
@@ -99,7 +114,12 @@ else:
 if runs:
     st.subheader("One run")
     chosen_run = common.run_picker("runs_run", "Run", runs, lambda run: labels[run.id])
-    run = store.get(chosen_run.id)
+    try:
+        run = store.get(chosen_run.id)
+        model_path = store.model_path(run.id)
+        history_csv = store.history_csv(run.id)
+    except RunNotFoundError:  # deleted in another tab since the list was read: read it again
+        st.rerun()
     st.markdown(f"**{run.status.capitalize()}.** {common.plain(run.message)}")
     st.caption(f"Data: {common.plain(run.data_source or 'unknown')} · id {run.id}")
 
@@ -109,11 +129,10 @@ if runs:
         "Rename", key="runs_rename", on_click=rename, args=(store, run.id), width="stretch"
     )
 
-    model_path = store.model_path(run.id)
     csv_column, model_column, use_column = st.columns(3)
     csv_column.download_button(
         "History (.csv)",
-        data=store.history_csv(run.id),
+        data=history_csv,
         file_name=f"{file_stem(run.name)}.csv",
         mime="text/csv",
         icon=":material/table:",
@@ -129,7 +148,8 @@ if runs:
         mime="application/octet-stream",
         icon=":material/download:",
         key="runs_model",
-        on_click="ignore",
+        on_click=check_download,
+        args=(store, run.id, run.name),
         disabled=model_path is None,
         width="stretch",
     )

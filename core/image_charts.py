@@ -113,7 +113,9 @@ def digit_grid_figure(
         return empty_figure("No images to show.")
     if titles is not None and len(titles) != k:
         raise ValueError(f"{k} images but {len(titles)} titles; give one title per image.")
-    columns = max(1, min(int(columns), k))
+    # Fewer images than columns still lay out a whole row: the tiles keep the size they have
+    # in a full gallery instead of one digit stretching to the page's width.
+    columns = max(1, int(columns))
     band = TITLE_BAND if titles else GAP
     if diverging:
         scale = np.abs(images.reshape(k, -1)).max(axis=1)

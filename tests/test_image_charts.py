@@ -92,3 +92,13 @@ def test_digit_grid_rejects_mismatched_titles_and_shapes():
         digit_grid_figure(np.zeros((3, 28, 28)), ["a"])
     with pytest.raises(ValueError, match=r"\(k, 28, 28\)"):
         digit_grid_figure(np.zeros((3, 10, 10)), None)
+
+
+def test_one_image_keeps_the_tile_size_of_a_full_row():
+    """A confusion-matrix cell with one digit used to fill the page's width with it."""
+    one = digit_grid_figure(RNG.integers(1, 256, (1, 28, 28), dtype=np.uint8), ["7 → 1 (60 %)"])
+    full = digit_grid_figure(RNG.integers(1, 256, (8, 28, 28), dtype=np.uint8), ["x"] * 8)
+    assert np.asarray(one.data[0].z).shape == np.asarray(full.data[0].z).shape == (37, 8 * 30 - 2)
+    assert one.layout.height == full.layout.height < 200
+    assert len(one.data[1].x) == 1  # one clickable tile, the others are blank paper
+    assert np.asarray(one.data[0].z)[:, 30:].sum() == 0

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 import pytest
+from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from core.store import RunStore
-from tests.conftest import REPO
 from tests.page_helpers import open_page as open_app_page
-from tests.test_runs import fill_run, model_bytes, small_spec, tiny_model
+from tests.run_samples import fill_run, model_bytes, small_spec, tiny_model
 
 PAGE = "app_pages/runs.py"
 
@@ -28,6 +30,11 @@ def store() -> RunStore:
 def open_page() -> AppTest:
     """The Runs page through app.py, as a person reaches it (its links need the navigation)."""
     return open_app_page(PAGE)
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees of `markdown` (rendered by CommonMark, tags removed)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", MarkdownIt("commonmark").render(markdown))).strip()
 
 
 def ids_by_name(store: RunStore) -> dict[str, str]:
@@ -70,7 +77,7 @@ def test_delete_asks_first_then_removes_the_run_and_its_model(store):
     assert not at.exception, at.exception
     assert "doomed" not in ids_by_name(store) and not path.exists()
     assert "doomed" not in list(at.dataframe[0].value["Name"])
-    assert "Deleted doomed" in at.success[0].value
+    assert "Deleted doomed" in shown(at.success[0].value)
 
 
 def test_comparing_runs_overlays_curves_specs_and_confusion_matrices(store):
@@ -105,7 +112,7 @@ def test_a_bad_upload_shows_the_reason_and_keeps_every_run(store):
     )
     at.button(key="runs_import").click().run()
     assert not at.exception, at.exception
-    assert "notes.keras is not a Keras model file" in at.error[0].value
+    assert "notes.keras is not a Keras model file" in shown(at.error[0].value)
     assert sorted(ids_by_name(store)) == ["narrow", "sgd", "wide"]
 
 
@@ -116,7 +123,7 @@ def test_a_good_upload_becomes_a_run(store, tmp_path):
     at.text_input(key="runs_import_name").input("from my laptop")
     at.button(key="runs_import").click().run()
     assert not at.exception, at.exception
-    assert at.success[0].value == "Imported mlp.keras."
+    assert shown(at.success[0].value) == "Imported mlp.keras."
     run_id = ids_by_name(store)["from my laptop"]
     assert store.get(run_id).status == "imported"
     assert at.selectbox(key="runs_run").value == run_id
@@ -132,3 +139,43 @@ def test_a_run_left_by_a_dead_process_shows_as_interrupted(store):
     at = open_page()
     table = at.dataframe[0].value.set_index("Name")
     assert table.loc["cut short", "Status"] == "interrupted"
+
+
+def test_the_delete_tick_belongs_to_the_run_it_was_given_for(store):
+    ids = ids_by_name(store)
+    at = open_page()
+    at.selectbox(key="runs_run").set_value(ids["narrow"]).run()
+    at.checkbox(key=f"runs_confirm_delete_{ids['narrow']}").check().run()
+    assert not at.button(key="runs_delete").disabled
+    at.selectbox(key="runs_run").set_value(ids["wide"]).run()
+    assert not at.checkbox(key=f"runs_confirm_delete_{ids['wide']}").value
+    assert at.button(key="runs_delete").disabled  # nobody confirmed deleting "wide"
+    assert sorted(ids_by_name(store)) == ["narrow", "sgd", "wide"]
+
+
+def test_a_name_is_shown_as_typed_never_as_markdown(store, tmp_path):
+    name = "**bold** [link](http://example.com)"
+    run_id = store.import_model(model_bytes(tiny_model(), tmp_path, "m.keras"), "m.keras", name)
+    at = open_page()
+    at.selectbox(key="runs_run").set_value(run_id).run()
+    now_use = next(c.value for c in at.caption if "now use" in c.value)
+    label = at.checkbox(key=f"runs_confirm_delete_{run_id}").label
+    for markdown in (now_use, label):
+        rendered = MarkdownIt("commonmark").render(markdown)
+        assert "<strong>" not in rendered and "<a " not in rendered, rendered
+        assert name in shown(markdown)
+    at.checkbox(key=f"runs_confirm_delete_{run_id}").check().run()
+    at.button(key="runs_delete").click().run()
+    assert shown(at.success[0].value) == f"Deleted {name} and its model file."
+    assert "<strong>" not in MarkdownIt("commonmark").render(at.success[0].value)
+
+
+def test_a_run_deleted_in_another_tab_says_why_its_download_failed(store, tmp_path):
+    run_id = store.import_model(model_bytes(tiny_model(), tmp_path, "m.keras"), "m.keras", "gone")
+    at = open_page()
+    at.selectbox(key="runs_run").set_value(run_id).run()
+    store.delete(run_id)  # another tab
+    at.download_button(key="runs_model").click().run()
+    assert not at.exception, at.exception
+    assert any("gone or its model file was deleted meanwhile" in shown(e.value) for e in at.error)
+    assert "gone" not in list(at.dataframe[0].value["Name"])
