@@ -91,3 +91,13 @@ def test_a_page_opened_on_its_own_has_every_session_default(small_mnist):
     assert not at.exception, at.exception
     for key, value in common.SESSION_DEFAULTS.items():
         assert at.session_state[key] == value, key
+
+
+def test_the_server_listens_on_this_computer_only_and_takes_the_apps_upload_size():
+    import tomllib
+
+    from core.model_files import MAX_IMPORT_MEGABYTES
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "localhost"
+    assert config["server"]["maxUploadSize"] == MAX_IMPORT_MEGABYTES
