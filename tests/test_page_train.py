@@ -4,6 +4,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
+from core.presets import DEFAULT_PRESET, PRESETS
 from core.training import JOBS
 from tests.page_helpers import open_page, run_until
 
@@ -17,11 +18,15 @@ def set_small_network(at: AppTest, epochs: int) -> None:
 
 def test_page_shows_every_control_and_the_model_summary(small_mnist):
     at = open_page("app_pages/train.py")
-    for key in ["layers", "epochs", "patience"]:
-        assert at.slider(key=f"train_w_{key}") is not None
-    for key in ["optimizer", "loss", "preset"]:
-        assert at.selectbox(key=f"train_w_{key}") is not None
-    assert at.toggle(key="train_w_early_stopping") is not None
+    spec = PRESETS[DEFAULT_PRESET].spec  # the page opens on the default preset's values
+    assert at.selectbox(key="train_w_preset").value == DEFAULT_PRESET
+    dense = [layer for layer in spec.layers if layer["type"] == "Dense"]
+    assert at.slider(key="train_w_layers").value == len(dense)
+    assert at.slider(key="train_w_epochs").value == spec.epochs
+    assert at.slider(key="train_w_patience").value == spec.patience
+    assert at.selectbox(key="train_w_optimizer").value == spec.optimizer
+    assert at.selectbox(key="train_w_loss").value == spec.loss
+    assert at.toggle(key="train_w_early_stopping").value == spec.early_stopping
     assert "669,706 parameters" in at.expander[0].label  # the default 784-512-512-10
     at.slider(key="train_w_layers").set_value(0).run()
     assert "7,850 parameters" in at.expander[0].label
@@ -44,8 +49,6 @@ def test_short_training_run_starts_and_finishes(small_mnist):
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=3)
     at.button(key="train_start_button").click().run()
-    assert at.button(key="train_stop_button").disabled is False or not JOBS.running()
-    assert at.slider(key="train_w_layers").disabled or not JOBS.running()
     run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
     assert float(accuracy.value.rstrip("%")) > 50  # patch digits are easy; chance is 10 %
@@ -63,6 +66,11 @@ def test_stop_ends_a_long_run(small_mnist):
     while job.monitor.snapshot().epoch < 1 and time.monotonic() < deadline:
         time.sleep(0.1)
     at.run()
+    # Fifty epochs of 25 batches are far from done after one: the page shows a run under way.
+    assert job.running
+    assert not at.button(key="train_stop_button").disabled
+    assert at.button(key="train_start_button").disabled
+    assert at.slider(key="train_w_layers").disabled
     at.button(key="train_stop_button").click().run()
     assert job.join(timeout=60)
     run_until(at, lambda at: any("Stopped by you" in i.value for i in at.info))
