@@ -19,6 +19,7 @@ app's history against the script's).
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from core.model import ModelSpec
@@ -288,3 +289,15 @@ def export_script(spec: ModelSpec) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def script_diff(before: str, after: str, before_name: str, after_name: str) -> str:
+    """A unified diff of two scripts (three lines of context), empty when they are the same."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=before_name,
+        tofile=after_name,
+        n=3,
+    )
+    return "".join(lines)

@@ -18,6 +18,7 @@ version, or out of range restores every setting it can, uses the defaults for th
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -296,3 +297,15 @@ def flat_spec_from_params(
     if unknown:
         problems.append(f"unknown setting{'s' * (len(unknown) > 1)} {', '.join(unknown)} ignored")
     return Restored(spec, problems)
+
+
+def spec_from_json(text: str, defaults: ModelSpec, limits: Limits | None = None) -> Restored:
+    """A spec from a downloaded settings file, held to the same page limits as a link.
+
+    Raises ValueError (json's or SpecError) when the file is not a spec at all.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"it holds a JSON {type(data).__name__}, not the settings' object")
+    spec = ModelSpec.from_dict(data)
+    return spec_from_params(spec_to_params(spec), defaults, limits)

@@ -26,6 +26,7 @@ from tests.conftest import REPO
 from tests.spec_samples import random_specs
 from tests.synthetic import patch_digits, write_idx_folder
 
+DEFAULT_SPEC = PRESETS[DEFAULT_PRESET].spec
 REPRODUCED = [DEFAULT_PRESET, "512-512, dropout 0.2, Adam, early stopping"]
 # The same operations on the same numbers in the same order give the same floats: the split,
 # the initial weights (set_random_seed before the layers are made, in the same order), the
@@ -233,3 +234,24 @@ def test_the_script_says_what_the_spec_says():
         "global_average_pooling2d_1",
         "dense_1",
     ]
+
+
+def test_the_diff_of_two_scripts_shows_only_what_differs():
+    from core.export import script_diff
+
+    before = export_script(DEFAULT_SPEC)
+    assert script_diff(before, before, "a", "b") == ""
+    after = export_script(replace(DEFAULT_SPEC, epochs=3, seed=7))
+    changed = [
+        line
+        for line in script_diff(before, after, "run 1", "run 2").splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert sorted(changed) == sorted(
+        [
+            f"-EPOCHS = {DEFAULT_SPEC.epochs}",
+            "+EPOCHS = 3",
+            f"-SEED = {DEFAULT_SPEC.seed}",
+            "+SEED = 7",
+        ]
+    )

@@ -16,6 +16,7 @@ from core.links import (
     flat_spec_to_params,
     format_value,
     parse_value,
+    spec_from_json,
     spec_from_params,
     spec_to_params,
 )
@@ -193,3 +194,17 @@ def test_a_plane_link_names_only_what_differs_and_restores_what_it_can():
 def test_odd_layer_lists_never_raise(text):
     restored = spec_from_params({"layers": text}, defaults=DEFAULT)
     assert isinstance(restored.spec, ModelSpec)
+
+
+def test_a_settings_file_reads_back_and_keeps_to_the_page_limits():
+    import json
+
+    spec = replace(DEFAULT, epochs=40, seed=8)
+    restored = spec_from_json(json.dumps(spec.to_dict()), defaults=DEFAULT)
+    assert restored.spec == spec and restored.problem is None
+    limited = spec_from_json(spec.to_json(), defaults=DEFAULT, limits={"epochs": (1, 30)})
+    assert limited.spec == replace(spec, epochs=DEFAULT.epochs)
+    assert "epochs 40 is out of range (1 to 30)" in limited.problem
+    for text in ("[1, 2]", "{not json", '{"layers": 5}', '{"colour": "red"}'):
+        with pytest.raises(ValueError):
+            spec_from_json(text, defaults=DEFAULT)

@@ -1,0 +1,156 @@
+"""Code and links on the pages: the Keras script view, share links, spec JSON download/upload.
+
+Pure work (the script, the link's parameters) happens in `core.export` and `core.links`; these
+functions only draw it and keep `st.query_params` in step. Each takes a `key` prefix from the
+page that calls it, so two pages never share widget keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import streamlit as st
+
+from core.export import export_script, script_diff, script_filename
+from core.links import Restored
+
+JSON_MEGABYTES = 1
+
+
+# ----- the script ----------------------------------------------------------------------------
+
+
+def code_view(script: str, filename: str, key: str, *, height: int | str = 420) -> None:
+    """The script highlighted (with Streamlit's copy button on hover) and a .py download."""
+    st.code(script, language="python", line_numbers=False, height=height)
+    st.download_button(
+        f"Download {filename}",
+        data=script,
+        file_name=filename,
+        mime="text/x-python",
+        icon=":material/download:",
+        key=f"{key}_download_py",
+        on_click="ignore",
+    )
+
+
+def spec_code_view(spec, key: str, *, note: str | None = None) -> None:
+    """The Keras script of a `ModelSpec` and how to run it."""
+    filename = script_filename(spec)
+    st.caption(
+        note
+        or (
+            f"The same network and training as a Keras script: `python {filename}` downloads "
+            f"MNIST with Keras; `python {filename} FOLDER` uses your MNIST IDX files or "
+            "mnist.npz. Same seed, same split, same starting weights: the same numbers."
+        )
+    )
+    code_view(export_script(spec), filename, key)
+
+
+def runs_script_diff(specs: list, names: list[str], key: str) -> None:
+    """How each chosen run's script differs from the first one's, as unified diffs."""
+    scripts = [None if spec is None else export_script(spec) for spec in specs]
+    if scripts[0] is None:
+        st.caption(f"{names[0]} has no Keras script to compare with (no spec was recorded).")
+        return
+    others = list(range(1, len(specs)))
+    tabs = st.tabs([f"{names[0]} → {names[i]}" for i in others])
+    for tab, i in zip(tabs, others, strict=True):
+        with tab:
+            if scripts[i] is None:
+                st.caption(f"{names[i]} has no Keras script (no spec was recorded).")
+                continue
+            diff = script_diff(scripts[0], scripts[i], names[0], names[i])
+            if diff:
+                st.code(diff, language="diff", height=min(420, 24 * (diff.count("\n") + 2)))
+            else:
+                st.caption("The two scripts are the same: these runs trained the same way.")
+
+
+# ----- share links ---------------------------------------------------------------------------
+
+
+def restore_link_once(
+    key: str, read: Callable[[Mapping[str, str]], Restored], apply: Callable[[Any], None]
+) -> bool:
+    """On a session's first run of the page, restore the set-up its URL carries.
+
+    `read` turns the query parameters into a `Restored`; `apply` puts its spec into the
+    widgets' session state (before the widgets are drawn). Returns whether a link was applied.
+    """
+    flag = f"{key}_link_read"
+    if st.session_state.get(flag):
+        return False
+    st.session_state[flag] = True
+    params = st.query_params.to_dict()
+    if not params:
+        return False
+    restored = read(params)
+    apply(restored.spec)
+    st.session_state[f"{key}_link_problem"] = (restored.problem, restored.spec)
+    return True
+
+
+def link_notice(key: str, spec) -> None:
+    """The link's one-line problem, shown while the settings are still the ones it restored."""
+    problem, restored_spec = st.session_state.get(f"{key}_link_problem", (None, None))
+    if problem and spec == restored_spec:
+        st.warning(problem, icon=":material/link_off:")
+
+
+def sync_link(params: dict[str, str]) -> None:
+    """Make the page's URL carry `params` (and nothing else), so it can be shared as it is."""
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+# ----- spec files ----------------------------------------------------------------------------
+
+
+def spec_download(spec, filename: str, key: str) -> None:
+    st.download_button(
+        "Download settings (.json)",
+        data=json.dumps(spec.to_dict(), indent=2),
+        file_name=filename,
+        mime="application/json",
+        icon=":material/data_object:",
+        key=f"{key}_download_json",
+        on_click="ignore",
+        help="Every setting of this network, to upload here later or keep with your notes.",
+    )
+
+
+def spec_upload(key: str, read: Callable[[str], Restored], apply: Callable[[Any], None]) -> None:
+    """A .json uploader; an uploaded spec goes through `read` (page limits) into the widgets."""
+
+    def uploaded() -> None:
+        upload = st.session_state.get(f"{key}_upload_json")
+        if upload is None:
+            return
+        try:
+            restored = read(upload.getvalue().decode("utf-8"))
+        except (ValueError, TypeError, UnicodeDecodeError) as error:
+            st.session_state[f"{key}_upload_notice"] = (
+                "error",
+                f"{upload.name} is not a settings file of this app: {error}",
+            )
+            return
+        apply(restored.spec)
+        if restored.problem:
+            st.session_state[f"{key}_upload_notice"] = ("warning", restored.problem)
+        else:
+            st.session_state[f"{key}_upload_notice"] = ("success", f"Loaded {upload.name}.")
+
+    st.file_uploader(
+        "Upload settings (.json)",
+        type=["json"],
+        key=f"{key}_upload_json",
+        on_change=uploaded,
+        max_upload_size=JSON_MEGABYTES,
+    )
+    notice = st.session_state.pop(f"{key}_upload_notice", None)
+    if notice:
+        {"error": st.error, "warning": st.warning, "success": st.success}[notice[0]](notice[1])
