@@ -1,35 +1,50 @@
-"""XOR: seed 000's first network, with its decision boundary redrawn as it learns.
+"""The 2-D playground: seed 000's XOR network first, then TensorFlow Playground and more.
 
-The page only draws widgets and the job's snapshot; the network lives in an `XorJob` kept in
-session state and trains on that job's worker thread.
+The page only draws widgets and the job's snapshot. The whole set-up is one `PlaneSpec`
+built from the widgets (each spec field has a widget keyed "xor_<field>"); any change to it
+rebuilds the network from the seed on the job's worker thread.
 """
 
 from __future__ import annotations
 
 import random
-import sys
-from pathlib import Path
 
 import streamlit as st
 
-REPO = str(Path(__file__).resolve().parents[1])
-# `streamlit run app_pages/xor.py` on its own puts only app_pages/ on the path.
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
+from core.plane_charts import network_figure, unit_figure, unit_label
+from core.plane_explanations import READING, explanation
+from core.plane_model import prediction_rows
+from core.plane_spec import (
+    DATASETS,
+    FEATURES,
+    MAX_CLASSES,
+    MAX_PLANE_LAYERS,
+    MAX_PLANE_UNITS,
+    PLANE_ACTIVATIONS,
+    PLANE_LOSSES,
+    PLANE_OPTIMIZERS,
+    REGULARIZATIONS,
+    PlaneSpec,
+    PlaneSpecError,
+)
+from core.xor import DEFAULT_EPOCHS, XorJob
+from core.xor_charts import boundary_figure, plane_curves_figure
 
-from core.model import ACTIVATIONS, OPTIMIZERS  # noqa: E402
-from core.xor import DATASETS, DEFAULT_EPOCHS, LOSSES, XorJob, XorSpec, prediction_rows  # noqa: E402
-from core.xor_charts import boundary_figure, curves_figure  # noqa: E402
-
-POLL_SECONDS = 0.5  # each rerun costs Streamlit a gc.collect (keras clear_session)
+POLL_SECONDS = 0.5
 SLOW_EPOCHS_PER_SECOND = 100
-UNITS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128]
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
-BATCH_SIZES = [1, 8, 16, 32, 64, 128]
+REGULARIZATION_RATES = [0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
+BATCH_SIZES = [1, 4, 8, 10, 16, 32, 64, 128]
 
-# Every value widget's key and first value: the spec's fields, then the training controls.
-SPEC_KEYS = {f"xor_{name}": value for name, value in XorSpec().to_dict().items()}
-WIDGET_DEFAULTS = {**SPEC_KEYS, "xor_epochs": DEFAULT_EPOCHS, "xor_slow": False}
+# Every value widget's key and first value: the spec's fields, then the view's.
+SPEC_KEYS = {f"xor_{name}": value for name, value in PlaneSpec().to_dict().items()}
+WIDGET_DEFAULTS = {
+    **SPEC_KEYS,
+    "xor_epochs": DEFAULT_EPOCHS,
+    "xor_slow": False,
+    "xor_discrete": False,
+}
+KEEP = {"persist_state": "session"}
 
 TABLE_COLUMNS = {
     "input": st.column_config.TextColumn(help="(x1, x2), the two inputs."),
@@ -39,21 +54,6 @@ TABLE_COLUMNS = {
     ),
     "rounded": st.column_config.NumberColumn(help="The raw output rounded: the network's answer."),
 }
-
-EXPLANATION = """
-**What you are looking at.** The colour at each point of the plane is the network's output
-for that input: blue near 1, orange near 0. The black line is where the output crosses 0.5,
-the network's decision boundary; the dots are the data, coloured by the answer they should get.
-
-**Why one layer cannot do it.** With no hidden layer the network is
-sigmoid(w1·x1 + w2·x2 + b), and its boundary is one straight line. No straight line puts
-(0, 1) and (1, 0) on one side and (0, 0) and (1, 1) on the other. Set *hidden layers* to 0
-and train: the accuracy stalls at 50 or 75 %.
-
-**What the hidden units do.** Each hidden unit draws its own line across the plane and
-answers how far an input lies past it (relu: 0 on the near side). The output unit adds these
-answers up, so the boundary can bend or become two lines, which is what XOR needs.
-"""
 
 
 def init_state() -> None:
@@ -65,15 +65,14 @@ def init_state() -> None:
 def current(key: str):
     """A widget's value: what the person chose, or its default before it is first drawn.
 
-    Every value widget gets this as its `value=` and keeps it with `persist_state="session"`.
-    Passing the current value (rather than writing it into session state) keeps the browser's
-    copy right even when a fragment rerun makes the browser forget the widget's state.
+    Every value widget gets this as its `value=` and keeps it with `persist_state="session"`,
+    which keeps the browser's copy right through fragment reruns.
     """
     return st.session_state.get(key, WIDGET_DEFAULTS[key])
 
 
-def spec_from_state() -> XorSpec:
-    return XorSpec(**{key[len("xor_") :]: current(key) for key in SPEC_KEYS})
+def spec_from_state() -> PlaneSpec:
+    return PlaneSpec.from_dict({key[len("xor_") :]: current(key) for key in SPEC_KEYS})
 
 
 def job() -> XorJob:
@@ -97,83 +96,116 @@ def new_seed() -> None:
     st.session_state["xor_seed"] = random.randrange(10_000)  # the changed spec resets the job
 
 
-def settings() -> None:
-    keep = {"persist_state": "session"}
+def new_sample() -> None:
+    st.session_state["xor_sample"] = current("xor_sample") + 1
+
+
+def choice(label: str, key: str, options, names=None, **more) -> None:
+    options = list(options)
+    st.selectbox(
+        label,
+        options,
+        index=options.index(current(key)),
+        format_func=names or str,
+        key=key,
+        **KEEP,
+        **more,
+    )
+
+
+def data_settings() -> None:
     st.header("Data")
-    st.radio(
-        "Points to learn",
-        list(DATASETS),
-        index=list(DATASETS).index(current("xor_data")),
-        format_func=DATASETS.get,
-        key="xor_data",
-        **keep,
+    choice("Dataset", "xor_data", DATASETS, DATASETS.get)
+    if current("xor_data") == "points":
+        return
+    if current("xor_data") == "blobs":
+        st.slider("Classes", 3, MAX_CLASSES, current("xor_classes"), key="xor_classes", **KEEP)
+    st.slider("Points", 100, 1000, current("xor_samples"), step=50, key="xor_samples", **KEEP)
+    st.slider("Noise", 0.0, 0.5, current("xor_noise"), step=0.05, key="xor_noise", **KEEP)
+    st.slider(
+        "Held out to test",
+        0.1,
+        0.5,
+        current("xor_test_fraction"),
+        step=0.05,
+        key="xor_test_fraction",
+        **KEEP,
     )
-    if current("xor_data") == "cloud":
-        st.slider(
-            "Points in the cloud",
-            100,
-            1000,
-            current("xor_cloud_points"),
-            step=50,
-            key="xor_cloud_points",
-            **keep,
-        )
-        st.slider(
-            "Noise (spread around each corner)",
-            0.0,
-            0.5,
-            current("xor_noise"),
-            step=0.05,
-            key="xor_noise",
-            **keep,
-        )
-        st.slider(
-            "Held out to test",
-            0.1,
-            0.5,
-            current("xor_test_fraction"),
-            step=0.05,
-            key="xor_test_fraction",
-            **keep,
-        )
-        st.select_slider(
-            "Batch size",
-            BATCH_SIZES,
-            value=current("xor_batch_size"),
-            key="xor_batch_size",
-            **keep,
-        )
-    st.header("Network")
-    st.slider("Hidden layers", 0, 4, current("xor_hidden_layers"), key="xor_hidden_layers", **keep)
     st.select_slider(
-        "Units per hidden layer",
-        UNITS,
-        value=current("xor_units"),
-        key="xor_units",
-        disabled=current("xor_hidden_layers") == 0,
-        **keep,
+        "Batch size", BATCH_SIZES, value=current("xor_batch_size"), key="xor_batch_size", **KEEP
     )
-    for label, key, options, names in (
-        ("Activation", "xor_activation", ACTIVATIONS, None),
-        ("Loss", "xor_loss", list(LOSSES), LOSSES.get),
-        ("Optimizer", "xor_optimizer", OPTIMIZERS, None),
-    ):
-        st.selectbox(
-            label,
-            options,
-            index=list(options).index(current(key)),
-            format_func=names or str,
-            key=key,
-            **keep,
+    st.button(
+        "New sample",
+        key="xor_new_sample",
+        on_click=new_sample,
+        help="Draw the points again (the same seed and sample number always give the same).",
+    )
+
+
+def feature_settings() -> None:
+    st.header("Features")
+    left, right = st.columns(2)
+    for i, (name, label) in enumerate(FEATURES.items()):
+        (left if i % 2 == 0 else right).checkbox(
+            label, value=current(f"xor_{name}"), key=f"xor_{name}", **KEEP
         )
+
+
+def network_settings() -> None:
+    st.header("Network")
+    layers = st.slider(
+        "Hidden layers",
+        0,
+        MAX_PLANE_LAYERS,
+        current("xor_hidden_layers"),
+        key="xor_hidden_layers",
+        **KEEP,
+    )
+    for i in range(1, layers + 1):
+        units, activation = st.columns([2, 3])
+        units.number_input(
+            f"Layer {i} units",
+            1,
+            MAX_PLANE_UNITS,
+            current(f"xor_units_{i}"),
+            key=f"xor_units_{i}",
+            **KEEP,
+        )
+        with activation:
+            choice(f"Layer {i} activation", f"xor_activation_{i}", PLANE_ACTIVATIONS)
+    st.slider(
+        "Dropout after each layer",
+        0.0,
+        0.5,
+        current("xor_dropout"),
+        step=0.05,
+        key="xor_dropout",
+        disabled=layers == 0,
+        **KEEP,
+    )
+    kind, rate = st.columns(2)
+    with kind:
+        choice("Regularisation", "xor_regularization", REGULARIZATIONS, REGULARIZATIONS.get)
+    with rate:
+        choice(
+            "Rate",
+            "xor_regularization_rate",
+            REGULARIZATION_RATES,
+            disabled=current("xor_regularization") == "none",
+        )
+    choice("Loss", "xor_loss", PLANE_LOSSES, PLANE_LOSSES.get)
+    choice("Optimizer", "xor_optimizer", PLANE_OPTIMIZERS)
     st.select_slider(
         "Learning rate",
         LEARNING_RATES,
         value=current("xor_learning_rate"),
         format_func=str,
         key="xor_learning_rate",
-        **keep,
+        **KEEP,
     )
+
+
+def seed_settings() -> None:
     st.header("Seed")
     seed, button = st.columns([3, 2], vertical_alignment="bottom")
     seed.number_input(
@@ -183,31 +215,31 @@ def settings() -> None:
         # "New seed" writes the seed into session state; that run must not pass a value too
         "min" if st.session_state.get("xor_new_seed") else current("xor_seed"),
         key="xor_seed",
-        help="The seed fixes the starting weights, the cloud and the order of the batches.",
-        **keep,
+        help="The seed fixes the starting weights, the data and the order of the batches.",
+        **KEEP,
     )
     button.button("New seed", key="xor_new_seed", on_click=new_seed)
     st.caption("Any change here rebuilds the network from the seed.")
 
 
-def controls(running: bool) -> None:
-    epochs, train, step, reset, stop, slow = st.columns(
-        [1.3, 1, 1, 1.3, 1, 1.6], vertical_alignment="bottom"
+def controls(running: bool, failed: bool) -> None:
+    epochs, train, step, reset, stop, slow, discrete = st.columns(
+        [1.3, 1, 1, 1.3, 1, 1.5, 1.5], vertical_alignment="bottom"
     )
-    epochs.number_input(
-        "Epochs", 1, 5000, current("xor_epochs"), step=50, key="xor_epochs", persist_state="session"
-    )
+    epochs.number_input("Epochs", 1, 5000, current("xor_epochs"), step=50, key="xor_epochs", **KEEP)
+    blocked = running or failed
+    why = " The loss blew up: press Reset weights first." if failed else ""
     train.button(
         "Train",
         key="xor_train",
         type="primary",
         on_click=train_epochs,
-        disabled=running,
-        help="Train the number of epochs on the left, continuing from where the network is.",
+        disabled=blocked,
+        help="Train the number of epochs on the left, continuing from where the network is." + why,
         width="stretch",
     )
     step.button(
-        "1 epoch", key="xor_step", on_click=train_one_epoch, disabled=running, width="stretch"
+        "1 epoch", key="xor_step", on_click=train_one_epoch, disabled=blocked, width="stretch"
     )
     reset.button(
         "Reset weights",
@@ -215,6 +247,7 @@ def controls(running: bool) -> None:
         on_click=reset_weights,
         help="Rebuild the untrained network from the seed.",
         width="stretch",
+        type="primary" if failed else "secondary",
     )
     stop.button("Stop", key="xor_stop", on_click=job().stop, disabled=not running, width="stretch")
     slow.toggle(
@@ -222,7 +255,14 @@ def controls(running: bool) -> None:
         value=current("xor_slow"),
         key="xor_slow",
         help=f"Train {SLOW_EPOCHS_PER_SECOND} epochs a second, to watch the boundary move.",
-        persist_state="session",
+        **KEEP,
+    )
+    discrete.toggle(
+        "Discretize",
+        value=current("xor_discrete"),
+        key="xor_discrete",
+        help="Colour each point by the class the network picks, not by how sure it is.",
+        **KEEP,
     )
 
 
@@ -241,31 +281,119 @@ def show_status(snapshot) -> None:
 
 
 def show_numbers(snapshot) -> None:
-    epochs, loss, accuracy, test = st.columns(4)
-    last_loss, last_accuracy = snapshot.last("loss"), snapshot.last("binary_accuracy")
-    test_accuracy = snapshot.last("test_binary_accuracy")
+    epochs, loss, accuracy, test_loss, test = st.columns(5)
+    shown = {
+        "loss": lambda v: f"{v:.4f}",
+        "accuracy": lambda v: f"{v:.0%}",
+        "test_loss": lambda v: f"{v:.4f}",
+        "test_accuracy": lambda v: f"{v:.0%}",
+    }
+    values = {name: snapshot.last(name) for name in shown}
+    text = {name: "–" if v is None else shown[name](v) for name, v in values.items()}
     epochs.metric("Epochs trained", snapshot.epoch)
-    loss.metric("Loss", "–" if last_loss is None else f"{last_loss:.4f}")
-    accuracy.metric("Binary accuracy", "–" if last_accuracy is None else f"{last_accuracy:.0%}")
+    loss.metric("Training loss", text["loss"])
+    accuracy.metric("Training accuracy", text["accuracy"])
     if snapshot.data is not None and snapshot.data.has_test:
-        test.metric("Test accuracy", "–" if test_accuracy is None else f"{test_accuracy:.0%}")
+        test_loss.metric("Test loss", text["test_loss"])
+        test.metric("Test accuracy", text["test_accuracy"])
+
+
+def unit_choices(snapshot) -> dict[str, str]:
+    """Every feature and hidden unit of the shown network, "layer:unit" -> its name."""
+    names = snapshot.spec.features
+    return {
+        f"{layer}:{unit}": unit_label(layer, unit, names)
+        for layer, units in enumerate(snapshot.boundary.units)
+        for unit in range(len(units))
+    }
+
+
+def clicked_unit() -> None:
+    """A click on a square of the network picks that unit for the large view."""
+    event = st.session_state.get("xor_network")
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    for point in points:
+        layer, unit = point.get("customdata", [None, None])[:2]
+        key = f"{layer}:{unit}"
+        if layer is not None and key in st.session_state.get("xor_unit_choices", {}):
+            st.session_state["xor_unit"] = key
+
+
+def show_network(snapshot) -> None:
+    choices = unit_choices(snapshot)
+    st.session_state["xor_unit_choices"] = choices
+    unit = st.session_state.get("xor_unit")
+    if unit not in choices:
+        unit = "1:0" if "1:0" in choices else next(iter(choices))
+    st.session_state["xor_unit"] = unit
+    layer, index = (int(part) for part in unit.split(":"))
+    discrete = current("xor_discrete")
+    st.plotly_chart(
+        network_figure(
+            snapshot.boundary, snapshot.spec.features, selected=(layer, index), discrete=discrete
+        ),
+        width="stretch",
+        key="xor_network",
+        on_select=clicked_unit,
+        selection_mode="points",
+        config={"displayModeBar": False},
+    )
+    output, large = st.columns([5, 4])
+    with output:
+        figure = boundary_figure(snapshot.boundary, snapshot.data, discrete=discrete)
+        st.plotly_chart(figure, width="stretch", key="xor_boundary")
+    with large:
+        # its value lives in session state only (set above), as a click on a square sets it
+        st.selectbox("Unit to look at", list(choices), format_func=choices.get, key="xor_unit")
+        figure = unit_figure(snapshot.boundary, layer, index, snapshot.spec.features, height=400)
+        st.plotly_chart(figure, width="stretch", key="xor_unit_view")
+
+
+def show_words(snapshot) -> None:
+    if snapshot.spec.data == "points":
+        table, words = st.columns([4, 5])
+        with table:
+            st.markdown("**The four XOR inputs**, as seed 000 prints them")
+            st.dataframe(
+                prediction_rows(snapshot.corner_outputs),
+                hide_index=True,
+                width="stretch",
+                column_config=TABLE_COLUMNS,
+            )
+    else:
+        words = st.container()
+    with words:
+        st.markdown(explanation(snapshot.spec))
+    with st.expander("How to read the pictures"):
+        st.markdown(READING)
 
 
 init_state()
-spec = spec_from_state()
-if spec != job().spec:  # also while a job runs: it is stopped
+try:
+    spec = spec_from_state()
+except PlaneSpecError as error:
+    spec = None
+    st.error(
+        f"{error} The network shown is the last one that could be built.", icon=":material/error:"
+    )
+if spec is not None and spec != job().spec:  # also while a job runs: it is stopped
     job().reset(spec)
+first = job().snapshot()
 running = job().running
 
-st.title("XOR: what one hidden layer buys")
+st.title("The 2-D playground")
 st.caption(
-    "Seed 000's first network: two inputs, Dense(16, relu), a sigmoid output, mean squared "
-    "error and Adam, 500 epochs on the four XOR points. Press **1 epoch** to see how wrong "
-    "the untrained network is, then **Train**."
+    "It begins with seed 000's first network: two inputs, Dense(16, relu), a sigmoid output, "
+    "mean squared error and Adam, 500 epochs on the four XOR points. Press **1 epoch** to see "
+    "how wrong the untrained network is, then **Train**. Then change the dataset, features "
+    "and network in the sidebar."
 )
 with st.sidebar:
-    settings()
-controls(running)
+    data_settings()
+    feature_settings()
+    network_settings()
+    seed_settings()
+controls(running, first.status == "failed")
 
 
 @st.fragment(run_every=POLL_SECONDS if running else None)
@@ -273,22 +401,14 @@ def live_view(polling: bool) -> None:
     snapshot = job().snapshot()
     show_status(snapshot)
     show_numbers(snapshot)
-    chart, table = st.columns([5, 4])
-    with chart:
-        if snapshot.data is not None:
-            figure = boundary_figure(snapshot.boundary, snapshot.data)
-            st.plotly_chart(figure, width="stretch", key="xor_boundary")
-    with table:
-        st.markdown("**The four XOR inputs**, as seed 000 prints them")
-        st.dataframe(
-            prediction_rows(snapshot.corner_outputs),
-            hide_index=True,
-            width="stretch",
-            column_config=TABLE_COLUMNS,
-        )
-        st.markdown(EXPLANATION)
+    if snapshot.boundary is not None and snapshot.spec is not None:
+        show_network(snapshot)
+    elif snapshot.data is not None:
+        st.plotly_chart(boundary_figure(None, snapshot.data), width="stretch", key="xor_boundary")
+    if snapshot.spec is not None:
+        show_words(snapshot)
     if snapshot.history["loss"]:
-        st.plotly_chart(curves_figure(snapshot.history), width="stretch", key="xor_curves")
+        st.plotly_chart(plane_curves_figure(snapshot.history), width="stretch", key="xor_curves")
     else:
         st.caption("The loss and accuracy curves appear here once the network trains.")
     if polling and not snapshot.running:

@@ -28,7 +28,7 @@ SPIRAL_TURNS = 1.75
 BLOB_RADIUS = 3.5  # the blobs' centres lie on this circle
 # noise 1 would move each point by a normal of this standard deviation (plane units); for the
 # Gaussians and blobs it widens each class's own spread beyond its base.
-NOISE_SCALE = {"cloud": 1.0, "circle": 2.5, "gaussians": 4.0, "spiral": 2.0, "blobs": 3.0}
+NOISE_SCALE = {"cloud": 1.0, "circle": 2.5, "gaussians": 4.0, "spiral": 1.0, "blobs": 3.0}
 GAUSSIAN_BASE_SPREAD = 0.5
 BLOB_BASE_SPREAD = 0.4
 
