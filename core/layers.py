@@ -121,7 +121,9 @@ LAYER_TYPES: dict[str, LayerType] = {
         LayerType("GlobalAveragePooling2D", needs_map=True),
     )
 }
-CONVOLUTIONAL_TYPES = frozenset({"Conv2D", "MaxPooling2D", "GlobalAveragePooling2D"})
+# A spec with any of these reads the digit as a (28, 28, 1) image (a Flatten at the start makes
+# the image a row again: the dense head of a convolutional network with no conv blocks).
+CONVOLUTIONAL_TYPES = frozenset({"Conv2D", "MaxPooling2D", "GlobalAveragePooling2D", "Flatten"})
 
 
 def clean_layer(layer: Any, position: int) -> dict[str, Any]:

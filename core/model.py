@@ -3,7 +3,7 @@
 `ModelSpec` holds only plain values: `layers`, a list of dicts such as
 {"type": "Conv2D", "filters": 32, "kernel_size": 3, ...} (core/layers.py lists the types and
 their settings), and the training settings. The output Dense(10, softmax) is always added after
-the listed layers. A spec with a Conv2D, MaxPooling2D or GlobalAveragePooling2D is
+the listed layers. A spec with a Conv2D, MaxPooling2D, GlobalAveragePooling2D or Flatten is
 convolutional: its model takes (28, 28, 1) images; any other takes the 784 pixels as a row.
 Validation fills every default, so a spec's JSON round trip is the identity. `build_model` is the
 one place that turns names into Keras objects.

@@ -18,6 +18,32 @@ class Preset:
     spec: ModelSpec
 
 
+def _conv(filters: int, kernel_size: int = 3, **settings) -> dict:
+    return {"type": "Conv2D", "filters": filters, "kernel_size": kernel_size, **settings}
+
+
+POOL = {"type": "MaxPooling2D", "pool_size": 2}
+FLATTEN = {"type": "Flatten"}
+BATCH_NORM = {"type": "BatchNormalization"}
+
+KERAS_CONVNET = "Simple MNIST convnet (keras.io)"
+KERAS_CONVNET_SPEC = ModelSpec(
+    layers=[
+        _conv(32),
+        POOL,
+        _conv(64),
+        POOL,
+        FLATTEN,
+        {"type": "Dropout", "rate": 0.5},
+    ],
+    optimizer="adam",
+    learning_rate=1e-3,
+    batch_size=128,
+    epochs=15,
+    validation_split=0.1,
+)
+
+
 def _spec(units, activation="relu", dropout=0.0, **values) -> ModelSpec:
     layers = dense_layers(list(units), [activation] * len(units), [dropout] * len(units))
     return ModelSpec(layers=layers, **values)
@@ -41,6 +67,15 @@ PRESETS: dict[str, Preset] = {
                 batch_size=128,
                 epochs=10,
             ),
+        ),
+        Preset(
+            KERAS_CONVNET,
+            "François Chollet's \"Simple MNIST convnet\" from keras.io "
+            "(examples/vision/mnist_convnet.py): two 3x3 convolutions of 32 and 64 ReLU filters, "
+            "each followed by 2x2 max pooling, then flatten, dropout 0.5 and the 10-way softmax; "
+            "34,826 parameters; Adam, batch 128, 15 epochs with 10 % held out for validation. "
+            "The page reports 99.22 % test accuracy.",
+            KERAS_CONVNET_SPEC,
         ),
         Preset(
             "No hidden layer (softmax only)",
