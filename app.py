@@ -8,7 +8,6 @@ st.set_page_config(page_title="Keras Playground", page_icon=":material/neurology
 common.keep_keras_state()
 common.init_session()
 common.keep_widget_state("train_w_")
-common.warm_up_keras()
 
 PAGES = [
     ("app_pages/home.py", "Home", ":material/home:", None),
@@ -24,4 +23,9 @@ navigation = st.navigation(
         for path, title, icon, url in PAGES
     ]
 )
-navigation.run()
+try:
+    navigation.run()
+finally:
+    # After the page, not before: the ten-second import holds the GIL much of the time, and a
+    # fresh server's first page waited for it.
+    common.warm_up_keras()
