@@ -3,8 +3,8 @@
 Session state is initialised here and only here: `SESSION_DEFAULTS` lists every key a page
 reads before writing it, with its default, and `init_session` (called by app.py on every run,
 and by any page that can be opened on its own) sets the missing ones. Every key a page owns
-starts with its name. The Train page's model widgets (`train_w_...`) are the one computed
-default: the page fills them from its default preset.
+starts with its name. The Train page's network (`train_spec` and the widgets drawn from it,
+app_pages/train_controls.py) is the one computed default: it starts from the default preset.
 
 The run the pages show is one session value, `selected_run_id` (`shown_run_id()`): Train sets
 it when it starts a run, and the run pickers of Evaluate, Draw and Runs (`run_picker`) show and
@@ -119,10 +119,13 @@ def _load(path: str) -> MNIST:
 def get_data() -> tuple[MNIST | None, str | None]:
     """The data set this session uses, or None and the message saying what is wrong."""
     init_session()
+    path = st.session_state["data_path"]
     try:
-        return _load(st.session_state["data_path"]), None
+        return _load(path), None
     except DataError as error:
         return None, str(error)
+    except OSError as error:  # core.data turns what it expects into DataError; never a traceback
+        return None, f"The files in {path or 'the default place'} cannot be read ({error})."
 
 
 def show_data_source(data: MNIST | None, error: str | None) -> None:
@@ -167,6 +170,18 @@ def _open_store(home: str):
     return store
 
 
+def store_or_stop():
+    """The run store; if it cannot be opened (say its file is not a database), the page shows
+    the store's message and stops. The file is left as it is."""
+    from core.run_records import RunStoreError
+
+    try:
+        return get_store()
+    except RunStoreError as error:
+        st.error(f"**The run store cannot be opened.** {plain(error)}", icon=":material/error:")
+        st.stop()
+
+
 def get_store():
     """The run store, opened once per server and folder; runs a dead process left running are
     marked interrupted when it is opened."""
@@ -176,20 +191,26 @@ def get_store():
 
 
 def start_training(spec: ModelSpec, data: MNIST) -> TrainingJob:
-    """Record a new run in the store and train it on a background job."""
-    store = get_store()
-    run_id = store.create_run(spec, data.description)
-    job = TrainingJob(
-        spec,
-        data,
-        run_id=run_id,
-        listeners=(store.epoch_listener,),
-        finish_listeners=(store.finish_listener,),
-    )
-    JOBS.forget_finished(keep=4)
-    JOBS.add(job).start()
-    st.session_state["train_run_id"] = run_id
-    st.session_state["selected_run_id"] = run_id
+    """Record a new run in the store and train it on a background job: THE way pages start one.
+
+    One run at a time per browser session: while this session's job is training (two quick
+    clicks on Train, say), nothing new starts and that job is returned.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from core.training import TrainingBusyError, start_recorded_run
+
+    ctx = get_script_run_ctx()
+    owner = ctx.session_id if ctx is not None else None
+    try:
+        job = start_recorded_run(get_store(), spec, data, owner=owner)
+    except TrainingBusyError:
+        busy = current_job()
+        if busy is not None:
+            return busy
+        raise
+    st.session_state["train_run_id"] = job.run_id
+    st.session_state["selected_run_id"] = job.run_id
     return job
 
 
@@ -277,5 +298,23 @@ def load_run_model(run_id: str, stamp: float):
     """The run's model in safe mode, as (N, 784) -> (N, 10) probabilities; one per file version."""
     from core.model_files import standard_form
 
-    model, _ = standard_form(get_store().load_model(run_id, compile=False))
+    model = get_store().load_model(run_id, compile=False)
+    if getattr(model, "is_baseline", False):  # a random forest: already (N, 784) -> (N, 10)
+        return model
+    model, _ = standard_form(model)
     return model
+
+
+def checked_model_stamp(run_id: str) -> float | None:
+    """The run's `model_stamp` once its model has loaded (`load_run_model` then has it cached),
+    or None after showing why it cannot be: the run or its model file was deleted meanwhile,
+    or the file is damaged. Pages then call `load_run_model(run_id, stamp)` where they use it."""
+    from core.run_records import RunStoreError
+
+    try:
+        stamp = model_stamp(run_id)
+        load_run_model(run_id, stamp)
+    except (RunStoreError, OSError, ValueError) as error:
+        st.error(f"**This run's model cannot be loaded.** {plain(error)}", icon=":material/error:")
+        return None
+    return stamp
