@@ -10,13 +10,18 @@ evaluator which setting mattered, on a study made from the runs themselves.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from core.sweeps import SETTINGS, configuration_key, describe_configuration
+
+if TYPE_CHECKING:
+    from core.experiment_store import Experiment, Trial
 
 MIN_IMPORTANCE_RUNS = 8
 IMPORTANCE_EVALUATOR = "fANOVA (Optuna's FanovaImportanceEvaluator, seed 0)"
@@ -210,3 +215,72 @@ def importance_figure(importances: dict[str, float]) -> go.Figure:
     )
     figure.update_yaxes(automargin=True)
     return figure
+
+
+def trials_table(rows: list[dict]) -> pd.DataFrame:
+    """The live table of trials: one row per run of the experiment, in queue order."""
+    return pd.DataFrame(
+        {
+            "Configuration": [r["configuration"] for r in rows],
+            "Seed": [r["seed"] for r in rows],
+            "Status": [r["status"] for r in rows],
+            "Epochs": [
+                f"{r['epochs_done']}/{r['epochs_planned']}" if r["epochs_planned"] else ""
+                for r in rows
+            ],
+            "Val accuracy (%)": [
+                None if r["val_accuracy"] is None else 100 * r["val_accuracy"] for r in rows
+            ],
+            "Test accuracy (%)": [
+                None if r["test_accuracy"] is None else 100 * r["test_accuracy"] for r in rows
+            ],
+            "Run": [f"#{r['run_number']}" if r["run_number"] else "" for r in rows],
+            "Note": [r["message"] for r in rows],
+        }
+    )
+
+
+@dataclass
+class Progress:
+    runs_planned: int
+    runs_done: int
+    runs_failed: int
+    running: int
+    seconds_left: float | None
+
+
+def progress(experiment: Experiment, trials: list[Trial], capacity: int = 1) -> Progress:
+    """Runs done of those planned, and the time left at the pace of the finished ones."""
+    planned = max(experiment.definition.runs_planned(), len(trials))
+    done = [t for t in trials if t.status in ("completed", "failed")]
+    running = [t for t in trials if t.status == "running"]
+    durations = [t.finished - t.started for t in done if t.started and t.finished]
+    seconds_left = None
+    if durations:
+        per_run = sum(durations) / len(durations)
+        under_way = sum(min(per_run, time.time() - t.started) for t in running if t.started)
+        seconds_left = max(0.0, (per_run * (planned - len(done)) - under_way) / max(1, capacity))
+    return Progress(
+        runs_planned=planned,
+        runs_done=len(done),
+        runs_failed=sum(t.status == "failed" for t in done),
+        running=len(running),
+        seconds_left=seconds_left,
+    )
+
+
+def trial_rows(trials: list[Trial], runs_by_id: dict) -> list[dict]:
+    """Plain dicts of the trials with their runs' live numbers, for tables and charts."""
+    rows = []
+    for trial in trials:
+        run = runs_by_id.get(trial.run_id)
+        row = trial.as_dict()
+        row["configuration"] = describe_configuration(trial.params)
+        row["key"] = configuration_key(trial.params)
+        row["epochs_done"] = run.epochs_done if run else 0
+        row["epochs_planned"] = run.epochs_planned if run else None
+        row["run_number"] = run.number if run else None
+        if trial.status == "running" and run is not None:
+            row["val_accuracy"] = run.val_accuracy
+        rows.append(row)
+    return rows

@@ -14,11 +14,11 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from core.model import ACTIVATIONS, LR_SCHEDULES, OPTIMIZERS, ModelSpec, SpecError
+from core.model import ModelSpec, SpecError
+from core.sweep_settings import SETTINGS
 
 MAX_AXES = 3
 MAX_SEEDS = 10
@@ -33,107 +33,6 @@ BASELINE_KINDS = ("random_forest", "logistic_regression")
 
 class DefinitionError(ValueError):
     """An experiment cannot be run as defined; the message says what to change."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    """A setting an experiment can vary: its label, its kind, and how it changes a spec."""
-
-    label: str
-    kind: str  # "int", "float" or "choice"
-    apply: Callable[[dict, Any], None]
-    low: float | None = None
-    high: float | None = None
-    log: bool = False
-    choices: tuple = ()
-
-
-# ----- applying a value to a spec dict (layer-list form, contract B) ------------------------
-
-
-def _is_head(layer: dict) -> bool:
-    return layer["type"] in ("Dense", "Dropout")
-
-
-def _split_head(layers: list[dict]) -> tuple[list[dict], list[dict]]:
-    """(the feature layers, the trailing Dense/Dropout block the dense settings change)."""
-    cut = len(layers)
-    while cut and _is_head(layers[cut - 1]):
-        cut -= 1
-    return layers[:cut], layers[cut:]
-
-
-def _template(head: list[dict]) -> tuple[int, str, float]:
-    dense = [layer for layer in head if layer["type"] == "Dense"]
-    drops = [layer for layer in head if layer["type"] == "Dropout"]
-    units = int(dense[0]["units"]) if dense else 512
-    activation = dense[0].get("activation", "relu") if dense else "relu"
-    rate = float(drops[0]["rate"]) if drops else 0.0
-    return units, activation, rate
-
-
-def _dense_block(n: int, units: int, activation: str, rate: float) -> list[dict]:
-    block: list[dict] = []
-    for _ in range(n):
-        block.append({"type": "Dense", "units": units, "activation": activation})
-        if rate > 0:
-            block.append({"type": "Dropout", "rate": rate})
-    return block
-
-
-def _set_hidden_layers(spec: dict, value: Any) -> None:
-    body, head = _split_head(spec["layers"])
-    spec["layers"] = body + _dense_block(int(value), *_template(head))
-
-
-def _set_units(spec: dict, value: Any) -> None:
-    for layer in _split_head(spec["layers"])[1]:
-        if layer["type"] == "Dense":
-            layer["units"] = int(value)
-
-
-def _set_activation(spec: dict, value: Any) -> None:
-    for layer in spec["layers"]:
-        if layer["type"] in ("Dense", "Conv2D"):
-            layer["activation"] = str(value)
-
-
-def _set_dropout(spec: dict, value: Any) -> None:
-    body, head = _split_head(spec["layers"])
-    block: list[dict] = []
-    for layer in [layer for layer in head if layer["type"] == "Dense"]:
-        block.append(layer)
-        if float(value) > 0:
-            block.append({"type": "Dropout", "rate": float(value)})
-    spec["layers"] = body + block
-
-
-def _field(name: str, cast: Callable) -> Callable[[dict, Any], None]:
-    def apply(spec: dict, value: Any) -> None:
-        spec[name] = cast(value)
-
-    return apply
-
-
-# The order is the order of application: the number of layers first, then what fills them.
-SETTINGS: dict[str, Setting] = {
-    "hidden_layers": Setting("Hidden layers", "int", _set_hidden_layers, 0, 5),
-    "units": Setting("Units per hidden layer", "int", _set_units, 8, 2048, log=True),
-    "activation": Setting("Activation", "choice", _set_activation, choices=ACTIVATIONS),
-    "dropout": Setting("Dropout", "float", _set_dropout, 0.0, 0.8),
-    "optimizer": Setting("Optimizer", "choice", _field("optimizer", str), choices=OPTIMIZERS),
-    "learning_rate": Setting(
-        "Learning rate", "float", _field("learning_rate", float), 1e-5, 1.0, log=True
-    ),
-    "lr_schedule": Setting(
-        "Learning-rate schedule",
-        "choice",
-        _field("lr_schedule", str),
-        choices=tuple(LR_SCHEDULES),
-    ),
-    "batch_size": Setting("Batch size", "int", _field("batch_size", int), 8, 4096, log=True),
-    "epochs": Setting("Epochs", "int", _field("epochs", int), 1, 100),
-}
 
 
 # ----- the definition -----------------------------------------------------------------------
@@ -385,49 +284,54 @@ def spec_for(base_spec: dict[str, Any], params: dict[str, Any], seed: int) -> Mo
         raise DefinitionError(f"{describe_configuration(params)}: {error}") from None
 
 
-def _has_layer_list() -> bool:
-    return any(f.name == "layers" for f in fields(ModelSpec))
-
-
 def spec_to_layers(spec: dict[str, Any]) -> dict[str, Any]:
     """A spec dict in the layer-list form, whether it was stored flat or as layers."""
-    if "layers" in spec:
-        return spec
-    spec = dict(spec)
-    layers: list[dict] = []
-    units = spec.pop("hidden_units", [512, 512])
-    activations = spec.pop("activations", ["relu"] * len(units))
-    dropouts = spec.pop("dropouts", [0.0] * len(units))
-    for n, activation, rate in zip(units, activations, dropouts, strict=True):
-        layers.append({"type": "Dense", "units": int(n), "activation": activation})
-        if rate > 0:
-            layers.append({"type": "Dropout", "rate": float(rate)})
-    spec["layers"] = layers
-    return spec
+    return spec if "layers" in spec else ModelSpec.from_dict(spec).to_dict()
 
 
 def make_spec(spec: dict[str, Any]) -> ModelSpec:
-    """A `ModelSpec` from a layer-list dict, on either form of `ModelSpec`."""
-    if _has_layer_list():
-        return ModelSpec.from_dict(spec)
-    flat = {k: v for k, v in spec.items() if k != "layers"}
-    units, activations, dropouts = [], [], []
-    for layer in spec["layers"]:
-        if layer["type"] == "Dense":
-            units.append(int(layer["units"]))
-            activations.append(layer.get("activation", "relu"))
-            dropouts.append(0.0)
-        elif layer["type"] == "Dropout" and units:
-            dropouts[-1] = float(layer["rate"])
-        else:
-            raise SpecError(f"a {layer['type']} layer needs the layer-list model spec.")
-    flat.update(hidden_units=units, activations=activations, dropouts=dropouts)
-    return ModelSpec.from_dict(flat)
+    return ModelSpec.from_dict(spec)
 
 
 def spec_dict(spec: ModelSpec) -> dict[str, Any]:
     """A spec as a layer-list dict (the form a definition's base spec is stored in)."""
-    return spec_to_layers(spec.to_dict())
+    return spec.to_dict()
+
+
+# ----- one-click classics -------------------------------------------------------------------
+
+CLASSICS = {
+    "layers": (
+        "No, one and two hidden layers × 3 seeds",
+        "The first article's experiment: the same network with 0, 1 and 2 hidden layers of 512, "
+        "each trained with three seeds, so the difference can be told from the seed's noise.",
+    ),
+    "forest": (
+        "Random forest against the network × 3 seeds",
+        "The other article's exercise: a random forest and logistic "
+        "regression from scikit-learn on the same split, against the network, three seeds each.",
+    ),
+}
+
+
+def classic_definition(kind: str, base: ModelSpec) -> ExperimentDefinition:
+    """The one-click classics: 0/1/2 hidden layers, or the baselines against the network."""
+    if kind == "layers":
+        return ExperimentDefinition(
+            spec_dict(base),
+            [Axis("hidden_layers", [0, 1, 2])],
+            seeds=3,
+            budget=9,
+            name="No, one and two hidden layers",
+        )
+    return ExperimentDefinition(
+        spec_dict(base),
+        [],
+        seeds=3,
+        budget=9,
+        baselines=["random_forest", "logistic_regression"],
+        name="Random forest against the network",
+    )
 
 
 def is_finite(value: Any) -> bool:
