@@ -2,9 +2,11 @@
 
 import time
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.presets import DEFAULT_PRESET, PRESETS
+from core.model import ModelSpec, layer_table
+from core.presets import DEFAULT_PRESET, KERAS_CONVNET, PRESETS
 from core.training import JOBS
 from tests.page_helpers import open_page, run_until
 
@@ -103,3 +105,120 @@ def test_the_page_does_not_keep_a_forgotten_run_in_memory(small_mnist):
     gc.collect()
     assert at.session_state["train_run_id"]  # the session is alive and remembers its run
     assert model() is None, "the page's session still holds the run's model"
+
+
+# ----- the spec and the family switch (helper "cnn") ---------------------------------------
+
+
+def page_spec(at: AppTest):
+    return at.session_state["train_spec"]
+
+
+def test_switching_family_makes_a_conv_network_and_back(small_mnist):
+    at = open_page("app_pages/train.py")
+    at.button_group(key="train_w_family").set_value("conv").run()
+    assert not at.exception, at.exception
+    spec = page_spec(at)
+    assert spec.is_convolutional and at.slider(key="train_w_conv_blocks").value == 2
+    assert [layer["type"] for layer in spec.layers[:6]] == [
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+    ]
+    assert f"{spec.architecture()}," in at.expander[0].label
+    table = at.table[0].value
+    assert list(table.index) == [row["layer"] for row in layer_table(spec)]  # every layer shown
+    at.select_slider(key="train_w_filters_1").set_value(16).run()
+    assert page_spec(at).layers[2]["filters"] == 16
+    assert "(None, 11, 11, 16)" in at.table[0].value["Output shape"].tolist()  # follows the slider
+    at.button_group(key="train_w_family").set_value("dense").run()
+    assert not page_spec(at).is_convolutional
+    assert page_spec(at).architecture() == "784-512-512-10"
+
+
+def test_an_invalid_edit_is_undone_with_the_reason(small_mnist):
+    at = open_page("app_pages/train.py")
+    at.selectbox(key="train_w_preset").set_value(KERAS_CONVNET).run()
+    before = page_spec(at)
+    at.select_slider(key="train_w_kernel_1").set_value(7).run()  # a 13x13 map: fine
+    at.select_slider(key="train_w_kernel_0").set_value(7).run()
+    at.slider(key="train_w_conv_blocks").set_value(4).run()  # added blocks keep the map >= 1x1
+    assert not at.exception, at.exception
+    spec = page_spec(at)
+    convs = [layer for layer in spec.layers if layer["type"] == "Conv2D"]
+    assert len(convs) == 4 and convs[-1]["padding"] == "same"  # the last block meets a 1x1 map
+    at.selectbox(key="train_w_padding_3").set_value("valid").run()  # a 3x3 kernel on 1x1
+    assert any(
+        "That change was undone" in e.value and "larger than the 1x1 feature map" in e.value
+        for e in at.error
+    )
+    assert page_spec(at) == spec and at.selectbox(key="train_w_padding_3").value == "same"
+    assert before != spec
+
+
+def test_a_conv_preset_fills_the_page(small_mnist):
+    at = open_page("app_pages/train.py")
+    at.selectbox(key="train_w_preset").set_value(KERAS_CONVNET).run()
+    assert page_spec(at) == PRESETS[KERAS_CONVNET].spec
+    assert at.button_group(key="train_w_family").value == "conv"
+    assert at.slider(key="train_w_conv_blocks").value == 2
+    assert [at.select_slider(key=f"train_w_filters_{i}").value for i in range(2)] == [32, 64]
+    assert [at.toggle(key=f"train_w_pooling_{i}").value for i in range(2)] == [True, True]
+    assert at.slider(key="train_w_head_dropout").value == 0.5
+    assert at.slider(key="train_w_layers").value == 0
+    assert at.slider(key="train_w_epochs").value == 15
+    assert "34,826 parameters" in at.expander[0].label
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_round_trips_through_the_widgets(small_mnist, name):
+    """Preset -> widgets -> spec gives the preset back: each value is one the widgets offer."""
+    from app_pages import train_controls
+
+    at = open_page("app_pages/train.py")
+    at.selectbox(key="train_w_preset").set_value(name).run()
+    assert not at.exception, at.exception
+    assert page_spec(at) == PRESETS[name].spec
+    # every widget holds a value from its own option list (no value added for the preset)
+    for slider in at.select_slider:
+        base = {
+            "train_w_learning_rate": train_controls.LEARNING_RATES,
+            "train_w_batch_size": train_controls.BATCH_SIZES,
+        }.get(slider.key)
+        if slider.key.startswith("train_w_units_"):
+            base = train_controls.UNIT_CHOICES
+        elif slider.key.startswith("train_w_filters_"):
+            base = train_controls.FILTER_CHOICES
+        elif slider.key.startswith("train_w_kernel_"):
+            base = train_controls.KERNEL_CHOICES
+        assert slider.value in base, (slider.key, slider.value)
+    # touching a widget rebuilds the spec from all widgets: the same spec again
+    at.number_input(key="train_w_seed").set_value(PRESETS[name].spec.seed).run()
+    at.slider(key="train_w_layers").set_value(at.slider(key="train_w_layers").value).run()
+    assert page_spec(at) == PRESETS[name].spec
+
+
+def test_a_spec_set_by_another_page_shows_in_the_widgets(small_mnist):
+    at = open_page("app_pages/train.py")
+    spec = ModelSpec(
+        layers=[
+            {"type": "Conv2D", "filters": 8, "kernel_size": 5, "padding": "same"},
+            {"type": "BatchNormalization"},
+            {"type": "GlobalAveragePooling2D"},
+            {"type": "Dense", "units": 64, "activation": "tanh"},
+        ],
+        epochs=4,
+    )
+    at.session_state["train_spec"] = spec
+    at.run()
+    assert at.slider(key="train_w_conv_blocks").value == 1
+    assert at.select_slider(key="train_w_kernel_0").value == 5
+    assert at.toggle(key="train_w_batch_norm_0").value is True
+    assert at.selectbox(key="train_w_head").value == "GlobalAveragePooling2D"
+    assert at.select_slider(key="train_w_units_0").value == 64
+    assert at.slider(key="train_w_epochs").value == 4
+    at.slider(key="train_w_epochs").set_value(5).run()
+    assert page_spec(at) == ModelSpec.from_dict({**spec.to_dict(), "epochs": 5})
