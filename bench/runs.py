@@ -2,7 +2,7 @@
 
     python bench/runs.py [--runs 200] [--epochs 20] [--compare 5] [--repeats 7] [--no-model]
 
-Fills a temporary store through the same listeners a training job calls (20 epochs of history
+Fills a temporary store through the same RunRecorder a training job uses (20 epochs of history
 each, a 2,000-point batch curve thinned to 500, a confusion matrix, no model files), then prints
 median seconds for: one epoch write; listing the runs; listing them and building the table;
 comparing 5 runs (loading them, the overlaid curves, the spec table with its differences shaded,
@@ -22,7 +22,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
@@ -31,8 +30,9 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import plotly.io  # noqa: E402
 
+from core.evaluation import confusion_matrix  # noqa: E402
 from core.model import ModelSpec, dense_layers  # noqa: E402
-from core.monitor import TrainingMonitor  # noqa: E402
+from core.recorder import RunRecorder  # noqa: E402
 from core.run_charts import (  # noqa: E402
     confusion_figures,
     highlight_differences,
@@ -41,6 +41,7 @@ from core.run_charts import (  # noqa: E402
     spec_table,
 )
 from core.store import RunStore  # noqa: E402
+from core.training import RunResult  # noqa: E402
 
 GOAL_LIST = 0.3
 GOAL_COMPARE = 1.0
@@ -57,8 +58,8 @@ def median_seconds(work: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def fake_job(store: RunStore, index: int, epochs: int, rng: np.random.Generator):
-    """A job-shaped object whose monitor holds a plausible run, with its run created."""
+def fake_recorder(store: RunStore, index: int, epochs: int, rng: np.random.Generator):
+    """A RunRecorder for a plausible made-up run, with its run created and training begun."""
     units = [int(u) for u in rng.choice([32, 64, 128, 256, 512], size=rng.integers(1, 4))]
     spec = ModelSpec(
         layers=dense_layers(
@@ -73,55 +74,48 @@ def fake_job(store: RunStore, index: int, epochs: int, rng: np.random.Generator)
         seed=index,
     )
     run_id = store.create_run(spec, "MNIST, 60,000 training and 10,000 test images")
-    y_test = rng.integers(0, 10, 10_000)
-    job = SimpleNamespace(
-        spec=spec,
-        run_id=run_id,
-        model=None,
-        monitor=TrainingMonitor(min_batch_interval=0.0),
-        data=SimpleNamespace(source="MNIST", y_test=y_test),
-        test_probabilities=None,
-    )
-    job.monitor.begin(epochs, STEPS_PER_EPOCH, 128)
-    return job
+    recorder = RunRecorder(store, run_id)
+    recorder.set_params({"epochs": epochs, "steps": STEPS_PER_EPOCH, "verbose": 0})
+    recorder.on_train_begin()
+    return recorder
 
 
-def play_epoch(job, epoch: int, rng: np.random.Generator) -> dict:
-    job.monitor.begin_epoch(epoch)
+def play_epoch(recorder: RunRecorder, epoch: int, rng: np.random.Generator) -> dict:
+    """Feed one epoch's batch hooks; returns the epoch's logs (on_epoch_end is left to the
+    caller, which times it)."""
+    recorder.on_epoch_begin(epoch)
     for step in np.linspace(1, STEPS_PER_EPOCH, BATCH_POINTS_PER_EPOCH).astype(int):
-        job.monitor.record_batch(int(step), 0.5 / (epoch + 1) + rng.random() * 0.1, 0.9)
+        loss = 0.5 / (epoch + 1) + rng.random() * 0.1
+        recorder.on_train_batch_end(int(step) - 1, {"loss": loss, "accuracy": 0.9})
     decay = 1.0 / (epoch + 1)
-    logs = {
+    return {
         "loss": 0.3 * decay + 0.02,
         "accuracy": 0.99 - 0.1 * decay,
         "val_loss": 0.35 * decay + 0.05,
         "val_accuracy": 0.98 - 0.1 * decay,
     }
-    job.monitor.record_epoch(epoch, logs)
-    return logs
 
 
-def finish(store: RunStore, job, rng: np.random.Generator) -> None:
-    y_test = job.data.y_test
+def finish(recorder: RunRecorder, rng: np.random.Generator) -> None:
+    y_test = rng.integers(0, 10, 10_000)
     probabilities = rng.random((len(y_test), 10))
     probabilities[np.arange(len(y_test)), y_test] += 3.0
-    job.test_probabilities = probabilities
-    job.monitor.finish("completed", "Trained.", test_loss=0.08, test_accuracy=0.97)
-    store.finish_listener(job)
+    confusion = confusion_matrix(y_test, probabilities.argmax(1)).tolist()
+    recorder.on_run_end(RunResult("completed", "Trained.", 0.08, 0.97, confusion))
 
 
 def fill(store: RunStore, runs: int, epochs: int) -> list[float]:
-    """Write every run through the listeners; returns the seconds of each epoch write."""
+    """Write every run through its RunRecorder; returns the seconds of each epoch write."""
     rng = np.random.default_rng(0)
     writes = []
     for index in range(runs):
-        job = fake_job(store, index, epochs, rng)
+        recorder = fake_recorder(store, index, epochs, rng)
         for epoch in range(epochs):
-            logs = play_epoch(job, epoch, rng)
+            logs = play_epoch(recorder, epoch, rng)
             start = time.perf_counter()
-            store.epoch_listener(job, epoch, logs)
+            recorder.on_epoch_end(epoch, logs)
             writes.append(time.perf_counter() - start)
-        finish(store, job, rng)
+        finish(recorder, rng)
     return writes
 
 
@@ -137,7 +131,12 @@ def page_seconds(home: Path, repeats: int, compared: list[str] | None) -> float:
     from streamlit.testing.v1 import AppTest
 
     os.environ["KERAS_PLAYGROUND_HOME"] = str(home)
-    at = AppTest.from_file(str(REPO / "pages" / "runs.py"), default_timeout=120)
+    shared = REPO.parent / "shared" / "data" / "mnist"
+    if shared.is_dir():  # the page loads the data set: never download it here
+        os.environ.setdefault("MNIST_DATA", str(shared))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/runs.py")  # through app.py: the page links to the others
     at.run()
     if compared:
         at.multiselect(key="runs_compare").set_value(compared)
@@ -153,10 +152,10 @@ def model_save_seconds(store: RunStore, repeats: int) -> float:
     model = build_model(spec)
     model.optimizer.build(model.trainable_variables)  # saved with its state, as after training
     rng = np.random.default_rng(1)
-    job = fake_job(store, 10_000, 1, rng)
-    job.model = model
-    logs = play_epoch(job, 0, rng)
-    return median_seconds(lambda: store.epoch_listener(job, 0, logs), repeats)
+    recorder = fake_recorder(store, 10_000, 1, rng)
+    recorder.set_model(model)
+    logs = play_epoch(recorder, 0, rng)
+    return median_seconds(lambda: recorder.on_epoch_end(0, logs), repeats)
 
 
 def main() -> None:

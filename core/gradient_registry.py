@@ -16,11 +16,13 @@ those of threads that have ended. `track()` swaps the registry's table for a dic
 before `track()` (or by code on other live threads) are left alone.
 
 This reaches into TensorFlow's private registry (`ops._gradient_registry`). If its shape
-changes, `track()` returns False and nothing is touched: runs then leak as before, but train.
+changes, `track()` logs a warning (once), returns False and touches nothing: runs then leak as
+before, but train. tests/test_gradient_registry.py fails if the registry has moved.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 
 PREFIX = "CustomGradient-"
@@ -28,6 +30,9 @@ PREFIX = "CustomGradient-"
 _lock = threading.Lock()
 _owners: dict[str, int] = {}  # entry name -> ident of the thread that registered it
 _installed = False
+_warned = False
+
+logger = logging.getLogger(__name__)
 
 
 def _registry():
@@ -49,24 +54,39 @@ class _RecordingEntries(dict):
                 _owners[name] = threading.get_ident()
 
 
+def available() -> bool:
+    """Whether TensorFlow's private gradient registry is where this module expects it."""
+    try:
+        return _registry() is not None
+    except Exception:
+        return False
+
+
 def track() -> bool:
     """Start recording which thread registers each custom gradient; True if in place.
 
     Safe to call many times and from many threads; never raises.
     """
-    global _installed
+    global _installed, _warned
     with _lock:
         if _installed:
             return True
         try:
             registry = _registry()
-            if registry is None:
-                return False
-            registry._registry = _RecordingEntries(registry._registry)
+            if registry is not None:
+                registry._registry = _RecordingEntries(registry._registry)
+                _installed = True
+                return True
         except Exception:  # a TensorFlow whose registry looks different: leave it alone
-            return False
-        _installed = True
-        return True
+            pass
+        if not _warned:
+            _warned = True
+            logger.warning(
+                "TensorFlow's private gradient registry (ops._gradient_registry) is not where "
+                "core/gradient_registry.py expects it, so finished runs' traced graphs stay in "
+                "memory (about 8 MB a run). Training still works; update that module."
+            )
+        return False
 
 
 def release() -> int:

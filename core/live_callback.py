@@ -25,6 +25,11 @@ NAN_MESSAGE = (
 )
 
 
+def diverged(loss: float) -> bool:
+    """Whether a loss says the weights have blown up: not a number, or far above chance."""
+    return not math.isfinite(loss) or loss > DIVERGED_LOSS
+
+
 class LiveMetrics(keras.callbacks.Callback):
     """Streams training progress into `monitor`; `stop_event` ends training at the next batch."""
 
@@ -64,7 +69,7 @@ class LiveMetrics(keras.callbacks.Callback):
         loss = float(logs.get("loss", math.nan))
         accuracy = float(logs.get("accuracy", math.nan))
         step = batch + 1
-        if not math.isfinite(loss) or loss > DIVERGED_LOSS:
+        if diverged(loss):
             self.nan_message = NAN_MESSAGE.format(value=loss, epoch=self._epoch + 1, step=step)
             self.model.stop_training = True
             return

@@ -2,33 +2,30 @@
 
 `TrainingJob` builds the model from a `ModelSpec`, holds out a validation part of the training
 set, trains with `LiveMetrics` feeding its `TrainingMonitor`, and evaluates on the test set at
-the end. The page keeps only the job (in session state or `JOBS`) and reads
-`job.monitor.snapshot()`; the worker never touches Streamlit.
+the end, handing a plain `RunResult` to its callbacks (`core.recorder.RunRecorder` stores it).
+`JOBS` keeps every job by run id, and `start_recorded_run` is how the app starts one (one run
+at a time per session). The page reads `job.snapshot()`; the worker never touches Streamlit.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import threading
-import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from core.data import MNIST, one_hot, to_model_inputs
+from core.jobs import BackgroundJob
 from core.model import IMAGE_SHAPE, ModelSpec
-from core.monitor import TrainingMonitor
+from core.monitor import Snapshot, TrainingMonitor
 
 # Images one compiled call should see: enough to hide Keras's per-step overhead, few enough
 # that the batch curve and the Stop button still answer within a fraction of a second.
 IMAGES_PER_EXECUTION = 2048
 MAX_STEPS_PER_EXECUTION = 32
-
-EpochListener = Callable[["TrainingJob", int, dict], None]
-FinishListener = Callable[["TrainingJob"], None]
 
 
 def steps_per_execution_for(batch_size: int) -> int:
@@ -82,8 +79,35 @@ def prepare(data: MNIST, validation_split: float, seed: int) -> PreparedData:
     return PreparedData(x, y, x_val, y_val, to_model_inputs(data.x_test), one_hot(data.y_test))
 
 
-class TrainingJob:
-    """One training run on its own thread. Start it, stop it, read its monitor."""
+@dataclass(frozen=True)
+class RunResult:
+    """How a training run ended: what the job hands every callback's `on_run_end`.
+
+    `test_loss` is the categorical cross-entropy of the model's test-set probabilities
+    (`core.evaluation.cross_entropy`), whatever loss the run trained with: the same figure the
+    Evaluate page stores for an imported model, so stored test losses mean one thing.
+    `model_epochs` is the epoch whose weights the model holds when early stopping restored its
+    best weights (None: the last complete epoch).
+    """
+
+    status: str  # completed, stopped or failed
+    message: str
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    confusion: list[list[int]] | None = None  # rows: true digit, columns: predicted digit
+    model_epochs: int | None = None
+
+
+class TrainingJob(BackgroundJob):
+    """One training run on its own thread. Start it, stop it, read `snapshot()`.
+
+    `callbacks` are extra Keras callbacks for `fit`; those with an `on_run_end(result)`
+    method are handed the job's `RunResult` once the test evaluation is done. To record a run
+    in the store: `TrainingJob(spec, data, run_id=run_id, callbacks=[RunRecorder(store,
+    run_id)])` with `run_id = store.create_run(spec, data.description)`, or `start_recorded_run`.
+    """
+
+    thread_name = "train"
 
     def __init__(
         self,
@@ -91,79 +115,60 @@ class TrainingJob:
         data: MNIST,
         *,
         run_id: str | None = None,
-        listeners: tuple[EpochListener, ...] = (),
-        finish_listeners: tuple[FinishListener, ...] = (),
+        callbacks: Sequence = (),
         steps_per_execution: int | None = None,
         min_batch_interval: float = 0.1,
     ) -> None:
+        super().__init__()
         spec.validate()
         self.spec = spec
         self.data = data
         self.run_id = run_id or uuid.uuid4().hex[:12]
-        self.listeners = listeners
-        self.finish_listeners = finish_listeners
-        self.test_probabilities: np.ndarray | None = None
+        self.thread_name = f"train-{self.run_id}"
+        self.callbacks = list(callbacks)
         self.steps_per_execution = steps_per_execution or steps_per_execution_for(spec.batch_size)
         self.monitor = TrainingMonitor(min_batch_interval=min_batch_interval)
-        self.stop_event = threading.Event()
         self.model = None
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"train-{self.run_id}", daemon=True)
-
-    def start(self) -> TrainingJob:
-        self._thread.start()
-        return self
+        self.test_probabilities: np.ndarray | None = None
+        self.result: RunResult | None = None
 
     def stop(self) -> None:
         """Ask training to end at the next batch; the model and its history are kept."""
-        self.stop_event.set()
+        super().stop()
         self.monitor.request_stop()
-
-    def join(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    @property
-    def alive(self) -> bool:
-        """Whether the thread is still going (training, or saving its result)."""
-        return self._thread.is_alive()
 
     @property
     def running(self) -> bool:
         """Whether training is under way; the page's controls follow this."""
         return self.alive and self.monitor.running
 
-    def _tell_listeners(self, epoch: int, logs: dict) -> None:
-        for listener in self.listeners:
-            listener(self, epoch, logs)
+    def snapshot(self) -> Snapshot:
+        return self.monitor.snapshot()
 
-    def _run(self) -> None:
-        from core import gradient_registry
+    def fail(self, message: str) -> None:
+        self.monitor.finish("failed", message)
+        self.result = RunResult("failed", message)
 
-        try:
-            gradient_registry.track()
-            self._train()
-        except Exception as error:  # the page shows it; the thread must not die silently
-            self.error = error
-            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-            self.monitor.finish("failed", f"Training failed: {detail}")
-        finally:
-            gradient_registry.release()  # else TensorFlow keeps this run's traced graphs
-        for listener in self.finish_listeners:
-            try:
-                listener(self)
-            except Exception as error:  # a failing listener must not hide the run's own result
-                self.error = self.error or error
-        # A Keras model and its traced graphs form reference cycles, which only Python's full
-        # collection frees, and with the server's hundreds of thousands of objects that runs
-        # only every several runs: the runs JOBS forgot (about 15 MB each) would wait for it.
-        # Collecting here, off the script thread and once the result is saved, frees them now.
-        gc.collect()
+    def finished(self) -> None:
+        result = self.result or RunResult("failed", "Training ended without a result.")
+        for callback in self.callbacks:
+            on_run_end = getattr(callback, "on_run_end", None)
+            if on_run_end is not None:
+                on_run_end(result)
 
-    def _train(self) -> None:
+    def _end(self, result: RunResult) -> None:
+        self.monitor.finish(
+            result.status,
+            result.message,
+            test_loss=result.test_loss,
+            test_accuracy=result.test_accuracy,
+        )
+        self.result = result
+
+    def work(self, stop: threading.Event) -> None:
         import keras
 
-        from core.evaluation import predict_probabilities
+        from core.evaluation import confusion_matrix, cross_entropy, predict_probabilities
         from core.live_callback import LiveMetrics
         from core.model import build_model
 
@@ -180,24 +185,23 @@ class TrainingJob:
         self.model = model
         live = LiveMetrics(
             self.monitor,
-            self.stop_event,
+            stop,
             epochs=spec.epochs,
             steps_per_epoch=steps,
             batch_size=spec.batch_size,
-            on_epoch=self._tell_listeners,
         )
-        callbacks: list = [live]
+        callbacks: list = [live, *self.callbacks]
         has_validation = prepared.x_val is not None
+        early = None
         if spec.early_stopping:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss" if has_validation else "loss",
-                    patience=spec.patience,
-                    restore_best_weights=spec.restore_best_weights,
-                )
+            early = keras.callbacks.EarlyStopping(
+                monitor="val_loss" if has_validation else "loss",
+                patience=spec.patience,
+                restore_best_weights=spec.restore_best_weights,
             )
-        if self.stop_event.is_set():
-            self.monitor.finish("stopped", "Stopped before the first batch.")
+            callbacks.append(early)
+        if stop.is_set():
+            self._end(RunResult("stopped", "Stopped before the first batch."))
             return
         model.fit(
             prepared.x_train,
@@ -210,32 +214,70 @@ class TrainingJob:
             verbose=0,
         )
         if live.nan_message:
-            self.monitor.finish("failed", live.nan_message)
+            self._end(RunResult("failed", live.nan_message))
             return
         self.monitor.set_status("running", f"Testing on the {len(prepared.x_test):,} test images…")
-        test_loss, test_accuracy = model.evaluate(
-            prepared.x_test, prepared.y_test, batch_size=1024, verbose=0, return_dict=False
-        )
-        self.test_probabilities = predict_probabilities(model, self.data.x_test)
-        snapshot = self.monitor.snapshot()
+        # One pass over the test set gives accuracy, loss and matrix (no model.evaluate).
+        probabilities = predict_probabilities(model, self.data.x_test)
+        self.test_probabilities = probabilities
+        y_test = self.data.y_test
+        predicted = probabilities.argmax(axis=1)
+        done = self.monitor.snapshot().epoch
+        model_epochs = None
+        if early is not None and early.restore_best_weights and early.best_weights is not None:
+            model_epochs = min(done, early.best_epoch + 1)
         if live.stopped_by_user:
-            status, message = "stopped", f"Stopped by you after {snapshot.epoch} complete epochs."
-        elif snapshot.epoch < spec.epochs:
-            status, message = (
-                "completed",
-                f"Early stopping ended training after {snapshot.epoch} epochs.",
-            )
+            status, message = "stopped", f"Stopped by you after {done} complete epochs."
+        elif done < spec.epochs:
+            status, message = "completed", f"Early stopping ended training after {done} epochs."
         else:
-            status, message = "completed", f"Trained {snapshot.epoch} epochs."
-        self.monitor.finish(status, message, test_loss=test_loss, test_accuracy=test_accuracy)
+            status, message = "completed", f"Trained {done} epochs."
+        if model_epochs is not None and model_epochs < done:
+            message += f" The model keeps the weights of epoch {model_epochs}, its best."
+        self._end(
+            RunResult(
+                status,
+                message,
+                test_loss=cross_entropy(probabilities, y_test),
+                test_accuracy=float(np.mean(predicted == y_test)) if len(y_test) else None,
+                confusion=confusion_matrix(y_test, predicted).tolist(),
+                model_epochs=model_epochs,
+            )
+        )
+
+
+class TrainingBusyError(RuntimeError):
+    """A session asked for a second run while its first is still training."""
 
 
 class JobRegistry:
-    """Process-wide table of training jobs by run id, so a run outlives a page switch."""
+    """Process-wide table of training jobs by run id, so a run outlives a page switch.
+
+    `start` is the one way a page starts a job: it refuses a second job for the same owner
+    (a browser session) while that owner's job is still training, checked and registered
+    under one lock, so two quick clicks cannot start two runs.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, TrainingJob] = {}
+        self._owners: dict[str, str] = {}  # owner -> run id of its newest job
+
+    def start(self, make_job: Callable[[], TrainingJob], owner: str | None = None) -> TrainingJob:
+        """Make, register and start a job; raises `TrainingBusyError` while `owner` trains."""
+        with self._lock:
+            if owner is not None:
+                busy = self._jobs.get(self._owners.get(owner, ""))
+                if busy is not None and busy.running:
+                    raise TrainingBusyError(
+                        f"Run {busy.run_id} is still training; stop it before starting another."
+                    )
+            job = make_job()
+            self._jobs[job.run_id] = job
+            if owner is not None:
+                self._owners[owner] = job.run_id
+            job.start()
+            return job
 
     def add(self, job: TrainingJob) -> TrainingJob:
         with self._lock:
@@ -261,3 +303,27 @@ class JobRegistry:
 
 
 JOBS = JobRegistry()
+
+
+def start_recorded_run(
+    store,
+    spec: ModelSpec,
+    data: MNIST,
+    *,
+    owner: str | None = None,
+    name: str | None = None,
+    registry: JobRegistry = JOBS,
+) -> TrainingJob:
+    """Record a new run in `store` and train it on a background job registered in `registry`.
+
+    The run's row is created only once the registry has agreed to start it, so a refused
+    second click leaves nothing behind. Raises `TrainingBusyError` while `owner` trains.
+    """
+    from core.recorder import RunRecorder
+
+    def make_job() -> TrainingJob:
+        run_id = store.create_run(spec, data.description, name=name)
+        return TrainingJob(spec, data, run_id=run_id, callbacks=[RunRecorder(store, run_id)])
+
+    registry.forget_finished(keep=4)
+    return registry.start(make_job, owner=owner)

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from core.data import MNIST
 from core.model import ModelSpec
 from core.store import RunStore
-from core.training import TrainingJob
+from core.training import TrainingJob, start_recorded_run
 from tests.conftest import REPO
 
 
@@ -36,18 +36,9 @@ def run_until(at: AppTest, condition, timeout: float = 120.0) -> None:
 
 
 def train_stored_run(data: MNIST, epochs: int = 2, units: int = 16) -> tuple[str, TrainingJob]:
-    """A small network trained on `data` and kept in the run store, as the Train page does."""
-    store = RunStore()
-    spec = ModelSpec(
-        layers=[{"type": "Dense", "units": units}], epochs=epochs, batch_size=32
-    )
-    run_id = store.create_run(spec, "patch digits")
-    job = TrainingJob(
-        spec,
-        data,
-        run_id=run_id,
-        listeners=(store.epoch_listener,),
-        finish_listeners=(store.finish_listener,),
-    )
-    assert job.start().join(timeout=120)
-    return run_id, job
+    """A small network trained on `data` and kept in the run store, through the same
+    `start_recorded_run` that the pages' `common.start_training` calls."""
+    spec = ModelSpec(layers=[{"type": "Dense", "units": units}], epochs=epochs, batch_size=32)
+    job = start_recorded_run(RunStore(), spec, data)
+    assert job.join(timeout=120)
+    return job.run_id, job

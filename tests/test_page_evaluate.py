@@ -12,7 +12,7 @@ import pytest
 from core.evaluation import confusion_matrix
 from core.store import RunStore
 from tests.page_helpers import open_page
-from tests.test_runs import model_bytes, tiny_model
+from tests.run_samples import model_bytes, tiny_model
 
 PAGE = "app_pages/evaluate.py"
 

@@ -22,7 +22,7 @@ from core.run_charts import (
     spec_table,
 )
 from core.store import RunStore
-from tests.test_runs import epoch_logs, fill_run, small_spec
+from tests.run_samples import epoch_logs, fill_run, small_spec
 
 
 @pytest.fixture

@@ -1,12 +1,21 @@
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from core.data import MNIST, to_model_inputs
+from core.data import MNIST, one_hot, to_model_inputs
 from core.model import ModelSpec
-from core.training import JOBS, TrainingJob, prepare, steps_per_execution_for
+from core.training import (
+    JOBS,
+    JobRegistry,
+    TrainingBusyError,
+    TrainingJob,
+    prepare,
+    start_recorded_run,
+    steps_per_execution_for,
+)
 from tests.synthetic import patch_digits
 
 
@@ -50,23 +59,49 @@ def test_steps_per_execution_keeps_batches_per_call_bounded():
 def test_short_run_really_learns():
     job = TrainingJob(small_spec(epochs=4), patch_digits()).start()
     assert job.join(timeout=120)
-    snapshot = job.monitor.snapshot()
+    snapshot = job.snapshot()
     assert snapshot.status == "completed", snapshot.message
     assert snapshot.epoch == 4 and len(snapshot.history["val_accuracy"]) == 4
     assert snapshot.history["loss"][-1] < snapshot.history["loss"][0]
     assert snapshot.test_accuracy > 0.9  # chance is 0.1
     assert snapshot.batches, "the batch-level curve got no points"
-    assert job.test_probabilities.shape == (200, 10)
-    predicted = job.test_probabilities.argmax(axis=1)
-    assert np.mean(predicted == job.data.y_test) == pytest.approx(snapshot.test_accuracy, abs=1e-6)
+    # The result's figures against Keras's own evaluation of the same model.
+    x_test, y_test = to_model_inputs(job.data.x_test), job.data.y_test
+    keras_loss, keras_accuracy = job.model.evaluate(x_test, one_hot(y_test), verbose=0)
+    result = job.result
+    assert result.status == "completed" and result.model_epochs is None
+    assert result.test_accuracy == pytest.approx(keras_accuracy, abs=1e-6)
+    assert result.test_loss == pytest.approx(keras_loss, rel=1e-4)
+    assert (snapshot.test_loss, snapshot.test_accuracy) == (result.test_loss, result.test_accuracy)
+    predicted = job.model.predict(x_test, verbose=0).argmax(axis=1)
+    counted = np.zeros((10, 10), int)
+    for true, guess in zip(y_test, predicted, strict=True):
+        counted[true, guess] += 1
+    assert result.confusion == counted.tolist()
+
+
+def test_the_test_loss_is_cross_entropy_whatever_the_training_loss():
+    """Stored test losses mean one thing: an MSE-trained run's too is cross-entropy."""
+    job = TrainingJob(small_spec(epochs=1, loss="mean_squared_error"), patch_digits()).start()
+    assert job.join(timeout=120)
+    p = job.model.predict(to_model_inputs(job.data.x_test), verbose=0).astype(np.float64)
+    p_true = p[np.arange(len(p)), job.data.y_test.astype(int)]
+    expected = -np.mean(np.log(np.clip(p_true, 1e-7, 1 - 1e-7)))
+    assert job.result.test_loss == pytest.approx(expected, rel=1e-4)
 
 
 def test_training_runs_off_the_calling_thread():
+    import keras
+
     seen = []
     job = TrainingJob(
         small_spec(epochs=1),
         patch_digits(n_train=200, n_test=50),
-        listeners=(lambda job, epoch, logs: seen.append(threading.current_thread().name),),
+        callbacks=[
+            keras.callbacks.LambdaCallback(
+                on_epoch_end=lambda epoch, logs: seen.append(threading.current_thread().name)
+            )
+        ],
     ).start()
     assert job.join(timeout=120)
     assert seen == [f"train-{job.run_id}"]
@@ -115,7 +150,13 @@ def test_early_stopping_ends_before_the_last_epoch():
         data.y_test,
         "",
     )
-    spec = small_spec(epochs=60, early_stopping=True, patience=1, batch_size=64, layers=[{"type": "Dense", "units": 256}])
+    spec = small_spec(
+        epochs=60,
+        early_stopping=True,
+        patience=1,
+        batch_size=64,
+        layers=[{"type": "Dense", "units": 256}],
+    )
     job = TrainingJob(spec, shuffled).start()
     assert job.join(timeout=120)
     snapshot = job.monitor.snapshot()
@@ -133,11 +174,13 @@ def test_a_broken_data_set_fails_with_a_message_not_a_dead_thread():
         "bad",
     )
     finished = []
-    job = TrainingJob(small_spec(), bad, finish_listeners=(finished.append,)).start()
+    handed = SimpleNamespace(on_run_end=finished.append)
+    job = TrainingJob(small_spec(), bad, callbacks=[handed]).start()
     assert job.join(timeout=60)
-    snapshot = job.monitor.snapshot()
+    snapshot = job.snapshot()
     assert snapshot.status == "failed" and snapshot.message.startswith("Training failed")
-    assert finished == [job]
+    assert finished == [job.result] and job.result.status == "failed"
+    assert job.result.message == snapshot.message
 
 
 def test_registry_keeps_the_newest_finished_jobs():
@@ -170,3 +213,39 @@ def test_a_finished_job_frees_the_models_nothing_holds_any_more():
         assert second.model is not None  # the job's own model stays for its page
     finally:
         gc.enable()
+
+
+def test_a_session_cannot_start_a_second_run_while_one_trains():
+    """Two quick clicks on Train: the registry checks and starts under one lock."""
+    from core.store import RunStore
+
+    store, registry = RunStore(), JobRegistry()
+    spec = small_spec(epochs=500, batch_size=8)
+    data = patch_digits(n_train=400, n_test=20)
+    started, refused = [], []
+    barrier = threading.Barrier(4)
+
+    def click() -> None:
+        barrier.wait()
+        try:
+            started.append(start_recorded_run(store, spec, data, owner="me", registry=registry))
+        except TrainingBusyError:
+            refused.append(True)
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len(started) == 1 and len(refused) == 3
+        assert [run.id for run in store.list_runs()] == [started[0].run_id]  # none left behind
+        other = start_recorded_run(
+            store, small_spec(epochs=1), data, owner="you", registry=registry
+        )
+        assert other.join(timeout=120)  # another session trains meanwhile
+    finally:
+        started[0].stop()
+        assert started[0].join(timeout=60)
+    again = start_recorded_run(store, small_spec(epochs=1), data, owner="me", registry=registry)
+    assert again.join(timeout=120)  # once it has ended, the session may train again

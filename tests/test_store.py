@@ -1,4 +1,4 @@
-"""The run store: round trips, crash safety, concurrent writers, deletion, exports, imports."""
+"""The run store: round trips, crash safety, concurrent writers, deletion, exports."""
 
 from __future__ import annotations
 
@@ -11,16 +11,11 @@ import subprocess
 import sys
 import threading
 import time
-import zipfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from core.model import ModelSpec
-from core.model_files import ModelImportError, model_input_shape, prepare_inputs, safe_load
-from core.monitor import TrainingMonitor
 from core.store import (
     MAX_STORED_BATCHES,
     RunNotFoundError,
@@ -31,100 +26,16 @@ from core.store import (
     thin,
 )
 from tests.conftest import REPO
-
-
-def small_spec(units: int = 8, **values) -> ModelSpec:
-    defaults = {"layers": [{"type": "Dense", "units": units}], "epochs": 3}
-    return ModelSpec(**(defaults | values))
-
-
-class FakeJob:
-    """What the listeners read from a TrainingJob, fed by hand (no Keras training)."""
-
-    def __init__(self, spec: ModelSpec, run_id: str, model=None, y_test=None) -> None:
-        self.spec = spec
-        self.run_id = run_id
-        self.model = model
-        self.monitor = TrainingMonitor(min_batch_interval=0.0)
-        self.data = SimpleNamespace(source="fake data", y_test=y_test)
-        self.test_probabilities = None
-
-
-def epoch_logs(epoch: int) -> dict[str, float]:
-    return {
-        "loss": 1.0 / (epoch + 1),
-        "accuracy": 0.5 + 0.04 * epoch,
-        "val_loss": 1.2 / (epoch + 1),
-        "val_accuracy": 0.45 + 0.04 * epoch,
-    }
-
-
-def fill_run(
-    store: RunStore,
-    spec: ModelSpec | None = None,
-    *,
-    epochs: int = 3,
-    steps: int = 50,
-    model=None,
-    status: str = "completed",
-    name: str | None = None,
-    seed: int = 0,
-) -> tuple[str, FakeJob]:
-    """A run written through the listeners exactly as a training job writes it."""
-    spec = spec or small_spec(epochs=epochs)
-    rng = np.random.default_rng(seed)
-    run_id = store.create_run(spec, "fake data", name=name)
-    y_test = rng.integers(0, 10, 200)
-    job = FakeJob(spec, run_id, model=model, y_test=y_test)
-    job.monitor.begin(epochs, steps, spec.batch_size)
-    for epoch in range(epochs):
-        job.monitor.begin_epoch(epoch)
-        for step in range(1, steps + 1):
-            job.monitor.record_batch(step, 2.0 / (epoch + step / steps), 0.1 + 0.01 * epoch)
-        logs = epoch_logs(epoch)
-        job.monitor.record_epoch(epoch, logs)
-        store.epoch_listener(job, epoch, logs)
-    probabilities = rng.random((200, 10))
-    probabilities[np.arange(100), y_test[:100]] += 5  # half right, the rest at random
-    job.test_probabilities = probabilities
-    accuracy = float(np.mean(probabilities.argmax(1) == y_test))
-    job.monitor.finish(status, f"Trained {epochs} epochs.", test_loss=0.3, test_accuracy=accuracy)
-    store.finish_listener(job)
-    return run_id, job
-
-
-def tiny_model(input_shape=(784,), outputs=10, activation="softmax"):
-    import keras
-
-    keras.utils.set_random_seed(0)
-    layers = [keras.Input(input_shape)]
-    if len(input_shape) > 1:
-        layers.append(keras.layers.Flatten())
-    layers += [
-        keras.layers.Dense(6, activation="relu"),
-        keras.layers.Dropout(0.25),
-        keras.layers.Dense(outputs, activation=activation),
-    ]
-    model = keras.Sequential(layers)
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="categorical_crossentropy"
-    )
-    return model
-
-
-def model_bytes(model, tmp_path: Path, name: str) -> bytes:
-    path = tmp_path / name
-    model.save(path)
-    return path.read_bytes()
-
-
-def leftovers(store: RunStore) -> list[str]:
-    """Files in the store other than the database and the models of stored runs."""
-    kept = {f"{run.id}.keras" for run in store.list_runs()}
-    names = [p.name for p in store.models_dir.iterdir() if p.name not in kept]
-    names += [p.name for p in store.home.iterdir() if not p.name.startswith("runs.sqlite3")]
-    return sorted(n for n in names if n != "models")
-
+from tests.run_samples import (
+    counted_confusion,
+    epoch_logs,
+    fake_test_results,
+    fill_run,
+    leftovers,
+    small_spec,
+    start_recorder,
+    tiny_model,
+)
 
 # ----- round trips -------------------------------------------------------------------------
 
@@ -132,7 +43,7 @@ def leftovers(store: RunStore) -> list[str]:
 def test_store_round_trip_keeps_every_value():
     store = RunStore()
     spec = small_spec(epochs=4, learning_rate=0.01, batch_size=64)
-    run_id, job = fill_run(store, spec, epochs=4, steps=300)
+    run_id, _ = fill_run(store, spec, epochs=4, steps=300)
     run = store.get(run_id)
 
     assert run.spec == spec
@@ -142,16 +53,14 @@ def test_store_round_trip_keeps_every_value():
         assert run.history[name] == pytest.approx([epoch_logs(e)[name] for e in range(4)])
     # 1,200 batch points, thinned to the bound with the first and last kept
     assert len(run.batches) == MAX_STORED_BATCHES
-    assert run.batches[0][0] == pytest.approx(1 / 300, rel=1e-5) and run.batches[-1][
-        0
-    ] == pytest.approx(4.0)
-    # the confusion matrix against one counted with a loop
-    predicted = job.test_probabilities.argmax(1)
-    counted = [[0] * 10 for _ in range(10)]
-    for true, guess in zip(job.data.y_test, predicted, strict=True):
-        counted[true][guess] += 1
-    assert run.confusion == counted
-    assert run.test_accuracy == pytest.approx(np.trace(np.array(counted)) / 200)
+    assert run.batches[0][0] == pytest.approx(1 / 300, rel=1e-5)
+    assert run.batches[-1][0] == pytest.approx(4.0)
+    # the matrix and accuracy as handed over: "half right", the rest right by chance
+    y_test, probabilities = fake_test_results(0)
+    assert run.confusion == counted_confusion(y_test, probabilities.argmax(1))
+    assert np.sum(run.confusion) == 200
+    right = 100 + sum(int(probabilities[i].argmax() == y_test[i]) for i in range(100, 200))
+    assert run.test_accuracy == pytest.approx(right / 200)
     assert run.test_loss == pytest.approx(0.3)
     assert run.val_accuracy == pytest.approx(epoch_logs(3)["val_accuracy"])
     assert run.training_seconds is not None and run.training_seconds >= 0
@@ -266,6 +175,7 @@ def test_a_reused_process_id_does_not_count_as_the_owner(tmp_path):
 
 KILLED_TRAINING = """
 from core.model import ModelSpec
+from core.recorder import RunRecorder
 from core.store import RunStore
 from core.training import TrainingJob
 from tests.synthetic import patch_digits
@@ -276,8 +186,8 @@ spec = ModelSpec(layers=[{"type": "Dense", "units": 32}], epochs=500, batch_size
 data = patch_digits(n_train=3000, n_test=100)
 run_id = store.create_run(spec, data.source)
 print(run_id, flush=True)
-job = TrainingJob(spec, data, run_id=run_id, listeners=(store.epoch_listener,),
-                  finish_listeners=(store.finish_listener,), steps_per_execution=1)
+job = TrainingJob(spec, data, run_id=run_id, callbacks=[RunRecorder(store, run_id)],
+                  steps_per_execution=1)
 job.start()
 job.join()
 """
@@ -326,6 +236,7 @@ def test_killing_training_mid_epoch_keeps_every_completed_epoch(tmp_path):
 
 @pytest.mark.timeout(240)
 def test_two_training_jobs_write_at_once():
+    from core.recorder import RunRecorder
     from core.training import TrainingJob
     from tests.synthetic import patch_digits
 
@@ -335,15 +246,7 @@ def test_two_training_jobs_write_at_once():
         spec = small_spec(epochs=3, validation_split=0.1, batch_size=32, seed=seed)
         data = patch_digits(n_train=512, n_test=100, seed=seed)
         run_id = store.create_run(spec, data.source)
-        jobs.append(
-            TrainingJob(
-                spec,
-                data,
-                run_id=run_id,
-                listeners=(store.epoch_listener,),
-                finish_listeners=(store.finish_listener,),
-            )
-        )
+        jobs.append(TrainingJob(spec, data, run_id=run_id, callbacks=[RunRecorder(store, run_id)]))
     for job in jobs:
         job.start()
     for job in jobs:
@@ -353,14 +256,15 @@ def test_two_training_jobs_write_at_once():
     assert store.write_errors == []
     for job in jobs:
         run = store.get(job.run_id)
-        snapshot = job.monitor.snapshot()
+        snapshot = job.snapshot()
         assert (run.status, run.epochs_done, run.model_epochs) == ("completed", 3, 3)
         assert run.history["val_loss"] == pytest.approx(snapshot.history["val_loss"])
-        assert run.test_accuracy == pytest.approx(snapshot.test_accuracy)
-        assert np.sum(run.confusion) == 100
-        expected = np.asarray(job.test_probabilities).argmax(1)
-        assert np.trace(run.confusion) == np.sum(expected == job.data.y_test)
+        # The stored figures against the stored model's own predictions, made here by Keras.
         loaded = store.load_model(job.run_id)
+        x_test = job.data.x_test.reshape(-1, 784).astype(np.float32) / 255
+        predicted = loaded.predict(x_test, verbose=0).argmax(1)
+        assert run.confusion == counted_confusion(job.data.y_test, predicted)
+        assert run.test_accuracy == pytest.approx(np.mean(predicted == job.data.y_test))
         x = np.random.default_rng(0).random((5, 784)).astype(np.float32)
         np.testing.assert_allclose(loaded.predict(x, verbose=0), job.model.predict(x, verbose=0))
 
@@ -407,32 +311,6 @@ def test_the_model_file_is_saved_whole_and_deleting_removes_it():
     assert store.list_runs() == []
     with pytest.raises(RunNotFoundError):
         store.get(run_id)
-
-
-def test_a_failed_run_keeps_the_model_of_its_last_good_epoch():
-    store = RunStore()
-    model = tiny_model()
-    run_id, job = fill_run(store, model=model, epochs=2)
-    good = [w.copy() for w in model.get_weights()]
-    model.set_weights([np.full_like(w, np.nan) for w in good])  # the weights blow up
-    job.monitor.finish("failed", "The loss became nan.")
-    store.finish_listener(job)
-    run = store.get(run_id)
-    assert run.status == "failed" and run.message == "The loss became nan."
-    for kept, original in zip(store.load_model(run_id).get_weights(), good, strict=True):
-        np.testing.assert_array_equal(kept, original)
-
-
-def test_a_run_stopped_before_it_learned_keeps_no_model():
-    store = RunStore()
-    run_id = store.create_run(small_spec(), "x")
-    job = FakeJob(small_spec(), run_id, model=tiny_model())
-    job.monitor.begin(3, 10, 32)
-    job.monitor.finish("stopped", "Stopped before the first batch.")
-    store.finish_listener(job)
-    run = store.get(run_id)
-    assert (run.status, run.message) == ("stopped", "Stopped before the first batch.")
-    assert store.model_path(run_id) is None and leftovers(store) == []
 
 
 def test_a_run_still_training_cannot_be_deleted():
@@ -492,10 +370,10 @@ def test_history_csv_holds_every_epoch():
 def test_history_csv_leaves_missing_validation_blank():
     store = RunStore()
     run_id = store.create_run(small_spec(validation_split=0.0), "x")
-    job = FakeJob(small_spec(), run_id)
-    job.monitor.begin(1, 1, 32)
-    job.monitor.record_epoch(0, {"loss": 0.5, "accuracy": 0.75})
-    store.epoch_listener(job, 0, {})
+    recorder = start_recorder(store, run_id, epochs=1, steps=1)
+    recorder.on_epoch_begin(0)
+    recorder.on_train_batch_end(0, {"loss": 0.5, "accuracy": 0.75})
+    recorder.on_epoch_end(0, {"loss": 0.5, "accuracy": 0.75})
     assert store.history_csv(run_id) == "epoch,loss,accuracy,val_loss,val_accuracy\n1,0.5,0.75,,\n"
 
 
@@ -508,151 +386,7 @@ def test_file_stem_makes_a_safe_download_name():
 # ----- import ------------------------------------------------------------------------------
 
 
-def lambda_model():
-    import keras
-
-    inputs = keras.Input((784,))
-    x = keras.layers.Lambda(lambda t: t * 2.0, name="doubles")(inputs)
-    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
-
-
-@pytest.mark.parametrize("suffix", [".keras", ".h5"])
-def test_a_model_carrying_code_is_refused_by_safe_mode(tmp_path, suffix):
-    store = RunStore(tmp_path / "home")
-    data = model_bytes(lambda_model(), tmp_path, f"lambda{suffix}")
-    with pytest.raises(ModelImportError, match="safe mode refused") as refused:
-        store.import_model(data, f"mine{suffix}")
-    assert "Lambda layer (layer doubles)" in str(refused.value)
-    assert store.list_runs() == [] and leftovers(store) == []
-
-
-def test_loading_itself_uses_safe_mode(tmp_path):
-    """Even without the config check in front, Keras refuses to load the Lambda layer."""
-    path = tmp_path / "lambda.keras"
-    lambda_model().save(path)
-    with pytest.raises(ModelImportError, match="safe mode refused"):
-        safe_load(path, "lambda.keras")
-
-
-@pytest.mark.parametrize(
-    ("input_shape", "outputs", "says"),
-    [
-        ((32, 32, 3), 10, "input of shape (32, 32, 3) and gives output of shape (10,)"),
-        ((784,), 5, "input of shape (784,) and gives output of shape (5,)"),
-        ((28, 28, 3), 10, "input of shape (28, 28, 3)"),
-    ],
-)
-def test_a_model_of_the_wrong_shape_is_refused_saying_what_is_needed(
-    tmp_path, input_shape, outputs, says
-):
-    store = RunStore(tmp_path / "home")
-    data = model_bytes(tiny_model(input_shape, outputs), tmp_path, "wrong.keras")
-    with pytest.raises(ModelImportError) as refused:
-        store.import_model(data, "wrong.keras")
-    message = str(refused.value)
-    assert says in message
-    assert "(784,), (28, 28) or (28, 28, 1)" in message and "output of shape (10,)" in message
-    assert store.list_runs() == [] and leftovers(store) == []
-
-
-def make_zip(entries: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in entries.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
-@pytest.mark.parametrize(
-    ("filename", "data", "says"),
-    [
-        ("notes.keras", b"just some text", "not a Keras model file (a .keras file is a zip"),
-        ("notes.h5", b"just some text", "not a Keras model file (it is not an HDF5 file)"),
-        ("empty.keras", make_zip({"a.txt": "x"}), "no config.json"),
-        ("bad.keras", make_zip({"config.json": "{nope"}), "its config is not JSON"),
-        ("picture.png", b"\x89PNG....", "is not a .keras or .h5 file"),
-    ],
-)
-def test_a_file_that_is_not_a_model_is_refused(tmp_path, filename, data, says):
-    store = RunStore(tmp_path / "home")
-    with pytest.raises(ModelImportError) as refused:
-        store.import_model(data, filename)
-    assert says in str(refused.value)
-    assert filename in str(refused.value)
-    assert store.list_runs() == [] and leftovers(store) == []
-
-
-def test_a_weights_only_file_is_refused_with_the_fix(tmp_path):
-    store = RunStore(tmp_path / "home")
-    path = tmp_path / "only.weights.h5"
-    tiny_model().save_weights(path)
-    with pytest.raises(ModelImportError, match="weights only"):
-        store.import_model(path.read_bytes(), "only.h5")
-    assert leftovers(store) == []
-
-
-def test_an_upload_over_the_size_limit_is_refused(tmp_path, monkeypatch):
-    import core.model_files
-
-    monkeypatch.setattr(core.model_files, "MAX_IMPORT_BYTES", 1000)
-    store = RunStore(tmp_path / "home")
-    with pytest.raises(ModelImportError, match="the playground takes models up to 50 MB"):
-        store.import_model(b"x" * 2000, "huge.keras")
-
-
-def test_an_imported_mlp_becomes_a_run_with_its_spec(tmp_path):
-    store = RunStore(tmp_path / "home")
-    model = tiny_model()
-    run_id = store.import_model(model_bytes(model, tmp_path, "mlp.keras"), "mlp.keras")
-    run = store.get(run_id)
-    assert run.status == "imported" and run.name == "mlp (imported) #1"
-    assert run.architecture == "784-6-10"
-    assert run.spec_dict == {
-        "layers": [
-            {"type": "Dense", "units": 6, "activation": "relu"},
-            {"type": "Dropout", "rate": 0.25},
-        ],
-        "optimizer": "sgd",
-        "learning_rate": 0.05,
-        "loss": "categorical_crossentropy",
-    }
-    assert run.spec.dense_units() == [6] and run.spec.optimizer == "sgd"
-    x = np.random.default_rng(2).random((3, 784)).astype(np.float32)
-    np.testing.assert_allclose(
-        store.load_model(run_id).predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6
-    )
-    assert leftovers(store) == []
-
-
-def test_an_imported_image_model_giving_scores_is_stored_as_784_in_probabilities_out(tmp_path):
-    store = RunStore(tmp_path / "home")
-    model = tiny_model((28, 28, 1), activation="linear")
-    run_id = store.import_model(model_bytes(model, tmp_path, "cnn.h5"), "cnn.h5", name="mine")
-    run = store.get(run_id)
-    assert run.name == "mine" and run.spec is None
-    assert run.architecture == "Flatten-Dense-Dropout-Dense"
-    assert "softmax was added" in run.message
-    stored = store.load_model(run_id)
-    assert model_input_shape(stored) == (784,)
-    images = np.random.default_rng(3).integers(0, 256, (4, 28, 28)).astype(np.uint8)
-    scores = model.predict(images.reshape(4, 28, 28, 1) / 255.0, verbose=0).astype(np.float64)
-    expected = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
-    got = stored.predict(prepare_inputs(stored, images), verbose=0)
-    np.testing.assert_allclose(got, expected, rtol=1e-5)
-
-
 # ----- small helpers -----------------------------------------------------------------------
-
-
-def test_prepare_inputs_gives_each_model_its_own_shape():
-    images = np.full((2, 28, 28), 255, np.uint8)
-    for shape in [(784,), (28, 28), (28, 28, 1)]:
-        model = SimpleNamespace(inputs=[SimpleNamespace(shape=(None, *shape))])
-        prepared = prepare_inputs(model, images)
-        assert prepared.shape == (2, *shape) and prepared.dtype == np.float32
-        assert prepared.max() == 1.0
-    one = prepare_inputs(model, images[0])
-    assert one.shape == (1, 28, 28, 1)
 
 
 def test_thin_keeps_the_ends_and_the_bound():

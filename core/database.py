@@ -1,0 +1,117 @@
+"""The run store's SQLite file: its schema and migrations, and one connection per operation.
+
+Every operation opens its own connection (WAL mode, a busy timeout), so worker threads, other
+processes and the page can read and write at once; `write()` is one transaction that takes the
+write lock at once, so two writers never deadlock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.run_records import RunStoreError
+
+SCHEMA_VERSION = 2
+BUSY_TIMEOUT_SECONDS = 30.0
+
+SCHEMA = """
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    number INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    data_source TEXT NOT NULL DEFAULT '',
+    architecture TEXT NOT NULL DEFAULT '',
+    spec_json TEXT,
+    owner_pid INTEGER,
+    owner_started REAL,
+    epochs_planned INTEGER,
+    epochs_done INTEGER NOT NULL DEFAULT 0,
+    val_accuracy REAL,
+    test_loss REAL,
+    test_accuracy REAL,
+    training_seconds REAL,
+    model_file TEXT,
+    model_epochs INTEGER,
+    history_json TEXT NOT NULL DEFAULT '{}',
+    batches_json TEXT NOT NULL DEFAULT '[]',
+    confusion_json TEXT,
+    experiment_id TEXT,
+    model_sha256 TEXT
+);
+CREATE INDEX runs_by_status ON runs (status);
+CREATE INDEX runs_by_created ON runs (created);
+CREATE INDEX runs_by_experiment ON runs (experiment_id);
+"""
+
+MIGRATION_2 = """
+ALTER TABLE runs ADD COLUMN experiment_id TEXT;
+ALTER TABLE runs ADD COLUMN model_sha256 TEXT;
+CREATE INDEX runs_by_experiment ON runs (experiment_id);
+"""
+
+
+class Database:
+    """The SQLite file at `path`, created or migrated on opening. `advice` ends its errors."""
+
+    def __init__(self, path: Path, advice: str) -> None:
+        self.path = path
+        self.advice = advice
+        self._migrate()
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: safe against a killed app
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock at once so two writers never deadlock."""
+        with self.connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        try:
+            with self.connect() as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+            with self.write() as conn:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise RunStoreError(
+                        f"The run store {self.path} was written by a newer Keras Playground "
+                        f"(schema {version}; this one reads up to {SCHEMA_VERSION}). Update the "
+                        f"app, or {self.advice}."
+                    )
+                if version == 0:
+                    for statement in SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                elif version == 1:  # schema 2: the experiment a run belongs to, and the
+                    # checksum of a model file that is not a .keras (a baseline's .joblib)
+                    for statement in MIGRATION_2.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as error:
+            raise RunStoreError(
+                f"{self.path} is not a readable run store ({error}). Move it aside, or "
+                f"{self.advice}."
+            ) from error

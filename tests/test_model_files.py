@@ -1,0 +1,158 @@
+"""Model files: what an upload must be, how it is read safely and made the app's standard form."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from core.model_files import ModelImportError, model_input_shape, prepare_inputs, safe_load
+from core.store import RunStore
+from tests.run_samples import leftovers, model_bytes, tiny_model
+
+
+def lambda_model():
+    import keras
+
+    inputs = keras.Input((784,))
+    x = keras.layers.Lambda(lambda t: t * 2.0, name="doubles")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_model_carrying_code_is_refused_by_safe_mode(tmp_path, suffix):
+    store = RunStore(tmp_path / "home")
+    data = model_bytes(lambda_model(), tmp_path, f"lambda{suffix}")
+    with pytest.raises(ModelImportError, match="safe mode refused") as refused:
+        store.import_model(data, f"mine{suffix}")
+    assert "Lambda layer (layer doubles)" in str(refused.value)
+    assert store.list_runs() == [] and leftovers(store) == []
+
+
+def test_loading_itself_uses_safe_mode(tmp_path):
+    """Even without the config check in front, Keras refuses to load the Lambda layer."""
+    path = tmp_path / "lambda.keras"
+    lambda_model().save(path)
+    with pytest.raises(ModelImportError, match="safe mode refused"):
+        safe_load(path, "lambda.keras")
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "outputs", "says"),
+    [
+        ((32, 32, 3), 10, "input of shape (32, 32, 3) and gives output of shape (10,)"),
+        ((784,), 5, "input of shape (784,) and gives output of shape (5,)"),
+        ((28, 28, 3), 10, "input of shape (28, 28, 3)"),
+    ],
+)
+def test_a_model_of_the_wrong_shape_is_refused_saying_what_is_needed(
+    tmp_path, input_shape, outputs, says
+):
+    store = RunStore(tmp_path / "home")
+    data = model_bytes(tiny_model(input_shape, outputs), tmp_path, "wrong.keras")
+    with pytest.raises(ModelImportError) as refused:
+        store.import_model(data, "wrong.keras")
+    message = str(refused.value)
+    assert says in message
+    assert "(784,), (28, 28) or (28, 28, 1)" in message and "output of shape (10,)" in message
+    assert store.list_runs() == [] and leftovers(store) == []
+
+
+def make_zip(entries: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in entries.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "says"),
+    [
+        ("notes.keras", b"just some text", "not a Keras model file (a .keras file is a zip"),
+        ("notes.h5", b"just some text", "not a Keras model file (it is not an HDF5 file)"),
+        ("empty.keras", make_zip({"a.txt": "x"}), "no config.json"),
+        ("bad.keras", make_zip({"config.json": "{nope"}), "its config is not JSON"),
+        ("picture.png", b"\x89PNG....", "is not a .keras or .h5 file"),
+    ],
+)
+def test_a_file_that_is_not_a_model_is_refused(tmp_path, filename, data, says):
+    store = RunStore(tmp_path / "home")
+    with pytest.raises(ModelImportError) as refused:
+        store.import_model(data, filename)
+    assert says in str(refused.value)
+    assert filename in str(refused.value)
+    assert store.list_runs() == [] and leftovers(store) == []
+
+
+def test_a_weights_only_file_is_refused_with_the_fix(tmp_path):
+    store = RunStore(tmp_path / "home")
+    path = tmp_path / "only.weights.h5"
+    tiny_model().save_weights(path)
+    with pytest.raises(ModelImportError, match="weights only"):
+        store.import_model(path.read_bytes(), "only.h5")
+    assert leftovers(store) == []
+
+
+def test_an_upload_over_the_size_limit_is_refused(tmp_path, monkeypatch):
+    import core.model_files
+
+    monkeypatch.setattr(core.model_files, "MAX_IMPORT_BYTES", 1000)
+    store = RunStore(tmp_path / "home")
+    with pytest.raises(ModelImportError, match="the playground takes models up to 50 MB"):
+        store.import_model(b"x" * 2000, "huge.keras")
+
+
+def test_an_imported_mlp_becomes_a_run_with_its_spec(tmp_path):
+    store = RunStore(tmp_path / "home")
+    model = tiny_model()
+    run_id = store.import_model(model_bytes(model, tmp_path, "mlp.keras"), "mlp.keras")
+    run = store.get(run_id)
+    assert run.status == "imported" and run.name == "mlp (imported) #1"
+    assert run.architecture == "784-6-10"
+    assert run.spec_dict == {
+        "layers": [
+            {"type": "Dense", "units": 6, "activation": "relu"},
+            {"type": "Dropout", "rate": 0.25},
+        ],
+        "optimizer": "sgd",
+        "learning_rate": 0.05,
+        "loss": "categorical_crossentropy",
+    }
+    assert run.spec.dense_units() == [6] and run.spec.optimizer == "sgd"
+    x = np.random.default_rng(2).random((3, 784)).astype(np.float32)
+    np.testing.assert_allclose(
+        store.load_model(run_id).predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6
+    )
+    assert leftovers(store) == []
+
+
+def test_an_imported_image_model_giving_scores_is_stored_as_784_in_probabilities_out(tmp_path):
+    store = RunStore(tmp_path / "home")
+    model = tiny_model((28, 28, 1), activation="linear")
+    run_id = store.import_model(model_bytes(model, tmp_path, "cnn.h5"), "cnn.h5", name="mine")
+    run = store.get(run_id)
+    assert run.name == "mine" and run.spec is None
+    assert run.architecture == "Flatten-Dense-Dropout-Dense"
+    assert "softmax was added" in run.message
+    stored = store.load_model(run_id)
+    assert model_input_shape(stored) == (784,)
+    images = np.random.default_rng(3).integers(0, 256, (4, 28, 28)).astype(np.uint8)
+    scores = model.predict(images.reshape(4, 28, 28, 1) / 255.0, verbose=0).astype(np.float64)
+    expected = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    got = stored.predict(prepare_inputs(stored, images), verbose=0)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_prepare_inputs_gives_each_model_its_own_shape():
+    images = np.full((2, 28, 28), 255, np.uint8)
+    for shape in [(784,), (28, 28), (28, 28, 1)]:
+        model = SimpleNamespace(inputs=[SimpleNamespace(shape=(None, *shape))])
+        prepared = prepare_inputs(model, images)
+        assert prepared.shape == (2, *shape) and prepared.dtype == np.float32
+        assert prepared.max() == 1.0
+    one = prepare_inputs(model, images[0])
+    assert one.shape == (1, 28, 28, 1)
