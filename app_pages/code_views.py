@@ -26,7 +26,7 @@ def code_view(script: str, filename: str, key: str, *, height: int | str = 420) 
     """The script highlighted (with Streamlit's copy button on hover) and a .py download."""
     st.code(script, language="python", line_numbers=False, height=height)
     st.download_button(
-        f"Download {filename}",
+        "Download .py",
         data=script,
         file_name=filename,
         mime="text/x-python",
@@ -42,9 +42,9 @@ def spec_code_view(spec, key: str, *, note: str | None = None) -> None:
     st.caption(
         note
         or (
-            f"The same network and training as a Keras script: `python {filename}` downloads "
-            f"MNIST with Keras; `python {filename} FOLDER` uses your MNIST IDX files or "
-            "mnist.npz. Same seed, same split, same starting weights: the same numbers."
+            "The same network and training as a Keras script: the same seed, split and "
+            f"starting weights give the same numbers. Run it with `python {filename}`, or "
+            f"`python {filename} FOLDER` to use your own MNIST IDX files or mnist.npz."
         )
     )
     code_view(export_script(spec), filename, key)
@@ -154,3 +154,76 @@ def spec_upload(key: str, read: Callable[[str], Restored], apply: Callable[[Any]
     notice = st.session_state.pop(f"{key}_upload_notice", None)
     if notice:
         {"error": st.error, "warning": st.warning, "success": st.success}[notice[0]](notice[1])
+
+
+# ----- the Train page --------------------------------------------------------------------------
+
+# What the Train page's widgets can show beyond the spec's own ranges (app_pages/
+# train_controls.py): its dropout sliders end at 0.8 and its seed box at 2**31 - 1.
+TRAIN_LIMITS = {"Dropout.rate": (0.0, 0.8), "seed": (0, 2**31 - 1)}
+
+
+def _train_defaults():
+    from core.presets import DEFAULT_PRESET, PRESETS
+
+    return PRESETS[DEFAULT_PRESET].spec
+
+
+def train_link(current_spec: Callable[[], Any], set_spec: Callable[[Any], None]) -> None:
+    """Top of the Train page: restore a shared link once, then keep the URL on the spec."""
+    from core.links import spec_from_params, spec_to_params
+
+    restore_link_once(
+        "train",
+        lambda params: spec_from_params(params, _train_defaults(), TRAIN_LIMITS),
+        set_spec,
+    )
+    link_notice("train", current_spec())
+    sync_link(spec_to_params(current_spec()))
+
+
+def train_extras(spec, set_spec: Callable[[Any], None]) -> None:
+    """Under the Train page's model summary: the Keras code, and the settings as a file."""
+    from core.links import spec_from_json
+
+    with st.expander("Keras code for this network", icon=":material/code:"):
+        spec_code_view(spec, "train_code")
+    with st.expander("Share these settings", icon=":material/share:"):
+        st.caption(
+            "The page's address holds every setting: copy it from the address bar to share "
+            "this network. Or keep the settings as a file:"
+        )
+        spec_download(spec, f"{script_filename(spec)[:-3]}.json", "train_spec")
+        spec_upload(
+            "train_spec",
+            lambda text: spec_from_json(text, _train_defaults(), TRAIN_LIMITS),
+            set_spec,
+        )
+
+
+# ----- the Runs page ---------------------------------------------------------------------------
+
+
+def run_code(run, key: str = "runs_code") -> None:
+    """The Keras script of a stored run, in an expander; a note where there is none."""
+    spec = run.spec
+    with st.expander("Keras code for this run", icon=":material/code:"):
+        if spec is None:
+            st.caption(
+                "This run recorded no network the playground can write as a script "
+                "(an imported model of another kind, or a baseline)."
+            )
+            return
+        note = None
+        if "optimizer" not in (run.spec_dict or {}):
+            note = (
+                "This model was imported: the script rebuilds its layers, but its file did not "
+                "say how it was trained, so the training settings are the playground's defaults."
+            )
+        spec_code_view(spec, f"{key}_{run.id}", note=note)
+
+
+def compared_scripts(runs: list, names: list[str], key: str = "runs_diff") -> None:
+    """Under Runs' comparison: how each run's script differs from the first one's."""
+    with st.expander("How their Keras scripts differ", icon=":material/difference:"):
+        runs_script_diff([run.spec for run in runs], names, key)

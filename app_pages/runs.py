@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import code_views, common
 from core.model_files import MAX_IMPORT_MEGABYTES, ModelImportError
 from core.run_charts import (
     METRICS,
@@ -179,6 +179,7 @@ if runs:
             on_click=delete,
             args=(store, run.id, run.name),
         )
+    code_views.run_code(run)  # its Keras script (app_pages/code_views.py)
 
     st.subheader("Compare runs")
     chosen = [i for i in st.session_state["runs_compare"] if i in labels]
@@ -206,6 +207,7 @@ if runs:
             width="stretch",
             height=ROW_HEIGHT * (len(settings) + 1) + 3,  # every setting, no inner scrolling
         )
+        code_views.compared_scripts(compared, [labels[i] for i in chosen])
         normalised = st.toggle("Confusion matrices as % of each true digit", key="runs_normalised")
         figures = confusion_figures(compared, normalised=normalised)
         for start in range(0, len(figures), MATRICES_PER_ROW):

@@ -173,9 +173,12 @@ def export_script(spec: ModelSpec) -> str:
     lines: list[str] = [
         f'"""MNIST {spec.architecture()}: a Keras script exported from Keras Playground.',
         "",
-        f"Run it as `python {filename}` to use Keras's copy of MNIST (downloaded once), or",
-        f"`python {filename} PATH` with a folder of the four MNIST IDX files or an mnist.npz.",
-        f"It trains the network, prints the test accuracy and saves {filename[:-3]}.keras.",
+        "Run it as it is to use Keras's copy of MNIST (downloaded once), or give it a folder",
+        "of the four MNIST IDX files or an mnist.npz:",
+        "",
+        f"    python {filename} ~/data/mnist",
+        "",
+        f"It trains the network, prints the test accuracy and saves it as {filename[:-3]}.keras.",
         '"""',
         "",
         "import gzip",
@@ -292,12 +295,22 @@ def export_script(spec: ModelSpec) -> str:
 
 
 def script_diff(before: str, after: str, before_name: str, after_name: str) -> str:
-    """A unified diff of two scripts (three lines of context), empty when they are the same."""
+    """A unified diff of two scripts' code (three lines of context), empty when the same.
+
+    The docstrings are left out: they name the architecture and the file, which the layer
+    lines and `model.save` show anyway, and would open every diff with the same noise.
+    """
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
+        _code(before),
+        _code(after),
         fromfile=before_name,
         tofile=after_name,
         n=3,
     )
     return "".join(lines)
+
+
+def _code(script: str) -> list[str]:
+    lines = script.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if line.startswith("import ")), 0)
+    return lines[first:]
