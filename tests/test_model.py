@@ -330,3 +330,114 @@ def test_bad_old_forms_are_refused(old, message):
 def test_every_layer_type_names_a_keras_class():
     for name, layer_type in LAYER_TYPES.items():
         assert layer_type.keras_class.__name__ == name
+
+
+# ----- runs stored before the layer list keep working -----------------------------------------
+
+# The run store's schema 1 and a run as the app wrote it before `layers` (its spec in the old
+# flat form), copied from core/runs.py at commit 858b394.
+OLD_SCHEMA = """
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY, number INTEGER NOT NULL, name TEXT NOT NULL, created REAL NOT NULL,
+    updated REAL NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
+    data_source TEXT NOT NULL DEFAULT '', architecture TEXT NOT NULL DEFAULT '', spec_json TEXT,
+    owner_pid INTEGER, owner_started REAL, epochs_planned INTEGER,
+    epochs_done INTEGER NOT NULL DEFAULT 0, val_accuracy REAL, test_loss REAL,
+    test_accuracy REAL, training_seconds REAL, model_file TEXT, model_epochs INTEGER,
+    history_json TEXT NOT NULL DEFAULT '{}', batches_json TEXT NOT NULL DEFAULT '[]',
+    confusion_json TEXT
+);
+CREATE INDEX runs_by_status ON runs (status);
+CREATE INDEX runs_by_created ON runs (created);
+"""
+OLD_SPEC = {
+    "hidden_units": [16],
+    "activations": ["tanh"],
+    "dropouts": [0.25],
+    "optimizer": "adam",
+    "learning_rate": 0.003,
+    "lr_schedule": "constant",
+    "loss": "categorical_crossentropy",
+    "batch_size": 32,
+    "epochs": 2,
+    "early_stopping": False,
+    "patience": 2,
+    "restore_best_weights": True,
+    "validation_split": 0.1,
+    "seed": 7,
+}
+
+
+def write_old_store(home) -> str:
+    import sqlite3
+
+    home.mkdir(parents=True)
+    history = {"loss": [1.2, 0.6], "accuracy": [0.6, 0.8], "val_loss": [0.9, 0.5]}
+    history["val_accuracy"] = [0.7, 0.85]
+    conn = sqlite3.connect(home / "runs.sqlite3")
+    conn.executescript(OLD_SCHEMA)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO runs (id, number, name, created, updated, status, message, data_source, "
+        "architecture, spec_json, epochs_planned, epochs_done, val_accuracy, test_loss, "
+        "test_accuracy, training_seconds, history_json) "
+        "VALUES ('old1', 1, 'from last year', 1.0, 2.0, 'completed', 'Trained 2 epochs.', "
+        "'mnist', '784-16-10', ?, 2, 2, 0.85, 0.5, 0.84, 3.0, ?)",
+        (json.dumps(OLD_SPEC), json.dumps(history)),
+    )
+    conn.commit()
+    conn.close()
+    return "old1"
+
+
+def test_a_run_stored_in_the_old_form_loads_compares_and_retrains(tmp_path):
+    from core.run_charts import differing_rows, spec_table
+    from core.store import RunStore
+    from core.training import TrainingJob
+    from tests.synthetic import patch_digits
+
+    run_id = write_old_store(tmp_path / "home")
+    store = RunStore(tmp_path / "home")
+    [summary] = store.list_runs()
+    assert (summary.id, summary.architecture, summary.optimizer) == (run_id, "784-16-10", "adam")
+    old = store.get(run_id)
+    spec = old.spec
+    assert spec.layers == [
+        {"type": "Dense", "units": 16, "activation": "tanh"},
+        {"type": "Dropout", "rate": 0.25},
+    ]
+    assert (spec.learning_rate, spec.batch_size, spec.seed) == (0.003, 32, 7)
+    assert spec.architecture() == old.architecture
+    # compare it with a run stored today
+    new = store.get(store.create_run(ModelSpec(layers=KERAS_CONVNET, epochs=2), "mnist"))
+    table = spec_table([old, new])
+    assert table.loc["Layer 1"].tolist() == ["Dense 16, tanh", "Conv2D 32 of 3x3, relu"]
+    assert table.loc["Layer 2"].tolist() == ["Dropout 0.25", "MaxPooling2D 2x2"]
+    assert differing_rows(table)["Learning rate"] and not differing_rows(table)["Optimizer"]
+    # and retrain it
+    job = TrainingJob(spec, patch_digits(n_train=200, n_test=50), steps_per_execution=1).start()
+    assert job.join(timeout=120)
+    snapshot = job.monitor.snapshot()
+    assert snapshot.status == "completed" and len(snapshot.history["loss"]) == 2
+    assert job.model.count_params() == count_parameters(spec) == 784 * 16 + 16 + 16 * 10 + 10
+
+
+def test_a_conv_spec_trains_on_image_shaped_views_of_the_rows():
+    import numpy as np
+
+    from core.training import TrainingJob, prepare
+    from tests.synthetic import patch_digits
+
+    data = patch_digits(n_train=200, n_test=50)
+    prepared = prepare(data, 0.1, seed=1)
+    images = prepared.as_images()
+    assert images.x_train.shape == (180, 28, 28, 1) and images.x_val.shape == (20, 28, 28, 1)
+    assert np.shares_memory(images.x_train, prepared.x_train)  # a view: no second copy
+    assert np.shares_memory(images.x_test, prepared.x_test)
+    spec = ModelSpec(layers=[CONV, POOL, FLAT], epochs=2, batch_size=32)
+    job = TrainingJob(spec, data).start()
+    assert job.join(timeout=120)
+    snapshot = job.monitor.snapshot()
+    assert snapshot.status == "completed", snapshot.message
+    assert job.model.input_shape == (None, 28, 28, 1)
+    assert snapshot.test_accuracy > 0.3  # patch digits are easy; chance is 10 %

@@ -156,3 +156,80 @@ def test_prepare_inputs_gives_each_model_its_own_shape():
         assert prepared.max() == 1.0
     one = prepare_inputs(model, images[0])
     assert one.shape == (1, 28, 28, 1)
+
+
+def conv_model(input_shape=(28, 28, 1), dilation=1):
+    import keras
+
+    keras.utils.set_random_seed(1)
+    layers = [keras.Input(input_shape)]
+    if input_shape == (784,):
+        layers.append(keras.layers.Reshape((28, 28, 1)))
+    layers += [
+        keras.layers.Conv2D(4, 3, activation="relu", dilation_rate=dilation),
+        keras.layers.BatchNormalization(),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(8, (5, 5), padding="same", activation="tanh"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(10, activation="softmax"),
+    ]
+    model = keras.Sequential(layers)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=0.002), loss="categorical_crossentropy"
+    )
+    return model
+
+
+CONV_LAYERS = [
+    {
+        "type": "Conv2D",
+        "filters": 4,
+        "kernel_size": 3,
+        "strides": 1,
+        "padding": "valid",
+        "activation": "relu",
+    },
+    {"type": "BatchNormalization"},
+    {"type": "MaxPooling2D", "pool_size": 2, "strides": 2},
+    {
+        "type": "Conv2D",
+        "filters": 8,
+        "kernel_size": 5,
+        "strides": 1,
+        "padding": "same",
+        "activation": "tanh",
+    },
+    {"type": "GlobalAveragePooling2D"},
+    {"type": "Dropout", "rate": 0.3},
+]
+
+
+@pytest.mark.parametrize("input_shape", [(28, 28, 1), (784,)], ids=["image", "rows-reshaped"])
+def test_an_imported_cnn_becomes_a_first_class_run_with_its_spec(tmp_path, input_shape):
+    from core.model import ModelSpec, build_model
+
+    store = RunStore(tmp_path / "home")
+    model = conv_model(input_shape)
+    run_id = store.import_model(model_bytes(model, tmp_path, "cnn.keras"), "cnn.keras")
+    run = store.get(run_id)
+    assert run.spec_dict["layers"] == CONV_LAYERS
+    assert (run.spec_dict["optimizer"], run.spec_dict["learning_rate"]) == ("adam", 0.002)
+    assert run.spec == ModelSpec(layers=CONV_LAYERS, optimizer="adam", learning_rate=0.002)
+    assert run.architecture == run.spec.architecture() == "28x28-4C3-BN-P2-8C5p-GAP-10"
+    assert build_model(run.spec).count_params() == model.count_params()  # retrainable as is
+    images = np.random.default_rng(4).integers(0, 256, (3, 28, 28)).astype(np.uint8)
+    stored = store.load_model(run_id)
+    np.testing.assert_allclose(
+        stored.predict(prepare_inputs(stored, images), verbose=0),
+        model.predict(prepare_inputs(model, images), verbose=0),
+        rtol=1e-5,
+    )
+
+
+def test_a_cnn_the_builder_cannot_express_imports_without_a_spec(tmp_path):
+    store = RunStore(tmp_path / "home")
+    model = conv_model(dilation=2)
+    run = store.get(store.import_model(model_bytes(model, tmp_path, "dilated.keras"), "d.keras"))
+    assert run.spec is None and run.spec_dict is None
+    assert run.architecture.startswith("Conv2D-BatchNormalization-MaxPooling2D-Conv2D")
