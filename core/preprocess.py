@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 MNIST_SIZE = 28
 BOX_SIZE = 20
@@ -37,9 +38,10 @@ MIN_BOX_FRACTION = 0.1
 # (a tap with the pen) measures 1.8 of them. Bigger blobs are read as they are.
 MIN_BOX_STROKES = 2.0
 DOT_FRACTION = 0.25
-# Marks cut off from the rest by empty rows or columns and holding under this fraction of the
-# ink are specks: they are left out of the box and so out of the digit.
+# Separate marks holding under this fraction of the ink are specks, left out of the digit; a
+# mark is what ink above FRINGE_LEVEL joins together.
 SPECK_FRACTION = 0.02
+FRINGE_LEVEL = 0.05
 # Strokes are measured and matched with the digit's longer side at WORK_SIZE pixels ...
 WORK_SIZE = 80
 # ... and brought into this range of stroke width over box side: the middle half of MNIST's
@@ -61,7 +63,7 @@ def canvas_to_mnist(image: np.ndarray, *, match_strokes: bool = True) -> np.ndar
     quarter of it). `match_strokes=False`
     keeps the pen's width as drawn (see `fit_digit`).
     """
-    ink = ink_map(image)
+    ink = remove_specks(ink_map(image))
     box = ink_box(ink)
     if box is None:
         return None
@@ -91,27 +93,33 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     return ink / np.float32(peak)
 
 
+def remove_specks(ink: np.ndarray) -> np.ndarray:
+    """The ink map without specks: separate marks holding under SPECK_FRACTION of the ink.
+
+    A mark is a connected patch of ink (8-neighbours, antialiased fringe included); the
+    biggest one always stays, so a digit drawn in several strokes keeps all its strokes.
+    """
+    labels, count = ndimage.label(ink > FRINGE_LEVEL, structure=np.ones((3, 3), dtype=bool))
+    if count <= 1:
+        return ink
+    masses = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
+    kept = masses >= SPECK_FRACTION * float(masses.sum())
+    kept[int(np.argmax(masses))] = True
+    return np.where(np.concatenate(([False], kept))[labels], ink, np.float32(0.0))
+
+
 def ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     """The digit's box in an ink map as (top, bottom, left, right), ends exclusive, or None.
 
-    Specks cut off by empty rows or columns are left out. None when what is left is too small
-    to be a digit (see `canvas_to_mnist`).
+    Specks (see `remove_specks`) are left out. None when what is left is too small to be a
+    digit (see `canvas_to_mnist`).
     """
-    mask = ink >= INK_LEVEL
-    total = int(mask.sum())
-    if total == 0:
+    mask = remove_specks(ink) >= INK_LEVEL
+    if not mask.any():
         return None
-    box = (0, mask.shape[0], 0, mask.shape[1])
-    for _ in range(4):  # trimming rows can free columns and back; two rounds nearly always do
-        top, bottom, left, right = box
-        window = mask[top:bottom, left:right]
-        row_start, row_end = _main_span(window.sum(axis=1), total)
-        col_start, col_end = _main_span(window.sum(axis=0), total)
-        trimmed = (top + row_start, top + row_end, left + col_start, left + col_end)
-        if trimmed == box:
-            break
-        box = trimmed
-    top, bottom, left, right = box
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     side = max(bottom - top, right - left)
     shorter = min(mask.shape)
     if side < MIN_BOX_FRACTION * shorter:
@@ -120,7 +128,7 @@ def ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
         mask[top:bottom, left:right]
     ):
         return None
-    return box
+    return top, bottom, left, right
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -177,31 +185,22 @@ def centre_by_mass(small: np.ndarray, size: int = MNIST_SIZE) -> np.ndarray:
 
 
 def dilate(values: np.ndarray, radius: int) -> np.ndarray:
-    """The maximum over a disc of `radius` pixels around each pixel (grey-level dilation).
-
-    Row by row: the maximum over horizontal runs of each half-width up to `radius`, then for
-    each row offset the run as wide as the disc is there; about 4 * radius array passes.
-    """
+    """The maximum over a disc of `radius` pixels around each pixel (grey-level dilation)."""
     if radius <= 0:
         return values.copy()
-    runs = [values]  # runs[h]: the maximum over 2h + 1 pixels along the row
-    for _ in range(radius):
-        last = runs[-1]
-        wider = last.copy()
-        np.maximum(wider[:, 1:], last[:, :-1], out=wider[:, 1:])
-        np.maximum(wider[:, :-1], last[:, 1:], out=wider[:, :-1])
-        runs.append(wider)
-    out = runs[radius].copy()
-    for dy in range(1, radius + 1):
-        run = runs[math.isqrt(radius * radius - dy * dy)]
-        np.maximum(out[dy:], run[:-dy], out=out[dy:])
-        np.maximum(out[:-dy], run[dy:], out=out[:-dy])
-    return out
+    return ndimage.grey_dilation(values, footprint=_disc(radius), mode="nearest")
 
 
 def erode(values: np.ndarray, radius: int) -> np.ndarray:
     """The minimum over a disc of `radius` pixels around each pixel (grey-level erosion)."""
-    return -dilate(-values, radius)
+    if radius <= 0:
+        return values.copy()
+    return ndimage.grey_erosion(values, footprint=_disc(radius), mode="nearest")
+
+
+def _disc(radius: int) -> np.ndarray:
+    rows, cols = np.ogrid[-radius : radius + 1, -radius : radius + 1]
+    return rows * rows + cols * cols <= radius * radius
 
 
 def _match_strokes(work: np.ndarray) -> np.ndarray:
@@ -238,22 +237,6 @@ def _resize_box(image: np.ndarray, side: int) -> np.ndarray:
     resample = RESAMPLE if scale <= 1 else Image.Resampling.BILINEAR
     image = np.ascontiguousarray(image, dtype=np.float32)
     return np.asarray(Image.fromarray(image).resize(size, resample))
-
-
-def _main_span(profile: np.ndarray, total: int) -> tuple[int, int]:
-    """The [start, end) of a profile's non-empty stretch, without specks at either end.
-
-    Runs of non-empty entries are kept from the first to the last that holds at least
-    SPECK_FRACTION of `total`; the biggest run is always kept.
-    """
-    filled = np.concatenate(([False], profile > 0, [False])).astype(np.int8)
-    edges = np.flatnonzero(np.diff(filled))
-    starts, ends = edges[0::2], edges[1::2]
-    sums = np.add.reduceat(profile, starts)
-    keep = sums >= SPECK_FRACTION * total
-    keep[int(np.argmax(sums))] = True
-    kept = np.flatnonzero(keep)
-    return int(starts[kept[0]]), int(ends[kept[-1]])
 
 
 def _channels(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
