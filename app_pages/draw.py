@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, inside_views
 from core.image_charts import digit_figure
 from core.metric_charts import probabilities_figure
 from core.presets import PRESETS, QUICK_PRESET
@@ -126,6 +126,8 @@ def draw_section() -> None:
             key="draw_probabilities",
             width="stretch",
         )
+    # --- Inside the network (helper "inside"): saliency, activations, what a unit responds to
+    inside_views.inside_section(run.id, stamp, recognition.image, key="draw")
 
 
 draw_section()

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, inside_views
 from app_pages.selection import selected_cell, selected_image
 from core.evaluation import (
     evaluate_probabilities,
@@ -162,6 +162,8 @@ def inspect_section() -> None:
         key="evaluate_probabilities",
         width="stretch",
     )
+    # --- Inside the network (helper "inside"): saliency, activations, what a unit responds to
+    inside_views.inside_section(run.id, stamp, data.x_test[index] / 255.0, key="evaluate")
 
 
 with matrix_tab:

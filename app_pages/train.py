@@ -8,7 +8,7 @@ computed from the spec by hand (core.model.layer_table), so it follows every sli
 import pandas as pd
 import streamlit as st
 
-from app_pages import code_views, common
+from app_pages import code_views, common, inside_views
 from app_pages.train_controls import (
     W,
     apply_preset,
@@ -166,5 +166,6 @@ def live_panel() -> None:
 
 with live_area:
     live_panel()
+    inside_views.train_inside(spec)  # the network diagram and training dynamics (helper "inside")
 
 code_views.train_extras(spec, set_spec)  # the Keras code and the settings file, full width

@@ -1,0 +1,289 @@
+"""The inside views, drawn where the pages call them: what the network does with one image
+(saliency, every hidden layer's activations, what a chosen unit responds to) on Draw and
+Evaluate, and the network diagram and training dynamics on Train.
+
+Models, inspectors and rankings are cached per run and model file, like `common.load_run_model`;
+nothing here keeps a model in a module-level name (see `common.current_job`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from app_pages import common
+from app_pages.selection import selected_image
+from core.activations import Inspector, LayerInfo, ModelChainError
+from core.diagram import spec_diagram, weights_diagram
+from core.diagram_figure import diagram_figure
+from core.image_charts import digit_grid_figure
+from core.inside_charts import (
+    dense_activations_figure,
+    feature_maps_figure,
+    norms_figure,
+    saliency_figure,
+    template_figure,
+)
+from core.unit_search import TopImages, rank_units
+
+RUNNER_UP = -1
+SALIENCY_HELP = (
+    "**Integrated gradients.** For every pixel, the app follows the straight path from a black "
+    "image to this one and adds up how much that pixel's ink raised the answer's score over the "
+    "other digit's (their logits, the scores before the softmax). The values add up to the whole "
+    "difference the image makes between the two scores; for a network without hidden layers "
+    "they are exactly its weights times the pixels. **Limits:** a pixel without ink always gets "
+    "0, so it cannot show that a missing stroke would have changed the answer; and it explains "
+    "this one image, not what the network does in general."
+)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Opening up the network…")
+def get_inspector(run_id: str, stamp: float) -> Inspector:
+    """The run's `Inspector`, one per model file version (its passes compile once)."""
+    return Inspector(common.load_run_model(run_id, stamp))
+
+
+@st.cache_resource(max_entries=16, show_spinner="Finding the test digits that excite each unit…")
+def top_images_for(run_id: str, stamp: float, data_source: str, position: int) -> TopImages:
+    """Each unit's most exciting test digits for one layer, computed once per model."""
+    data, _ = common.get_data()
+    inspector = get_inspector(run_id, stamp)
+    layer = next(info for info in inspector.layers if info.position == position)
+    return rank_units(inspector, data.x_test, layer)
+
+
+def inside_section(run_id: str, stamp: float, image: np.ndarray, key: str) -> None:
+    """Saliency, activations and a chosen unit for one (28, 28) image in [0, 1]."""
+    st.subheader("Inside the network", anchor=False)
+    try:
+        inspector = get_inspector(run_id, stamp)
+    except ModelChainError as error:
+        st.info(f"The inside of this network cannot be shown: {error}", icon=":material/info:")
+        return
+    other_key = f"{key}_inside_other"
+    st.session_state.setdefault(other_key, RUNNER_UP)
+    explanation = inspector.explain(
+        image, None if st.session_state[other_key] < 0 else st.session_state[other_key]
+    )
+    left, right = st.columns([2, 3], gap="medium")
+    with left:
+        saliency_view(explanation.saliency, other_key, key)
+    with right:
+        activations_view(inspector, explanation.activations, run_id, stamp, key)
+
+
+def saliency_view(saliency, other_key: str, key: str) -> None:
+    answer, other = saliency.answer, saliency.other
+    st.markdown(f"**Why {answer} and not {other}?**")
+    st.selectbox(
+        "Compare the answer with",
+        [RUNNER_UP, *range(10)],
+        format_func=lambda d: "its runner-up" if d == RUNNER_UP else f"digit {d}",
+        key=other_key,
+    )
+    st.plotly_chart(
+        saliency_figure(saliency.image, saliency.attributions),
+        key=f"{key}_saliency",
+        width="stretch",
+    )
+    st.caption(
+        f"Blue pixels pushed the network towards {answer}, red ones towards {other}; "
+        "clear pixels made no difference.",
+        help=SALIENCY_HELP,
+    )
+    explained = saliency.margin - saliency.baseline_margin
+    st.caption(
+        f"The image raises {answer}'s score over {other}'s by {explained:.2f} compared with a "
+        f"black image; the pixels' values add up to {saliency.total:.2f}."
+    )
+
+
+def _layer_figure(output: np.ndarray, info: LayerInfo, strongest: np.ndarray):
+    if info.is_map:
+        return feature_maps_figure(output, strongest)
+    return dense_activations_figure(output, strongest)
+
+
+def activations_view(
+    inspector: Inspector, activations, run_id: str, stamp: float, key: str
+) -> None:
+    layer_key, unit_key, click_key = (
+        f"{key}_inside_layer",
+        f"{key}_inside_unit",
+        f"{key}_inside_click",
+    )
+    if not activations.layers:
+        st.markdown("**Hidden layers**")
+        st.caption(
+            "This network has no hidden layer: the pixels go straight to the output, so the "
+            "saliency on the left is the whole story."
+        )
+        return
+    st.markdown("**What each hidden layer does with it**")
+    st.caption(
+        "Each cell is one unit of a hidden layer (each small square a feature map of a "
+        "convolutional one): the brighter, the more it fires for this image; orange marks the "
+        "five strongest. Click one to see what it responds to."
+    )
+    positions = [info.position for info in activations.layers]
+    for index, (info, output) in enumerate(
+        zip(activations.layers, activations.outputs, strict=True)
+    ):
+        strongest = activations.strongest(index)
+        shown = f", first 32 of {info.units} maps" if info.is_map and info.units > 32 else ""
+        st.markdown(f"{info.label}{shown}")
+        event = st.plotly_chart(
+            _layer_figure(output, info, strongest),
+            on_select="rerun",
+            selection_mode="points",
+            key=f"{key}_inside_grid_{info.position}",
+            width="stretch",
+        )
+        clicked = selected_image(event.selection) if event else None
+        if clicked is not None and st.session_state.get(click_key) != (info.position, clicked):
+            st.session_state[click_key] = (info.position, clicked)
+            st.session_state[layer_key], st.session_state[unit_key] = info.position, clicked + 1
+    if st.session_state.get(layer_key) not in positions:
+        st.session_state[layer_key] = positions[0]
+        st.session_state[unit_key] = int(activations.strongest(0)[0]) + 1
+    unit_view(inspector, activations, run_id, stamp, key)
+
+
+def unit_view(inspector: Inspector, activations, run_id: str, stamp: float, key: str) -> None:
+    layer_key, unit_key = f"{key}_inside_layer", f"{key}_inside_unit"
+    by_position = {info.position: info for info in activations.layers}
+    st.markdown("**What one unit responds to**")
+    layer_col, unit_col = st.columns([3, 1])
+    position = layer_col.selectbox(
+        "Layer", list(by_position), format_func=lambda p: by_position[p].label, key=layer_key
+    )
+    info = by_position[position]
+    st.session_state[unit_key] = min(max(1, int(st.session_state.get(unit_key, 1))), info.units)
+    unit = unit_col.number_input("Unit", 1, info.units, key=unit_key) - 1
+    value = activations.outputs[activations.layers.index(info)]
+    value = float(value[..., unit].max()) if info.is_map else float(value[unit])
+    data, _ = common.get_data()
+    ranking = top_images_for(run_id, stamp, data.description, position)
+    indices, responses = ranking.for_unit(unit)
+    template = inspector.unit_template(info, unit)
+    kind = "feature map" if info.is_map else "unit"
+    if template is not None:
+        weights_col, top_col = st.columns([2, 3])
+        what = "its 28x28 weights" if template.shape == (28, 28) else "its filter"
+        weights_col.plotly_chart(
+            template_figure(template), key=f"{key}_inside_template", width="stretch"
+        )
+        weights_col.caption(f"What it looks for, {what}: blue raises it, red lowers it.")
+    else:
+        top_col = st.container()
+    top_col.plotly_chart(
+        digit_grid_figure(
+            data.x_test[indices],
+            [f"{r:.2g}" for r in responses],
+            columns=6,
+            hover_texts=[
+                f"test image {i} (a {data.y_test[i]}): response {r:.3g}"
+                for i, r in zip(indices, responses, strict=True)
+            ],
+        ),
+        key=f"{key}_inside_top",
+        width="stretch",
+    )
+    response = "largest value" if info.is_map else "output"
+    silent = " It never fires on any test digit (a dead unit)." if ranking.silent[unit] else ""
+    top_col.caption(
+        f"The test digits that make {kind} {unit + 1} fire most (its {response} above each); "
+        f"for your image it gives {value:.3g}.{silent}"
+    )
+
+
+# --- Train -------------------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _trained_diagram(run_id: str, stamp: float):
+    return weights_diagram(common.load_run_model(run_id, stamp))
+
+
+def _trained_run():
+    """The run this session trained last, if it has a saved model."""
+    run_id = st.session_state.get("train_run_id")
+    if run_id is None:
+        return None
+    return next((run for run in common.model_runs() if run.id == run_id), None)
+
+
+def train_inside(spec) -> None:
+    """The network diagram (as built, or a trained run's weights) and the training dynamics."""
+    st.markdown("**The network**")
+    run = _trained_run()
+    view = "As built"
+    if run is not None:
+        view = (
+            st.segmented_control(
+                "Diagram",
+                ["As built", f"Trained weights of run #{run.number}"],
+                default="As built",
+                key="train_inside_diagram",
+                label_visibility="collapsed",
+            )
+            or "As built"
+        )
+    if view == "As built":
+        if spec is None:
+            st.caption("Fix the layers above to see the network.")
+        else:
+            diagram = spec_diagram(spec)
+            st.plotly_chart(diagram_figure(diagram), key="train_diagram", width="stretch")
+            st.caption(
+                "Your digit enters on the left, goes through each layer in turn, and the output "
+                "gives a score to each digit. " + diagram.note
+            )
+    else:
+        stamp = common.checked_model_stamp(run.id)
+        if stamp is not None:
+            diagram = _trained_diagram(run.id, stamp)
+            st.plotly_chart(diagram_figure(diagram), key="train_weights_diagram", width="stretch")
+            st.caption("The trained network's strongest connections. " + diagram.note)
+    st.fragment(run_every=1.0 if common.training_now() else None)(dynamics_view)()
+
+
+def dynamics_view() -> None:
+    """Each layer's weight and gradient norms, while the session's run trains and after."""
+    from core.dynamics import norm_log
+
+    job = common.current_job()
+    log = norm_log(job) if job is not None else None
+    if log is None:
+        return
+    history = log.snapshot()
+    if history.empty:
+        return
+    st.markdown("**Training dynamics**")
+    st.plotly_chart(norms_figure(history), key="train_norms", width="stretch")
+    st.caption(
+        "How big each layer's weights are, and how strongly the loss pulls on them (the "
+        "gradient), measured on 256 training digits: gradients far smaller in the first layers "
+        "than the last mean they learn slowly (vanishing), norms shooting up mean the learning "
+        "rate is too high."
+    )
+
+
+def dynamics_callbacks(data) -> list:
+    """The callbacks a run needs for the dynamics view: none unless the toggle is on."""
+    if not st.session_state.get("train_inside_dynamics") or data is None:
+        return []
+    from core.dynamics import LayerNorms, NormLog
+
+    return [LayerNorms(NormLog(), data.x_train, data.y_train)]
+
+
+def dynamics_toggle(disabled: bool = False) -> None:
+    st.toggle(
+        "Record weight and gradient norms",
+        key="train_inside_dynamics",
+        disabled=disabled,
+        help="Measures each layer's weights and gradients a few times per epoch on 256 "
+        "training digits; costs under 5 % of the training time (bench/inside.py).",
+    )

@@ -1,0 +1,249 @@
+"""The inside views' goals, measured: Draw stays instant, top images, the diagram, dynamics' cost.
+
+    python bench/inside.py [--calls 100] [--repeats 3] [--train-images 20000] [--skip-dynamics]
+
+1. Draw: one canvas to the prediction (core.recognise.recognise) plus every hidden layer's
+   activations and the saliency (Inspector.explain), server side, median and 90th percentile
+   over --calls drawings. Goal: median at most 30 ms, for the default dense preset and the
+   keras.io convnet (the CNN anchor in STYLE.md), both as the pages get them (standard_form,
+   the conv one nested behind a Reshape). Weights are untrained: timing does not depend on
+   them.
+2. Top-exciting images: each hidden layer's ranking over the 10,000 test digits, the first
+   time (compiling its pass) and again. Goal: at most 2 s per layer.
+3. Diagram: the spec's diagram and its figure, serialised as Streamlit sends it, for the
+   default preset and the largest network the builder allows (5 Dense layers of 4,096 units,
+   the rest convolutional blocks). Goal: at most 100 ms.
+4. Dynamics: the default preset trained for an epoch on --train-images digits with and
+   without core.dynamics.LayerNorms, alternating, --repeats times each; the ratio of the
+   median epoch times. Goal: at most 1.05 (off costs nothing: no callback is added).
+
+Each figure is given as wall-clock time and as this process's CPU time (all its threads):
+on a machine shared with other work the wall time grows with the load while the CPU time
+does not, and on an idle machine the wall time is at most the CPU time (TensorFlow may use
+several cores at once). MNIST comes from $MNIST_DATA or ../shared/data/mnist (random digits
+stand in where absent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from core.model import MAX_HIDDEN_LAYERS, MAX_LAYERS, ModelSpec, build_model  # noqa: E402
+from core.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+
+CONVNET = [  # keras-io examples/vision/mnist_convnet.py
+    {"type": "Conv2D", "filters": 32, "kernel_size": 3, "activation": "relu"},
+    {"type": "MaxPooling2D", "pool_size": 2},
+    {"type": "Conv2D", "filters": 64, "kernel_size": 3, "activation": "relu"},
+    {"type": "MaxPooling2D", "pool_size": 2},
+    {"type": "Flatten"},
+    {"type": "Dropout", "rate": 0.5},
+]
+
+
+def largest_spec() -> ModelSpec:
+    """As many layers as the builder takes: conv blocks, then 5 Dense layers of 4,096 units."""
+    dense = [{"type": "Dense", "units": 4096, "activation": "relu"}] * MAX_HIDDEN_LAYERS
+    conv_block = [
+        {
+            "type": "Conv2D",
+            "filters": 64,
+            "kernel_size": 3,
+            "padding": "same",
+            "activation": "relu",
+        },
+        {"type": "BatchNormalization"},
+    ]
+    room = MAX_LAYERS - len(dense) - 1
+    conv = (conv_block * room)[:room]
+    return ModelSpec(layers=[*conv, {"type": "Flatten"}, *dense])
+
+
+def load_data():
+    from core.data import load_mnist
+
+    folder = os.environ.get("MNIST_DATA") or str(REPO.parent / "shared" / "data" / "mnist")
+    try:
+        return load_mnist(folder, allow_download=False)
+    except Exception as error:  # noqa: BLE001 - a bench falls back to stand-in digits
+        print(f"(MNIST not found: {error}; random digits stand in)")
+        from core.data import MNIST
+
+        rng = np.random.default_rng(0)
+        return MNIST(
+            rng.integers(0, 256, (60000, 28, 28)).astype(np.uint8),
+            rng.integers(0, 10, 60000).astype(np.uint8),
+            rng.integers(0, 256, (10000, 28, 28)).astype(np.uint8),
+            rng.integers(0, 10, 10000).astype(np.uint8),
+            source="random stand-in",
+        )
+
+
+def stored_form(spec: ModelSpec):
+    from core.model_files import standard_form
+
+    model, _ = standard_form(build_model(spec, steps_per_epoch=100))
+    return model
+
+
+def median_ms(times: list[float]) -> tuple[float, float]:
+    return 1000 * float(np.median(times)), 1000 * float(np.percentile(times, 90))
+
+
+def bench_draw(models: dict, data, calls: int) -> None:
+    from core.activations import Inspector
+    from core.recognise import recognise
+    from core.synthetic import place_on_canvas
+
+    rng = np.random.default_rng(0)
+    canvases = [
+        place_on_canvas(data.x_test[i], int(rng.integers(120, 260)), 10, 10, background="black")
+        for i in rng.integers(0, len(data.x_test), 20)
+    ]
+    print("\n1. Draw: canvas -> prediction + activations + saliency (server side)")
+    for name, model in models.items():
+        inspector = Inspector(model)
+        recognition = recognise(model, canvases[0])
+        inspector.explain(recognition.image)  # compile once, as the page's first drawing does
+        total, prediction, inside, cpu = [], [], [], []
+        for call in range(calls):
+            canvas = canvases[call % len(canvases)]
+            start, start_cpu = time.perf_counter(), time.process_time()
+            recognition = recognise(model, canvas)
+            middle = time.perf_counter()
+            inspector.explain(recognition.image)
+            end = time.perf_counter()
+            cpu.append(time.process_time() - start_cpu)
+            total.append(end - start)
+            prediction.append(middle - start)
+            inside.append(end - middle)
+        (med, p90), (pred, _), (ins, _) = median_ms(total), median_ms(prediction), median_ms(inside)
+        cpu_med, _ = median_ms(cpu)
+        verdict = "ok" if min(med, cpu_med) <= 30 else "OVER the 30 ms goal"
+        print(
+            f"   {name}: median {med:.1f} ms wall (90th pct {p90:.1f}; prediction {pred:.1f}, "
+            f"activations + saliency {ins:.1f}), {cpu_med:.1f} ms CPU -> {verdict}"
+        )
+
+
+def bench_top_images(models: dict, data) -> None:
+    from core.activations import Inspector
+    from core.unit_search import rank_units
+
+    print(f"\n2. Top-exciting images over {len(data.x_test):,} test digits, per layer")
+    for name, model in models.items():
+        inspector = Inspector(model)
+        for info in inspector.layers:
+            start = time.perf_counter()
+            rank_units(inspector, data.x_test, info)
+            first = time.perf_counter() - start
+            start, start_cpu = time.perf_counter(), time.process_time()
+            rank_units(inspector, data.x_test, info)
+            again, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+            verdict = "ok" if min(first, cpu) <= 2 else "OVER the 2 s goal"
+            print(
+                f"   {name} / {info.label}: {first:.2f} s first, {again:.2f} s again "
+                f"({cpu:.2f} s CPU) -> {verdict}"
+            )
+
+
+def bench_diagram() -> None:
+    from core.diagram import spec_diagram
+    from core.diagram_figure import diagram_figure
+
+    print("\n3. Diagram from the spec, figure built and serialised")
+    for name, spec in (
+        ("default preset", PRESETS[DEFAULT_PRESET].spec),
+        ("largest", largest_spec()),
+    ):
+        times, cpu = [], []
+        for _ in range(20):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            diagram_figure(spec_diagram(spec)).to_json()
+            times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        (med, p90), (cpu_med, _) = median_ms(times), median_ms(cpu)
+        verdict = "ok" if min(med, cpu_med) <= 100 else "OVER the 100 ms goal"
+        print(
+            f"   {name} ({len(spec.layers)} layers): median {med:.1f} ms wall (90th pct "
+            f"{p90:.1f}), {cpu_med:.1f} ms CPU -> {verdict}"
+        )
+
+
+def bench_dynamics(data, repeats: int, train_images: int) -> None:
+    import keras
+
+    from core.dynamics import LayerNorms, NormLog
+    from core.training import steps_per_execution_for
+
+    spec = PRESETS[DEFAULT_PRESET].spec
+    x = data.x_train[:train_images].reshape(-1, 784).astype(np.float32) / 255
+    y = np.eye(10, dtype=np.float32)[data.y_train[:train_images]]
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds = time.perf_counter() - self.start
+
+    def epoch_seconds(with_norms: bool) -> float:
+        model = build_model(
+            spec,
+            steps_per_epoch=-(-len(x) // spec.batch_size),
+            steps_per_execution=steps_per_execution_for(spec.batch_size),
+        )
+        timer = EpochTimer()
+        callbacks = [timer]
+        if with_norms:
+            callbacks.append(LayerNorms(NormLog(), data.x_train, data.y_train))
+        # Two epochs: the first pays for compiling the training step, the second is timed.
+        model.fit(x, y, batch_size=spec.batch_size, epochs=2, verbose=0, callbacks=callbacks)
+        return timer.seconds
+
+    print(f"\n4. Dynamics: one epoch of the default preset on {train_images:,} digits")
+    off, on = [], []
+    for _ in range(repeats):
+        off.append(epoch_seconds(False))
+        on.append(epoch_seconds(True))
+    ratio = float(np.median(on) / np.median(off))
+    verdict = "ok" if ratio <= 1.05 else "OVER the 5 % goal"
+    print(
+        f"   off {np.median(off):.2f} s, on {np.median(on):.2f} s (medians of {repeats}; "
+        f"off {', '.join(f'{s:.2f}' for s in off)}; on {', '.join(f'{s:.2f}' for s in on)}): "
+        f"ratio {ratio:.3f} -> {verdict}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--train-images", type=int, default=20000)
+    parser.add_argument("--skip-dynamics", action="store_true")
+    args = parser.parse_args()
+    data = load_data()
+    print(f"data: {data.description}")
+    models = {
+        "default dense preset": stored_form(PRESETS[DEFAULT_PRESET].spec),
+        "keras.io convnet": stored_form(ModelSpec(layers=CONVNET)),
+    }
+    bench_draw(models, data, args.calls)
+    bench_top_images(models, data)
+    bench_diagram()
+    if not args.skip_dynamics:
+        bench_dynamics(data, args.repeats, args.train_images)
+
+
+if __name__ == "__main__":
+    main()
