@@ -1,0 +1,78 @@
+"""The Experiments page: define a tiny grid, start it, watch it finish, open the best on Train."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.experiments import RUNNERS
+from core.model import ModelSpec
+from tests.page_helpers import open_page, run_until
+
+PAGE = "app_pages/experiments.py"
+
+
+@pytest.fixture
+def tiny_spec():
+    return ModelSpec.from_dict(
+        {
+            "layers": [{"type": "Dense", "units": 8, "activation": "relu"}],
+            "epochs": 1,
+            "batch_size": 64,
+            "learning_rate": 0.01,
+        }
+    )
+
+
+def _by_key(widgets, key):
+    return next(w for w in widgets if w.key == key)
+
+
+def test_page_opens_with_the_form_and_the_classics(small_mnist):
+    at = open_page(PAGE)
+    assert at.title[0].value.endswith("Experiments")
+    labels = [b.label for b in at.button]
+    assert any("hidden layers" in label for label in labels)
+    assert any("Random forest" in label for label in labels)
+    assert "Start" in labels
+    assert any("No experiments yet" in i.value for i in at.info)
+
+
+def test_a_tiny_grid_runs_to_the_end_and_opens_the_best_on_train(small_mnist, tiny_spec):
+    at = open_page(PAGE)
+    at.session_state["train_spec"] = tiny_spec
+    _by_key(at.selectbox, "experiments_setting_0").set_value("units")
+    at.run()
+    _by_key(at.text_input, "experiments_values_0_units").set_value("4, 16")
+    _by_key(at.number_input, "experiments_seeds").set_value(2)
+    _by_key(at.number_input, "experiments_budget").set_value(4)
+    at.run()
+    assert any("= **4 runs**" in c.value for c in at.caption), [c.value for c in at.caption]
+    _by_key(at.button, "experiments_start").click()
+    at.run()
+    assert not at.exception, at.exception
+
+    def finished(at) -> bool:
+        runner = RUNNERS.active()
+        return runner is None and any(m.value.startswith("**Completed") for m in at.markdown)
+
+    run_until(at, finished, timeout=240)
+    (frame,) = at.dataframe
+    table = frame.value
+    assert list(table["Status"]) == ["completed"] * 4
+    assert list(table["Seed"]) == [42, 43, 42, 43]
+    assert table["Test accuracy (%)"].notna().all()
+    assert any("4 of 4 runs done" in str(p.proto.text) for p in at.get("progress"))
+    assert "Results" in [h.value for h in at.subheader]
+    best = _by_key(at.button, "experiments_open_best")
+    best.click()
+    at.run()
+    spec = at.session_state["train_spec"]
+    assert isinstance(spec, ModelSpec)
+    assert spec.layers[0]["units"] in (4, 16)
+    means = {
+        units: table[table["Configuration"] == f"Units per hidden layer {units}"][
+            "Val accuracy (%)"
+        ].mean()
+        for units in (4, 16)
+    }
+    assert spec.layers[0]["units"] == max(means, key=means.get)

@@ -1,0 +1,77 @@
+"""The Ray backend on a local two-worker cluster the test starts: every epoch reaches the local
+store, and a worker killed mid-run costs one retry, not the experiment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from core import ray_backend  # noqa: E402
+from core.experiment_store import ExperimentStore  # noqa: E402
+from core.experiments import create_experiment, start  # noqa: E402
+from core.store import RunStore  # noqa: E402
+from core.sweeps import Axis, ExperimentDefinition  # noqa: E402
+from tests.synthetic import patch_digits  # noqa: E402
+
+EPOCHS = 8
+BASE = {
+    "layers": [{"type": "Dense", "units": 16, "activation": "relu"}],
+    "optimizer": "adam",
+    "learning_rate": 0.01,
+    "epochs": EPOCHS,
+    "batch_size": 8,
+    "seed": 1,
+}
+
+
+@pytest.fixture
+def cluster():
+    ray_backend.connect(num_cpus=2, object_store_memory=150 * 1024 * 1024, include_dashboard=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.mark.timeout(240)
+def test_four_runs_on_two_workers_survive_a_killed_worker(cluster, tmp_path):
+    digits = patch_digits(n_train=300, n_test=100, seed=2)
+    store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
+    definition = ExperimentDefinition(BASE, [Axis("units", [8, 16])], seeds=2, budget=4)
+    experiment_id = create_experiment(xstore, definition, backend="ray")
+    started = time.monotonic()
+    runner = start(store, xstore, experiment_id, digits, ray_address="local")
+    assert runner.backend.capacity() == 2
+
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and time.monotonic() < deadline:
+        for run_id, epochs in list(runner.backend.epochs.items()):
+            pid = runner.backend.pids.get(run_id)
+            if pid and 2 <= epochs < EPOCHS - 2:
+                os.kill(pid, signal.SIGKILL)  # a worker dies mid-run
+                killed = run_id
+                break
+        time.sleep(0.05)
+    assert killed is not None, "no run was caught mid-training"
+    assert runner.join(180) and runner.error is None, runner.error
+    elapsed = time.monotonic() - started
+
+    trials = xstore.trials(experiment_id)
+    assert [t.status for t in trials] == ["completed"] * 4
+    assert sorted(t.attempts for t in trials) == [1, 1, 1, 2]  # the killed one went again
+    for trial in trials:
+        run = store.get(trial.run_id)
+        assert run.status == "completed" and run.epochs_done == EPOCHS
+        assert len(run.history["val_accuracy"]) == EPOCHS  # every epoch reached the store
+        assert run.test_accuracy is not None and run.confusion is not None
+        assert store.model_path(trial.run_id) is not None
+        assert run.spec.layers[0]["units"] == trial.params["units"]
+    lost = store.get(killed)
+    assert lost.status == "failed" and "worker" in lost.message
+    assert 2 <= lost.epochs_done < EPOCHS  # the epochs it finished are kept
+    assert xstore.get(experiment_id).status == "completed"
+    print(f"four runs on two Ray workers, one killed: {elapsed:.1f} s")
