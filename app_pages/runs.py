@@ -95,6 +95,12 @@ def show_table() -> None:
         hide_index=True,
         width="stretch",
         column_config={
+            "Architecture": st.column_config.TextColumn(
+                help="Dense: the layer sizes, 784-512-512-10. Convolutional: 28x28 image, then "
+                "32C3 = 32 filters of 3x3 (p: same padding, S2: stride 2), BN = batch norm, "
+                "P2 = 2x2 max pooling, F = flatten, GAP = global average pooling, then the "
+                "dense sizes."
+            ),
             "Learning rate": st.column_config.NumberColumn(format="%g"),
             "Val accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
             "Test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
