@@ -1,9 +1,11 @@
-"""The XOR page through Streamlit's AppTest: it loads, trains seed 000's network, steps, resets."""
+"""The playground page through Streamlit's AppTest: seed 000's opening, Train, step, reset,
+the data, feature and network controls, the unit view, and Train refused after divergence."""
 
 from __future__ import annotations
 
 import time
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
@@ -20,7 +22,7 @@ def run_until_idle(at: AppTest, timeout: float = 120.0) -> None:
             assert not at.exception, at.exception
             return
         time.sleep(0.2)
-    raise AssertionError(f"the XOR job still runs after {timeout} s")
+    raise AssertionError(f"the job still runs after {timeout} s")
 
 
 def open_page() -> AppTest:
@@ -31,49 +33,127 @@ def open_page() -> AppTest:
     return at
 
 
-def table(at: AppTest):
-    return at.dataframe[0].value
+def job(at: AppTest):
+    return at.session_state["xor_job"]
 
 
-def test_page_loads_with_seed_000s_network_untrained():
+def charts(at: AppTest) -> int:
+    return len(at.get("plotly_chart"))
+
+
+def test_page_opens_on_seed_000s_network_untrained():
     at = open_page()
+    assert at.selectbox(key="xor_data").value == "points"
     assert at.number_input(key="xor_epochs").value == 500
     assert at.slider(key="xor_hidden_layers").value == 1
-    assert at.select_slider(key="xor_units").value == 16
+    assert at.number_input(key="xor_units_1").value == 16
+    assert at.selectbox(key="xor_activation_1").value == "relu"
     assert at.selectbox(key="xor_loss").value == "mean_squared_error"
+    assert at.checkbox(key="xor_x1").value and not at.checkbox(key="xor_sin_x1").value
     assert at.button(key="xor_stop").disabled and not at.button(key="xor_train").disabled
-    assert table(at)["input"].tolist() == ["(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"]
-    assert table(at)["raw output"].notna().all()  # the untrained network's answers
-    assert any("single" in md.value or "one straight line" in md.value for md in at.markdown)
-    assert at.session_state["xor_job"].snapshot().epoch == 0
+    table = at.dataframe[0].value
+    assert table["input"].tolist() == ["(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"]
+    assert table["raw output"].notna().all()  # the untrained network's answers
+    assert any("one straight line" in md.value for md in at.markdown)
+    assert charts(at) == 3  # the network, the output, the unit shown large
+    assert job(at).spec.architecture() == "2-16-1" and job(at).snapshot().epoch == 0
 
 
 def test_train_solves_the_four_points():
     at = open_page()
     at.button(key="xor_train").click().run()
-    assert not at.exception, at.exception
     run_until_idle(at)
-    snapshot = at.session_state["xor_job"].snapshot()
-    assert snapshot.epoch == 500
-    assert table(at)["rounded"].tolist() == [0, 1, 1, 0]
-    assert table(at)["right?"].tolist() == ["✓"] * 4
+    assert job(at).snapshot().epoch == 500
+    table = at.dataframe[0].value
+    assert table["rounded"].tolist() == [0, 1, 1, 0]
+    assert table["right?"].tolist() == ["✓"] * 4
     assert any("Trained 500 epochs" in caption.value for caption in at.caption)
+    assert charts(at) == 4  # and the curves
 
 
-def test_one_epoch_then_reset_and_a_changed_network():
+def test_step_reset_and_the_network_controls():
     at = open_page()
-    job = at.session_state["xor_job"]
     at.button(key="xor_step").click().run()
     run_until_idle(at)
-    assert job.snapshot().epoch == 1
+    assert job(at).snapshot().epoch == 1
     at.button(key="xor_reset").click().run()
     run_until_idle(at)
-    assert job.snapshot().epoch == 0
+    assert job(at).snapshot().epoch == 0
+    at.slider(key="xor_hidden_layers").set_value(3).run()
+    at.number_input(key="xor_units_2").set_value(5).run()
+    at.selectbox(key="xor_activation_3").set_value("tanh").run()
+    at.selectbox(key="xor_regularization").set_value("l2").run()
+    at.selectbox(key="xor_regularization_rate").set_value(0.001).run()
+    at.slider(key="xor_dropout").set_value(0.1).run()
+    run_until_idle(at)
+    spec = job(at).spec
+    assert spec.units == [16, 5, 8] and spec.activations == ["relu", "relu", "tanh"]
+    assert (spec.regularization, spec.regularization_rate, spec.dropout) == ("l2", 0.001, 0.1)
+    assert len(job(at).snapshot().boundary.units) == 4  # features and three layers
     at.slider(key="xor_hidden_layers").set_value(0).run()
     run_until_idle(at)
-    assert job.spec.architecture() == "2-1"
-    assert at.select_slider(key="xor_units").disabled
-    at.radio(key="xor_data").set_value("cloud").run()
+    assert job(at).spec.architecture() == "2-1"
+    assert not [w for w in at.number_input if w.key == "xor_units_1"]
+
+
+def test_datasets_and_features_rebuild_the_network():
+    at = open_page()
+    at.selectbox(key="xor_data").set_value("blobs").run()
     run_until_idle(at)
-    assert at.slider(key="xor_noise").value == 0.15
-    assert job.snapshot().data.has_test
+    assert at.slider(key="xor_classes").value == 3 and at.slider(key="xor_noise").value == 0.15
+    snapshot = job(at).snapshot()
+    assert snapshot.spec.n_classes == 3 and snapshot.boundary.z.shape[2] == 3
+    assert not at.dataframe  # the four-row table belongs to the XOR points
+    assert any("Three or more classes" in md.value for md in at.markdown)
+    before = snapshot.data.x_train.copy()
+    at.button(key="xor_new_sample").click().run()
+    run_until_idle(at)
+    assert job(at).spec.sample == 1
+    assert not np.array_equal(job(at).snapshot().data.x_train, before)
+    at.checkbox(key="xor_x1_squared").check().run()
+    at.checkbox(key="xor_sin_x2").check().run()
+    run_until_idle(at)
+    assert job(at).spec.features == ["x1", "x2", "x1_squared", "sin_x2"]
+    assert job(at).model.get_weights()[0].shape[0] == 4  # the input layer's width follows
+    assert any("**Features.**" in md.value for md in at.markdown)
+
+
+def test_every_feature_off_is_refused_with_the_fix():
+    at = open_page()
+    at.checkbox(key="xor_x1").uncheck().run()
+    at.checkbox(key="xor_x2").uncheck().run()
+    assert any("turn on at least one" in error.value for error in at.error)
+    assert job(at).spec.features == ["x2"]  # the last network that could be built stays
+
+
+def test_a_unit_picked_is_shown_large():
+    at = open_page()
+    assert at.selectbox(key="xor_unit").value == "1:0"
+    options = at.selectbox(key="xor_unit").options
+    assert len(options) == 2 + 16 and "x2" in options and "layer 1, unit 16" in options
+    at.selectbox(key="xor_unit").set_value("0:1").run()
+    assert not at.exception
+    assert at.selectbox(key="xor_unit").value == "0:1"
+    at.slider(key="xor_hidden_layers").set_value(0).run()  # the unit shown no longer exists
+    run_until_idle(at)
+    assert at.selectbox(key="xor_unit").value in ("0:0", "0:1")
+
+
+def test_after_the_loss_blows_up_train_waits_for_a_reset():
+    at = open_page()
+    runner = job(at).runner
+    real_run = runner.run
+
+    def blow_up(first_epoch, epochs):
+        logs = real_run(first_epoch, epochs)
+        logs["loss"][:] = np.nan
+        return logs
+
+    runner.run = blow_up
+    at.button(key="xor_train").click().run()
+    run_until_idle(at)
+    assert any("Lower the learning rate" in error.value for error in at.error)
+    assert at.button(key="xor_train").disabled and at.button(key="xor_step").disabled
+    at.button(key="xor_reset").click().run()
+    run_until_idle(at)
+    assert not at.button(key="xor_train").disabled and job(at).snapshot().status == "idle"
