@@ -227,3 +227,43 @@ def compared_scripts(runs: list, names: list[str], key: str = "runs_diff") -> No
     """Under Runs' comparison: how each run's script differs from the first one's."""
     with st.expander("How their Keras scripts differ", icon=":material/difference:"):
         runs_script_diff([run.spec for run in runs], names, key)
+
+
+# ----- the 2-D playground ------------------------------------------------------------------------
+
+
+def plane_link(spec_from_state: Callable[[], Any], prefix: str = "xor_") -> None:
+    """Top of the 2-D playground: restore a shared link once, then keep the URL on the spec.
+
+    A restored field is written to its widget's key (`prefix` + field name), before the
+    widgets are drawn; `spec_from_state` reads the widgets' spec back.
+    """
+    from core.links import flat_spec_from_params, flat_spec_to_params
+    from core.plane_spec import PlaneSpec
+
+    def apply(spec) -> None:
+        for name, value in spec.to_dict().items():
+            if value != getattr(PlaneSpec(), name):
+                st.session_state[prefix + name] = value
+
+    restore_link_once("plane", lambda params: flat_spec_from_params(params, PlaneSpec), apply)
+    try:
+        spec = spec_from_state()
+    except ValueError:  # the page says what is wrong; the URL keeps the last good spec
+        return
+    link_notice("plane", spec)
+    sync_link(flat_spec_to_params(spec))
+
+
+def plane_code(spec, epochs: int) -> None:
+    """The 2-D playground's set-up as a Keras script, in an expander."""
+    from core.export_plane import export_plane_script, plane_script_filename
+
+    filename = plane_script_filename(spec)
+    with st.expander("Keras code for this set-up", icon=":material/code:"):
+        st.caption(
+            f"The same points, features and network as a Keras script (`python {filename}`), "
+            f"training {epochs} epochs with `model.fit`. The page's own trainer shuffles the "
+            "batches its own way, so away from the four XOR points the curves differ in detail."
+        )
+        code_view(export_plane_script(spec, epochs=epochs), filename, "xor_code")

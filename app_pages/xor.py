@@ -11,6 +11,7 @@ import random
 
 import streamlit as st
 
+from app_pages import code_views
 from core.plane_charts import network_figure, unit_figure, unit_label
 from core.plane_explanations import READING, explanation
 from core.plane_model import prediction_rows
@@ -369,6 +370,7 @@ def show_words(snapshot) -> None:
 
 
 init_state()
+code_views.plane_link(spec_from_state)  # share links (app_pages/code_views.py)
 try:
     spec = spec_from_state()
 except PlaneSpecError as error:
@@ -416,3 +418,5 @@ def live_view(polling: bool) -> None:
 
 
 live_view(running)
+if spec is not None:
+    code_views.plane_code(spec, int(current("xor_epochs")))

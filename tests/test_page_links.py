@@ -130,3 +130,25 @@ def test_runs_shows_a_runs_script_and_the_diff_of_two(small_mnist):
     ]
     assert any(line.startswith("-") and "Dense(16" in line for line in changed), changed
     assert any(line.startswith("+") and "Dense(24" in line for line in changed), changed
+
+
+def test_a_plane_link_restores_the_2d_playground_and_follows_it(small_mnist):
+    from core.export_plane import export_plane_script
+    from core.links import flat_spec_to_params
+    from core.plane_spec import PlaneSpec
+    from core.xor import DEFAULT_EPOCHS
+
+    spec = PlaneSpec(
+        data="circle", x1_squared=True, hidden_layers=2, units_1=8, learning_rate=0.03, seed=4
+    )
+    params = flat_spec_to_params(spec) | {"noise": "lots"}
+    at = open_with_link("app_pages/xor.py", params)
+    assert at.session_state["xor_job"].spec == spec
+    assert at.slider(key="xor_hidden_layers").value == 2
+    assert at.selectbox(key="xor_data").value == "circle"
+    assert len(at.warning) == 1 and "noise 'lots' is not a number" in at.warning[0].value
+    assert dict(at.query_params) == flat_spec_to_params(spec)  # the bad key is gone
+    assert at.code[0].value == export_plane_script(spec, epochs=DEFAULT_EPOCHS).rstrip("\n")
+    at.slider(key="xor_hidden_layers").set_value(3).run()
+    assert at.query_params["hidden_layers"] == "3"
+    assert not at.warning
