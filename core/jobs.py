@@ -49,7 +49,7 @@ class BackgroundJob:
 
     def fail(self, message: str) -> None:
         """Show a failure in the progress (by default: status "failed" and the message)."""
-        self._update(status="failed", message=message)
+        self._change(status="failed", message=message)
 
     def finished(self) -> None:
         """Called on the worker thread once the work is over, even if it failed."""
@@ -83,7 +83,7 @@ class BackgroundJob:
 
     # ----- for subclasses ----------------------------------------------------------------
 
-    def _update(self, **changes) -> None:
+    def _change(self, **changes) -> None:
         """Change the progress under the lock and bump its version."""
         with self._lock:
             for name, value in changes.items():

@@ -10,15 +10,14 @@ TensorFlow and Keras are imported inside functions, so importing this module is 
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.jobs import BackgroundJob
 from core.plane_data import POINTS_RANGE, PlaneData, make_data
 from core.plane_model import (
     Boundary,
@@ -81,42 +80,32 @@ class XorSnapshot:
         return values[-1] if values and not math.isnan(values[-1]) else None
 
 
-class XorJob:
+class XorJob(BackgroundJob):
     """One XOR network per session, trained on a worker thread, never the script thread.
 
     `reset(spec)` builds the network from the spec's seed; `train(epochs)` continues training
     the same network; `stop()` ends training after the current compiled call. Neither blocks:
     a reset while a job runs stops that job, and the new worker waits for it to end. Each job
     carries a generation number, and writes from a job that a reset has replaced are dropped.
-    The workers write only under the lock; `snapshot()` returns a copy.
+    The workers write only under the lock; `snapshot()` returns a copy. The thread, the stop
+    request, the failure capture and the gradient-registry release are `BackgroundJob`'s.
     """
 
+    thread_name = "xor-train"
+
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        super().__init__()
         self._state = XorSnapshot()
         self._generation = 0
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
         self.spec: PlaneSpec | None = None
         self.model = None  # read it only while no job runs
         self.runner: EpochRunner | None = None
         self._axis = grid_axis(*POINTS_RANGE)
-        self.error: BaseException | None = None
-
-    # reading
-
-    def snapshot(self) -> XorSnapshot:
-        with self._lock:
-            return copy.deepcopy(self._state)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def join(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.running
+        """Whether a worker (building or training) is still going."""
+        return self.alive
 
     # commands from the page
 
@@ -126,7 +115,7 @@ class XorJob:
         spec.validate()
         data = make_data(spec)
         self.spec = spec
-        self._stop.set()  # a running job ends after its current compiled call
+        self.stop_event.set()  # a running job ends after its current compiled call
         with self._lock:
             self._generation += 1
             generation = self._generation
@@ -165,32 +154,14 @@ class XorJob:
         self._start(self._train, generation, epochs, epochs_per_second)
         return True
 
-    def stop(self) -> None:
-        self._stop.set()
-
     # the workers
 
     def _start(self, target, generation: int, *args) -> None:
-        previous, stop = self._thread, threading.Event()
-        self._stop = stop
-
-        def work() -> None:
-            from core import gradient_registry
-
-            if previous is not None:
-                previous.join()  # one worker at a time owns the model
-            try:
-                gradient_registry.track()
-                target(generation, stop, *args)
-            except Exception as error:  # the page shows it; the thread must not die silently
-                self.error = error
-                detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-                self._update(generation, status="failed", message=f"Training failed: {detail}")
-            finally:
-                gradient_registry.release()  # else TensorFlow keeps every traced loop
-
-        self._thread = threading.Thread(target=work, name="xor-train", daemon=True)
-        self._thread.start()
+        """Queue `target(generation, stop, *args)` on a worker after the one before it."""
+        self._launch(
+            lambda stop: target(generation, stop, *args),
+            on_failure=lambda message: self._update(generation, status="failed", message=message),
+        )
 
     def _update(self, generation: int, **changes) -> bool:
         """Apply `changes` to the state, unless a reset has replaced this job."""
@@ -263,8 +234,8 @@ class XorJob:
                 stop.wait(max(0.0, started + done / epochs_per_second - time.perf_counter()))
             else:
                 # Size the next call from the fastest epochs seen, not the last call: a call
-                # that waited for the GIL (Streamlit collects garbage after every script
-                # run) must not shrink the calls, or every later call waits as long.
+                # that waited for the GIL (a page redrawing, another session's training)
+                # must not shrink the calls, or every later call waits as long.
                 fastest = min(fastest, max(took, 1e-5) / size)
                 chunk = int(np.clip(SECONDS_PER_CALL / fastest, 1, MAX_EPOCHS_PER_CALL))
         self._redraw(generation, started)
