@@ -41,7 +41,10 @@ SALIENCY_HELP = (
 @st.cache_resource(max_entries=4, show_spinner="Opening up the network…")
 def get_inspector(run_id: str, stamp: float) -> Inspector:
     """The run's `Inspector`, one per model file version (its passes compile once)."""
-    return Inspector(common.load_run_model(run_id, stamp))
+    model = common.load_run_model(run_id, stamp)
+    if getattr(model, "is_baseline", False):  # a scikit-learn baseline (core/baselines.py)
+        raise ModelChainError("a random forest is a vote of decision trees, not layers.")
+    return Inspector(model)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Finding the test digits that excite each unit…")
@@ -207,11 +210,11 @@ def _trained_diagram(run_id: str, stamp: float):
 
 
 def _trained_run():
-    """The run this session trained last, if it has a saved model."""
-    run_id = st.session_state.get("train_run_id")
-    if run_id is None:
-        return None
-    return next((run for run in common.model_runs() if run.id == run_id), None)
+    """The run the pages show (the one this session trained last, or chosen on Evaluate or
+    Runs), else the newest one with a saved model; None before any."""
+    runs = common.model_runs()
+    chosen = common.shown_run_id()
+    return next((run for run in runs if run.id == chosen), runs[0] if runs else None)
 
 
 def train_inside(spec) -> None:

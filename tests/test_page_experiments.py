@@ -76,3 +76,19 @@ def test_a_tiny_grid_runs_to_the_end_and_opens_the_best_on_train(small_mnist, ti
         for units in (4, 16)
     }
     assert spec.layers[0]["units"] == max(means, key=means.get)
+
+
+def test_a_random_forest_run_shows_on_evaluate(small_mnist):
+    from core.baselines import BaselineJob, create_baseline_run
+    from core.store import RunStore
+
+    store = RunStore()
+    run_id = create_baseline_run(store, "random_forest", 1, small_mnist, "forest")
+    job = BaselineJob(store, small_mnist, "random_forest", 1, run_id).start()
+    assert job.join(120) and job.error is None
+    at = open_page("app_pages/evaluate.py")
+    assert not at.exception, at.exception
+    accuracy = next(m for m in at.metric if m.label == "Test accuracy")
+    assert accuracy.value == f"{job.result.test_accuracy:.2%}"
+    infos = " ".join(i.value for i in at.info)
+    assert "decision trees" in infos  # the inside views say why they are not shown
