@@ -49,12 +49,17 @@ def init_session() -> None:
 
 
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>:$&])")
+# GitHub-flavoured markdown (Streamlit's) turns bare addresses into links even when escaped;
+# an invisible zero-width space after "://", "www" and "@" stops it, the text reads the same.
+AUTOLINKS = re.compile(r"(://|(?<![^\W_])www(?=\.)|@)", re.IGNORECASE)
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 def plain(text: str) -> str:
     """`text` (a name or other words a person typed) escaped so that Streamlit's markdown
     shows it as typed: no bold, links, headings, emoji codes or formulas."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+    unlinked = AUTOLINKS.sub(lambda match: match.group(0) + ZERO_WIDTH_SPACE, str(text))
+    return MARKDOWN_SPECIALS.sub(r"\\\1", unlinked)
 
 
 def keep_keras_state() -> None:

@@ -135,7 +135,7 @@ if runs:
         "Rename", key="runs_rename", on_click=rename, args=(store, run.id), width="stretch"
     )
 
-    csv_column, model_column, use_column = st.columns(3)
+    csv_column, model_column, use_column = st.columns(3, vertical_alignment="center")
     csv_column.download_button(
         "History (.csv)",
         data=history_csv,

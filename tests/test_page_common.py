@@ -3,6 +3,8 @@ names shown as typed; the private Streamlit hook the app relies on still there."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
@@ -22,8 +24,16 @@ def rendered(markdown: str) -> str:
 def test_plain_text_renders_as_typed():
     html = rendered(common.plain(TRICKY))
     assert "<strong>" not in html and "<a " not in html and "<h1>" not in html
-    assert "**bold** [link](http://example.com)" in html
+    assert "**bold** [link](http://example.com)" in html.replace("\u200b", "")
     assert rendered(common.plain("a_b_c *d*")) == "<p>a_b_c *d*</p>\n"
+
+
+@pytest.mark.parametrize("text", ["http://example.com", "see www.example.com", "me@example.com"])
+def test_plain_text_gives_no_bare_address_to_autolink(text):
+    """GitHub-flavoured markdown links bare addresses even when their punctuation is escaped."""
+    html = rendered(common.plain(text))
+    assert not re.search(r"https?://\w|www\.\w|\w@\w", html), html
+    assert html.replace("\u200b", "") == f"<p>{text}</p>\n"
 
 
 def test_streamlits_keras_cleanup_hook_is_still_there_to_switch_off():

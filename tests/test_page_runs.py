@@ -32,9 +32,19 @@ def open_page() -> AppTest:
     return open_app_page(PAGE)
 
 
-def shown(markdown: str) -> str:
-    """The text a reader sees of `markdown` (rendered by CommonMark, tags removed)."""
+def rendered_text(markdown: str) -> str:
+    """The text of `markdown` rendered by CommonMark, tags removed, invisible spaces kept."""
     return html.unescape(re.sub(r"<[^>]+>", "", MarkdownIt("commonmark").render(markdown))).strip()
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees of `markdown`."""
+    return rendered_text(markdown).replace("\u200b", "")
+
+
+def autolinked(markdown: str) -> bool:
+    """Whether GitHub-flavoured markdown (Streamlit's) would make a bare address a link."""
+    return bool(re.search(r"https?://\w|www\.\w|\w@\w", rendered_text(markdown)))
 
 
 def ids_by_name(store: RunStore) -> dict[str, str]:
@@ -163,6 +173,7 @@ def test_a_name_is_shown_as_typed_never_as_markdown(store, tmp_path):
     for markdown in (now_use, label):
         rendered = MarkdownIt("commonmark").render(markdown)
         assert "<strong>" not in rendered and "<a " not in rendered, rendered
+        assert not autolinked(markdown), markdown
         assert name in shown(markdown)
     at.checkbox(key=f"runs_confirm_delete_{run_id}").check().run()
     at.button(key="runs_delete").click().run()
