@@ -333,18 +333,20 @@ def build_model(
     """
     import keras
 
+    from core.seeding import seeded
+
     spec.validate()
-    keras.utils.set_random_seed(spec.seed)
-    inputs = keras.Input(shape=spec.input_shape, name="pixels")
-    x = inputs
-    counts: dict[str, int] = {}
-    for layer in spec.layers:
-        kind = layer["type"]
-        counts[kind] = counts.get(kind, 0) + 1
-        x = keras_layer(layer, name=f"{_KERAS_NAMES[kind]}_{counts[kind]}")(x)
-    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output")(x)
-    family = "cnn" if spec.is_convolutional else "mlp"
-    model = keras.Model(inputs, outputs, name=f"{family}_{_model_name(spec)}")
+    with seeded(spec.seed):  # the starting weights are the seed's, even with builds at once
+        inputs = keras.Input(shape=spec.input_shape, name="pixels")
+        x = inputs
+        counts: dict[str, int] = {}
+        for layer in spec.layers:
+            kind = layer["type"]
+            counts[kind] = counts.get(kind, 0) + 1
+            x = keras_layer(layer, name=f"{_KERAS_NAMES[kind]}_{counts[kind]}")(x)
+        outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="output")(x)
+        family = "cnn" if spec.is_convolutional else "mlp"
+        model = keras.Model(inputs, outputs, name=f"{family}_{_model_name(spec)}")
     model.compile(
         optimizer=make_optimizer(
             spec.optimizer,
