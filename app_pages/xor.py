@@ -383,7 +383,7 @@ if spec is not None and spec != job().spec:  # also while a job runs: it is stop
 first = job().snapshot()
 running = job().running
 
-st.title("The 2-D playground")
+st.title("XOR and the 2-D playground")
 st.caption(
     "It begins with seed 000's first network: two inputs, Dense(16, relu), a sigmoid output, "
     "mean squared error and Adam, 500 epochs on the four XOR points. Press **1 epoch** to see "
