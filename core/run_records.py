@@ -80,7 +80,7 @@ class Run(RunSummary):
     @property
     def spec(self) -> ModelSpec | None:
         """The full spec (unknown fields at their defaults), or None if there is none."""
-        if not self.spec_dict:
+        if not self.spec_dict or "model" in self.spec_dict:  # a scikit-learn baseline
             return None
         known = {f.name for f in fields(ModelSpec)} | set(OLD_FIELDS)  # old runs: flat form
         try:

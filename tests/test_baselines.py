@@ -96,6 +96,7 @@ def test_a_baseline_is_a_run_pages_can_use(digits, tmp_path, kind):
     expected = confusion_matrix(digits.y_test, job.result.test_probabilities.argmax(1))
     assert np.array_equal(run.confusion, expected)
     assert run.spec_dict["model"] == kind and run.spec_dict["seed"] == 4
+    assert run.spec is None  # not a network: Compare shows its architecture, not default layers
     model = store.load_model(run_id, compile=False)  # what Evaluate and Draw use
     assert np.allclose(
         predict_probabilities(model, digits.x_test), job.result.test_probabilities, atol=1e-4
