@@ -1,20 +1,20 @@
-"""Seed 000's XOR: plain `model.fit` for 500 epochs against the XOR page's compiled trainer.
+"""The 2-D playground's two goals: training speed against plain `model.fit`, and the redraw.
 
-    python bench/xor.py [--repeats 3] [--cloud]
+    python bench/xor.py [--repeats 3] [--fit-epochs 10] [--epochs 200] [--skip-page]
 
-Every path trains the seed's network (2-16-1, relu, sigmoid, mean squared error, Adam) for
-500 epochs on the four XOR points, in this process, one after the other in each repeat so they
-share the machine's load. Figures are medians over the repeats, in seconds.
+1. Training, per dataset (the four XOR points with seed 000's 2-16-1 network; every other
+   dataset with a Playground-sized 2-8-8-out network, batches of 10 as Playground trains):
+   seconds per epoch of plain `model.fit` (already traced: one epoch first, then
+   `--fit-epochs` timed) against the page's `EpochRunner` (traced, `--epochs` timed, in calls
+   of 100 epochs as the job makes them). Goal: at least 20 times faster on every dataset.
+2. Redraw while training, with a 6 x 8 network on the spiral: the worker's prediction of
+   every unit over the plane (`predict_boundary`), then what the page does on every poll:
+   build the network picture, the output, the unit shown large and the curves (500 epochs),
+   and serialise them as Streamlit does (`to_dict` and `plotly.io.to_json`). Goal: at most
+   100 ms for the figures and their serialisation. Then the whole page script through
+   Streamlit's AppTest (widgets included), as a cross-check.
 
-- plain fit: `build_xor_model` then `model.fit(x, y, epochs=500, batch_size=4)`, as seed 000
-  does it; the time includes fit's tracing, as it does for the person running the seed.
-- Train press: what the page's Train button costs on a built network: `XorJob.train(500)`
-  until the worker ends, with the curves and the boundary recorded on the way.
-- from scratch: a new `XorJob`: build the model, trace the compiled loop, then train 500.
-- first redraw: from `train(500)` to the first boundary of the trained network in the job's
-  snapshot (the page shows it at its next poll, at most 0.5 s later).
-
---cloud adds the same comparison on the noisy cloud (280 training points, batches of 32).
+Figures are medians over the repeats, in one process, one path after the other.
 """
 
 from __future__ import annotations
@@ -31,86 +31,141 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from core.xor import XorJob, XorSpec, build_xor_model, make_data  # noqa: E402
+from core.plane_data import make_data  # noqa: E402
+from core.plane_model import build_plane_model, grid_axis, predict_boundary  # noqa: E402
+from core.plane_runner import EpochRunner  # noqa: E402
+from core.plane_spec import DATASETS, PlaneSpec  # noqa: E402
 
-EPOCHS = 500
+SMALL = {"hidden_layers": 2, "units_1": 8, "units_2": 8, "batch_size": 10, "samples": 500}
+DEEP = {f"units_{i}": 8 for i in range(1, 7)}
 
 
-def plain_fit(spec: XorSpec) -> tuple[float, list[float]]:
+def bench_spec(data: str) -> PlaneSpec:
+    if data == "points":
+        return PlaneSpec()
+    loss = "crossentropy" if data == "blobs" else "mean_squared_error"
+    return PlaneSpec(data=data, loss=loss, learning_rate=0.01, **SMALL)
+
+
+def fit_seconds_per_epoch(spec: PlaneSpec, epochs: int) -> float:
     data = make_data(spec)
-    model = build_xor_model(spec)
+    model = build_plane_model(spec)
+    kwargs = {"batch_size": data.batch_size, "shuffle": True, "verbose": 0}
+    model.fit(data.x_train, data.y_train, epochs=1, **kwargs)  # trace first
     started = time.perf_counter()
-    history = model.fit(
-        data.x_train,
-        data.y_train,
-        batch_size=data.batch_size,
-        epochs=EPOCHS,
-        shuffle=spec.data == "cloud",
-        verbose=0,
-    ).history
-    return time.perf_counter() - started, history["loss"]
+    model.fit(data.x_train, data.y_train, epochs=epochs, **kwargs)
+    return (time.perf_counter() - started) / epochs
 
 
-def job_runs(spec: XorSpec) -> dict[str, float | list[float]]:
+def runner_seconds_per_epoch(spec: PlaneSpec, epochs: int) -> float:
+    data = make_data(spec)
+    runner = EpochRunner(build_plane_model(spec), data, spec.seed, shuffle=spec.data != "points")
+    runner.warm_up()
     started = time.perf_counter()
-    job = XorJob()
-    job.reset(spec)
-    job.join()
-    built = time.perf_counter()
-    job.train(EPOCHS)
-    job.join()
-    done = time.perf_counter()
-    snapshot = job.snapshot()
-    assert snapshot.epoch == EPOCHS, snapshot.message
-    return {
-        "train press": done - built,
-        "from scratch": done - started,
-        "first redraw": snapshot.first_redraw_seconds,
-        "loss": snapshot.history["loss"],
-        "right": int(((snapshot.corner_outputs >= 0.5) == [0, 1, 1, 0]).sum()),
-    }
+    for first in range(0, epochs, 100):
+        runner.run(first, min(100, epochs - first))
+    return (time.perf_counter() - started) / epochs
 
 
-def compare(spec: XorSpec, repeats: int, label: str) -> None:
-    fits, ours = [], []
-    for repeat in range(repeats):
-        seconds, fit_loss = plain_fit(spec)
-        fits.append(seconds)
-        ours.append(job_runs(spec))
+def training(repeats: int, fit_epochs: int, epochs: int) -> None:
+    print(f"\n1. seconds per epoch, medians of {repeats}")
+    print(f"  {'dataset':<28} {'net':<12} {'points':>6} {'fit':>9} {'runner':>9} {'faster':>8}")
+    for data in DATASETS:
+        spec = bench_spec(data)
+        fits = [fit_seconds_per_epoch(spec, fit_epochs) for _ in range(repeats)]
+        ours = [runner_seconds_per_epoch(spec, epochs) for _ in range(repeats)]
+        fit, runner = statistics.median(fits), statistics.median(ours)
+        n = len(make_data(spec).x_train)
         print(
-            f"  repeat {repeat + 1}: plain fit {seconds:.2f} s, Train press "
-            f"{ours[-1]['train press']:.3f} s, from scratch {ours[-1]['from scratch']:.2f} s",
+            f"  {DATASETS[data]:<28} {spec.architecture():<12} {n:>6} {fit * 1000:>7.2f}ms "
+            f"{runner * 1000:>7.3f}ms {fit / runner:>7.1f}x",
             flush=True,
         )
-    fit = statistics.median(fits)
-    rows = [("plain model.fit, 500 epochs", fit)]
-    for name, title in (
-        ("train press", "Train press: XorJob.train(500), model built"),
-        ("from scratch", "from scratch: build + trace + 500 epochs"),
-    ):
-        rows.append((title, statistics.median(run[name] for run in ours)))
-    print(f"\n{label}: seed {spec.seed}, {spec.architecture()}, medians of {repeats}")
-    print(f"  {'path':<46} {'seconds':>9} {'faster':>8}")
-    for title, seconds in rows:
-        print(f"  {title:<46} {seconds:>9.3f} {fit / seconds:>7.1f}x")
-    redraw = statistics.median(run["first redraw"] for run in ours)
-    print(f"  {'first boundary redraw after Train':<46} {redraw:>9.3f}")
-    difference = np.max(np.abs(np.asarray(fit_loss) - np.asarray(ours[-1]["loss"])))
-    order = "" if spec.data == "points" else " (fit shuffles its own way)"
-    print(f"  largest gap between the two loss curves{order}: {difference:.2g}")
-    if spec.data == "points":
-        print(f"  rounded predictions right after 500 epochs: {ours[-1]['right']} of 4")
+
+
+def redraw(repeats: int) -> None:
+    import plotly.io
+
+    from core.plane_charts import network_figure, unit_figure
+    from core.xor_charts import boundary_figure, plane_curves_figure
+
+    spec = PlaneSpec(data="spiral", hidden_layers=6, **DEEP, x1_squared=True, sin_x1=True)
+    data = make_data(spec)
+    model = build_plane_model(spec)
+    EpochRunner(model, data, spec.seed, shuffle=True).run(0, 50)
+    axis = grid_axis(data.low, data.high)
+    history = {k: list(np.linspace(1, 0, 500)) for k in ("loss", "accuracy", "test_loss")}
+    history["test_accuracy"] = list(np.linspace(0, 1, 500))
+    predict_boundary(model, axis, 50)  # builds the probe model once
+    times: dict[str, list[float]] = {"predict": [], "figures": [], "serialise": []}
+    for _ in range(max(5, repeats * 3)):
+        started = time.perf_counter()
+        view = predict_boundary(model, axis, 50)
+        predicted = time.perf_counter()
+        figures = [
+            network_figure(view, spec.features, selected=(3, 2)),
+            boundary_figure(view, data),
+            unit_figure(view, 3, 2, spec.features),
+            plane_curves_figure(history),
+        ]
+        built = time.perf_counter()
+        sizes = [len(plotly.io.to_json(figure.to_dict(), validate=False)) for figure in figures]
+        done = time.perf_counter()
+        times["predict"].append(predicted - started)
+        times["figures"].append(built - predicted)
+        times["serialise"].append(done - built)
+    median = {k: statistics.median(v) * 1000 for k, v in times.items()}
+    print(f"\n2. redraw, {spec.architecture()} on the spiral, medians of {len(times['predict'])}")
+    print(f"  worker: every unit over the plane (predict_boundary)  {median['predict']:7.1f} ms")
+    print(f"  page: four figures built                              {median['figures']:7.1f} ms")
+    print(
+        f"  page: serialised as Streamlit does ({sum(sizes) // 1000} kB)          "
+        f"{median['serialise']:7.1f} ms"
+    )
+    total = median["figures"] + median["serialise"]
+    print(f"  page total (goal 100 ms)                              {total:7.1f} ms")
+
+
+def page_run(repeats: int) -> None:
+    """The whole page script through AppTest, idle, with the 6 x 8 spiral trained 50 epochs."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app_pages" / "xor.py"))
+    at.session_state["xor_data"] = "spiral"
+    at.session_state["xor_hidden_layers"] = 6
+    for name, value in DEEP.items():
+        at.session_state[f"xor_{name}"] = value
+    at.run(timeout=120)
+    while at.session_state["xor_job"].running:
+        time.sleep(0.2)
+    at.session_state["xor_job"].train(50)
+    at.session_state["xor_job"].join()
+    times = []
+    for _ in range(max(5, repeats * 3)):
+        started = time.perf_counter()
+        at.run(timeout=60)
+        times.append(time.perf_counter() - started)
+    assert not at.exception, at.exception
+    print(
+        f"  whole page script in AppTest (widgets, figures)       "
+        f"{statistics.median(times) * 1000:7.1f} ms"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--cloud", action="store_true", help="also time the noisy cloud")
+    parser.add_argument("--fit-epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--skip-page", action="store_true")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    compare(XorSpec(), args.repeats, "four XOR points")
-    if args.cloud:
-        compare(XorSpec(data="cloud"), args.repeats, "noisy cloud, 280 training points")
+    if not args.skip_training:
+        training(args.repeats, args.fit_epochs, args.epochs)
+    redraw(args.repeats)
+    if not args.skip_page:
+        page_run(args.repeats)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
