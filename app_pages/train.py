@@ -40,6 +40,9 @@ def model_summary(spec) -> None:
     """Every layer with its output shape and parameters, as a table that wraps, never cuts."""
     rows = pd.DataFrame(layer_table(spec))
     rows["parameters"] = rows["parameters"].map("{:,}".format)
+    # "(None, 26, 26, 32)" -> "26 × 26 × 32": one example's shape, short enough not to wrap
+    rows["output shape"] = rows["output shape"].str.removeprefix("(None, ").str.rstrip(")")
+    rows["output shape"] = rows["output shape"].str.replace(", ", " × ")
     rows.columns = ["Layer", "Output shape", "Parameters"]
     with st.expander(
         f"Model: {spec.architecture()}, {count_parameters(spec):,} parameters", expanded=True

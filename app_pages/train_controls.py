@@ -237,7 +237,7 @@ def model_controls(disabled: bool) -> None:
 def conv_block(i: int, common: dict) -> None:
     state = st.session_state
     with st.container(border=True):
-        filters, kernel, activation = st.columns(3)
+        filters, kernel = st.columns(2)
         filters.select_slider(
             f"Block {i + 1} filters",
             with_value(FILTER_CHOICES, state[W + f"filters_{i}"]),
@@ -251,8 +251,8 @@ def conv_block(i: int, common: dict) -> None:
             format_func=lambda k: f"{k}x{k}",
             **common,
         )
+        activation, padding = st.columns(2)
         activation.selectbox("Activation", ACTIVATIONS, key=W + f"conv_activation_{i}", **common)
-        padding, batch_norm, pooling = st.columns(3, vertical_alignment="bottom")
         padding.selectbox(
             "Padding",
             PADDINGS,
@@ -261,8 +261,9 @@ def conv_block(i: int, common: dict) -> None:
             "border keep its size.",
             **common,
         )
+        batch_norm, pooling = st.columns(2)
         batch_norm.toggle("Batch norm", key=W + f"batch_norm_{i}", **common)
-        pooling.toggle("2x2 max pool", key=W + f"pooling_{i}", **common)
+        pooling.toggle("2x2 max pooling", key=W + f"pooling_{i}", **common)
 
 
 def training_controls(disabled: bool) -> None:
