@@ -193,6 +193,26 @@ def test_draw_page_reads_a_drawn_digit_and_clearing_removes_it(app_server, open_
     expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
 
 
+def test_draw_pages_quick_model_then_the_page_stops_polling(
+    browser, small_mnist, start_server, open_session, tmp_path
+):
+    """With no model, Draw trains a quick one and follows it every second; once the model is
+    there the page must stop rerunning (it went on re-listing runs and re-predicting)."""
+    server = start_server(small_mnist, tmp_path / "home", browser)  # an empty run store
+    page = open_session()
+    open_page(page, server, "/draw", "Draw")
+    page.get_by_test_id("stMain").get_by_role(
+        "button", name=re.compile("^Train a quick model")
+    ).click()
+    canvas = page.locator("canvas.upper-canvas")
+    expect(canvas).to_be_visible(timeout=TRAIN_SECONDS * 1000)
+    wait_idle(page)
+    before = runs_so_far(page)
+    page.wait_for_timeout(4000)  # four of the old one-second polls
+    assert runs_so_far(page) == before, "the Draw page still reruns with nothing to wait for"
+    no_exception(page)
+
+
 def test_runs_page_lists_the_runs_and_compares_two(app_server, open_session):
     page = open_session()
     while len(store(app_server).list_runs()) < 2:  # the Train tests above store two
