@@ -20,7 +20,10 @@ BATCH_COLOUR = "rgba(31, 119, 180, 0.35)"
 RUNNING_AVERAGE = "train (epoch so far)"
 
 
-def training_curves_figure(snapshot: Snapshot, *, batch_points: bool = True, height: int = 360) -> go.Figure:
+HEIGHT = 360
+
+
+def training_curves_figure(snapshot: Snapshot) -> go.Figure:
     """Loss (left) and accuracy (right) per epoch, with the running average within each epoch."""
     figure = make_subplots(
         rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1
@@ -30,7 +33,7 @@ def training_curves_figure(snapshot: Snapshot, *, batch_points: bool = True, hei
     for col, (train_key, val_key) in enumerate(
         (("loss", "val_loss"), ("accuracy", "val_accuracy")), start=1
     ):
-        if batch_points and snapshot.batches:
+        if snapshot.batches:
             index = 1 if train_key == "loss" else 2
             figure.add_trace(
                 go.Scatter(
@@ -83,7 +86,7 @@ def training_curves_figure(snapshot: Snapshot, *, batch_points: bool = True, hei
     figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=1)
     figure.update_yaxes(title_text="accuracy", tickformat=".0%", row=1, col=2)
     figure.update_layout(
-        height=height,
+        height=HEIGHT,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": -0.35, "x": 0.5, "xanchor": "center"},
         uirevision="training-curves",

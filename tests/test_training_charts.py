@@ -43,7 +43,7 @@ def test_the_line_between_epochs_is_named_a_running_average_not_batches():
     assert list(accuracy.y) == [0.6, 0.7, 0.82, 0.88]
     assert "epoch so far" in RUNNING_AVERAGE and "batch" not in RUNNING_AVERAGE
     assert "average of the epoch so far" in loss.hovertemplate
-    assert not traces(training_curves_figure(snapshot(), batch_points=False), RUNNING_AVERAGE)
+    assert not traces(training_curves_figure(Snapshot(epochs=4)), RUNNING_AVERAGE)
 
 
 def test_validation_is_left_out_when_there_is_none():
