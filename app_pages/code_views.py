@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages import common
 from core.export import export_script, script_diff, script_filename
 from core.links import Restored
 
@@ -98,7 +99,7 @@ def link_notice(key: str, spec) -> None:
     """The link's one-line problem, shown while the settings are still the ones it restored."""
     problem, restored_spec = st.session_state.get(f"{key}_link_problem", (None, None))
     if problem and spec == restored_spec:
-        st.warning(problem, icon=":material/link_off:")
+        st.warning(common.plain(problem), icon=":material/link_off:")  # "~" is not markdown
 
 
 def sync_link(params: dict[str, str]) -> None:
@@ -153,7 +154,8 @@ def spec_upload(key: str, read: Callable[[str], Restored], apply: Callable[[Any]
     )
     notice = st.session_state.pop(f"{key}_upload_notice", None)
     if notice:
-        {"error": st.error, "warning": st.warning, "success": st.success}[notice[0]](notice[1])
+        show = {"error": st.error, "warning": st.warning, "success": st.success}[notice[0]]
+        show(common.plain(notice[1]))
 
 
 # ----- the Train page --------------------------------------------------------------------------

@@ -75,9 +75,9 @@ class Restored:
         """One line for the page, or None when the link restored everything."""
         if not self.problems:
             return None
-        return (
-            "Not restored from this link (defaults used instead): " + "; ".join(self.problems) + "."
-        )
+        # " · " between problems: a problem's own message may hold a ";".
+        problems = " · ".join(self.problems)
+        return f"Not restored from this link (defaults used instead): {problems}."
 
 
 class LinkError(ValueError):
