@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from app_pages import common, inside_views
-from app_pages.selection import selected_cell, selected_image
+from app_pages.selection import clickable_chart, selected_cell, selected_image
 from core.evaluation import (
     evaluate_probabilities,
     first_conv_filters,
@@ -77,14 +77,8 @@ matrix_tab, class_tab, mistakes_tab, inspect_tab, weights_tab = st.tabs(
 @st.fragment
 def confusion_section() -> None:
     normalised = st.toggle("Show rates (each row adds up to 100 %)", key="evaluate_normalised")
-    event = st.plotly_chart(
-        confusion_matrix_figure(evaluation.confusion_matrix, normalised=normalised),
-        on_select="rerun",
-        selection_mode="points",
-        key="evaluate_matrix",
-        width="stretch",
-    )
-    clicked = selected_cell(event.selection) if event else None
+    figure = confusion_matrix_figure(evaluation.confusion_matrix, normalised=normalised)
+    clicked = clickable_chart(figure, "evaluate_matrix", selected_cell)
     if clicked is not None:
         st.session_state["evaluate_true"], st.session_state["evaluate_predicted"] = clicked
     st.caption(
@@ -124,14 +118,8 @@ def mistakes_section() -> None:
     st.markdown(
         f"**{len(indices):,}** mistakes, the most confident first (showing up to {GALLERY_SIZE}). Click one to inspect it."
     )
-    event = st.plotly_chart(
-        misclassified_grid_figure(evaluation, data.x_test, indices[:GALLERY_SIZE]),
-        on_select="rerun",
-        selection_mode="points",
-        key="evaluate_mistakes",
-        width="stretch",
-    )
-    clicked = selected_image(event.selection) if event else None
+    figure = misclassified_grid_figure(evaluation, data.x_test, indices[:GALLERY_SIZE])
+    clicked = clickable_chart(figure, "evaluate_mistakes", selected_image)
     if clicked is not None:
         st.session_state["evaluate_index"] = int(clicked)
         st.info(f"Test image {clicked} is now in **Inspect a digit**.", icon=":material/search:")

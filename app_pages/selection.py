@@ -6,7 +6,10 @@ carry an invisible marker per cell or tile whose `customdata` says what it is; t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import streamlit as st
 
 
 def _values(customdata: Any) -> list[Any]:
@@ -46,3 +49,12 @@ def selected_image(selection: Any) -> int | None:
     if point is None:
         return None
     return int(_values(point["customdata"])[0])
+
+
+def clickable_chart(figure: Any, key: str, read: Callable[[Any], Any]) -> Any:
+    """Draw `figure` so that a click reruns the page; returns what the click selected, as
+    `read` (`selected_cell` or `selected_image`) finds it, or None."""
+    event = st.plotly_chart(
+        figure, on_select="rerun", selection_mode="points", key=key, width="stretch"
+    )
+    return read(event.selection) if event else None

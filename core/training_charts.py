@@ -23,6 +23,20 @@ RUNNING_AVERAGE = "train (epoch so far)"
 HEIGHT = 360
 
 
+def _epoch_line(epochs: list[int], values: list[float], name: str, colour: str, col: int):
+    """One marker per finished epoch; the legend lists it once (from the left panel)."""
+    return go.Scatter(
+        x=epochs,
+        y=values,
+        mode="lines+markers",
+        line={"color": colour},
+        name=name,
+        legendgroup=name,
+        showlegend=col == 1,
+        hovertemplate=f"epoch %{{x}}<br>%{{y:.4f}}<extra>{name}</extra>",
+    )
+
+
 def training_curves_figure(snapshot: Snapshot) -> go.Figure:
     """Loss (left) and accuracy (right) per epoch, with the running average within each epoch."""
     figure = make_subplots(
@@ -52,34 +66,11 @@ def training_curves_figure(snapshot: Snapshot) -> go.Figure:
                 col=col,
             )
         figure.add_trace(
-            go.Scatter(
-                x=epochs,
-                y=history[train_key],
-                mode="lines+markers",
-                line={"color": TRAIN_COLOUR},
-                name="train",
-                legendgroup="train",
-                showlegend=col == 1,
-                hovertemplate="epoch %{x}<br>%{y:.4f}<extra>train</extra>",
-            ),
-            row=1,
-            col=col,
+            _epoch_line(epochs, history[train_key], "train", TRAIN_COLOUR, col), 1, col
         )
         if any(value == value for value in history[val_key]):  # not all NaN
-            figure.add_trace(
-                go.Scatter(
-                    x=epochs,
-                    y=history[val_key],
-                    mode="lines+markers",
-                    line={"color": VALIDATION_COLOUR},
-                    name="validation",
-                    legendgroup="validation",
-                    showlegend=col == 1,
-                    hovertemplate="epoch %{x}<br>%{y:.4f}<extra>validation</extra>",
-                ),
-                row=1,
-                col=col,
-            )
+            line = _epoch_line(epochs, history[val_key], "validation", VALIDATION_COLOUR, col)
+            figure.add_trace(line, 1, col)
         figure.update_xaxes(
             title_text="epoch", range=[0, max(snapshot.epochs, 1) + 0.05], row=1, col=col
         )
