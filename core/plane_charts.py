@@ -12,11 +12,11 @@ the large view gives the actual values.
 from __future__ import annotations
 
 import base64
-import io
+import struct
+import zlib
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
 
 from core.plane_model import Boundary
 from core.plane_spec import FEATURES
@@ -81,12 +81,33 @@ def scaled(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 and np.isfinite(top) else np.zeros_like(values)
 
 
+def scaled_units(units: np.ndarray) -> np.ndarray:
+    """Each unit's values (units, s, s) divided by its own largest absolute value."""
+    top = np.max(np.abs(units), axis=(1, 2), keepdims=True) if units.size else units
+    ok = (top > 0) & np.isfinite(top)
+    return np.where(ok, units / np.where(ok, top, 1.0), 0.0)
+
+
 def png_uri(colours: np.ndarray) -> str:
     """An (h, w, 3) uint8 picture whose row 0 is the plane's lowest x2, as a PNG data URI
     (flipped, so the top of the picture is the top of the plane)."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(colours[::-1])).save(buffer, "PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    height, width = colours.shape[:2]
+    rows = np.zeros((height, 1 + 3 * width), dtype="uint8")  # each row: filter 0, then RGB
+    rows[:, 1:] = colours[::-1].reshape(height, 3 * width)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+        + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def unit_label(layer: int, unit: int, feature_names: list[str]) -> str:
@@ -118,15 +139,26 @@ def weight_traces(boundary: Boundary, positions) -> list[dict]:
     top = max((float(np.nanmax(np.abs(k))) for k in kernels if k.size), default=0.0)
     if not top > 0 or not np.isfinite(top):
         return []
-    buckets: dict[tuple[bool, int], tuple[list, list]] = {}
+    segments = []  # per weight drawn: x from, x to, y from, y to, the weight
     for layer, kernel in enumerate(kernels):
-        for a, b in zip(*np.nonzero(np.abs(kernel) >= 0.02 * top), strict=True):
-            w = float(kernel[a, b])
-            (xa, ya), (xb, yb) = positions[layer][a], positions[layer + 1][b]
-            key = (w > 0, min(3, int(4 * abs(w) / top)))
-            xs, ys = buckets.setdefault(key, ([], []))
-            xs.extend((xa + 0.5, xb - 0.5, None))
-            ys.extend((ya, yb, None))
+        a, b = np.nonzero(np.abs(kernel) >= 0.02 * top)
+        start, end = np.asarray(positions[layer]), np.asarray(positions[layer + 1])
+        segments.append(
+            np.column_stack(
+                [start[a, 0] + 0.5, end[b, 0] - 0.5, start[a, 1], end[b, 1], kernel[a, b]]
+            )
+        )
+    lines = np.concatenate(segments) if segments else np.zeros((0, 5))
+    width_class = np.minimum(3, (4 * np.abs(lines[:, 4]) / top).astype(int))
+    buckets = {}
+    for positive in (False, True):
+        for width in range(4):
+            rows = lines[((lines[:, 4] > 0) == positive) & (width_class == width)]
+            if len(rows):
+                gap = np.full(len(rows), np.nan)  # NaN breaks the line between two weights
+                xs = np.column_stack([rows[:, 0], rows[:, 1], gap]).ravel()
+                ys = np.column_stack([rows[:, 2], rows[:, 3], gap]).ravel()
+                buckets[(positive, width)] = (xs, ys)
     return [
         {
             "type": "scatter",
@@ -168,7 +200,8 @@ def network_figure(
         np.clip((units_wide - 1) / max(1, len(sizes) - 1), MIN_COLUMN_STEP, MAX_COLUMN_STEP)
     )
     positions = tile_positions(sizes, column_step)
-    tiles = [png_uri(diverging_rgb(scaled(unit))) for layer in boundary.units for unit in layer]
+    coloured = [diverging_rgb(scaled_units(layer)) for layer in boundary.units]
+    tiles = [png_uri(tile) for layer in coloured for tile in layer]
     tiles.extend(png_uri(tile) for tile in outputs)
     centres = [p for column in positions for p in column]
     images = [
