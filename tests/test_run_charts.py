@@ -100,11 +100,15 @@ def test_spec_table_marks_exactly_the_settings_that_differ(store):
             if name != "layers" and a.spec_dict[name] != b.spec_dict[name]
         }
     )
-    assert set(table.index[differing_rows(table)]) == expected == {
-        "Architecture",
-        "Layer 1",
-        "Learning rate",
-    }
+    assert (
+        set(table.index[differing_rows(table)])
+        == expected
+        == {
+            "Architecture",
+            "Layer 1",
+            "Learning rate",
+        }
+    )
 
 
 def test_spec_table_lists_conv_layers_side_by_side(store):
