@@ -120,9 +120,14 @@ def test_without_runs_the_page_points_to_train(small_mnist):
     assert any("No trained network yet" in i.value for i in at.info)
 
 
-def test_a_run_whose_model_file_is_gone_is_an_error_not_a_traceback(stored):
+@pytest.mark.parametrize("damage", ["deleted", "overwritten"])
+def test_a_run_whose_model_file_is_gone_is_an_error_not_a_traceback(stored, damage):
     store, run_id, _, _ = stored
-    store.model_path(run_id).unlink()
+    path = store.model_path(run_id)
+    if damage == "deleted":
+        path.unlink()
+    else:
+        path.write_bytes(b"not a model any more")
     at = open_page(PAGE)
     assert any("model cannot be loaded" in e.value for e in at.error), [e.value for e in at.error]
     assert not at.metric
