@@ -75,12 +75,6 @@ def class_tile(z: np.ndarray, c: int) -> np.ndarray:
     return (PALE_RGB * (1 - p) + CLASS_RGB[c] * p).astype("uint8")
 
 
-def scaled(values: np.ndarray) -> np.ndarray:
-    """Values divided by their largest absolute value (all zero stays zero)."""
-    top = float(np.max(np.abs(values))) if values.size else 0.0
-    return values / top if top > 0 and np.isfinite(top) else np.zeros_like(values)
-
-
 def scaled_units(units: np.ndarray) -> np.ndarray:
     """Each unit's values (units, s, s) divided by its own largest absolute value."""
     top = np.max(np.abs(units), axis=(1, 2), keepdims=True) if units.size else units
