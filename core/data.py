@@ -240,11 +240,20 @@ def load_mnist(path: str | os.PathLike | None = None, *, allow_download: bool = 
     return load_sample()
 
 
-def to_model_inputs(images: np.ndarray) -> np.ndarray:
-    """(N, 28, 28) uint8 -> (N, 784) float32 in [0, 1], the network's input."""
-    x = images.reshape(len(images), -1).astype(np.float32)
-    x *= np.float32(1.0 / 255.0)  # in place: no second 190 MB array for the full training set
-    return x
+def to_model_inputs(images: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Digits as a network's float32 input in [0, 1]: THE one place images become inputs.
+
+    uint8 images (N, 28, 28) are scaled by 1/255; float images (rows or squares) must already
+    be in [0, 1] and are only reshaped. Each example gets `shape`: (784,) for a dense network,
+    (28, 28, 1) for a convolutional one (a view of the same rows); None keeps flat rows.
+    """
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        x = images.reshape(len(images), -1).astype(np.float32)
+        x *= np.float32(1.0 / 255.0)  # in place: no second 190 MB array for the full training set
+    else:
+        x = images.reshape(len(images), -1).astype(np.float32, copy=False)
+    return x if shape is None else x.reshape(len(x), *shape)
 
 
 def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:

@@ -263,16 +263,6 @@ def evaluate_probabilities(probabilities: Any, y_true: Any) -> Evaluation:
     )
 
 
-def _model_inputs(images: np.ndarray, shape: tuple[int, ...] = (INPUT_SIZE,)) -> np.ndarray:
-    """A chunk of images as the network's float32 input in [0, 1], each of `shape`: (784,)
-    for a dense network, (28, 28, 1) for a convolutional one (a view of the same rows)."""
-    if images.dtype == np.uint8:
-        rows = to_model_inputs(images)
-    else:
-        rows = images.reshape(len(images), -1).astype(np.float32, copy=False)
-    return rows.reshape(len(rows), *shape)
-
-
 def _input_shape(model: Any) -> tuple[int, ...]:
     """One example's shape as the model takes it: (784,), (28, 28) or (28, 28, 1)."""
     try:
@@ -312,7 +302,7 @@ def predict_probabilities(model: Any, images: Any, batch_size: int = 1024) -> np
     out = np.empty((n, NUM_CLASSES), dtype=np.float32)
     shape = _input_shape(model)
     for start in range(0, n, batch_size):
-        chunk = _model_inputs(images[start : start + batch_size], shape)
+        chunk = to_model_inputs(images[start : start + batch_size], shape)
         out[start : start + len(chunk)] = np.asarray(model.predict_on_batch(chunk))
     return out
 

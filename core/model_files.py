@@ -3,8 +3,9 @@
 An uploaded .keras or .h5 file is only ever loaded with Keras's safe mode, after its config has
 been read as plain JSON and checked: a model carrying code (a Lambda layer) is refused, and so
 is one whose input is not a 28x28 digit or whose output is not 10 classes. `standard_form` gives
-every stored model the same (N, 784) in, (N, 10) probabilities out; `derive_spec` reads the spec
-fields an imported model tells when the builder can express it. Keras is imported lazily.
+every stored model the same (N, 784) in, (N, 10) probabilities out. An upload that would expand
+far beyond its size (a zip bomb) is refused from its entries alone, before anything is
+extracted or loaded. `core.spec_from_model` reads a spec off the model. Keras is imported lazily.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from core.model import INPUT_SIZE, NUM_CLASSES, OPTIMIZERS, ModelSpec, SpecError
+from core.model import INPUT_SIZE, NUM_CLASSES
+from core.spec_from_model import derive_spec, describe_architecture, model_input_shape
 
 MAX_IMPORT_MEGABYTES = 50
 MAX_IMPORT_BYTES = MAX_IMPORT_MEGABYTES * 1024 * 1024
@@ -25,7 +25,14 @@ MAX_CONFIG_BYTES = 20 * 1024 * 1024  # a model's config.json; a real MLP's is a 
 IMPORT_SUFFIXES = (".keras", ".h5", ".hdf5")
 INPUT_SHAPES = ((INPUT_SIZE,), (28, 28), (28, 28, 1))
 CODE_LAYERS = ("Lambda", "TFOpLambda")
-ACTIVATION_ALIASES = {"silu": "swish"}
+# What an upload may expand to (a zip bomb is refused before anything is extracted or loaded).
+# A .keras file holds config.json, metadata.json and model.weights.h5; float weights barely
+# compress, so a real model expands to little more than its size. Small files may expand more
+# (a freshly built model's zero biases compress well), up to a floor.
+MAX_ARCHIVE_ENTRIES = 64
+MAX_EXPANSION_RATIO = 20
+MIN_EXPANDED_BYTES = 16 * 1024 * 1024
+MAX_EXPANDED_BYTES = 4 * MAX_IMPORT_BYTES
 
 
 class ModelImportError(ValueError):
@@ -42,6 +49,7 @@ def read_model_config(path: Path, filename: str) -> dict:
         if not zipfile.is_zipfile(path):
             raise ModelImportError(not_a_model.format(detail=" (a .keras file is a zip archive)"))
         with zipfile.ZipFile(path) as archive:
+            refuse_archive_bomb(archive, path.stat().st_size, filename)
             try:
                 info = archive.getinfo("config.json")
             except KeyError:
@@ -58,6 +66,7 @@ def read_model_config(path: Path, filename: str) -> dict:
             with h5py.File(path, "r") as file:
                 text = file.attrs.get("model_config")
                 has_weights = len(file) > 0  # groups of weights, but no model
+                expanded = _h5_data_bytes(file)
         except OSError:
             raise ModelImportError(not_a_model.format(detail=" (it is not an HDF5 file)")) from None
         if text is None:
@@ -67,6 +76,8 @@ def read_model_config(path: Path, filename: str) -> dict:
                 if has_weights
                 else not_a_model.format(detail=" (the HDF5 file has no model in it)")
             )
+    if path.suffix != ".keras":  # an HDF5 dataset may be gzip-compressed: the same bound
+        _refuse_expansion(expanded, path.stat().st_size, filename)
     try:
         config = json.loads(text)
     except (ValueError, TypeError):
@@ -74,6 +85,46 @@ def read_model_config(path: Path, filename: str) -> dict:
     if not isinstance(config, dict):
         raise ModelImportError(not_a_model.format(detail=""))
     return config
+
+
+def refuse_archive_bomb(archive: zipfile.ZipFile, size: int, filename: str) -> None:
+    """Refuse a .keras archive that would expand far beyond its `size` in bytes, from the
+    entries' count and declared sizes alone (nothing is decompressed). Python's zipfile stops
+    any entry at its declared size, so the declared sizes bound what loading it can write."""
+    entries = archive.infolist()
+    if len(entries) > MAX_ARCHIVE_ENTRIES:
+        raise ModelImportError(
+            f"{filename} is an archive of {len(entries):,} files; a Keras model file holds a "
+            f"few (config.json, metadata.json, model.weights.h5). Upload the file made by "
+            "model.save('model.keras')."
+        )
+    _refuse_expansion(sum(entry.file_size for entry in entries), size, filename)
+
+
+def _refuse_expansion(expanded: int, size: int, filename: str) -> None:
+    allowed = min(MAX_EXPANDED_BYTES, max(MIN_EXPANDED_BYTES, MAX_EXPANSION_RATIO * size))
+    if expanded > allowed:
+        raise ModelImportError(
+            f"{filename} is {size / 1024 / 1024:,.1f} MB but would expand to "
+            f"{expanded / 1024 / 1024:,.0f} MB when read; the playground reads models that "
+            f"expand to at most {allowed / 1024 / 1024:,.0f} MB, so it was refused unread. "
+            "Upload the file made by model.save('model.keras')."
+        )
+
+
+def _h5_data_bytes(file) -> int:
+    """The bytes an HDF5 file's datasets hold once read (their shapes and types, unread)."""
+    import h5py
+
+    total = 0
+
+    def visit(_name: str, node) -> None:
+        nonlocal total
+        if isinstance(node, h5py.Dataset):
+            total += int(node.size) * int(node.dtype.itemsize)
+
+    file.visititems(visit)
+    return total
 
 
 def refuse_code_layers(config: dict, filename: str) -> None:
@@ -142,11 +193,6 @@ def _shape_text(shape: tuple) -> str:
     return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
 
 
-def model_input_shape(model) -> tuple:
-    """The shape of one input example, without the batch: (784,), (28, 28) or (28, 28, 1)."""
-    return tuple(model.inputs[0].shape)[1:]
-
-
 def check_model_shape(model, filename: str = "The model") -> None:
     """Refuse a model that does not take one 28x28 digit and give 10 class scores."""
     try:
@@ -168,16 +214,6 @@ def check_model_shape(model, filename: str = "The model") -> None:
             f"{_shape_text(out_shape)}; the playground needs input of shape (784,), (28, 28) or "
             f"(28, 28, 1), one 28x28 digit, and output of shape (10,), one score per digit 0-9."
         )
-
-
-def prepare_inputs(model, images: np.ndarray) -> np.ndarray:
-    """uint8 digits (N, 28, 28) or one (28, 28) as the model expects: floats in [0, 1], shaped
-    (N, 784), (N, 28, 28) or (N, 28, 28, 1) according to `model_input_shape(model)`."""
-    images = np.asarray(images)
-    if images.ndim == 2:
-        images = images[None]
-    scaled = images.astype(np.float32) / np.float32(255.0)
-    return scaled.reshape((len(scaled), *model_input_shape(model)))
 
 
 def gives_probabilities(model) -> bool:
@@ -205,150 +241,6 @@ def standard_form(model):
     if not softmax:
         x = keras.layers.Softmax(name="probabilities")(x)
     return keras.Model(inputs, x, name=f"imported_{model.name}"), not softmax
-
-
-def describe_architecture(model) -> str:
-    """The builder's short name when the model is one it can express ("784-512-512-10",
-    "28x28-32C3-P2-64C3-P2-F-10"), else the layer types in order."""
-    layers = spec_layers(model)
-    if layers is not None:
-        return ModelSpec(layers=layers).architecture()
-    kinds = [
-        layer.__class__.__name__
-        for layer in model.layers
-        if layer.__class__.__name__ != "InputLayer"
-    ]
-    text = "-".join(kinds)
-    return text if len(text) <= 80 else text[:77] + "…"
-
-
-def _square(value: Any) -> int | None:
-    """3 for 3, (3, 3) or [3, 3]; None for a window that is not square."""
-    if isinstance(value, int):
-        return value
-    if isinstance(value, list | tuple) and value and len(set(value)) == 1:
-        return int(value[0])
-    return None
-
-
-def _activation(config: dict) -> str | None:
-    activation = config.get("activation")
-    if not isinstance(activation, str):
-        return None
-    return ACTIVATION_ALIASES.get(activation, activation)
-
-
-def _spec_layer(kind: str, config: dict) -> dict[str, Any] | None:
-    """The spec's dict for one Keras layer's config, or None where the builder cannot make it."""
-    if kind == "Dense" and config.get("use_bias", True):
-        return {"type": "Dense", "units": int(config["units"]), "activation": _activation(config)}
-    if kind == "Dropout":
-        return {"type": "Dropout", "rate": float(config.get("rate", 0.0))}
-    if kind == "Conv2D":
-        plain = (
-            config.get("use_bias", True)
-            and config.get("groups", 1) == 1
-            and _square(config.get("dilation_rate", 1)) == 1
-            and config.get("data_format", "channels_last") == "channels_last"
-        )
-        if not plain:
-            return None
-        return {
-            "type": "Conv2D",
-            "filters": int(config["filters"]),
-            "kernel_size": _square(config["kernel_size"]),
-            "strides": _square(config.get("strides", 1)),
-            "padding": config.get("padding", "valid"),
-            "activation": _activation(config),
-        }
-    if kind == "MaxPooling2D" and config.get("padding", "valid") == "valid":
-        size = _square(config.get("pool_size", 2))
-        strides = config.get("strides")
-        return {
-            "type": "MaxPooling2D",
-            "pool_size": size,
-            "strides": size if strides is None else _square(strides),
-        }
-    if kind == "BatchNormalization" and config.get("axis", -1) in (-1, 3, [3], [-1]):
-        if config.get("center", True) and config.get("scale", True):
-            return {"type": "BatchNormalization"}
-        return None
-    if kind == "Flatten":
-        return {"type": "Flatten"}
-    if kind == "GlobalAveragePooling2D" and not config.get("keepdims", False):
-        return {"type": "GlobalAveragePooling2D"}
-    return None
-
-
-def spec_layers(model) -> list[dict[str, Any]] | None:
-    """The spec's `layers` for a model the builder can express (its own layer types and
-    settings, ending in Dense(10, softmax)), or None.
-
-    A leading Flatten of a 28x28 input, or a Reshape of a (28, 28) input to (28, 28, 1) before
-    a convolution, is the input form and not a layer of the spec.
-    """
-    layers = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
-    in_shape = model_input_shape(model)
-    if layers and layers[0].__class__.__name__ in ("Flatten", "Reshape"):
-        first = layers[0].__class__.__name__
-        target = tuple(layers[0].get_config().get("target_shape") or ())
-        if first == "Flatten" or target == (INPUT_SIZE,):
-            layers, in_shape = layers[1:], (INPUT_SIZE,)
-        elif target == (28, 28, 1):
-            layers, in_shape = layers[1:], (28, 28, 1)
-    elif in_shape == (28, 28):
-        return None
-    if not layers:
-        return None
-    *hidden, last = layers
-    last_config = last.get_config()
-    if (
-        last.__class__.__name__ != "Dense"
-        or last_config.get("units") != NUM_CLASSES
-        or last_config.get("activation") != "softmax"
-        or not last_config.get("use_bias", True)
-    ):
-        return None
-    spec_layers: list[dict[str, Any]] = []
-    for layer in hidden:
-        found = _spec_layer(layer.__class__.__name__, layer.get_config())
-        if found is None or any(value is None for value in found.values()):
-            return None
-        spec_layers.append(found)
-    try:
-        spec = ModelSpec(layers=spec_layers)
-    except (SpecError, TypeError, ValueError):
-        return None
-    return spec.layers if spec.input_shape == in_shape else None
-
-
-def derive_spec(model, config: dict | None = None) -> dict[str, Any] | None:
-    """The spec fields that can be read off an imported model, or None if the builder cannot
-    express it.
-
-    Layers give `layers`; the file's compile settings, if any, give optimizer, learning_rate
-    and loss. Fields that cannot be known are left out.
-    """
-    layers = spec_layers(model)
-    if layers is None:
-        return None
-    spec: dict[str, Any] = {"layers": layers}
-    compiled = (config or {}).get("compile_config") or {}
-    optimizer = compiled.get("optimizer")
-    if isinstance(optimizer, dict):
-        name = str(optimizer.get("class_name", "")).lower()
-        rate = (optimizer.get("config") or {}).get("learning_rate")
-        if name in OPTIMIZERS:
-            spec["optimizer"] = name
-            if isinstance(rate, int | float) and rate > 0:
-                spec["learning_rate"] = float(f"{rate:.6g}")
-    if compiled.get("loss") in ("categorical_crossentropy", "mean_squared_error"):
-        spec["loss"] = compiled["loss"]
-    try:
-        ModelSpec.from_dict(spec)
-    except (SpecError, TypeError):
-        return None
-    return spec
 
 
 def check_upload(data: bytes, filename: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.data import to_model_inputs
 from core.preprocess import canvas_to_mnist
 
 # Below this probability for the top digit the page says the network is unsure.
@@ -44,7 +45,7 @@ def probabilities_for(model, image28: np.ndarray) -> np.ndarray:
     Calls the model directly: for one image this avoids the data pipeline that `predict` sets
     up on every call (see bench/draw.py).
     """
-    x = np.asarray(image28, dtype=np.float32).reshape(1, -1)
+    x = to_model_inputs(np.asarray(image28, dtype=np.float32)[None])
     return np.asarray(model(x, training=False))[0]
 
 

@@ -59,8 +59,13 @@ class PreparedData:
         )
 
 
-def prepare(data: MNIST, validation_split: float, seed: int) -> PreparedData:
+def prepare(
+    data: MNIST, validation_split: float, seed: int, shape: tuple[int, ...] | None = None
+) -> PreparedData:
     """Scale to [0, 1], one-hot the labels, and hold out `validation_split` of the training set.
+
+    Each image becomes a flat row, or an example of `shape` ((28, 28, 1) for a convolutional
+    network: a view of the same rows, no copy).
 
     The held-out part is a fixed-seed random choice, so validation holds every digit; the
     test set is kept apart for the final evaluation only.
@@ -71,12 +76,13 @@ def prepare(data: MNIST, validation_split: float, seed: int) -> PreparedData:
         # Choose on the uint8 images, then scale: a quarter of the memory traffic.
         order = np.random.default_rng(seed).permutation(len(images))
         val, train = order[:n_val], order[n_val:]
-        x_val, y_val = to_model_inputs(images[val]), one_hot(labels[val])
-        x, y = to_model_inputs(images[train]), one_hot(labels[train])
+        x_val, y_val = to_model_inputs(images[val], shape), one_hot(labels[val])
+        x, y = to_model_inputs(images[train], shape), one_hot(labels[train])
     else:
         x_val = y_val = None
-        x, y = to_model_inputs(images), one_hot(labels)
-    return PreparedData(x, y, x_val, y_val, to_model_inputs(data.x_test), one_hot(data.y_test))
+        x, y = to_model_inputs(images, shape), one_hot(labels)
+    x_test = to_model_inputs(data.x_test, shape)
+    return PreparedData(x, y, x_val, y_val, x_test, one_hot(data.y_test))
 
 
 @dataclass(frozen=True)
@@ -174,7 +180,7 @@ class TrainingJob(BackgroundJob):
 
         spec = self.spec
         self.monitor.set_status("running", "Preparing the data…")
-        prepared = prepare(self.data, spec.validation_split, spec.seed)
+        prepared = prepare(self.data, spec.validation_split, spec.seed, spec.input_shape)
         if spec.is_convolutional:
             prepared = prepared.as_images()
         self.monitor.set_status("running", "Building the model…")

@@ -187,3 +187,14 @@ def test_model_inputs_and_one_hot():
     assert x.dtype == np.float32
     np.testing.assert_allclose(x, [[0.0, 1.0, 0.2, 0.4]], rtol=1e-6)
     np.testing.assert_array_equal(one_hot(np.array([2, 0]), 3), [[0, 0, 1], [1, 0, 0]])
+
+
+def test_model_inputs_take_the_networks_shape_and_leave_floats_unscaled():
+    images = np.arange(2 * 784).reshape(2, 28, 28).astype(np.uint8)
+    rows = to_model_inputs(images)
+    squares = to_model_inputs(images, (28, 28, 1))
+    assert rows.shape == (2, 784) and squares.shape == (2, 28, 28, 1)
+    np.testing.assert_array_equal(squares[1, 3, 5, 0], rows[1, 3 * 28 + 5])
+    assert rows[1, 3 * 28 + 5] == pytest.approx(((784 + 3 * 28 + 5) % 256) / 255, rel=1e-6)
+    floats = rows[:1] / 2  # already in [0, 1]: reshaped only
+    np.testing.assert_array_equal(to_model_inputs(floats, (28, 28)), floats.reshape(1, 28, 28))

@@ -9,7 +9,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from core.model_files import ModelImportError, model_input_shape, prepare_inputs, safe_load
+from core.data import to_model_inputs
+from core.model_files import ModelImportError, safe_load
+from core.spec_from_model import model_input_shape
 from core.store import RunStore
 from tests.run_samples import leftovers, model_bytes, tiny_model
 
@@ -143,19 +145,18 @@ def test_an_imported_image_model_giving_scores_is_stored_as_784_in_probabilities
     images = np.random.default_rng(3).integers(0, 256, (4, 28, 28)).astype(np.uint8)
     scores = model.predict(images.reshape(4, 28, 28, 1) / 255.0, verbose=0).astype(np.float64)
     expected = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
-    got = stored.predict(prepare_inputs(stored, images), verbose=0)
+    got = stored.predict(to_model_inputs(images, model_input_shape(stored)), verbose=0)
     np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
-def test_prepare_inputs_gives_each_model_its_own_shape():
+def test_each_model_gets_inputs_of_its_own_shape():
     images = np.full((2, 28, 28), 255, np.uint8)
     for shape in [(784,), (28, 28), (28, 28, 1)]:
         model = SimpleNamespace(inputs=[SimpleNamespace(shape=(None, *shape))])
-        prepared = prepare_inputs(model, images)
+        assert model_input_shape(model) == shape
+        prepared = to_model_inputs(images, model_input_shape(model))
         assert prepared.shape == (2, *shape) and prepared.dtype == np.float32
         assert prepared.max() == 1.0
-    one = prepare_inputs(model, images[0])
-    assert one.shape == (1, 28, 28, 1)
 
 
 def conv_model(input_shape=(28, 28, 1), dilation=1):
@@ -221,8 +222,8 @@ def test_an_imported_cnn_becomes_a_first_class_run_with_its_spec(tmp_path, input
     images = np.random.default_rng(4).integers(0, 256, (3, 28, 28)).astype(np.uint8)
     stored = store.load_model(run_id)
     np.testing.assert_allclose(
-        stored.predict(prepare_inputs(stored, images), verbose=0),
-        model.predict(prepare_inputs(model, images), verbose=0),
+        stored.predict(to_model_inputs(images, model_input_shape(stored)), verbose=0),
+        model.predict(to_model_inputs(images, model_input_shape(model)), verbose=0),
         rtol=1e-5,
     )
 
@@ -233,3 +234,96 @@ def test_a_cnn_the_builder_cannot_express_imports_without_a_spec(tmp_path):
     run = store.get(store.import_model(model_bytes(model, tmp_path, "dilated.keras"), "d.keras"))
     assert run.spec is None and run.spec_dict is None
     assert run.architecture.startswith("Conv2D-BatchNormalization-MaxPooling2D-Conv2D")
+
+
+# ----- zip bombs ---------------------------------------------------------------------------
+
+
+def zeros_entry(archive: zipfile.ZipFile, name: str, megabytes: int) -> None:
+    """An entry of `megabytes` MB of zeros, written in pieces (deflated to a few kB per MB)."""
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with archive.open(info, "w", force_zip64=True) as entry:
+        for _ in range(megabytes):
+            entry.write(bytes(1024 * 1024))
+
+
+def refuse_unread(monkeypatch):
+    """Make any loading or extracting of the upload fail the test."""
+    import core.model_files
+
+    def never(*args, **kwargs):
+        raise AssertionError("the upload was loaded or extracted before it was refused")
+
+    monkeypatch.setattr(core.model_files, "safe_load", never)
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", never)
+    monkeypatch.setattr(zipfile.ZipFile, "read", never)
+
+
+def test_a_small_archive_inflating_far_beyond_its_size_is_refused_unread(tmp_path, monkeypatch):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", '{"class_name": "Sequential", "config": {}}')
+        zeros_entry(archive, "model.weights.h5", 300)
+    data = buffer.getvalue()
+    assert len(data) < 1024 * 1024  # under a megabyte on the wire
+    store = RunStore(tmp_path / "home")
+    refuse_unread(monkeypatch)
+    with pytest.raises(ModelImportError, match="would expand to 300 MB") as refused:
+        store.import_model(data, "bomb.keras")
+    assert "bomb.keras" in str(refused.value)
+    assert store.list_runs() == [] and leftovers(store) == []
+
+
+def test_an_entry_declaring_a_huge_size_is_refused_unread(tmp_path, monkeypatch):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", "{}")
+        archive.writestr("model.weights.h5", b"\0" * 1000)
+    data = bytearray(buffer.getvalue())
+    # Rewrite the weights entry's declared size in the central directory to 3.9 GB.
+    directory = data.rindex(b"PK\x01\x02")
+    data[directory + 24 : directory + 28] = (3_900_000_000).to_bytes(4, "little")
+    store = RunStore(tmp_path / "home")
+    refuse_unread(monkeypatch)
+    with pytest.raises(ModelImportError, match="would expand to 3,719 MB"):
+        store.import_model(bytes(data), "liar.keras")
+    assert leftovers(store) == []
+
+
+def test_a_valid_model_padded_with_big_entries_is_refused_unread(tmp_path, monkeypatch):
+    path = tmp_path / "padded.keras"
+    tiny_model().save(path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        for i in range(4):
+            zeros_entry(archive, f"padding-{i}.bin", 64)
+    store = RunStore(tmp_path / "home")
+    refuse_unread(monkeypatch)
+    with pytest.raises(ModelImportError, match="would expand to 256 MB"):
+        store.import_model(path.read_bytes(), "padded.keras")
+    assert leftovers(store) == []
+
+
+def test_an_archive_of_many_files_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("config.json", "{}")
+        for i in range(100):
+            archive.writestr(f"f{i}.txt", "x")
+    with pytest.raises(ModelImportError, match="archive of 101 files"):
+        RunStore(tmp_path / "home").import_model(buffer.getvalue(), "many.keras")
+
+
+def test_an_hdf5_file_whose_compressed_data_would_expand_far_is_refused(tmp_path):
+    import h5py
+
+    path = tmp_path / "bomb.h5"
+    with h5py.File(path, "w") as file:
+        file.attrs["model_config"] = '{"class_name": "Sequential", "config": {}}'
+        dataset = file.create_dataset(
+            "weights", shape=(64, 1024, 1024), dtype="uint8", compression="gzip", chunks=True
+        )
+        dataset[0] = 0  # mostly never written: it reads as zeros, 64 MB of them
+    assert path.stat().st_size < 1024 * 1024
+    with pytest.raises(ModelImportError, match="would expand to 64 MB"):
+        RunStore(tmp_path / "home").import_model(path.read_bytes(), "bomb.h5")

@@ -249,3 +249,21 @@ def test_a_session_cannot_start_a_second_run_while_one_trains():
         assert started[0].join(timeout=60)
     again = start_recorded_run(store, small_spec(epochs=1), data, owner="me", registry=registry)
     assert again.join(timeout=120)  # once it has ended, the session may train again
+
+
+def test_a_convolutional_network_trains_on_the_same_rows_seen_as_images():
+    spec = small_spec(
+        epochs=2,
+        layers=[
+            {"type": "Conv2D", "filters": 4, "kernel_size": 3},
+            {"type": "MaxPooling2D", "pool_size": 2},
+            {"type": "Flatten"},
+        ],
+    )
+    data = patch_digits(n_train=300, n_test=50)
+    prepared = prepare(data, 0.1, 0, spec.input_shape)
+    assert prepared.x_train.shape[1:] == (28, 28, 1) and prepared.x_train.base is not None
+    job = TrainingJob(spec, data).start()
+    assert job.join(timeout=120)
+    assert job.snapshot().status == "completed", job.snapshot().message
+    assert job.result.test_accuracy > 0.5  # chance is 0.1
