@@ -18,6 +18,7 @@ from core.diagram import spec_diagram, weights_diagram
 from core.diagram_figure import diagram_figure
 from core.image_charts import digit_grid_figure
 from core.inside_charts import (
+    MAX_MAPS_SHOWN,
     dense_activations_figure,
     feature_maps_figure,
     norms_figure,
@@ -27,6 +28,7 @@ from core.inside_charts import (
 from core.unit_search import TopImages, rank_units
 
 RUNNER_UP = -1
+COLUMN_WIDTH = 370  # pixels: about the width of the left column the galleries are drawn in
 SALIENCY_HELP = (
     "**Integrated gradients.** For every pixel, the app follows the straight path from a black "
     "image to this one and adds up how much that pixel's ink raised the answer's score over the "
@@ -70,10 +72,12 @@ def inside_section(run_id: str, stamp: float, image: np.ndarray, key: str) -> No
         image, None if st.session_state[other_key] < 0 else st.session_state[other_key]
     )
     left, right = st.columns([2, 3], gap="medium")
+    with right:  # first: a click on a unit there chooses the unit shown on the left
+        activations_view(explanation.activations, key)
     with left:
         saliency_view(explanation.saliency, other_key, key)
-    with right:
-        activations_view(inspector, explanation.activations, run_id, stamp, key)
+        if explanation.activations.layers:
+            unit_view(inspector, explanation.activations, run_id, stamp, key)
 
 
 def saliency_view(saliency, other_key: str, key: str) -> None:
@@ -108,9 +112,7 @@ def _layer_figure(output: np.ndarray, info: LayerInfo, strongest: np.ndarray):
     return dense_activations_figure(output, strongest)
 
 
-def activations_view(
-    inspector: Inspector, activations, run_id: str, stamp: float, key: str
-) -> None:
+def activations_view(activations, key: str) -> None:
     layer_key, unit_key, click_key = (
         f"{key}_inside_layer",
         f"{key}_inside_unit",
@@ -127,14 +129,18 @@ def activations_view(
     st.caption(
         "Each cell is one unit of a hidden layer (each small square a feature map of a "
         "convolutional one): the brighter, the more it fires for this image; orange marks the "
-        "five strongest. Click one to see what it responds to."
+        "five strongest. Click one to see what it responds to (on the left)."
     )
     positions = [info.position for info in activations.layers]
     for index, (info, output) in enumerate(
         zip(activations.layers, activations.outputs, strict=True)
     ):
         strongest = activations.strongest(index)
-        shown = f", first 32 of {info.units} maps" if info.is_map and info.units > 32 else ""
+        shown = (
+            f", first {MAX_MAPS_SHOWN} of {info.units} maps"
+            if info.is_map and info.units > MAX_MAPS_SHOWN
+            else ""
+        )
         st.markdown(f"{info.label}{shown}")
         event = st.plotly_chart(
             _layer_figure(output, info, strongest),
@@ -150,7 +156,6 @@ def activations_view(
     if st.session_state.get(layer_key) not in positions:
         st.session_state[layer_key] = positions[0]
         st.session_state[unit_key] = int(activations.strongest(0)[0]) + 1
-    unit_view(inspector, activations, run_id, stamp, key)
 
 
 def unit_view(inspector: Inspector, activations, run_id: str, stamp: float, key: str) -> None:
@@ -172,27 +177,24 @@ def unit_view(inspector: Inspector, activations, run_id: str, stamp: float, key:
     template = inspector.unit_template(info, unit)
     kind = "feature map" if info.is_map else "unit"
     if template is not None:
-        weights_col, top_col = st.columns([2, 3])
         what = "its 28x28 weights" if template.shape == (28, 28) else "its filter"
-        weights_col.plotly_chart(
-            template_figure(template), key=f"{key}_inside_template", width="stretch"
-        )
-        weights_col.caption(f"What it looks for, {what}: blue raises it, red lowers it.")
-    else:
-        top_col = st.container()
-    top_col.plotly_chart(
-        digit_grid_figure(
-            data.x_test[indices],
-            [f"{r:.2g}" for r in responses],
-            columns=6,
-            hover_texts=[
-                f"test image {i} (a {data.y_test[i]}): response {r:.3g}"
-                for i, r in zip(indices, responses, strict=True)
-            ],
-        ),
-        key=f"{key}_inside_top",
-        width="stretch",
+        figure = template_figure(template)
+        figure.update_layout(height=300 if template.shape == (28, 28) else 200)
+        st.plotly_chart(figure, key=f"{key}_inside_template", width="stretch")
+        st.caption(f"What it looks for, {what}: blue raises it, red lowers it.")
+    top_col = st.container()
+    gallery = digit_grid_figure(
+        data.x_test[indices],
+        [f"{r:.2g}" for r in responses],
+        columns=4,
+        hover_texts=[
+            f"test image {i} (a {data.y_test[i]}): response {r:.3g}"
+            for i, r in zip(indices, responses, strict=True)
+        ],
     )
+    (bottom, _), (_, right) = gallery.layout.yaxis.range, gallery.layout.xaxis.range
+    gallery.update_layout(height=int(COLUMN_WIDTH * (bottom + 0.5) / (right + 0.5)) + 30)
+    top_col.plotly_chart(gallery, key=f"{key}_inside_top", width="stretch")
     response = "largest value" if info.is_map else "output"
     silent = " It never fires on any test digit (a dead unit)." if ranking.silent[unit] else ""
     top_col.caption(

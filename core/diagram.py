@@ -28,6 +28,7 @@ NUM_CLASSES = 10
 MAX_NODES = 10  # units drawn per column
 MAX_MAPS = 6  # feature maps drawn per stack
 MAX_EDGES = 40  # strongest weights drawn between two columns of a trained model
+MAX_COLUMNS = 12  # a spec diagram with more columns draws pooling as notes
 MODIFIERS = ("Dropout", "BatchNormalization", "SpatialDropout2D")
 
 
@@ -136,7 +137,23 @@ def spec_diagram(spec: Any) -> Diagram:
         f"Each column is a layer; at most {MAX_NODES} units (or {MAX_MAPS} feature maps) are drawn, "
         "the true count is written under it."
     )
+    if len(columns) > MAX_COLUMNS:
+        columns = _merge_pooling(columns)
+        note += " Each pooling layer is written under the convolution before it."
     return Diagram(columns, None, note)
+
+
+def _merge_pooling(columns: list[Column]) -> list[Column]:
+    """A pooling layer as a note on the convolution before it, with the shape it gives."""
+    merged: list[Column] = []
+    for column in columns:
+        previous = merged[-1] if merged else None
+        pooling = column.title.startswith("Max pool")
+        if pooling and previous is not None and previous.title.startswith("Conv"):
+            previous.notes.append(f"pool → {column.shape[0]}x{column.shape[1]}")
+            continue
+        merged.append(column)
+    return merged
 
 
 def _scaled(values: np.ndarray) -> list[float]:

@@ -31,8 +31,10 @@ SALIENCY_SCALE = [
     [1.0, "rgba(33,102,172,0.95)"],
 ]
 MAP_GAP = 2
-MAX_MAPS_SHOWN = 32
-ASSUMED_WIDTH = 560  # pixels: the width of the column the pages draw these in
+MAX_MAPS_SHOWN = 16
+ASSUMED_WIDTH = (
+    480  # pixels: the plot's width in the column the pages draw these in (less its colour bar)
+)
 
 
 def _square_axes(figure: go.Figure, rows: int, columns: int) -> None:

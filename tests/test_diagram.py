@@ -31,7 +31,8 @@ CONV_LAYERS = [
 
 
 def _annotation_texts(figure) -> str:
-    return " | ".join(a.text for a in figure.layout.annotations)
+    """Every text the figure writes (titles, sizes, notes: text traces)."""
+    return " | ".join(" | ".join(t.text) for t in figure.data if t.mode == "text")
 
 
 def test_sample_units_keeps_all_or_both_ends():
@@ -70,6 +71,21 @@ def test_conv_shapes_match_the_keras_model():
     assert diagram.columns[3].notes == ["relu", "stride 2", "batch norm"]
     assert "dropout 0.5" in diagram.columns[4].notes
     assert "26 x 26 x 32" in _annotation_texts(diagram_figure(diagram))
+
+
+def test_a_crowded_diagram_writes_pooling_under_its_convolution():
+    conv = []
+    for filters in (8, 8, 16, 16):
+        conv += [
+            {"type": "Conv2D", "filters": filters, "padding": "same"},
+            {"type": "MaxPooling2D"},
+        ]
+    dense = [{"type": "Dense", "units": 64}] * 5
+    diagram = spec_diagram(ModelSpec(layers=[*conv, {"type": "Flatten"}, *dense]))
+    titles = [c.title for c in diagram.columns]
+    assert titles.count("Conv 3x3") == 4 and "Max pool 2x2" not in titles
+    assert diagram.columns[1].notes == ["relu", "pool → 14x14"]
+    assert diagram.columns[4].notes == ["relu", "pool → 1x1"]
 
 
 def test_no_hidden_layer_is_input_to_output():
