@@ -56,7 +56,7 @@ def _snake(name: str) -> str:
 
 
 def _number(value: float) -> str:
-    """A float as Python reads it back exactly, written plainly (0.003, not 3e-03)."""
+    """A float as Python reads it back exactly: its shortest repr (0.003, 1e-05)."""
     return repr(float(value))
 
 
