@@ -132,3 +132,46 @@ def test_train_page_diagram_follows_the_sliders(small_mnist):
     assert not at.exception, at.exception
     texts = " ".join(str(t.get("text")) for t in _chart(at, "train_diagram")["data"])
     assert "32 units" in texts and "512 units" not in texts
+
+
+def _train_script() -> None:
+    import streamlit as st
+
+    from app_pages import common, inside_views
+    from core.model import ModelSpec
+
+    spec = ModelSpec(
+        layers=[{"type": "Dense", "units": 8, "activation": "sigmoid"}] * 3, epochs=2, batch_size=64
+    )
+    if "dynamics_started" not in st.session_state:
+        from core.training import JOBS, TrainingJob
+
+        data, _ = common.get_data()
+        st.session_state["train_inside_dynamics"] = True
+        callbacks = inside_views.dynamics_callbacks(data)  # as the Train page's start() would
+        job = JOBS.add(TrainingJob(spec, data, callbacks=callbacks))
+        job.start()
+        st.session_state["train_run_id"] = job.run_id
+        st.session_state["dynamics_started"] = True
+    inside_views.train_inside(spec)
+
+
+def test_training_dynamics_show_each_layers_norms(small_mnist):
+    from core.training import JOBS
+
+    at = AppTest.from_function(_train_script, default_timeout=120).run()
+    assert not at.exception, at.exception
+    job = JOBS.get(at.session_state["train_run_id"])
+    assert job.join(timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    norms = _chart(at, "train_norms")
+    names = [layer.name for layer in job.model.layers if hasattr(layer, "kernel")]
+    lines = {trace["name"]: trace for trace in norms["data"] if trace.get("xaxis", "x") == "x"}
+    assert sorted(lines) == sorted(names)
+    # The last weight norm of each layer is the norm of its kernel as trained.
+    for layer in job.model.layers:
+        if hasattr(layer, "kernel"):
+            last = _array(lines[layer.name]["y"])[-1]
+            assert last == pytest.approx(np.linalg.norm(np.asarray(layer.kernel)), rel=1e-5)
+    assert "Training dynamics" in [m.value.strip("*") for m in at.markdown]
