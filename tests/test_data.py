@@ -150,12 +150,33 @@ def test_npz_that_is_not_an_npz(tmp_path):
         load_npz(path)
 
 
+def test_a_folder_where_a_file_should_be_is_a_data_error(tmp_path):
+    write_mnist_folder(tmp_path)
+    (tmp_path / "train-images-idx3-ubyte.gz").unlink()
+    (tmp_path / "train-images-idx3-ubyte.gz").mkdir()
+    with pytest.raises(DataError, match="is a folder, where the MNIST file"):
+        load_mnist(tmp_path)
+
+
+def test_a_file_that_cannot_be_read_is_a_data_error(tmp_path, monkeypatch):
+    write_mnist_folder(tmp_path)
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(type(path), "read_bytes", refuse)
+    with pytest.raises(DataError, match="cannot be read \\(Permission denied\\)"):
+        read_idx(path)
+
+
 def test_path_that_does_not_exist(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         load_mnist(tmp_path / "nowhere")
 
 
-def test_offline_sample_is_labelled_and_holds_every_digit():
+def test_offline_sample_is_labelled_and_holds_every_digit(monkeypatch):
+    monkeypatch.delenv("MNIST_DATA", raising=False)  # else the files it names are loaded
     data = load_mnist(allow_download=False)
     assert data.is_sample
     assert "SAMPLE" in data.description
@@ -175,7 +196,12 @@ def test_full_mnist_shapes_and_md5s(mnist_dir):
     }
     for name, md5 in expected.items():
         assert hashlib.md5((mnist_dir / name).read_bytes()).hexdigest() == md5
+    # The header as the MNIST page documents it, read here without read_idx.
+    with gzip.open(mnist_dir / "train-images-idx3-ubyte.gz") as file:
+        raw = file.read()
+    assert struct.unpack(">4I", raw[:16]) == (2051, 60000, 28, 28)
     data = load_mnist(mnist_dir)
+    np.testing.assert_array_equal(data.x_train[-1].ravel(), np.frombuffer(raw[-784:], np.uint8))
     assert data.x_train.shape == (60000, 28, 28) and data.x_train.dtype == np.uint8
     assert data.x_test.shape == (10000, 28, 28)
     assert np.bincount(data.y_test).tolist()[:3] == [980, 1135, 1032]
