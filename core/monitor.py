@@ -59,7 +59,8 @@ class Snapshot:
 class TrainingMonitor:
     """Lock-protected progress of one run: the worker writes, any thread reads snapshots."""
 
-    def __init__(self, min_batch_interval: float = 0.1) -> None:
+    def __init__(self, min_batch_interval: float = 0.1, clock=time.perf_counter) -> None:
+        self._clock = clock  # seconds; tests pass a fake one, so timings never flake
         self._lock = threading.Lock()
         self._state = Snapshot()
         self.min_batch_interval = min_batch_interval
@@ -90,7 +91,7 @@ class TrainingMonitor:
             return self._state.version
 
     def begin(self, epochs: int, steps_per_epoch: int, batch_size: int) -> None:
-        now = time.perf_counter()
+        now = self._clock()
         with self._lock:
             self._state = Snapshot(
                 status="running",
@@ -108,7 +109,7 @@ class TrainingMonitor:
         with self._lock:
             self._state.epoch = epoch
             self._state.step = 0
-            self._epoch_start = time.perf_counter()
+            self._epoch_start = self._clock()
             self._bump()
 
     def record_batch(self, step: int, loss: float, accuracy: float, force: bool = False) -> bool:
@@ -117,7 +118,7 @@ class TrainingMonitor:
         Points closer together than `min_batch_interval` seconds are dropped, so a fast run
         does not flood the page; the progress counters are always updated.
         """
-        now = time.perf_counter()
+        now = self._clock()
         with self._lock:
             state = self._state
             state.step = step
@@ -145,7 +146,7 @@ class TrainingMonitor:
                 state.history[name].append(float(value) if value is not None else math.nan)
             state.epoch = epoch + 1
             state.step = 0  # steps done in the next epoch
-            state.elapsed_seconds = time.perf_counter() - self._train_start
+            state.elapsed_seconds = self._clock() - self._train_start
             self._bump()
 
     def finish(self, status: str, message: str = "", test_loss=None, test_accuracy=None) -> None:
@@ -156,7 +157,7 @@ class TrainingMonitor:
             state.test_loss = None if test_loss is None else float(test_loss)
             state.test_accuracy = None if test_accuracy is None else float(test_accuracy)
             state.elapsed_seconds = (
-                time.perf_counter() - self._train_start if self._train_start else 0.0
+                self._clock() - self._train_start if self._train_start else 0.0
             )
             self._bump()
 

@@ -1,20 +1,33 @@
 import math
 import threading
-import time
 
 from core.monitor import MAX_BATCH_POINTS, TrainingMonitor
 
 
+class FakeClock:
+    """Seconds that pass only when the test says so: timings that cannot flake."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_batches_are_throttled_but_progress_is_always_counted():
-    monitor = TrainingMonitor(min_batch_interval=10.0)
+    clock = FakeClock()
+    monitor = TrainingMonitor(min_batch_interval=10.0, clock=clock)
     monitor.begin(epochs=2, steps_per_epoch=100, batch_size=32)
     monitor.begin_epoch(0)
     assert monitor.record_batch(1, 2.0, 0.1) is True
+    clock.now += 9.9
     assert monitor.record_batch(2, 1.9, 0.2) is False  # within 10 s of the last kept point
     snapshot = monitor.snapshot()
     assert snapshot.step == 2
     assert [point[1:] for point in snapshot.batches] == [(2.0, 0.1)]
     assert snapshot.batches[0][0] == 0.01  # epoch 0 plus 1/100 of it
+    clock.now += 0.2
+    assert monitor.record_batch(3, 1.8, 0.3) is True  # 10.1 s after it
 
 
 def test_epochs_fill_the_history_and_progress():
@@ -34,14 +47,16 @@ def test_epochs_fill_the_history_and_progress():
 
 
 def test_eta_from_speed():
-    monitor = TrainingMonitor(min_batch_interval=0.0)
+    clock = FakeClock()
+    monitor = TrainingMonitor(min_batch_interval=0.0, clock=clock)
     monitor.begin(epochs=1, steps_per_epoch=100, batch_size=10)
     monitor.begin_epoch(0)
-    time.sleep(0.05)
+    clock.now += 2.0
     monitor.record_batch(50, 1.0, 0.5)
     snapshot = monitor.snapshot()
-    # 500 images in about 0.05 s; 50 steps of 10 images left take about as long again.
-    assert 0.02 < snapshot.eta_seconds < 0.5
+    # 500 images in 2 s; the 50 steps of 10 images left take as long again.
+    assert snapshot.images_per_second == 250.0
+    assert snapshot.eta_seconds == 2.0 and snapshot.elapsed_seconds == 2.0
     monitor.finish("completed", "done", test_loss=0.3, test_accuracy=0.9)
     finished = monitor.snapshot()
     assert finished.eta_seconds is None and not finished.running
