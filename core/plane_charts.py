@@ -21,11 +21,11 @@ import plotly.graph_objects as go
 from core.plane_model import Boundary
 from core.plane_spec import FEATURES
 
-ORANGE = "#f59322"  # class 0, negative
-BLUE = "#0877bd"  # class 1, positive
-PALE = "#e8eaeb"
-CLASS_COLOURS = [ORANGE, BLUE, "#2ca02c", "#9467bd", "#d62728", "#8c564b"]
-DIVERGING = [[0.0, ORANGE], [0.5, PALE], [1.0, BLUE]]
+PLANE_ORANGE = "#f59322"  # class 0, negative
+PLANE_BLUE = "#0877bd"  # class 1, positive
+PLANE_PALE = "#e8eaeb"
+CLASS_COLOURS = [PLANE_ORANGE, PLANE_BLUE, "#2ca02c", "#9467bd", "#d62728", "#8c564b"]
+DIVERGING = [[0.0, PLANE_ORANGE], [0.5, PLANE_PALE], [1.0, PLANE_BLUE]]
 
 ROW_STEP = 1.3  # a tile is 1 by 1; columns are spread to fill about `WIDTH_PIXELS`
 WIDTH_PIXELS = 1000
@@ -36,7 +36,7 @@ def rgb(colour: str) -> np.ndarray:
     return np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype="float32")
 
 
-ORANGE_RGB, PALE_RGB, BLUE_RGB = rgb(ORANGE), rgb(PALE), rgb(BLUE)
+ORANGE_RGB, PALE_RGB, BLUE_RGB = rgb(PLANE_ORANGE), rgb(PLANE_PALE), rgb(PLANE_BLUE)
 CLASS_RGB = np.stack([rgb(c) for c in CLASS_COLOURS])
 
 
@@ -159,7 +159,7 @@ def weight_traces(boundary: Boundary, positions) -> list[dict]:
             "x": xs,
             "y": ys,
             "mode": "lines",
-            "line": {"color": BLUE if positive else ORANGE, "width": 0.6 + 1.3 * width},
+            "line": {"color": PLANE_BLUE if positive else PLANE_ORANGE, "width": 0.6 + 1.3 * width},
             "opacity": 0.35 + 0.15 * width,
             "hoverinfo": "skip",
             "showlegend": False,

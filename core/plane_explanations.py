@@ -15,7 +15,7 @@ it large. In the big chart the colour is the network's answer, the black line it
 boundary; dots are training points, diamonds with a black rim test points it never trains on.
 """
 
-DATASETS = {
+DATASET_WORDS = {
     "points": """
 **Why one layer cannot do it.** With no hidden layer the network is
 sigmoid(w1·x1 + w2·x2 + b), and its boundary is one straight line. No straight line puts
@@ -60,7 +60,7 @@ neighbours. Cross-entropy is the usual loss here.
 """,
 }
 
-FEATURES = """
+FEATURE_WORDS = """
 **Features.** The network never sees anything but the columns you turn on, each computed
 from the point (x1, x2) before the first layer; the first column of squares shows each over
 the plane. A feature that already has the shape of the answer saves the network the work:
@@ -82,9 +82,9 @@ DROPOUT = (
 
 def explanation(spec: PlaneSpec) -> str:
     """The words that fit this set-up: its dataset, its features, regularisation, dropout."""
-    parts = [DATASETS[spec.data]]
+    parts = [DATASET_WORDS[spec.data]]
     if spec.features != ["x1", "x2"]:
-        parts.append(FEATURES)
+        parts.append(FEATURE_WORDS)
     if spec.regularization != "none" and spec.regularization_rate > 0:
         parts.append(REGULARISATION[spec.regularization])
     if spec.dropout > 0:

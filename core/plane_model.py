@@ -113,7 +113,7 @@ def build_plane_model(spec: PlaneSpec):
     return model
 
 
-def dense_layers(model) -> list:
+def model_dense_layers(model) -> list:
     """The model's Dense layers in order: the hidden ones, then the output."""
     import keras
 
@@ -166,7 +166,7 @@ def _probe(model):
 
     probe = getattr(model, "_plane_probe", None)
     if probe is None:
-        wanted = [model.get_layer("features"), *dense_layers(model)]
+        wanted = [model.get_layer("features"), *model_dense_layers(model)]
         probe = keras.Model(model.inputs[0], [layer.output for layer in wanted])
         model._plane_probe = probe
     return probe
@@ -184,7 +184,7 @@ def predict_boundary(
     units = [out[n:].T.reshape(-1, s, s) for out in outputs[:-1]]
     weights = [
         (np.asarray(layer.kernel, "float32"), np.asarray(layer.bias, "float32"))
-        for layer in dense_layers(model)
+        for layer in model_dense_layers(model)
     ]
     return Boundary(
         axis=axis,

@@ -15,10 +15,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.plane_charts import (
-    BLUE,
     CLASS_COLOURS,
     DIVERGING,
-    ORANGE,
+    PLANE_BLUE,
+    PLANE_ORANGE,
     output_rgb,
     plain_figure,
     png_uri,
@@ -168,7 +168,10 @@ def plane_curves_figure(history: dict[str, list[float]], *, height: int = 300) -
     traces = []
     panels = (("loss", "test_loss", ""), ("accuracy", "test_accuracy", "2"))
     for train_name, test_name, axis in panels:
-        for name, label, colour in ((train_name, "training", BLUE), (test_name, "test", ORANGE)):
+        for name, label, colour in (
+            (train_name, "training", PLANE_BLUE),
+            (test_name, "test", PLANE_ORANGE),
+        ):
             values = history.get(name, [])
             if not values or all(math.isnan(v) for v in values):
                 continue

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from core.plane_charts import (
-    BLUE,
-    ORANGE,
+    PLANE_BLUE,
+    PLANE_ORANGE,
     class_rgb,
     diverging_rgb,
     network_figure,
@@ -49,13 +49,13 @@ def made_up_view(sizes=(2, 3, 2), classes: int = 2, seed: int = 0) -> Boundary:
 
 def test_colours_run_from_orange_through_pale_to_blue():
     colours = diverging_rgb(np.array([-1.0, 0.0, 1.0, 5.0]))
-    np.testing.assert_array_equal(colours[0], rgb(ORANGE))
-    np.testing.assert_array_equal(colours[2], rgb(BLUE))
-    np.testing.assert_array_equal(colours[3], rgb(BLUE))  # clipped
+    np.testing.assert_array_equal(colours[0], rgb(PLANE_ORANGE))
+    np.testing.assert_array_equal(colours[2], rgb(PLANE_BLUE))
+    np.testing.assert_array_equal(colours[3], rgb(PLANE_BLUE))  # clipped
     sure = class_rgb(np.array([[0.0, 1.0, 0.0]]))
-    np.testing.assert_array_equal(sure[0], rgb(BLUE))
+    np.testing.assert_array_equal(sure[0], rgb(PLANE_BLUE))
     np.testing.assert_array_equal(
-        class_rgb(np.array([[0.2, 0.5, 0.3]]), discrete=True)[0], rgb(BLUE)
+        class_rgb(np.array([[0.2, 0.5, 0.3]]), discrete=True)[0], rgb(PLANE_BLUE)
     )
 
 
@@ -74,7 +74,7 @@ def test_one_tile_per_unit_in_its_column_and_a_line_per_weight():
     kernels = [k for k, _ in view.weights]
     top = max(np.abs(k).max() for k in kernels)
     assert drawn == sum(int((np.abs(k) >= 0.02 * top).sum()) for k in kernels)
-    positive = sum(len(t.x) // 3 for t in lines if t.line.color == BLUE)
+    positive = sum(len(t.x) // 3 for t in lines if t.line.color == PLANE_BLUE)
     assert positive == sum(int((k >= 0.02 * top).sum()) for k in kernels)
 
 
@@ -83,11 +83,11 @@ def test_a_tile_shows_its_unit_scaled_with_the_top_of_the_plane_at_the_top():
     figure = network_figure(view, ["x1", "x2"])
     tile = picture(figure.layout.images[0].source)  # feature 0: x1 * 1 over the plane
     assert tile.shape[:2] == (9, 9)
-    np.testing.assert_array_equal(tile[0, 0], rgb(ORANGE))  # left: x1 = -6, scaled to -1
-    np.testing.assert_array_equal(tile[0, -1], rgb(BLUE))
+    np.testing.assert_array_equal(tile[0, 0], rgb(PLANE_ORANGE))  # left: x1 = -6, scaled to -1
+    np.testing.assert_array_equal(tile[0, -1], rgb(PLANE_BLUE))
     second_layer = picture(figure.layout.images[5].source)  # layer 2 unit 0: x1 - 2 * x2
-    np.testing.assert_array_equal(second_layer[-1, -1], rgb(BLUE))  # bottom right: 6 + 12
-    np.testing.assert_array_equal(second_layer[0, 0], rgb(ORANGE))  # top left: -6 - 12
+    np.testing.assert_array_equal(second_layer[-1, -1], rgb(PLANE_BLUE))  # bottom right: 6 + 12
+    np.testing.assert_array_equal(second_layer[0, 0], rgb(PLANE_ORANGE))  # top left: -6 - 12
 
 
 def test_softmax_output_has_a_tile_per_class_and_the_selected_unit_a_frame():

@@ -8,9 +8,9 @@ import pytest
 
 from core.plane_model import (
     build_plane_model,
-    dense_layers,
     grid_axis,
     grid_points,
+    model_dense_layers,
     predict_boundary,
     predict_corners,
     prediction_rows,
@@ -43,10 +43,10 @@ def numpy_forward(model, spec: PlaneSpec, points: np.ndarray) -> list[np.ndarray
     """Features, each hidden layer after its activation, and the output, from the weights."""
     h = numpy_features(points, spec.features)
     layers = [h]
-    for layer, activation in zip(dense_layers(model)[:-1], spec.activations, strict=True):
+    for layer, activation in zip(model_dense_layers(model)[:-1], spec.activations, strict=True):
         h = ACTIVATIONS[activation](h @ np.asarray(layer.kernel) + np.asarray(layer.bias))
         layers.append(h)
-    out = dense_layers(model)[-1]
+    out = model_dense_layers(model)[-1]
     z = h @ np.asarray(out.kernel) + np.asarray(out.bias)
     if z.shape[1] == 1:
         layers.append(1.0 / (1.0 + np.exp(-z)))
@@ -90,7 +90,7 @@ def test_regularisation_penalty_is_keras_own(kind):
 
     spec = PlaneSpec(hidden_layers=2, regularization=kind, regularization_rate=0.03)
     model = build_plane_model(spec)
-    kernels = [np.asarray(layer.kernel, "float64") for layer in dense_layers(model)]
+    kernels = [np.asarray(layer.kernel, "float64") for layer in model_dense_layers(model)]
     by_hand = 0.03 * sum((np.abs(k).sum() if kind == "l1" else (k * k).sum()) for k in kernels)
     keras_own = keras.regularizers.L1(0.03) if kind == "l1" else keras.regularizers.L2(0.03)
     by_keras = sum(float(keras_own(k)) for k in kernels)

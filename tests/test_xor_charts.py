@@ -9,7 +9,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from core.plane_charts import BLUE, CLASS_COLOURS, ORANGE
+from core.plane_charts import CLASS_COLOURS, PLANE_BLUE, PLANE_ORANGE
 from core.plane_data import make_data
 from core.plane_model import Boundary, grid_axis
 from core.plane_spec import PlaneSpec
@@ -46,7 +46,7 @@ def test_two_classes_show_the_output_zero_to_one_and_its_half_line():
     (heatmap,) = traces(figure, "heatmap")
     np.testing.assert_array_equal(np.asarray(heatmap.z), boundary.z)
     assert (heatmap.zmin, heatmap.zmax) == (0.0, 1.0)
-    assert heatmap.colorscale[0][1] == ORANGE and heatmap.colorscale[-1][1] == BLUE
+    assert heatmap.colorscale[0][1] == PLANE_ORANGE and heatmap.colorscale[-1][1] == PLANE_BLUE
     (contour,) = traces(figure, "contour")
     assert contour.contours.start == contour.contours.end == 0.5
     assert "after 12 epochs" in figure.layout.title.text
@@ -67,8 +67,8 @@ def test_four_points_are_drawn_in_their_class_colours():
     drawn = {t.name: sorted(zip(t.x, t.y, strict=True)) for t in traces(figure, "scatter")}
     assert drawn == {"class 0": [(0, 0), (1, 1)], "class 1": [(0, 1), (1, 0)]}
     assert {t.name: t.marker.color for t in traces(figure, "scatter")} == {
-        "class 0": ORANGE,
-        "class 1": BLUE,
+        "class 0": PLANE_ORANGE,
+        "class 1": PLANE_BLUE,
     }
 
 
@@ -95,7 +95,9 @@ def test_three_classes_get_their_colours_and_a_line_for_each_class_edge():
     pixels = picture(image.source)[::-1]  # back to row 0 = lowest x2
     assert pixels.shape[:2] == (41, 41)
     left, low_right = pixels[20, 2].astype(int), pixels[2, 38].astype(int)
-    orange, blue = (np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)]) for c in (ORANGE, BLUE))
+    orange, blue = (
+        np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)]) for c in (PLANE_ORANGE, PLANE_BLUE)
+    )
     # the likeliest class's colour dominates (0.8 of the mix, the rest pale and the others)
     assert np.abs(left - orange).sum() < np.abs(left - blue).sum()
     assert np.abs(low_right - blue).sum() < np.abs(low_right - orange).sum()
