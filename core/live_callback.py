@@ -1,4 +1,6 @@
-"""The one seam between Keras training and the app: a callback that feeds a `TrainingMonitor`.
+"""What the page sees of training: a Keras callback that feeds a `TrainingMonitor`.
+
+One of two subscribers to `fit` (the other, `core.recorder.RunRecorder`, writes the store).
 
 It records every epoch's logs and, at a throttled rate, the batch-level loss and accuracy;
 it stops training at the next batch when asked, and when the loss stops being a number.
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
 
 import keras
 
@@ -41,7 +42,6 @@ class LiveMetrics(keras.callbacks.Callback):
         epochs: int,
         steps_per_epoch: int,
         batch_size: int,
-        on_epoch: Callable[[int, dict], None] | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
@@ -49,7 +49,6 @@ class LiveMetrics(keras.callbacks.Callback):
         self.epochs = epochs
         self.steps_per_epoch = steps_per_epoch
         self.batch_size = batch_size
-        self.on_epoch = on_epoch
         self.nan_message: str | None = None
         self.stopped_by_user = False
         self._epoch = 0
@@ -83,5 +82,3 @@ class LiveMetrics(keras.callbacks.Callback):
         if self.nan_message or self.stopped_by_user:
             return
         self.monitor.record_epoch(epoch, dict(logs or {}))
-        if self.on_epoch is not None:
-            self.on_epoch(epoch, dict(logs or {}))
