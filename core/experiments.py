@@ -84,9 +84,11 @@ class EmbeddedBackend:
         deadline = time.monotonic() + timeout
         while True:
             done = {rid: job for rid, job in self._jobs.items() if not job.alive}
-            if done or time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if done or left <= 0 or not self._jobs:
                 break
-            time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            # Wake the moment the run ends (no polling delay between queued runs).
+            next(iter(self._jobs.values())).join(timeout=min(POLL_SECONDS, left))
         outcomes = {}
         for run_id, job in done.items():
             del self._jobs[run_id]

@@ -42,22 +42,35 @@ def digits():
     return patch_digits(n_train=300, n_test=100, seed=2)
 
 
-def _wait(runner, timeout=180):
+def _wait(runner, timeout=600):
     assert runner.join(timeout), "the experiment did not finish in time"
     assert runner.error is None, runner.error
 
 
+@pytest.mark.timeout(900)  # generous: two shared cores can be very busy
 def test_a_grid_experiment_completes_as_tagged_runs(digits, tmp_path):
     store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
     definition = ExperimentDefinition(
-        BASE, [Axis("hidden_layers", [0, 1])], seeds=2, budget=4, name="layers"
+        BASE,
+        [Axis("hidden_layers", [0, 1])],
+        seeds=2,
+        budget=6,
+        baselines=["random_forest"],
+        name="layers",
     )
+    assert definition.runs_planned() == 6
     experiment_id = create_experiment(xstore, definition)
     _wait(start(store, xstore, experiment_id, digits))
 
     experiment = xstore.get(experiment_id)
-    trials = xstore.trials(experiment_id)
+    forest = [t for t in xstore.trials(experiment_id) if t.baseline]
+    trials = [t for t in xstore.trials(experiment_id) if not t.baseline]
     assert experiment.status == "completed"
+    assert [(t.status, t.seed) for t in forest] == [("completed", 1), ("completed", 2)]
+    for trial in forest:  # queued first, stored as runs of the same experiment
+        run = store.get(trial.run_id)
+        assert run.experiment_id == experiment_id and run.architecture.startswith("Random forest")
+        assert run.test_accuracy == pytest.approx(trial.test_accuracy)
     assert [t.status for t in trials] == ["completed"] * 4
     assert [(t.params["hidden_layers"], t.seed) for t in trials] == [(0, 1), (0, 2), (1, 1), (1, 2)]
     runs = {run.id: run for run in store.list_runs()}
@@ -79,10 +92,11 @@ def test_a_grid_experiment_completes_as_tagged_runs(digits, tmp_path):
         assert optuna_trial.state == optuna.trial.TrialState.COMPLETE
         mine = [t for t in trials if t.optuna_number == optuna_trial.number]
         assert optuna_trial.value == pytest.approx(np.mean([t.val_accuracy for t in mine]))
-    done = progress(experiment, trials)
-    assert (done.runs_planned, done.runs_done, done.running) == (4, 4, 0)
+    done = progress(experiment, xstore.trials(experiment_id))
+    assert (done.runs_planned, done.runs_done, done.running) == (6, 6, 0)
 
 
+@pytest.mark.timeout(900)  # generous: two shared cores can be very busy
 def test_tpe_plans_the_budget_and_stop_now_requeues(digits, tmp_path):
     store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
     slow = dict(BASE, epochs=40)
@@ -129,6 +143,7 @@ runner.join()
 """
 
 
+@pytest.mark.timeout(900)  # generous: two shared cores can be very busy
 def test_an_experiment_resumes_after_its_process_is_killed(digits, tmp_path):
     store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
     definition = ExperimentDefinition(
