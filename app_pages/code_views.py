@@ -217,10 +217,11 @@ def run_code(run, key: str = "runs_code") -> None:
             )
             return
         note = None
-        if "optimizer" not in (run.spec_dict or {}):
+        if "epochs" not in (run.spec_dict or {}):  # a model file never records its training
             note = (
-                "This model was imported: the script rebuilds its layers, but its file did not "
-                "say how it was trained, so the training settings are the playground's defaults."
+                "This model was imported: the script rebuilds its layers (and its optimizer and "
+                "loss where the file kept them), but the file did not say how long or on what "
+                "batches it was trained, so those settings are the playground's defaults."
             )
         spec_code_view(spec, f"{key}_{run.id}", note=note)
 
