@@ -187,7 +187,7 @@ def network_figure(
     )
     sizes = [len(u) for u in boundary.units] + [len(outputs)]
     tallest = max(sizes)
-    height = height or int(min(640, max(240, 50 + 30 * tallest)))
+    height = height or int(min(640, max(300, 60 + 38 * tallest)))
     units_high = tallest * ROW_STEP + 1.0
     units_wide = WIDTH_PIXELS / ((height - 20) / units_high)
     column_step = float(

@@ -138,13 +138,15 @@ def boundary_figure(
     """The output over the plane with its boundary, and the data points on top.
     Without a boundary yet, only the points are drawn."""
     traces, images = output_traces(boundary, discrete) if boundary is not None else ([], [])
+    points = point_traces(data)
+    legend_rows = -(-len(points) // 4)  # about four entries fit a row
     epoch = "" if boundary is None else f" after {boundary.epoch} epochs"
     layout = {
         "title": {"text": f"Network output over the input plane{epoch}"},
         "images": images,
-        "height": height,
-        "margin": {"l": 50, "r": 20, "t": 50, "b": 50},
-        "legend": {"orientation": "h", "y": -0.15},
+        "height": height + 22 * max(0, legend_rows - 1),
+        "margin": {"l": 50, "r": 20, "t": 50, "b": 60 + 22 * legend_rows},
+        "legend": {"orientation": "h", "y": -0.14, "yanchor": "top"},
         "plot_bgcolor": "white",
         "xaxis": {
             "title": {"text": "x1 (first input)"},
@@ -159,7 +161,7 @@ def boundary_figure(
             "constrain": "domain",
         },
     }
-    return plain_figure([*traces, *point_traces(data)], layout)
+    return plain_figure([*traces, *points], layout)
 
 
 def plane_curves_figure(history: dict[str, list[float]], *, height: int = 300) -> go.Figure:
