@@ -111,3 +111,28 @@ def test_norm_log_is_found_among_a_jobs_callbacks():
     Job.callbacks = [object(), LayerNorms(log, *_data(4))]
     assert norm_log(Job()) is log
     assert norm_log(None) is None
+
+
+def _first_and_last_gradient(activation: str) -> tuple[float, float]:
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential(
+        [keras.Input((784,))]
+        + [layers.Dense(32, activation=activation) for _ in range(5)]
+        + [layers.Dense(10, activation="softmax")]
+    )
+    log = NormLog()
+    callback = LayerNorms(log, *_data(128))
+    callback.set_model(model)
+    callback.on_train_begin()  # measures the untrained network once
+    history = log.snapshot()
+    gradients = [history.gradient_norms[name][0] for name in history.layers]
+    return gradients[0], gradients[-1]
+
+
+def test_a_deep_sigmoid_network_shows_vanishing_gradients():
+    """What the view is for: the sigmoid's slope (at most 1/4) shrinks the gradient at every
+    layer on its way back, so the first layer gets a small fraction of the last layer's."""
+    first, last = _first_and_last_gradient("sigmoid")
+    relu_first, relu_last = _first_and_last_gradient("relu")
+    assert first / last < 0.01
+    assert relu_first / relu_last > 10 * first / last
