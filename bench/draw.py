@@ -1,26 +1,33 @@
-"""The Draw page's figures: how fast a drawing is read, and how well MNIST digits survive the canvas.
+"""The Draw page's figures: how well pen-drawn digits are read, and how fast.
 
-    python bench/draw.py [--model PATH.keras] [--save PATH.keras] [--digits 10000] [--variants]
+    python bench/draw.py [--model DENSE.keras] [--save DENSE.keras] [--per-pen 300] [--variants]
+                         [--cnn [--cnn-model CNN.keras]] [--mnist] [--calls 200]
 
-1. Latency: a 280x280 RGBA canvas to ten probabilities, one image at a time, median and 90th
-   percentile over --calls calls: `canvas_to_mnist` alone, `model.predict` against calling the
-   model directly, and the whole path with the faster of the two.
-2. Round trip: MNIST test digits enlarged (bilinear) to a random size of 80-260 px, put at a
-   random place on the canvas on a random background (transparent, black or white), read back
-   with `canvas_to_mnist`, against the same network on the original 28x28 images. Scenarios:
-   MNIST's own soft edges; a hard-edged pen at MNIST's stroke widths; pens of 20 and 40 px
-   (strokes widened to the pen where the digit's are thinner, never narrowed); and, for
-   contrast, the whole canvas shrunk to 28x28 as most digit apps do.
-   --variants also compares recipe choices (stroke matching, its range, gamma, blur, filter).
+1. Drawn digits (core.synthetic.drawn_digits: several hand styles of every digit, written
+   with a round pen 6 to 30 px wide at random sizes and places on a 280x280 canvas), read by
+   the same network after the app's preparation (core.preprocess.canvas_to_mnist) and after
+   a plain recipe written here independently (crop the ink, fit its longer side into 20 px
+   with Lanczos, centre the mass on pixel 14). Accuracy per pen width on two splits: "tune",
+   the styles and seed the recipe was adjusted on, and "held out", the other styles of each
+   digit from another seed. Goal: at every pen width the app at least as good as the plain
+   recipe.
+   --variants also shows each of the app's steps switched off or changed, on both splits.
+2. --cnn: the first convolutional preset in core.presets against the default dense preset,
+   both reading the held-out drawings through the app's preparation.
+3. --mnist: the MNIST test digits enlarged and put on the canvas, read back (ratio to the
+   originals' accuracy), and against shrinking the whole canvas as most digit apps do.
+4. Latency: one canvas to ten probabilities, median and 90th percentile over --calls calls.
 
-The network is --model, or the default preset (ModelSpec(): 784-512-512-10, dropout 0.2, adam,
-batch 128) trained here for --epochs epochs on all 60,000 training digits. MNIST comes from
-$MNIST_DATA or ../shared/data/mnist.
+Networks are trained here on all 60,000 MNIST training digits (--epochs, the presets' own
+settings otherwise) unless given with --model / --cnn-model. MNIST comes from $MNIST_DATA or
+../shared/data/mnist.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 import os
 import sys
 import time
@@ -32,45 +39,174 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
+from scipy import ndimage  # noqa: E402
 
 from core import preprocess  # noqa: E402
 from core.data import load_mnist  # noqa: E402
-from core.model import ModelSpec, build_model  # noqa: E402
+from core.model import build_model  # noqa: E402
 from core.preprocess import canvas_to_mnist  # noqa: E402
-from core.synthetic import place_on_canvas  # noqa: E402
+from core.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from core.synthetic import STYLES, drawn_digits, place_on_canvas  # noqa: E402
 
-CANVAS = 280
-SIZES = (80, 260)
-BACKGROUNDS = ("transparent", "black", "white")
-# MNIST's median stroke width over its box side (core.preprocess.STROKE_RANGE) and box over frame.
-MNIST_STROKE = 0.127
-BOX_FRACTION = 20 / 28
+PENS = (6, 12, 18, 24, 30)
+# Styles are split per digit: even positions in STYLES to tune on, odd ones held out.
+SPLITS = {
+    "tune": ({d: names[0::2] for d, names in ((d, list(s)) for d, s in STYLES.items())}, 1),
+    "held out": ({d: names[1::2] for d, names in ((d, list(s)) for d, s in STYLES.items())}, 2),
+}
 
 
-def train_default(data, epochs: int):
-    spec = ModelSpec(epochs=epochs)
-    model = build_model(spec)
-    print(f"training the default preset {spec.architecture()} for {epochs} epochs on 60,000 ...")
+def plain_recipe(canvas: np.ndarray) -> np.ndarray:
+    """Crop the ink, fit its longer side into 20 px, put its centre of mass on pixel (14, 14)."""
+    ink = preprocess.ink_map(canvas)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = crop.shape
+    scale = 20 / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = np.clip(np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS)), 0, 1)
+    small = small / small.max()
+    row, col = ndimage.center_of_mass(small)
+    top = min(max(math.floor(14.5 - row), 0), 28 - small.shape[0])
+    left = min(max(math.floor(14.5 - col), 0), 28 - small.shape[1])
+    frame = np.zeros((28, 28), np.float32)
+    frame[top : top + small.shape[0], left : left + small.shape[1]] = small
+    return frame
+
+
+def train(spec, data, epochs: int | None):
+    spec = dataclasses.replace(spec, epochs=epochs or spec.epochs)
+    steps = math.ceil(len(data.x_train) / spec.batch_size)
+    model = build_model(spec, steps_per_epoch=steps)
+    print(f"training {spec.architecture()} for {spec.epochs} epochs on {len(data.x_train):,} ...")
     start = time.perf_counter()
     model.fit(
-        inputs(data.x_train),
+        inputs(data.x_train, model),
         np.eye(10, dtype=np.float32)[data.y_train],
         batch_size=spec.batch_size,
-        epochs=epochs,
+        epochs=spec.epochs,
         verbose=0,
     )
     print(f"  trained in {time.perf_counter() - start:.0f} s")
     return model
 
 
-def inputs(images: np.ndarray) -> np.ndarray:
-    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)
+def inputs(images: np.ndarray, model) -> np.ndarray:
+    """Images (N, 28, 28), uint8 or float in [0, 1], as the model's input."""
+    x = np.asarray(images, dtype=np.float32)
+    if images.dtype == np.uint8:
+        x = x / np.float32(255.0)
+    return x.reshape((len(x), *model.input_shape[1:]))
 
 
-def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
-    x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
-    probabilities = model.predict(x, batch_size=1000, verbose=0)
-    return float((probabilities.argmax(axis=1) == labels).mean())
+def predictions(model, images: np.ndarray) -> np.ndarray:
+    return model.predict(inputs(images, model), batch_size=1000, verbose=0).argmax(axis=1)
+
+
+def read_all(canvases, recipe) -> np.ndarray:
+    out = []
+    for canvas in canvases:
+        image = recipe(canvas)
+        out.append(np.zeros((28, 28), np.float32) if image is None else image)
+    return np.array(out)
+
+
+def drawn_sets(per_pen: int) -> dict[str, tuple[list, np.ndarray, np.ndarray]]:
+    """Each split's canvases, digits and pen widths."""
+    sets = {}
+    for split, (styles, seed) in SPLITS.items():
+        start = time.perf_counter()
+        drawings = list(drawn_digits(per_pen * len(PENS), seed, pens=PENS, styles=styles))
+        sets[split] = (
+            [d.canvas for d in drawings],
+            np.array([d.digit for d in drawings]),
+            np.array([d.pen for d in drawings]),
+        )
+        print(f"  {split}: {len(drawings):,} drawings in {time.perf_counter() - start:.0f} s")
+    return sets
+
+
+def per_pen_row(name: str, correct: np.ndarray, pens: np.ndarray) -> str:
+    cells = "".join(f"{100 * correct[pens == pen].mean():8.1f}" for pen in PENS)
+    return f"{name:30s}{cells}{100 * correct.mean():8.1f}"
+
+
+def header(title: str) -> str:
+    return f"{title:30s}" + "".join(f"{f'pen {p}':>8s}" for p in PENS) + f"{'all':>8s}"
+
+
+VARIANTS = {  # name: (settings of core.preprocess, recipe)
+    "app (canvas_to_mnist)": ({}, canvas_to_mnist),
+    "  no stroke matching": ({}, lambda c: canvas_to_mnist(c, match_strokes=False)),
+    "  widen thin strokes only": ({"STROKE_RANGE": (0.11, math.inf)}, canvas_to_mnist),
+    "  narrow from 0.15 (before)": ({"STROKE_RANGE": (0.11, 0.15)}, canvas_to_mnist),
+    "  no speck removal": ({"SPECK_FRACTION": 0.0}, canvas_to_mnist),
+    "  Lanczos instead of box": ({"RESAMPLE": Image.Resampling.LANCZOS}, canvas_to_mnist),
+    "plain recipe": ({}, plain_recipe),
+}
+
+
+def with_settings(settings: dict, recipe):
+    def run(canvas):
+        saved = {key: getattr(preprocess, key) for key in settings}
+        try:
+            for key, value in settings.items():
+                setattr(preprocess, key, value)
+            return recipe(canvas)
+        finally:
+            for key, value in saved.items():
+                setattr(preprocess, key, value)
+
+    return run
+
+
+def drawn_accuracy(model, sets, variants: bool) -> None:
+    names = list(VARIANTS) if variants else ["app (canvas_to_mnist)", "plain recipe"]
+    print("\n1. Drawn digits: accuracy (%) per pen width, same network")
+    for split, (canvases, digits, pens) in sets.items():
+        print(header(f"[{split}]"))
+        for name in names:
+            settings, recipe = VARIANTS[name]
+            start = time.perf_counter()
+            read = read_all(canvases, with_settings(settings, recipe))
+            each = 1000 * (time.perf_counter() - start) / len(canvases)
+            correct = predictions(model, read) == digits
+            print(per_pen_row(name, correct, pens) + f"   {each:4.1f} ms each")
+
+
+def compare_cnn(dense, cnn, sets) -> None:
+    print("\n2. Convolutional against dense preset, the app's preparation")
+    for split, (canvases, digits, pens) in sets.items():
+        read = read_all(canvases, canvas_to_mnist)
+        print(header(f"[{split}]"))
+        for name, model in (("dense (default preset)", dense), ("convolutional preset", cnn)):
+            print(per_pen_row(name, predictions(model, read) == digits, pens))
+
+
+def shrink_whole_canvas(canvas: np.ndarray) -> np.ndarray:
+    """What most digit apps do: the whole canvas to 28x28, light on dark."""
+    ink = preprocess.ink_map(canvas)
+    return np.asarray(Image.fromarray(ink).resize((28, 28), Image.Resampling.BOX))
+
+
+def mnist_round_trip(model, data, digits: int, seed: int) -> None:
+    images, labels = data.x_test[:digits], data.y_test[:digits]
+    base = (predictions(model, images) == labels).mean()
+    rng = np.random.default_rng(seed)
+    canvases = []
+    for digit in images:
+        size = int(rng.integers(80, 261))
+        top, left = (int(v) for v in rng.integers(0, 280 - size + 1, 2))
+        background = ("transparent", "black", "white")[int(rng.integers(3))]
+        canvases.append(place_on_canvas(digit, size, top, left, background=background))
+    print(f"\n3. {digits:,} MNIST test digits enlarged to 80-260 px at random places")
+    print(f"accuracy on the original 28x28 images: {100 * base:.2f} %")
+    for name, recipe in (
+        ("canvas_to_mnist", canvas_to_mnist),
+        ("whole canvas", shrink_whole_canvas),
+    ):
+        score = (predictions(model, read_all(canvases, recipe)) == labels).mean()
+        print(f"{name:30s} {100 * score:6.2f} %   ratio {score / base:.4f}")
 
 
 def timings(function, calls: int) -> tuple[float, float]:
@@ -85,169 +221,65 @@ def timings(function, calls: int) -> tuple[float, float]:
     return 1000 * float(np.median(times)), 1000 * float(np.percentile(times, 90))
 
 
-def latency(model, digit: np.ndarray, calls: int) -> None:
-    canvas = place_on_canvas(digit, 180, 50, 60, background="black", pen=True, thicken=4)
-    image = canvas_to_mnist(canvas)
-    x = image.reshape(1, 784)
+def latency(model, canvas: np.ndarray, calls: int) -> None:
+    x = inputs(canvas_to_mnist(canvas)[None], model)
     rows = {
         "canvas_to_mnist": lambda: canvas_to_mnist(canvas),
-        "model.predict(x)": lambda: model.predict(x, verbose=0),
         "model(x, training=False)": lambda: np.asarray(model(x, training=False)),
+        "whole path": lambda: np.asarray(model(inputs(canvas_to_mnist(canvas)[None], model))),
     }
-    figures = {name: timings(function, calls) for name, function in rows.items()}
-    direct = figures["model(x, training=False)"][0] <= figures["model.predict(x)"][0]
-    faster = "model(x, training=False)" if direct else "model.predict(x)"
-    call = rows[faster]
-    figures[f"whole path (canvas_to_mnist + {faster})"] = timings(
-        lambda: (canvas_to_mnist(canvas), call()), calls
-    )
-    print(f"\n1. Latency, one 280x280 RGBA canvas, {calls} calls (goal: under 50 ms median)")
-    print(f"{'step':58s} {'median ms':>10s} {'p90 ms':>8s}")
-    for name, (median, p90) in figures.items():
-        print(f"{name:58s} {median:10.2f} {p90:8.2f}")
+    print(f"\n4. Latency, one 280x280 RGBA canvas, {calls} calls (goal: under 50 ms median)")
+    print(f"{'step':30s} {'median ms':>10s} {'p90 ms':>8s}")
+    for name, function in rows.items():
+        median, p90 = timings(function, calls)
+        print(f"{name:30s} {median:10.2f} {p90:8.2f}")
 
 
-def thicken_for(size: int, pen: int | None) -> int:
-    """Canvas pixels to widen a digit enlarged to `size` so its strokes are `pen` px wide."""
-    if pen is None:
-        return 0
-    natural = MNIST_STROKE * BOX_FRACTION * size
-    return max(0, round((pen - natural) / 2))
+def load_or_train(path, spec, data, epochs, save=None):
+    if path and Path(path).exists():
+        import keras
 
-
-def make_canvases(digits: np.ndarray, scenario: str, seed: int):
-    rng = np.random.default_rng(seed)
-    sizes = rng.integers(SIZES[0], SIZES[1] + 1, len(digits))
-    for digit, size in zip(digits, sizes, strict=True):
-        size = int(size)
-        top, left = (int(v) for v in rng.integers(0, CANVAS - size + 1, 2))
-        background = BACKGROUNDS[int(rng.integers(len(BACKGROUNDS)))]
-        pen = {"pen 20 px": 20, "pen 40 px": 40}.get(scenario)
-        yield place_on_canvas(
-            digit,
-            size,
-            top,
-            left,
-            background=background,
-            pen=scenario != "soft edges",
-            thicken=thicken_for(size, pen),
-        )
-
-
-def shrink_whole_canvas(canvas: np.ndarray) -> np.ndarray:
-    """What most digit apps do: the whole canvas to 28x28, light on dark."""
-    ink = preprocess.ink_map(canvas)
-    return np.asarray(Image.fromarray(ink).resize((28, 28), Image.Resampling.BOX))
-
-
-def read_all(canvases, recipe) -> np.ndarray:
-    out = []
-    for canvas in canvases:
-        image = recipe(canvas)
-        out.append(np.zeros((28, 28), np.float32) if image is None else image)
-    return np.array(out)
-
-
-def round_trip(model, data, digits: int, seed: int) -> None:
-    images, labels = data.x_test[:digits], data.y_test[:digits]
-    base = accuracy(model, inputs(images), labels)
-    print(
-        f"\n2. Round trip: {digits:,} MNIST test digits enlarged to {SIZES[0]}-{SIZES[1]} px at "
-        f"random places on a {CANVAS}x{CANVAS} canvas (goal: ratio >= 0.985)"
-    )
-    print(f"accuracy on the original 28x28 images: {base:.4f}")
-    print(f"{'canvas':36s} {'recipe':24s} {'accuracy':>9s} {'ratio':>7s} {'none':>5s} {'ms':>6s}")
-    for scenario in ("soft edges", "pen, MNIST widths", "pen 20 px", "pen 40 px"):
-        canvases = list(make_canvases(images, scenario, seed))
-        recipes = {"canvas_to_mnist": canvas_to_mnist}
-        if scenario in ("soft edges", "pen 40 px"):
-            recipes["whole canvas shrunk"] = shrink_whole_canvas
-        for name, recipe in recipes.items():
-            start = time.perf_counter()
-            read = read_all(canvases, recipe)
-            each = 1000 * (time.perf_counter() - start) / len(canvases)
-            blank = int((read.reshape(len(read), -1).max(axis=1) == 0).sum())
-            score = accuracy(model, read, labels)
-            print(
-                f"{scenario:36s} {name:24s} {score:9.4f} {score / base:7.4f} {blank:5d} {each:6.2f}"
-            )
-
-
-def blurred(image: np.ndarray | None) -> np.ndarray | None:
-    if image is None:
-        return None
-    kernel = np.array([1.0, 4.0, 1.0], dtype=np.float32) / 6
-    out = np.apply_along_axis(np.convolve, 0, image, kernel, "same")
-    out = np.apply_along_axis(np.convolve, 1, out, kernel, "same")
-    return (out / out.max()).astype(np.float32)
-
-
-def variants(model, data, digits: int, seed: int) -> None:
-    images, labels = data.x_test[:digits], data.y_test[:digits]
-    base = accuracy(model, inputs(images), labels)
-    choices = {
-        "as shipped": ({}, lambda c: canvas_to_mnist(c)),
-        "no stroke matching": ({}, lambda c: canvas_to_mnist(c, match_strokes=False)),
-        "strokes 0.10-0.16": ({"STROKE_RANGE": (0.10, 0.16)}, canvas_to_mnist),
-        "strokes 0.12-0.14": ({"STROKE_RANGE": (0.12, 0.14)}, canvas_to_mnist),
-        "strokes 0.125-0.13": ({"STROKE_RANGE": (0.125, 0.13)}, canvas_to_mnist),
-        "gamma 0.8": ({}, lambda c: _power(canvas_to_mnist(c), 0.8)),
-        "gamma 1.25": ({}, lambda c: _power(canvas_to_mnist(c), 1.25)),
-        "blur 1-4-1": ({}, lambda c: blurred(canvas_to_mnist(c))),
-        "LANCZOS filter": ({"RESAMPLE": Image.Resampling.LANCZOS}, canvas_to_mnist),
-        "HAMMING filter": ({"RESAMPLE": Image.Resampling.HAMMING}, canvas_to_mnist),
-        "box from ink >= 0.1": ({"INK_LEVEL": 0.1}, canvas_to_mnist),
-        "box from ink >= 0.5": ({"INK_LEVEL": 0.5}, canvas_to_mnist),
-    }
-    scenarios = ("soft edges", "pen, MNIST widths", "pen 20 px", "pen 40 px")
-    canvases = {s: list(make_canvases(images, s, seed + 1)) for s in scenarios}
-    print(f"\n3. Recipe variants: ratio to the originals' accuracy ({base:.4f}), {digits:,} digits")
-    print(f"{'recipe':22s}" + "".join(f"{s:>19s}" for s in scenarios))
-    for name, (settings, recipe) in choices.items():
-        saved = {key: getattr(preprocess, key) for key in settings}
-        try:
-            for key, value in settings.items():
-                setattr(preprocess, key, value)
-            ratios = [
-                accuracy(model, read_all(canvases[s], recipe), labels) / base for s in scenarios
-            ]
-        finally:
-            for key, value in saved.items():
-                setattr(preprocess, key, value)
-        print(f"{name:22s}" + "".join(f"{r:19.4f}" for r in ratios))
-
-
-def _power(image: np.ndarray | None, gamma: float) -> np.ndarray | None:
-    return None if image is None else image**gamma
+        print(f"model: {path}")
+        return keras.models.load_model(path)
+    model = train(spec, data, epochs)
+    if save or path:
+        model.save(save or path)
+    return model
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="a saved .keras model instead of training one")
-    parser.add_argument("--save", help="save the trained model here for the next run")
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--digits", type=int, default=10000, help="test digits in part 2")
-    parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--variants", action="store_true", help="also run part 3")
-    parser.add_argument("--variant-digits", type=int, default=3000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", help="the dense network (.keras); trained and saved if absent")
+    parser.add_argument("--save", help="save the trained dense network here")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs when training (dense)")
+    parser.add_argument("--per-pen", type=int, default=300, help="drawings per pen width")
+    parser.add_argument("--variants", action="store_true", help="each step switched off")
+    parser.add_argument("--cnn", action="store_true", help="part 2: the convolutional preset")
+    parser.add_argument("--cnn-model", help="the convolutional network; trained if absent")
+    parser.add_argument("--cnn-epochs", type=int, default=5)
+    parser.add_argument("--mnist", action="store_true", help="part 3: MNIST digits on a canvas")
+    parser.add_argument("--digits", type=int, default=10000, help="test digits in part 3")
+    parser.add_argument("--calls", type=int, default=200, help="calls in part 4 (0: skip)")
     args = parser.parse_args()
 
     data = load_mnist(os.environ.get("MNIST_DATA") or REPO.parent / "shared" / "data" / "mnist")
     print(data.description)
-    if args.model:
-        import keras
-
-        model = keras.models.load_model(args.model)
-        print(f"model: {args.model}")
-    else:
-        model = train_default(data, args.epochs)
-        if args.save:
-            model.save(args.save)
-    latency(model, data.x_test[0], args.calls)
-    round_trip(model, data, args.digits, args.seed)
-    if args.variants:
-        variants(model, data, args.variant_digits, args.seed)
+    dense = load_or_train(args.model, PRESETS[DEFAULT_PRESET].spec, data, args.epochs, args.save)
+    print("drawing the digits ...")
+    sets = drawn_sets(args.per_pen)
+    drawn_accuracy(dense, sets, args.variants)
+    if args.cnn:
+        convolutional = [p for p in PRESETS.values() if p.spec.is_convolutional]
+        if not convolutional:
+            print("\n2. no convolutional preset in core.presets yet")
+        else:
+            print(f"\nconvolutional preset: {convolutional[0].name}")
+            cnn = load_or_train(args.cnn_model, convolutional[0].spec, data, args.cnn_epochs)
+            compare_cnn(dense, cnn, sets)
+    if args.mnist:
+        mnist_round_trip(dense, data, args.digits, seed=0)
+    if args.calls:
+        latency(dense, sets["held out"][0][0], args.calls)
 
 
 if __name__ == "__main__":

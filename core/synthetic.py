@@ -23,9 +23,9 @@ from core.preprocess import dilate, erode
 CANVAS = 280
 BACKGROUNDS = ("transparent", "black", "white")
 PEN_WIDTHS = (6, 30)  # the Draw page's pen slider, in canvas pixels
-HEIGHTS = (70, 250)  # how tall people draw a digit on the canvas, in pixels
+HEIGHTS = (60, 250)  # how tall people draw a digit on the canvas, in pixels
 # ... but at least this many pen widths tall: nobody writes an 8 60 px tall with a 30 px pen.
-MIN_PEN_HEIGHTS = 4
+MIN_PEN_HEIGHTS = 3
 SUPERSAMPLE = 4  # strokes are drawn this many times larger, then averaged down: antialiasing
 
 
