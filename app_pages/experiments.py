@@ -191,8 +191,11 @@ def new_experiment_form(data) -> None:
 
 def resume(xstore: ExperimentStore, experiment_id: str, data) -> None:
     address = st.session_state.get("experiments_ray") or None
+    store = common.get_store()
+    store.mark_interrupted()  # the run a dead process left running
+    xstore.requeue_running(experiment_id)
     try:
-        runner.start(common.get_store(), xstore, experiment_id, data, address)
+        runner.start(store, xstore, experiment_id, data, address)
     except (RuntimeError, ImportError, ConnectionError) as error:
         st.session_state["experiments_notice"] = str(error)
 
@@ -251,13 +254,15 @@ def results(experiment, rows: list[dict]) -> None:
 def experiment_panel(xstore: ExperimentStore, experiment_id: str, data) -> None:
     store = common.get_store()
     live = runner.RUNNERS.get(experiment_id)
-    alive = live is not None and live.alive
+    shown = xstore.get(experiment_id)
+    alive = (live is not None and live.alive) or (shown.status == "running" and shown.owner_alive)
 
     @st.fragment(run_every=1.0 if alive else None)
     def live_section() -> None:
         experiment = xstore.get(experiment_id)
         current = runner.RUNNERS.get(experiment_id)
         running = current is not None and current.alive
+        elsewhere = not running and experiment.status == "running" and experiment.owner_alive
         trials = xstore.trials(experiment_id)
         runs = {run.id: run for run in store.list_runs()}
         rows = trial_rows(trials, runs)
@@ -289,6 +294,8 @@ def experiment_panel(xstore: ExperimentStore, experiment_id: str, data) -> None:
                 width="stretch",
                 help="Abandons the run under way (kept on Runs as stopped; queued again).",
             )
+        elif elsewhere:
+            st.caption(f"It is running in another process (pid {experiment.owner_pid}).")
         elif experiment.status != "completed" and data is not None:
             buttons[0].button(
                 "Resume",
@@ -308,7 +315,7 @@ def experiment_panel(xstore: ExperimentStore, experiment_id: str, data) -> None:
             key="experiments_trials",
         )
         results(experiment, rows)
-        if alive and not running:
+        if alive and not running and not elsewhere:
             st.rerun()  # the experiment ended: redraw the page without the timer
 
     live_section()

@@ -110,20 +110,26 @@ def error_bar_figure(summary: list[dict], metric: str = "val_accuracy") -> go.Fi
     figure.update_layout(
         xaxis_title=f"{label} (%)",
         height=max(260, 60 + 34 * len(rows)),
-        margin={"l": 10, "r": 10, "t": 30, "b": 40},
-        legend={"orientation": "h", "y": 1.08, "x": 0},
+        margin={"l": 10, "r": 10, "t": 50, "b": 40},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
     )
     figure.update_yaxes(automargin=True)
     return figure
 
 
 def _dimension(setting: str, values: list) -> dict:
+    """One parallel-coordinates axis: numbers on a (log) scale ticked at the values tried,
+    choices as evenly spaced names."""
     label = SETTINGS[setting].label if setting in SETTINGS else setting
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     if numeric:
         log = setting in SETTINGS and SETTINGS[setting].log and min(values) > 0
-        shown = [math.log10(v) for v in values] if log else values
-        dimension = {"label": label + (" (log10)" if log else ""), "values": shown}
+        shown = [math.log10(v) for v in values] if log else list(values)
+        dimension = {"label": label + (" (log scale)" if log else ""), "values": shown}
+        distinct = sorted(set(values))
+        if len(distinct) <= 12:  # a grid: tick exactly the values tried
+            dimension["tickvals"] = [math.log10(v) if log else v for v in distinct]
+            dimension["ticktext"] = [f"{v:g}" for v in distinct]
         return dimension
     choices = sorted({str(v) for v in values})
     index = {c: i for i, c in enumerate(choices)}
@@ -144,7 +150,7 @@ def parallel_coordinates_figure(trials: list[dict], metric: str = "val_accuracy"
     settings = [name for name in finished[0]["params"]]
     dimensions = [_dimension(s, [t["params"].get(s) for t in finished]) for s in settings]
     if len({t.get("seed") for t in finished}) > 1:
-        dimensions.append({"label": "Seed", "values": [t.get("seed", 0) for t in finished]})
+        dimensions.append(_dimension("Seed", [t.get("seed", 0) for t in finished]))
     scores = [100 * _value(t, metric) for t in finished]
     dimensions.append({"label": f"{METRIC_LABELS.get(metric, metric)} (%)", "values": scores})
     figure.add_trace(
@@ -153,7 +159,7 @@ def parallel_coordinates_figure(trials: list[dict], metric: str = "val_accuracy"
             dimensions=dimensions,
         )
     )
-    figure.update_layout(height=380, margin={"l": 60, "r": 60, "t": 60, "b": 30})
+    figure.update_layout(height=380, margin={"l": 110, "r": 80, "t": 70, "b": 30})
     return figure
 
 
@@ -217,6 +223,11 @@ def importance_figure(importances: dict[str, float]) -> go.Figure:
     return figure
 
 
+def _percent(values: list) -> pd.arrays.FloatingArray:
+    """Fractions as percentages, missing ones as blanks (not "None") in a table."""
+    return pd.array([None if v is None else 100 * float(v) for v in values], dtype="Float64")
+
+
 def trials_table(rows: list[dict]) -> pd.DataFrame:
     """The live table of trials: one row per run of the experiment, in queue order."""
     return pd.DataFrame(
@@ -228,12 +239,8 @@ def trials_table(rows: list[dict]) -> pd.DataFrame:
                 f"{r['epochs_done']}/{r['epochs_planned']}" if r["epochs_planned"] else ""
                 for r in rows
             ],
-            "Val accuracy (%)": [
-                None if r["val_accuracy"] is None else 100 * r["val_accuracy"] for r in rows
-            ],
-            "Test accuracy (%)": [
-                None if r["test_accuracy"] is None else 100 * r["test_accuracy"] for r in rows
-            ],
+            "Val accuracy (%)": _percent([r["val_accuracy"] for r in rows]),
+            "Test accuracy (%)": _percent([r["test_accuracy"] for r in rows]),
             "Run": [f"#{r['run_number']}" if r["run_number"] else "" for r in rows],
             "Note": [r["message"] for r in rows],
         }

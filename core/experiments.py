@@ -128,7 +128,8 @@ class ExperimentRunner:
     # ----- control -------------------------------------------------------------------------
 
     def start(self) -> ExperimentRunner:
-        self.experiments.set_status(self.experiment_id, "running", "Running…")
+        where = "on the Ray cluster" if self.backend.name == "ray" else "one after another"
+        self.experiments.set_status(self.experiment_id, "running", f"Training its runs {where}.")
         self._thread.start()
         return self
 

@@ -81,7 +81,8 @@ def test_parallel_coordinates_has_a_dimension_per_setting_and_the_score():
     (trace,) = figure.data
     assert isinstance(trace, go.Parcoords)
     labels = [d.label for d in trace.dimensions]
-    assert labels == ["Optimizer", "Learning rate (log10)", "Seed", "Validation accuracy (%)"]
+    assert labels == ["Optimizer", "Learning rate (log scale)", "Seed", "Validation accuracy (%)"]
+    assert list(trace.dimensions[1].ticktext) == ["0.001", "0.01"]  # ticked at the values tried
     assert list(trace.dimensions[0].ticktext) == ["adam", "sgd"]
     assert np.allclose(
         trace.dimensions[1].values, np.log10([t["params"]["learning_rate"] for t in trials])
