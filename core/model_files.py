@@ -11,7 +11,6 @@ extracted or loaded. `core.spec_from_model` reads a spec off the model. Keras is
 from __future__ import annotations
 
 import json
-import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -147,6 +146,34 @@ def refuse_code_layers(config: dict, filename: str) -> None:
         raise ModelImportError(_code_message(filename, ", ".join(found)))
 
 
+def refuse_custom_objects(config: dict, filename: str) -> None:
+    """Refuse a model naming classes that are not Keras's own, before loading it: Keras 3
+    writes each object's module and, for a registered custom class, its registered name."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            module, registered = node.get("module"), node.get("registered_name")
+            custom = (isinstance(registered, str) and registered) or (
+                isinstance(module, str) and module.split(".")[0] != "keras"
+            )
+            if "class_name" in node and custom:
+                found.append(str(node["class_name"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    if found:
+        raise ModelImportError(
+            f"{filename} uses {', '.join(repr(name) for name in dict.fromkeys(found))}, which "
+            "is not a built-in Keras layer; the playground only loads models made of built-in "
+            "layers (custom code is never run)."
+        )
+
+
 def _code_message(filename: str, layers: str = "") -> str:
     which = f" (layer {layers})" if layers else ""
     return (
@@ -165,12 +192,6 @@ def safe_load(path: Path, filename: str):
         text = _error_text(error)
         if "safe_mode" in text or "arbitrary code" in text:
             raise ModelImportError(_code_message(filename)) from None
-        unknown = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
-        if unknown:
-            raise ModelImportError(
-                f"{filename} uses {unknown.group(1)!r}, which is not a built-in Keras layer; the "
-                "playground only loads models made of built-in layers (custom code is never run)."
-            ) from None
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelImportError(
             f"{filename} could not be loaded as a Keras model ({first[:300]}). Save it again with "
@@ -265,6 +286,7 @@ def read_upload(path: Path, filename: str) -> tuple[Any, dict[str, Any] | None, 
     None, architecture text, whether a softmax was added). Raises `ModelImportError`."""
     config = read_model_config(path, filename)
     refuse_code_layers(config, filename)
+    refuse_custom_objects(config, filename)
     model = safe_load(path, filename)
     check_model_shape(model, filename)
     spec_dict = derive_spec(model, config)

@@ -19,7 +19,7 @@ import numpy as np
 
 from core.data import MNIST, one_hot, to_model_inputs
 from core.jobs import BackgroundJob
-from core.model import IMAGE_SHAPE, ModelSpec
+from core.model import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
 from core.monitor import Snapshot, TrainingMonitor
 
 # Images one compiled call should see: enough to hide Keras's per-step overhead, few enough
@@ -59,13 +59,9 @@ class PreparedData:
         )
 
 
-def prepare(
-    data: MNIST, validation_split: float, seed: int, shape: tuple[int, ...] | None = None
-) -> PreparedData:
-    """Scale to [0, 1], one-hot the labels, and hold out `validation_split` of the training set.
-
-    Each image becomes a flat row, or an example of `shape` ((28, 28, 1) for a convolutional
-    network: a view of the same rows, no copy).
+def prepare(data: MNIST, validation_split: float, seed: int) -> PreparedData:
+    """Scale to [0, 1] rows, one-hot the labels, and hold out `validation_split` of the
+    training set (`as_images` then gives a convolutional network its view of the rows).
 
     The held-out part is a fixed-seed random choice, so validation holds every digit; the
     test set is kept apart for the final evaluation only.
@@ -76,13 +72,12 @@ def prepare(
         # Choose on the uint8 images, then scale: a quarter of the memory traffic.
         order = np.random.default_rng(seed).permutation(len(images))
         val, train = order[:n_val], order[n_val:]
-        x_val, y_val = to_model_inputs(images[val], shape), one_hot(labels[val])
-        x, y = to_model_inputs(images[train], shape), one_hot(labels[train])
+        x_val, y_val = to_model_inputs(images[val]), one_hot(labels[val])
+        x, y = to_model_inputs(images[train]), one_hot(labels[train])
     else:
         x_val = y_val = None
-        x, y = to_model_inputs(images, shape), one_hot(labels)
-    x_test = to_model_inputs(data.x_test, shape)
-    return PreparedData(x, y, x_val, y_val, x_test, one_hot(data.y_test))
+        x, y = to_model_inputs(images), one_hot(labels)
+    return PreparedData(x, y, x_val, y_val, to_model_inputs(data.x_test), one_hot(data.y_test))
 
 
 @dataclass(frozen=True)
@@ -102,6 +97,29 @@ class RunResult:
     test_accuracy: float | None = None
     confusion: list[list[int]] | None = None  # rows: true digit, columns: predicted digit
     model_epochs: int | None = None
+
+
+class _UntilStopped(list):
+    """`fit(validation_freq=...)`: validate after every epoch until Stop is pressed. An epoch
+    that Stop cuts short is dropped from the history, so validating it only delays the end
+    (Keras reads a list-valued validation_freq with `epoch in validation_freq`)."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self.stop = stop
+
+    def __contains__(self, epoch) -> bool:
+        return not self.stop.is_set()
+
+
+def predict_eagerly(model, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+    """The model's outputs for `x`, called directly in chunks: no predict function to trace,
+    so the test pass right after Stop starts at once (see bench/latency.py)."""
+    chunks = [
+        np.asarray(model(x[start : start + batch_size], training=False))
+        for start in range(0, len(x), batch_size)
+    ]
+    return np.concatenate(chunks) if chunks else np.empty((0, NUM_CLASSES), np.float32)
 
 
 class TrainingJob(BackgroundJob):
@@ -174,13 +192,13 @@ class TrainingJob(BackgroundJob):
     def work(self, stop: threading.Event) -> None:
         import keras
 
-        from core.evaluation import confusion_matrix, cross_entropy, predict_probabilities
+        from core.evaluation import confusion_matrix, cross_entropy
         from core.live_callback import LiveMetrics
         from core.model import build_model
 
         spec = self.spec
         self.monitor.set_status("running", "Preparing the data…")
-        prepared = prepare(self.data, spec.validation_split, spec.seed, spec.input_shape)
+        prepared = prepare(self.data, spec.validation_split, spec.seed)
         if spec.is_convolutional:
             prepared = prepared.as_images()
         self.monitor.set_status("running", "Building the model…")
@@ -215,6 +233,7 @@ class TrainingJob(BackgroundJob):
             batch_size=spec.batch_size,
             epochs=spec.epochs,
             validation_data=(prepared.x_val, prepared.y_val) if has_validation else None,
+            validation_freq=_UntilStopped(stop),
             callbacks=callbacks,
             shuffle=True,
             verbose=0,
@@ -224,7 +243,7 @@ class TrainingJob(BackgroundJob):
             return
         self.monitor.set_status("running", f"Testing on the {len(prepared.x_test):,} test images…")
         # One pass over the test set gives accuracy, loss and matrix (no model.evaluate).
-        probabilities = predict_probabilities(model, self.data.x_test)
+        probabilities = predict_eagerly(model, prepared.x_test).astype(np.float32)
         self.test_probabilities = probabilities
         y_test = self.data.y_test
         predicted = probabilities.argmax(axis=1)

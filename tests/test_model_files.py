@@ -327,3 +327,28 @@ def test_an_hdf5_file_whose_compressed_data_would_expand_far_is_refused(tmp_path
     assert path.stat().st_size < 1024 * 1024
     with pytest.raises(ModelImportError, match="would expand to 64 MB"):
         RunStore(tmp_path / "home").import_model(path.read_bytes(), "bomb.h5")
+
+
+def test_a_model_with_a_custom_layer_is_refused_before_loading(tmp_path, monkeypatch):
+    import keras
+
+    import core.model_files
+
+    @keras.saving.register_keras_serializable(package="mine")
+    class Twice(keras.layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    model = keras.Sequential(
+        [keras.Input((784,)), Twice(), keras.layers.Dense(10, activation="softmax")]
+    )
+    data = model_bytes(model, tmp_path, "custom.keras")
+
+    def never(*args, **kwargs):
+        raise AssertionError("a model with custom code was loaded")
+
+    monkeypatch.setattr(core.model_files, "safe_load", never)
+    store = RunStore(tmp_path / "home")
+    with pytest.raises(ModelImportError, match="uses 'Twice', which is not a built-in Keras"):
+        store.import_model(data, "custom.keras")
+    assert store.list_runs() == [] and leftovers(store) == []

@@ -261,9 +261,30 @@ def test_a_convolutional_network_trains_on_the_same_rows_seen_as_images():
         ],
     )
     data = patch_digits(n_train=300, n_test=50)
-    prepared = prepare(data, 0.1, 0, spec.input_shape)
+    prepared = prepare(data, 0.1, 0).as_images()
     assert prepared.x_train.shape[1:] == (28, 28, 1) and prepared.x_train.base is not None
     job = TrainingJob(spec, data).start()
     assert job.join(timeout=120)
     assert job.snapshot().status == "completed", job.snapshot().message
     assert job.result.test_accuracy > 0.5  # chance is 0.1
+
+
+def test_validation_is_skipped_once_stop_is_pressed():
+    from core.training import _UntilStopped
+
+    stop = threading.Event()
+    every_epoch = _UntilStopped(stop)
+    assert 0 in every_epoch and 7 in every_epoch
+    stop.set()
+    assert 1 not in every_epoch  # the cut epoch is dropped anyway: do not validate it
+
+
+def test_the_eager_test_pass_matches_keras_predict():
+    from core.model import build_model
+    from core.training import predict_eagerly
+
+    model = build_model(small_spec())
+    x = np.random.default_rng(0).random((5000, 784)).astype(np.float32)
+    np.testing.assert_allclose(
+        predict_eagerly(model, x), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
