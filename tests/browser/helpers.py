@@ -399,10 +399,9 @@ def train_small_model(page: Page, server: Server, epochs: int = 2) -> None:
 def choose_matching(page: Page, label: str, pattern: re.Pattern) -> str:
     """Pick the first option matching `pattern` in the select box labelled `label`."""
     box = page.get_by_role("combobox", name=label, exact=True)
-    shown = box.locator("xpath=ancestor::*[@data-testid='stSelectbox']").inner_text()
-    for line in shown.splitlines():  # the label, then the option shown
-        if pattern.search(line):
-            return line
+    shown = box.input_value()  # the option chosen now (Streamlit's box is a text input)
+    if pattern.search(shown):
+        return shown  # choosing it again would not rerun the page
     box.click()
     option = page.get_by_role("option").filter(has_text=pattern).first
     text = option.inner_text()
