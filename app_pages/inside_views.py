@@ -269,7 +269,7 @@ def dynamics_view() -> None:
     st.plotly_chart(norms_figure(history), key="train_norms", width="stretch")
     st.caption(
         "How big each layer's weights are, and how strongly the loss pulls on them (the "
-        "gradient), measured on 256 training digits: gradients far smaller in the first layers "
+        "gradient), measured on 128 training digits: gradients far smaller in the first layers "
         "than the last mean they learn slowly (vanishing), norms shooting up mean the learning "
         "rate is too high."
     )
@@ -289,6 +289,6 @@ def dynamics_toggle(disabled: bool = False) -> None:
         "Record weight and gradient norms",
         key="train_inside_dynamics",
         disabled=disabled,
-        help="Measures each layer's weights and gradients a few times per epoch on 256 "
+        help="Measures each layer's weights and gradients up to four times per epoch on 128 "
         "training digits; costs under 5 % of the training time (bench/inside.py).",
     )

@@ -1,16 +1,17 @@
 """Training dynamics: each layer's weight norm and gradient norm as the network trains.
 
-`LayerNorms` is a Keras callback. A few times per epoch (and once before the first batch) it
-measures, for every layer with weights, the size of its weights (the Frobenius norm of the
+`LayerNorms` is a Keras callback. Up to four times per epoch (and once before the first
+batch) it measures, for every layer with weights, the size of its weights (the Frobenius norm of the
 kernel: the square root of the sum of the squared weights) and of the loss's gradient with
 respect to them, on a fixed probe batch of training images. A deep sigmoid network shows its
 vanishing gradients as first-layer gradient norms far below the last layer's; a learning rate
 that is too high shows as weight and gradient norms that shoot up.
 
 The gradient is measured on the probe batch between training steps, not averaged over the
-steps themselves: the training step stays exactly as Keras compiled it, and the cost is one
-forward and backward pass of `PROBE_SIZE` images per measurement (see bench/inside.py).
-Without the callback, nothing is measured and nothing costs anything.
+steps themselves: the training step stays exactly as Keras compiled it. Each measurement
+costs one forward and backward pass of `PROBE_SIZE` images, and those within an epoch are
+skipped when they would take more than `BUDGET` of it (see bench/inside.py). Without the
+callback, nothing is measured and nothing costs anything.
 
 The callback writes plain floats into a `NormLog`, a lock-protected record the page reads
 from another thread (`norm_log(job)` finds it among a training job's callbacks).
@@ -20,13 +21,17 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from dataclasses import dataclass, field
 
 import keras
 import numpy as np
 
-PROBE_SIZE = 256
+PROBE_SIZE = 128
 POINTS_PER_EPOCH = 4
+# Measurements within an epoch may take at most this share of the epoch so far; the one at
+# each epoch's end is always taken (on full MNIST it costs well under 1 % of an epoch).
+BUDGET = 0.02
 NUM_CLASSES = 10
 
 
@@ -111,7 +116,8 @@ class LayerNorms(keras.callbacks.Callback):
     """Records each weighted layer's weight and gradient norms into `log` while training.
 
     `images` and `labels` are training images (uint8 (n, 28, 28) or floats (n, 784) in
-    [0, 1]) and their digits; the first `probe_size` are the probe batch.
+    [0, 1]) and their digits; the first `probe_size` are the probe batch. Measurements
+    within an epoch take at most `budget` of its time so far (1.0: all of them, for tests).
     """
 
     def __init__(
@@ -122,14 +128,19 @@ class LayerNorms(keras.callbacks.Callback):
         *,
         probe_size: int = PROBE_SIZE,
         points_per_epoch: int = POINTS_PER_EPOCH,
+        budget: float = BUDGET,
     ) -> None:
         super().__init__()
         self.log = log
         self.probe_x, self.probe_y = probe_batch(images, labels, probe_size)
         self.points_per_epoch = max(1, int(points_per_epoch))
+        self.budget = float(budget)
         self._layers: list = []
         self._epoch = 0
         self._next_point = 0
+        self._epoch_start = 0.0
+        self._spent = 0.0  # seconds spent measuring in this epoch
+        self._cost = 0.0  # seconds the last measurement took
 
     def on_train_begin(self, logs=None):
         self._layers = weighted_layers(self.model)
@@ -140,14 +151,18 @@ class LayerNorms(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._next_point = 1
+        self._epoch_start = time.perf_counter()
+        self._spent = 0.0
 
     def on_train_batch_end(self, batch, logs=None):
         steps = (self.params or {}).get("steps") or 0
         due = self._next_point * steps / self.points_per_epoch
         # The last batch's point is the epoch's end, recorded by on_epoch_end.
         if steps and self._next_point < self.points_per_epoch and due <= batch + 1 < steps:
-            self.record(self._epoch + (batch + 1) / steps)
             self._next_point += 1
+            elapsed = time.perf_counter() - self._epoch_start
+            if self._spent + self._cost <= self.budget * elapsed:  # else skip this point
+                self.record(self._epoch + (batch + 1) / steps)
 
     def on_epoch_end(self, epoch, logs=None):
         self.record(epoch + 1.0)
@@ -156,8 +171,11 @@ class LayerNorms(keras.callbacks.Callback):
         self._layers = []  # keep no reference to the model's layers after training
 
     def record(self, epoch: float) -> None:
+        start = time.perf_counter()
         weights, gradients = self.measure()
         self.log.add(epoch, weights, gradients)
+        self._cost = time.perf_counter() - start
+        self._spent += self._cost
 
     def measure(self) -> tuple[dict[str, float], dict[str, float]]:
         """Each weighted layer's kernel norm and the probe batch loss's gradient norm."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import keras
 import numpy as np
@@ -29,7 +30,7 @@ def test_norms_of_a_softmax_network_match_numpy():
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="categorical_crossentropy")
     images, labels = _data()
     log = NormLog()
-    callback = LayerNorms(log, images, labels, probe_size=64, points_per_epoch=2)
+    callback = LayerNorms(log, images, labels, probe_size=64, points_per_epoch=2, budget=1e9)
     x, y = probe_batch(images, labels)
     model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[callback])
     history = log.snapshot()
@@ -85,7 +86,7 @@ def test_points_follow_the_schedule_when_hooks_are_called_directly():
             return {"dense": 1.0}, {"dense": 2.0}
 
     log = NormLog()
-    callback = Recording(log, *_data(8), points_per_epoch=4)
+    callback = Recording(log, *_data(8), points_per_epoch=4, budget=1e9)
     callback.set_params({"steps": 8, "epochs": 2})
     log.reset(["dense"])
     for epoch in range(2):
@@ -100,6 +101,28 @@ def test_points_follow_the_schedule_when_hooks_are_called_directly():
     for batch in (3, 7):
         callback.on_train_batch_end(batch)
     assert log.snapshot().epochs == [0.5]
+
+
+def test_measurements_within_an_epoch_keep_to_the_budget():
+    """A measurement far slower than the batches: only each epoch's end is measured."""
+
+    class Slow(LayerNorms):
+        def measure(self):
+            time.sleep(0.02)
+            return {"dense": 1.0}, {"dense": 2.0}
+
+    log = NormLog()
+    callback = Slow(log, *_data(8), points_per_epoch=4)  # the default budget, 2 %
+    callback.set_params({"steps": 40, "epochs": 2})
+    log.reset(["dense"])
+    callback.record(0.0)
+    for epoch in range(2):
+        callback.on_epoch_begin(epoch)
+        for batch in range(40):
+            time.sleep(0.001)
+            callback.on_train_batch_end(batch)
+        callback.on_epoch_end(epoch)
+    assert log.snapshot().epochs == [0.0, 1.0, 2.0]
 
 
 def test_norm_log_is_found_among_a_jobs_callbacks():
