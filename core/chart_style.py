@@ -6,6 +6,8 @@ Kept apart so that the metric charts (core/metric_charts.py), the image mosaics
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 
 from core.model import NUM_CLASSES
@@ -51,3 +53,9 @@ def empty_figure(message: str, height: int = 200, title: str | None = None) -> g
         margin={"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
     )
     return figure
+
+
+def figure_text(text: str) -> str:
+    """Words a person typed (a run's name), safe in a figure's titles, legends and hover texts:
+    plotly draws a subset of HTML there (<b>, <a href=...>), so "<" and "&" become entities."""
+    return html.escape(str(text), quote=False)

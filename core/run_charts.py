@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from core.chart_style import empty_figure
+from core.chart_style import empty_figure, figure_text
 from core.metric_charts import confusion_matrix_figure
 from core.model import ModelSpec, describe_layer
 from core.store import Run, RunSummary
@@ -97,7 +97,7 @@ def overlay_figure(runs: list[Run], metric: str = "val_accuracy") -> go.Figure:
         raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}.")
     figure = go.Figure()
     missing = []
-    for i, (run, label) in enumerate(zip(runs, run_labels(runs), strict=True)):
+    for i, (run, label) in enumerate(zip(runs, map(figure_text, run_labels(runs)), strict=True)):
         values = run.history.get(metric, [])
         if not any(math.isfinite(v) for v in values):
             missing.append(label)
@@ -110,7 +110,7 @@ def overlay_figure(runs: list[Run], metric: str = "val_accuracy") -> go.Figure:
                 name=label,
                 line={"color": COLOURS[i % len(COLOURS)], "width": 2},
                 marker={"size": 5},
-                hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+                hovertemplate="%{fullData.name}<br>epoch %{x}: %{y:.4f}<extra></extra>",
             )
         )
     if missing:
@@ -205,7 +205,7 @@ def confusion_figures(runs: list[Run], normalised: bool = False) -> list[go.Figu
     """One confusion matrix per run, titled with its name and test accuracy, ready to sit in
     columns side by side; a run without test results gets a figure saying so."""
     figures = []
-    for run, label in zip(runs, run_labels(runs), strict=True):
+    for run, label in zip(runs, map(figure_text, run_labels(runs)), strict=True):
         if run.confusion is None:
             figures.append(empty_figure("No test results yet", height=360, title=label))
             continue

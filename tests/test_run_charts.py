@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import html
 import re
 
 import numpy as np
@@ -176,3 +177,18 @@ def test_confusion_figures_show_each_runs_matrix(store):
     np.testing.assert_allclose(
         np.asarray(normalised.z), 100 * rows / rows.sum(axis=1, keepdims=True)
     )
+
+
+def test_a_name_is_shown_as_typed_in_the_figures_not_as_html(store):
+    """Plotly draws <b> and <a href> in names and titles; a run's name must stay text."""
+    name = "<b>bold</b> & <a href='http://example.com'>link</a> %{y}"
+    runs = [store.get(fill_run(store, name=n, seed=i)[0]) for i, n in enumerate([name, "plain"])]
+    overlay = overlay_figure(runs, "loss")
+    matrices = confusion_figures(runs)
+    for text in (overlay.data[0].name, matrices[0].layout.title.text):
+        assert "<" not in text, text
+        assert html.unescape(text).startswith(name)  # plotly shows the entities as characters
+    # The hover text takes the (escaped) trace name; the name itself in the template would have
+    # its "%{y}" filled in.
+    assert name not in overlay.data[0].hovertemplate
+    assert overlay.data[0].hovertemplate.startswith("%{fullData.name}<br>")
