@@ -10,8 +10,10 @@ extracted or loaded. `core.spec_from_model` reads a spec off the model. Keras is
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -148,15 +150,19 @@ def refuse_code_layers(config: dict, filename: str) -> None:
 
 def refuse_custom_objects(config: dict, filename: str) -> None:
     """Refuse a model naming classes that are not Keras's own, before loading it: Keras 3
-    writes each object's module and, for a registered custom class, its registered name."""
+    writes each object's module and, for a registered custom class, its registered name
+    ("package>Class"). Keras's own Functional model also carries a registered name, which is
+    just its class name, so only a name that differs from the class name counts as custom."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             module, registered = node.get("module"), node.get("registered_name")
-            custom = (isinstance(registered, str) and registered) or (
-                isinstance(module, str) and module.split(".")[0] != "keras"
-            )
+            custom = (
+                isinstance(registered, str)
+                and bool(registered)
+                and registered != node.get("class_name")
+            ) or (isinstance(module, str) and module.split(".")[0] != "keras")
             if "class_name" in node and custom:
                 found.append(str(node["class_name"]))
             for value in node.values():
@@ -293,3 +299,37 @@ def read_upload(path: Path, filename: str) -> tuple[Any, dict[str, Any] | None, 
     architecture = describe_architecture(model)
     model, added_softmax = standard_form(model)
     return model, spec_dict, architecture, added_softmax
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    path: Path  # the model re-saved by Keras: a clean .keras in standard form
+    spec_dict: dict[str, Any] | None
+    architecture: str
+    message: str  # what the run's message says about where it came from
+
+
+def resave_upload(data: bytes, filename: str, scratch: Path) -> CheckedUpload:
+    """Check an upload (`check_upload`, `read_upload`) and re-save it in `scratch`."""
+    suffix = check_upload(data, filename)
+    upload = scratch / f"upload{suffix}"
+    upload.write_bytes(data)
+    model, spec_dict, architecture, added_softmax = read_upload(upload, filename)
+    model.save(scratch / "model.keras")
+    note = (
+        " Its outputs were raw scores, so a softmax was added to read them as probabilities."
+        if added_softmax
+        else ""
+    )
+    message = f"Imported from {filename}.{note} Evaluate it on the test set on the Evaluate page."
+    return CheckedUpload(scratch / "model.keras", spec_dict, architecture, message)
+
+
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256, kept for model files that are not .keras (they are checked before
+    loading: a .joblib file runs code when loaded, so only the app's own is ever read)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -352,3 +352,20 @@ def test_a_model_with_a_custom_layer_is_refused_before_loading(tmp_path, monkeyp
     with pytest.raises(ModelImportError, match="uses 'Twice', which is not a built-in Keras"):
         store.import_model(data, "custom.keras")
     assert store.list_runs() == [] and leftovers(store) == []
+
+
+def test_a_model_saved_from_the_apps_own_builder_imports(tmp_path):
+    """build_model makes a Functional model, whose config carries registered_name "Functional";
+    it is Keras's own class and must import like a Sequential one."""
+    from core.model import ModelSpec, build_model
+
+    spec = ModelSpec(layers=[{"type": "Dense", "units": 8, "activation": "relu"}], epochs=1)
+    model = build_model(spec)
+    store = RunStore(tmp_path / "home")
+    run_id = store.import_model(model_bytes(model, tmp_path, "built.keras"), "built.keras")
+    run = store.get(run_id)
+    assert run.status == "imported" and run.architecture == "784-8-10"
+    x = np.random.default_rng(4).random((3, 784)).astype(np.float32)
+    np.testing.assert_allclose(
+        store.load_model(run_id).predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6
+    )
