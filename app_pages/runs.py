@@ -15,7 +15,8 @@ from core.run_charts import (
     runs_table,
     spec_table,
 )
-from core.store import RunNotFoundError, RunStore, RunStoreError, file_stem
+from core.run_records import file_stem
+from core.store import RunNotFoundError, RunStore, RunStoreError
 
 MAX_COMPARED = 8
 MATRICES_PER_ROW = 3
@@ -89,7 +90,11 @@ running = any(run.status == "running" for run in runs)
 
 @st.fragment(run_every=3 if running else None)
 def show_table() -> None:
+    """The table, refreshed every 3 s while a run trains; once none does, the whole page
+    reruns (with the final results) and stops refreshing."""
     fresh = store.list_runs() if running else runs
+    if running and not any(run.status == "running" for run in fresh):
+        st.rerun(scope="app")
     st.dataframe(
         runs_table(fresh),
         hide_index=True,
