@@ -18,7 +18,7 @@ from core.store import RunStore  # noqa: E402
 from core.sweeps import Axis, ExperimentDefinition  # noqa: E402
 from tests.synthetic import patch_digits  # noqa: E402
 
-EPOCHS = 8
+EPOCHS = 12
 BASE = {
     "layers": [{"type": "Dense", "units": 16, "activation": "relu"}],
     "optimizer": "adam",
@@ -31,12 +31,17 @@ BASE = {
 
 @pytest.fixture
 def cluster():
-    ray_backend.connect(num_cpus=2, object_store_memory=150 * 1024 * 1024, include_dashboard=False)
+    options = {"num_cpus": 2, "object_store_memory": 150 * 1024 * 1024, "include_dashboard": False}
+    try:
+        ray_backend.connect(**options)
+    except Exception:  # Ray gives a local node 30 s to start: on a very busy machine, try again
+        ray.shutdown()
+        ray_backend.connect(**options)
     yield
     ray.shutdown()
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)
 def test_four_runs_on_two_workers_survive_a_killed_worker(cluster, tmp_path):
     digits = patch_digits(n_train=300, n_test=100, seed=2)
     store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
@@ -51,7 +56,7 @@ def test_four_runs_on_two_workers_survive_a_killed_worker(cluster, tmp_path):
     while killed is None and time.monotonic() < deadline:
         for run_id, epochs in list(runner.backend.epochs.items()):
             pid = runner.backend.pids.get(run_id)
-            if pid and 2 <= epochs < EPOCHS - 2:
+            if pid and 1 <= epochs <= EPOCHS - 3:
                 os.kill(pid, signal.SIGKILL)  # a worker dies mid-run
                 killed = run_id
                 break
@@ -72,6 +77,6 @@ def test_four_runs_on_two_workers_survive_a_killed_worker(cluster, tmp_path):
         assert run.spec.layers[0]["units"] == trial.params["units"]
     lost = store.get(killed)
     assert lost.status == "failed" and "worker" in lost.message
-    assert 2 <= lost.epochs_done < EPOCHS  # the epochs it finished are kept
+    assert 1 <= lost.epochs_done < EPOCHS  # the epochs it finished are kept
     assert xstore.get(experiment_id).status == "completed"
     print(f"four runs on two Ray workers, one killed: {elapsed:.1f} s")
