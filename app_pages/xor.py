@@ -11,7 +11,7 @@ import random
 
 import streamlit as st
 
-from app_pages import code_views
+from app_pages import code_views, common
 from core.plane_charts import network_figure, unit_figure, unit_label
 from core.plane_explanations import READING, explanation
 from core.plane_model import prediction_rows
@@ -370,6 +370,12 @@ def show_words(snapshot) -> None:
 
 
 init_state()
+warm_up = common.warm_up_keras()
+if warm_up.is_alive():
+    # The job's worker imports TensorFlow; two threads importing it at once can leave it half
+    # initialised (seen on a fresh server opened at /xor), so let the server's import finish.
+    with st.spinner("Loading TensorFlow…"):
+        warm_up.join()
 code_views.plane_link(spec_from_state)  # share links (app_pages/code_views.py)
 try:
     spec = spec_from_state()

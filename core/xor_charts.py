@@ -145,8 +145,8 @@ def boundary_figure(
         "title": {"text": f"Network output over the input plane{epoch}"},
         "images": images,
         "height": height + 22 * max(0, legend_rows - 1),
-        "margin": {"l": 50, "r": 20, "t": 50, "b": 60 + 22 * legend_rows},
-        "legend": {"orientation": "h", "y": -0.14, "yanchor": "top"},
+        "margin": {"l": 50, "r": 20, "t": 50, "b": 70 + 22 * legend_rows},
+        "legend": {"orientation": "h", "y": -0.2, "yanchor": "top"},
         "plot_bgcolor": "white",
         "xaxis": {
             "title": {"text": "x1 (first input)"},
