@@ -99,13 +99,19 @@ def test_a_weights_only_file_is_refused_with_the_fix(tmp_path):
     assert leftovers(store) == []
 
 
-def test_an_upload_over_the_size_limit_is_refused(tmp_path, monkeypatch):
-    import core.model_files
+def test_an_upload_over_the_size_limit_is_refused(tmp_path):
+    """The real limit, not a patched one: one byte over 50 MB is refused by its size alone
+    (with the size and the limit in the message), one byte under passes the size check."""
+    from core.model_files import MAX_IMPORT_BYTES, MAX_IMPORT_MEGABYTES, check_upload
 
-    monkeypatch.setattr(core.model_files, "MAX_IMPORT_BYTES", 1000)
+    assert MAX_IMPORT_BYTES == MAX_IMPORT_MEGABYTES * 1024 * 1024
     store = RunStore(tmp_path / "home")
-    with pytest.raises(ModelImportError, match="the playground takes models up to 50 MB"):
-        store.import_model(b"x" * 2000, "huge.keras")
+    over = MAX_IMPORT_BYTES + 1
+    message = f"is {over / 2**20:.1f} MB; the playground takes models up to {MAX_IMPORT_MEGABYTES} MB"
+    with pytest.raises(ModelImportError, match=message):
+        store.import_model(b"x" * over, "huge.keras")
+    assert leftovers(store) == []
+    assert check_upload(b"x" * (MAX_IMPORT_BYTES - 1), "big.keras") == ".keras"
 
 
 def test_an_imported_mlp_becomes_a_run_with_its_spec(tmp_path):
