@@ -151,7 +151,9 @@ def inspect_section() -> None:
         width="stretch",
     )
     # --- Inside the network (helper "inside"): saliency, activations, what a unit responds to
-    inside_views.inside_section(run.id, stamp, data.x_test[index] / 255.0, key="evaluate")
+    inside_views.inside_section(
+        run.id, stamp, data.x_test[index] / 255.0, key="evaluate", true_digit=true_label
+    )
 
 
 with matrix_tab:

@@ -27,7 +27,7 @@ from core.inside_charts import (
 )
 from core.unit_search import TopImages, rank_units
 
-RUNNER_UP = -1
+RUNNER_UP, TRUE_DIGIT = -1, -2  # choices of the digit the saliency compares the answer with
 COLUMN_WIDTH = 370  # pixels: about the width of the left column the galleries are drawn in
 SALIENCY_HELP = (
     "**Integrated gradients.** For every pixel, the app follows the straight path from a black "
@@ -58,8 +58,14 @@ def top_images_for(run_id: str, stamp: float, data_source: str, position: int) -
     return rank_units(inspector, data.x_test, layer)
 
 
-def inside_section(run_id: str, stamp: float, image: np.ndarray, key: str) -> None:
-    """Saliency, activations and a chosen unit for one (28, 28) image in [0, 1]."""
+def inside_section(
+    run_id: str, stamp: float, image: np.ndarray, key: str, true_digit: int | None = None
+) -> None:
+    """Saliency, activations and a chosen unit for one (28, 28) image in [0, 1].
+
+    With `true_digit` (a labelled test digit), the saliency compares the answer with the
+    true digit by default: for a mistake, why the network chose its answer over the truth.
+    """
     st.subheader("Inside the network", anchor=False)
     try:
         inspector = get_inspector(run_id, stamp)
@@ -67,27 +73,29 @@ def inside_section(run_id: str, stamp: float, image: np.ndarray, key: str) -> No
         st.info(f"The inside of this network cannot be shown: {error}", icon=":material/info:")
         return
     other_key = f"{key}_inside_other"
-    st.session_state.setdefault(other_key, RUNNER_UP)
-    explanation = inspector.explain(
-        image, None if st.session_state[other_key] < 0 else st.session_state[other_key]
-    )
+    st.session_state.setdefault(other_key, RUNNER_UP if true_digit is None else TRUE_DIGIT)
+    choice = st.session_state[other_key]
+    other = true_digit if choice == TRUE_DIGIT else None if choice < 0 else choice
+    explanation = inspector.explain(image, other)
     left, right = st.columns([2, 3], gap="medium")
     with right:  # first: a click on a unit there chooses the unit shown on the left
         activations_view(explanation.activations, key)
     with left:
-        saliency_view(explanation.saliency, other_key, key)
+        saliency_view(explanation.saliency, other_key, key, true_digit)
         if explanation.activations.layers:
             unit_view(inspector, explanation.activations, run_id, stamp, key)
 
 
-def saliency_view(saliency, other_key: str, key: str) -> None:
+def saliency_view(saliency, other_key: str, key: str, true_digit: int | None) -> None:
     answer, other = saliency.answer, saliency.other
     st.markdown(f"**Why {answer} and not {other}?**")
+    names = {RUNNER_UP: "its runner-up", TRUE_DIGIT: f"the true digit ({true_digit})"}
     st.selectbox(
         "Compare the answer with",
-        [RUNNER_UP, *range(10)],
-        format_func=lambda d: "its runner-up" if d == RUNNER_UP else f"digit {d}",
+        [*([TRUE_DIGIT] if true_digit is not None else []), RUNNER_UP, *range(10)],
+        format_func=lambda d: names.get(d, f"digit {d}"),
         key=other_key,
+        help="The answer compared with itself means nothing: then its runner-up is used.",
     )
     st.plotly_chart(
         saliency_figure(saliency.image, saliency.attributions),

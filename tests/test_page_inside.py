@@ -22,7 +22,8 @@ def _inside_script(run_id: str) -> None:
     data, _ = common.get_data()
     stamp = common.checked_model_stamp(run_id)
     image = data.x_test[st.session_state.get("test_index", 0)] / 255.0
-    inside_views.inside_section(run_id, stamp, image, key="evaluate")
+    true_digit = st.session_state.get("true_digit")
+    inside_views.inside_section(run_id, stamp, image, key="evaluate", true_digit=true_digit)
 
 
 @pytest.fixture
@@ -72,6 +73,23 @@ def test_saliency_compares_the_answer_with_the_chosen_digit(stored):
     other = (answer + 1) % 10
     at.selectbox(key="evaluate_inside_other").set_value(int(other)).run()
     assert f"towards {answer}, red ones towards {other};" in _captions(at)
+
+
+def test_a_labelled_digit_is_compared_with_its_true_digit(stored):
+    data, run_id, model = stored
+    probabilities = np.asarray(model(data.x_test[:1].reshape(1, -1) / 255.0))[0]
+    answer, runner_up = np.argsort(probabilities)[::-1][:2]
+    label = int((answer + 2) % 10 if (answer + 2) % 10 != runner_up else (answer + 3) % 10)
+    at = AppTest.from_function(_inside_script, args=(run_id,), default_timeout=120)
+    at.session_state["true_digit"] = label  # as if the network had got this digit wrong
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="evaluate_inside_other").value == -2  # "the true digit"
+    assert f"towards {answer}, red ones towards {label};" in _captions(at)
+    # When the network is right, comparing with the true digit falls back to the runner-up.
+    at.session_state["true_digit"] = int(answer)
+    at.run()
+    assert f"towards {answer}, red ones towards {runner_up};" in _captions(at)
 
 
 def test_a_chosen_unit_shows_its_weights_and_its_top_test_digits(stored):
