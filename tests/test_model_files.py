@@ -107,7 +107,9 @@ def test_an_upload_over_the_size_limit_is_refused(tmp_path):
     assert MAX_IMPORT_BYTES == MAX_IMPORT_MEGABYTES * 1024 * 1024
     store = RunStore(tmp_path / "home")
     over = MAX_IMPORT_BYTES + 1
-    message = f"is {over / 2**20:.1f} MB; the playground takes models up to {MAX_IMPORT_MEGABYTES} MB"
+    message = (
+        f"is {over / 2**20:.1f} MB; the playground takes models up to {MAX_IMPORT_MEGABYTES} MB"
+    )
     with pytest.raises(ModelImportError, match=message):
         store.import_model(b"x" * over, "huge.keras")
     assert leftovers(store) == []
