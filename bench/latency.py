@@ -92,12 +92,60 @@ def one_session(browser, url: str, settle: float) -> tuple[float, float, float]:
     return home, first_point, stopped
 
 
+def old_stop_path(training) -> None:
+    """The end after Stop as it was: validate the cut epoch, trace a predict function."""
+    from core.evaluation import predict_probabilities
+
+    training._UntilStopped = lambda stop: 1
+    training.predict_eagerly = predict_probabilities
+
+
+def in_process(data_path: str, repeats: int, old: bool = False) -> None:
+    """The same two waits without a server or browser: TrainingJob on the default preset,
+    from start() to the first batch point, and from stop() (3 s later) to the finished result.
+    `old` times the end after Stop as it was before (a baseline in the same process)."""
+    import core.training as training
+    from core.model import ModelSpec
+    from core.training import TrainingJob
+
+    if old:
+        old_stop_path(training)
+    data = load_mnist(data_path)
+    firsts, stops = [], []
+    for _ in range(repeats):
+        job = TrainingJob(ModelSpec(), data)
+        start = time.perf_counter()
+        job.start()
+        while not job.snapshot().batches:
+            time.sleep(0.005)
+        firsts.append(time.perf_counter() - start)
+        time.sleep(3)
+        start = time.perf_counter()
+        job.stop()
+        while job.monitor.running:
+            time.sleep(0.005)
+        stops.append(time.perf_counter() - start)
+        job.join()
+    print(
+        f"in process{' (old stop path)' if old else ''}: start -> first batch point median {statistics.median(firsts):.2f} s "
+        f"({', '.join(f'{v:.2f}' for v in firsts)}); stop -> result median "
+        f"{statistics.median(stops):.2f} s ({', '.join(f'{v:.2f}' for v in stops)})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--settle", type=float, default=15.0, help="seconds on Home before Train")
+    parser.add_argument(
+        "--in-process", action="store_true", help="only time TrainingJob itself, no browser"
+    )
+    parser.add_argument("--old", action="store_true", help="with --in-process: the old Stop path")
     args = parser.parse_args()
     data = os.environ.get("MNIST_DATA") or str(REPO.parent / "shared" / "data" / "mnist")
+    if args.in_process:
+        in_process(data, args.repeats, old=args.old)
+        return
 
     loads = []
     for _ in range(5):

@@ -5,6 +5,11 @@ count as the owner. psutil tells the start time; without it, a live id is taken 
 from __future__ import annotations
 
 import os
+import shutil
+import time
+from pathlib import Path
+
+STALE_IMPORT_SECONDS = 3600
 
 
 def process_started(pid: int) -> float | None:
@@ -51,3 +56,15 @@ def owner_alive(pid: int | None, started: float | None) -> bool:
     if now_started < 0 or started is None or started < 0:
         return True
     return abs(now_started - started) < 1.0  # a different start time: the id was reused
+
+
+def remove_leftovers(models_dir: Path, home: Path) -> None:
+    """Remove what dead processes left half-done: temporary model files (named after their
+    process id) and import folders older than an hour (an import cut short by a kill)."""
+    for partial in models_dir.glob("*.partial.*"):
+        pid = partial.name.split(".")[1].split("-")[0]
+        if pid.isdigit() and not owner_alive(int(pid), None):
+            partial.unlink(missing_ok=True)
+    for scratch in home.glob("import-*"):
+        if time.time() - scratch.stat().st_mtime > STALE_IMPORT_SECONDS:
+            shutil.rmtree(scratch, ignore_errors=True)

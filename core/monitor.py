@@ -156,9 +156,7 @@ class TrainingMonitor:
             state.message = message
             state.test_loss = None if test_loss is None else float(test_loss)
             state.test_accuracy = None if test_accuracy is None else float(test_accuracy)
-            state.elapsed_seconds = (
-                self._clock() - self._train_start if self._train_start else 0.0
-            )
+            state.elapsed_seconds = self._clock() - self._train_start if self._train_start else 0.0
             self._bump()
 
     def request_stop(self) -> None:

@@ -23,7 +23,8 @@ import keras
 
 from core.live_callback import diverged
 from core.monitor import EPOCH_METRICS
-from core.store import MAX_STORED_BATCHES, RunStore
+from core.run_records import MAX_STORED_BATCHES
+from core.store import RunStore
 from core.training import RunResult
 
 # Batch points kept in memory before every other one is dropped; thinned to MAX_STORED_BATCHES

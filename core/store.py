@@ -16,7 +16,6 @@ checked and loaded it safely. Keras is imported lazily.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -26,26 +25,25 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.database import Database
-from core.liveness import owner_alive, this_process
+from core.liveness import owner_alive, remove_leftovers, this_process
 from core.model import ModelSpec
-from core.model_files import check_upload, read_upload
+from core.model_files import file_sha256, resave_upload
 from core.monitor import EPOCH_METRICS
 from core.run_records import (
     FINISHED_STATUSES,
-    MAX_STORED_BATCHES,
     SUMMARY_COLUMNS,
     Run,
     RunNotFoundError,
     RunStoreError,
     RunSummary,
     clean_name,
-    file_stem,
     interrupted_message,
     run_from_row,
     short,
@@ -53,34 +51,11 @@ from core.run_records import (
     thin,
 )
 
-__all__ = [  # the records and errors are the store's vocabulary: import them from here
-    "MAX_STORED_BATCHES",
-    "Run",
-    "RunNotFoundError",
-    "RunStore",
-    "RunStoreError",
-    "RunSummary",
-    "default_home",
-    "file_stem",
-    "thin",
-]
-
 HOME_VARIABLE = "KERAS_PLAYGROUND_HOME"
 DATABASE_NAME = "runs.sqlite3"
 MODELS_FOLDER = "models"
-STALE_IMPORT_SECONDS = 3600
 
 logger = logging.getLogger(__name__)
-
-
-def file_sha256(path: Path) -> str:
-    """The file's SHA-256, kept for model files that are not .keras (they are checked before
-    loading: a .joblib file runs code when loaded, so only the app's own is ever read)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def default_home() -> Path:
@@ -121,33 +96,17 @@ class RunStore:
         """A new run with status "running", owned by this process; returns its id (give it
         to the `RunRecorder` that will write the run). `experiment_id` tags a run an
         experiment queued."""
-        run_id = run_id or uuid.uuid4().hex[:12]
-        now = time.time()
-        pid, started = this_process()
-        with self._db.write() as conn:
-            number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM runs").fetchone()[0]
-            conn.execute(
-                "INSERT INTO runs (id, number, name, created, updated, status, message, "
-                "data_source, architecture, spec_json, owner_pid, owner_started, epochs_planned, "
-                "experiment_id) VALUES (?, ?, ?, ?, ?, 'running', 'Training…', ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    number,
-                    clean_name(name)
-                    if name
-                    else f"{spec.architecture()} {spec.optimizer} #{number}",
-                    now,
-                    now,
-                    data_source,
-                    spec.architecture(),
-                    spec.to_json(),
-                    pid,
-                    started,
-                    spec.epochs,
-                    experiment_id,
-                ),
-            )
-        return run_id
+        return self._insert_run(
+            lambda number: (
+                clean_name(name) if name else f"{spec.architecture()} {spec.optimizer} #{number}"
+            ),
+            data_source=data_source,
+            architecture=spec.architecture(),
+            spec_json=spec.to_json(),
+            epochs_planned=spec.epochs,
+            experiment_id=experiment_id,
+            run_id=run_id,
+        )
 
     def create_other_run(
         self,
@@ -160,28 +119,37 @@ class RunStore:
     ) -> str:
         """A new "running" run of a model that is not a `ModelSpec` network (a scikit-learn
         baseline, core/baselines.py): `settings` are stored as its spec, for comparison."""
-        run_id = uuid.uuid4().hex[:12]
+        return self._insert_run(
+            lambda number: clean_name(name),
+            data_source=data_source,
+            architecture=architecture,
+            spec_json=json.dumps(settings, sort_keys=True),
+            epochs_planned=1,
+            experiment_id=experiment_id,
+        )
+
+    def _insert_run(
+        self,
+        name: Callable[[int], str],
+        *,
+        status: str = "running",
+        message: str = "Training…",
+        run_id: str | None = None,
+        **values,
+    ) -> str:
+        """Insert a run numbered after the last; `name(number)` names it. A "running" run is
+        owned by this process; `values` are further columns."""
+        run_id = run_id or uuid.uuid4().hex[:12]
         now = time.time()
-        pid, started = this_process()
+        if status == "running":
+            values["owner_pid"], values["owner_started"] = this_process()
         with self._db.write() as conn:
             number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM runs").fetchone()[0]
+            row = {"id": run_id, "number": number, "name": name(number), "created": now}
+            row |= {"updated": now, "status": status, "message": message, **values}
             conn.execute(
-                "INSERT INTO runs (id, number, name, created, updated, status, message, "
-                "data_source, architecture, spec_json, owner_pid, owner_started, epochs_planned, "
-                "experiment_id) VALUES (?, ?, ?, ?, ?, 'running', 'Training…', ?, ?, ?, ?, ?, 1, ?)",
-                (
-                    run_id,
-                    number,
-                    clean_name(name),
-                    now,
-                    now,
-                    data_source,
-                    architecture,
-                    json.dumps(settings, sort_keys=True),
-                    pid,
-                    started,
-                    experiment_id,
-                ),
+                f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
             )
         return run_id
 
@@ -222,7 +190,9 @@ class RunStore:
         """
         suffix = getattr(model, "file_suffix", ".keras")  # a baseline's model: ".joblib"
         final = self.models_dir / f"{run_id}{suffix}"
-        partial = self.models_dir / f"{run_id}.{os.getpid()}-{threading.get_ident()}.partial{suffix}"
+        partial = (
+            self.models_dir / f"{run_id}.{os.getpid()}-{threading.get_ident()}.partial{suffix}"
+        )
         try:
             model.save(partial)
             os.replace(partial, final)
@@ -292,13 +262,7 @@ class RunStore:
                     "WHERE id = ? AND status = 'running'",
                     (interrupted_message(row), time.time(), row["id"]),
                 )
-        for partial in self.models_dir.glob("*.partial.keras"):
-            pid = partial.name.split(".")[1].split("-")[0]
-            if pid.isdigit() and not owner_alive(int(pid), None):
-                partial.unlink(missing_ok=True)
-        for scratch in self.home.glob("import-*"):  # an import cut short by a kill
-            if time.time() - scratch.stat().st_mtime > STALE_IMPORT_SECONDS:
-                shutil.rmtree(scratch, ignore_errors=True)
+        remove_leftovers(self.models_dir, self.home)
         return len(dead)
 
     def list_runs(self) -> list[RunSummary]:
@@ -407,43 +371,24 @@ class RunStore:
         Raises `ModelImportError` with a message for the person uploading; on refusal nothing
         is left behind.
         """
-        suffix = check_upload(data, filename)
         scratch = Path(tempfile.mkdtemp(prefix="import-", dir=self.home))
         try:
-            upload = scratch / f"upload{suffix}"
-            upload.write_bytes(data)
-            model, spec_dict, architecture, added_softmax = read_upload(upload, filename)
+            upload = resave_upload(data, filename, scratch)
             run_id = uuid.uuid4().hex[:12]
-            model.save(scratch / "model.keras")  # re-saved by Keras: a clean .keras either way
-            note = (
-                " Its outputs were raw scores, so a softmax was added to read them as "
-                "probabilities."
-                if added_softmax
-                else ""
+            self._insert_run(
+                lambda number: (
+                    clean_name(name) if name else f"{Path(filename).stem} (imported) #{number}"
+                ),
+                status="imported",
+                message=upload.message,
+                run_id=run_id,
+                data_source=f"imported file {filename}",
+                architecture=upload.architecture,
+                spec_json=json.dumps(upload.spec_dict) if upload.spec_dict else None,
+                model_file=f"{run_id}.keras",
             )
-            now = time.time()
-            with self._db.write() as conn:
-                number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM runs").fetchone()[0]
-                conn.execute(
-                    "INSERT INTO runs (id, number, name, created, updated, status, message, "
-                    "data_source, architecture, spec_json, model_file) "
-                    "VALUES (?, ?, ?, ?, ?, 'imported', ?, ?, ?, ?, ?)",
-                    (
-                        run_id,
-                        number,
-                        clean_name(name) if name else f"{Path(filename).stem} (imported) #{number}",
-                        now,
-                        now,
-                        f"Imported from {filename}.{note} Evaluate it on the test set on the "
-                        "Evaluate page.",
-                        f"imported file {filename}",
-                        architecture,
-                        json.dumps(spec_dict) if spec_dict else None,
-                        f"{run_id}.keras",
-                    ),
-                )
             try:
-                os.replace(scratch / "model.keras", self.models_dir / f"{run_id}.keras")
+                os.replace(upload.path, self.models_dir / f"{run_id}.keras")
             except OSError:
                 with self._db.write() as conn:
                     conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))

@@ -16,15 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.store import (
-    MAX_STORED_BATCHES,
-    RunNotFoundError,
-    RunStore,
-    RunStoreError,
-    default_home,
-    file_stem,
-    thin,
-)
+from core.database import SCHEMA_VERSION
+from core.run_records import MAX_STORED_BATCHES, file_stem, thin
+from core.store import RunNotFoundError, RunStore, RunStoreError, default_home
 from tests.conftest import REPO
 from tests.run_samples import (
     counted_confusion,
@@ -101,7 +95,7 @@ def test_home_comes_from_the_environment_and_holds_the_database(monkeypatch, tmp
 def test_schema_is_versioned_in_wal_mode_and_a_newer_one_is_refused(tmp_path):
     store = RunStore(tmp_path)
     with sqlite3.connect(store.db_path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 1
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         conn.execute("PRAGMA user_version = 99")
     with pytest.raises(RunStoreError, match="newer Keras Playground"):
