@@ -89,7 +89,7 @@ def inside_section(
 def saliency_view(saliency, other_key: str, key: str, true_digit: int | None) -> None:
     answer, other = saliency.answer, saliency.other
     st.markdown(f"**Why {answer} and not {other}?**")
-    names = {RUNNER_UP: "its runner-up", TRUE_DIGIT: f"the true digit ({true_digit})"}
+    names = {RUNNER_UP: "its runner-up", TRUE_DIGIT: "the true digit"}
     st.selectbox(
         "Compare the answer with",
         [*([TRUE_DIGIT] if true_digit is not None else []), RUNNER_UP, *range(10)],
