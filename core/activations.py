@@ -196,7 +196,7 @@ class Inspector:
     # --- many images -------------------------------------------------------------------------
 
     def unit_responses(
-        self, images: np.ndarray, layer: LayerInfo, batch_size: int = 1000
+        self, images: np.ndarray, layer: LayerInfo, batch_size: int = 256
     ) -> np.ndarray:
         """Each unit's response to each image, (n, units) float32.
 
