@@ -124,6 +124,7 @@ def test_every_feature_off_is_refused_with_the_fix():
     at.checkbox(key="xor_x2").uncheck().run()
     assert any("turn on at least one" in error.value for error in at.error)
     assert job(at).spec.features == ["x2"]  # the last network that could be built stays
+    run_until_idle(at)  # no worker left tracing when the tests end
 
 
 def test_a_unit_picked_is_shown_large():
