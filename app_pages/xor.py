@@ -1,51 +1,25 @@
 """The 2-D playground: seed 000's XOR network first, then TensorFlow Playground and more.
 
 The page only draws widgets and the job's snapshot. The whole set-up is one `PlaneSpec`
-built from the widgets (each spec field has a widget keyed "xor_<field>"); any change to it
-rebuilds the network from the seed on the job's worker thread.
+built from the sidebar's widgets (app_pages/plane_settings.py); any change to it rebuilds the
+network from the seed on the job's worker thread.
 """
 
 from __future__ import annotations
 
-import random
-
 import streamlit as st
 
 from app_pages import code_views, common
+from app_pages.plane_settings import KEEP, current, sidebar, spec_from_state
 from core.plane_charts import network_figure, unit_figure, unit_label
 from core.plane_explanations import READING, explanation
 from core.plane_model import prediction_rows
-from core.plane_spec import (
-    DATASETS,
-    FEATURES,
-    MAX_CLASSES,
-    MAX_PLANE_LAYERS,
-    MAX_PLANE_UNITS,
-    PLANE_ACTIVATIONS,
-    PLANE_LOSSES,
-    PLANE_OPTIMIZERS,
-    REGULARIZATIONS,
-    PlaneSpec,
-    PlaneSpecError,
-)
-from core.xor import DEFAULT_EPOCHS, XorJob
+from core.plane_spec import PlaneSpecError
+from core.xor import XorJob
 from core.xor_charts import boundary_figure, plane_curves_figure
 
 POLL_SECONDS = 0.5
 SLOW_EPOCHS_PER_SECOND = 100
-LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
-REGULARIZATION_RATES = [0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
-BATCH_SIZES = [1, 4, 8, 10, 16, 32, 64, 128]
-
-# Every value widget's key and first value: the spec's fields, then the view's.
-SPEC_KEYS = {f"xor_{name}": value for name, value in PlaneSpec().to_dict().items()}
-WIDGET_DEFAULTS = {
-    **SPEC_KEYS,
-    "xor_epochs": DEFAULT_EPOCHS,
-    "xor_slow": False,
-    "xor_discrete": False,
-}
-KEEP = {"persist_state": "session"}
 
 TABLE_COLUMNS = {
     "input": st.column_config.TextColumn(help="(x1, x2), the two inputs."),
@@ -63,19 +37,6 @@ def init_state() -> None:
         st.session_state["xor_job"] = XorJob()
 
 
-def current(key: str):
-    """A widget's value: what the person chose, or its default before it is first drawn.
-
-    Every value widget gets this as its `value=` and keeps it with `persist_state="session"`,
-    which keeps the browser's copy right through fragment reruns.
-    """
-    return st.session_state.get(key, WIDGET_DEFAULTS[key])
-
-
-def spec_from_state() -> PlaneSpec:
-    return PlaneSpec.from_dict({key[len("xor_") :]: current(key) for key in SPEC_KEYS})
-
-
 def job() -> XorJob:
     return st.session_state["xor_job"]
 
@@ -91,136 +52,6 @@ def train_one_epoch() -> None:
 
 def reset_weights() -> None:
     job().reset(spec_from_state())
-
-
-def new_seed() -> None:
-    st.session_state["xor_seed"] = random.randrange(10_000)  # the changed spec resets the job
-
-
-def new_sample() -> None:
-    st.session_state["xor_sample"] = current("xor_sample") + 1
-
-
-def choice(label: str, key: str, options, names=None, **more) -> None:
-    options = list(options)
-    st.selectbox(
-        label,
-        options,
-        index=options.index(current(key)),
-        format_func=names or str,
-        key=key,
-        **KEEP,
-        **more,
-    )
-
-
-def data_settings() -> None:
-    st.header("Data")
-    choice("Dataset", "xor_data", DATASETS, DATASETS.get)
-    if current("xor_data") == "points":
-        return
-    if current("xor_data") == "blobs":
-        st.slider("Classes", 3, MAX_CLASSES, current("xor_classes"), key="xor_classes", **KEEP)
-    st.slider("Points", 100, 1000, current("xor_samples"), step=50, key="xor_samples", **KEEP)
-    st.slider("Noise", 0.0, 0.5, current("xor_noise"), step=0.05, key="xor_noise", **KEEP)
-    st.slider(
-        "Held out to test",
-        0.1,
-        0.5,
-        current("xor_test_fraction"),
-        step=0.05,
-        key="xor_test_fraction",
-        **KEEP,
-    )
-    st.select_slider(
-        "Batch size", BATCH_SIZES, value=current("xor_batch_size"), key="xor_batch_size", **KEEP
-    )
-    st.button(
-        "New sample",
-        key="xor_new_sample",
-        on_click=new_sample,
-        help="Draw the points again (the same seed and sample number always give the same).",
-    )
-
-
-def feature_settings() -> None:
-    st.header("Features")
-    left, right = st.columns(2)
-    for i, (name, label) in enumerate(FEATURES.items()):
-        (left if i % 2 == 0 else right).checkbox(
-            label, value=current(f"xor_{name}"), key=f"xor_{name}", **KEEP
-        )
-
-
-def network_settings() -> None:
-    st.header("Network")
-    layers = st.slider(
-        "Hidden layers",
-        0,
-        MAX_PLANE_LAYERS,
-        current("xor_hidden_layers"),
-        key="xor_hidden_layers",
-        **KEEP,
-    )
-    for i in range(1, layers + 1):
-        units, activation = st.columns([2, 3])
-        units.number_input(
-            f"Layer {i} units",
-            1,
-            MAX_PLANE_UNITS,
-            current(f"xor_units_{i}"),
-            key=f"xor_units_{i}",
-            **KEEP,
-        )
-        with activation:
-            choice(f"Layer {i} activation", f"xor_activation_{i}", PLANE_ACTIVATIONS)
-    st.slider(
-        "Dropout after each layer",
-        0.0,
-        0.5,
-        current("xor_dropout"),
-        step=0.05,
-        key="xor_dropout",
-        disabled=layers == 0,
-        **KEEP,
-    )
-    kind, rate = st.columns(2)
-    with kind:
-        choice("Regularisation", "xor_regularization", REGULARIZATIONS, REGULARIZATIONS.get)
-    with rate:
-        choice(
-            "Rate",
-            "xor_regularization_rate",
-            REGULARIZATION_RATES,
-            disabled=current("xor_regularization") == "none",
-        )
-    choice("Loss", "xor_loss", PLANE_LOSSES, PLANE_LOSSES.get)
-    choice("Optimizer", "xor_optimizer", PLANE_OPTIMIZERS)
-    st.select_slider(
-        "Learning rate",
-        LEARNING_RATES,
-        value=current("xor_learning_rate"),
-        format_func=str,
-        key="xor_learning_rate",
-        **KEEP,
-    )
-
-
-def seed_settings() -> None:
-    st.header("Seed")
-    seed, button = st.columns([3, 2], vertical_alignment="bottom")
-    seed.number_input(
-        "Seed",
-        0,
-        2**31 - 1,
-        # "New seed" writes the seed into session state; that run must not pass a value too
-        "min" if st.session_state.get("xor_new_seed") else current("xor_seed"),
-        key="xor_seed",
-        help="The seed fixes the starting weights, the data and the order of the batches.",
-        **KEEP,
-    )
-    button.button("New seed", key="xor_new_seed", on_click=new_seed)
-    st.caption("Any change here rebuilds the network from the seed.")
 
 
 def controls(running: bool, failed: bool) -> None:
@@ -396,11 +227,7 @@ st.caption(
     "how wrong the untrained network is, then **Train**. Then change the dataset, features "
     "and network in the sidebar."
 )
-with st.sidebar:
-    data_settings()
-    feature_settings()
-    network_settings()
-    seed_settings()
+sidebar()
 controls(running, first.status == "failed")
 
 
