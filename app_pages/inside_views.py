@@ -259,7 +259,11 @@ def train_inside(spec) -> None:
             diagram = _trained_diagram(run.id, stamp)
             st.plotly_chart(diagram_figure(diagram), key="train_weights_diagram", width="stretch")
             st.caption("The trained network's strongest connections. " + diagram.note)
-    st.fragment(run_every=1.0 if common.training_now() else None)(dynamics_view)()
+    from core.dynamics import norm_log
+
+    job = common.current_job()
+    if job is not None and norm_log(job) is not None:  # no norms recorded: no view, no timer
+        st.fragment(run_every=1.0 if job.running else None)(dynamics_view)()
 
 
 def dynamics_view() -> None:
