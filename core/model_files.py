@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,50 +129,45 @@ def _h5_data_bytes(file) -> int:
     return total
 
 
+def _objects(node: Any) -> Iterator[dict]:
+    """Every JSON object in a model's config, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _objects(value)
+
+
 def refuse_code_layers(config: dict, filename: str) -> None:
     """Refuse a model whose config holds Python code (Lambda layers) before loading it."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("class_name") in CODE_LAYERS:
-                inner = node.get("config")
-                found.append(inner.get("name", "?") if isinstance(inner, dict) else "?")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(config)
+    found = [
+        inner.get("name", "?") if isinstance(inner := node.get("config"), dict) else "?"
+        for node in _objects(config)
+        if node.get("class_name") in CODE_LAYERS
+    ]
     if found:
         raise ModelImportError(_code_message(filename, ", ".join(found)))
 
 
+def _is_custom(node: dict) -> bool:
+    """Keras 3 writes each object's module and, for a registered custom class, its registered
+    name ("package>Class"). Keras's own Functional model also carries a registered name, which
+    is just its class name, so only a name that differs from the class name counts."""
+    module, registered = node.get("module"), node.get("registered_name")
+    if isinstance(registered, str) and registered and registered != node.get("class_name"):
+        return True
+    return isinstance(module, str) and module.split(".")[0] != "keras"
+
+
 def refuse_custom_objects(config: dict, filename: str) -> None:
-    """Refuse a model naming classes that are not Keras's own, before loading it: Keras 3
-    writes each object's module and, for a registered custom class, its registered name
-    ("package>Class"). Keras's own Functional model also carries a registered name, which is
-    just its class name, so only a name that differs from the class name counts as custom."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            module, registered = node.get("module"), node.get("registered_name")
-            custom = (
-                isinstance(registered, str)
-                and bool(registered)
-                and registered != node.get("class_name")
-            ) or (isinstance(module, str) and module.split(".")[0] != "keras")
-            if "class_name" in node and custom:
-                found.append(str(node["class_name"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(config)
+    """Refuse a model naming classes that are not Keras's own, before loading it."""
+    found = [
+        str(node["class_name"])
+        for node in _objects(config)
+        if "class_name" in node and _is_custom(node)
+    ]
     if found:
         raise ModelImportError(
             f"{filename} uses {', '.join(repr(name) for name in dict.fromkeys(found))}, which "
