@@ -195,11 +195,12 @@ def get_store():
     return _open_store(str(default_home()))
 
 
-def start_training(spec: ModelSpec, data: MNIST) -> TrainingJob:
+def start_training(spec: ModelSpec, data: MNIST, callbacks: tuple | list = ()) -> TrainingJob:
     """Record a new run in the store and train it on a background job: THE way pages start one.
 
     One run at a time per browser session: while this session's job is training (two quick
-    clicks on Train, say), nothing new starts and that job is returned.
+    clicks on Train, say), nothing new starts and that job is returned. `callbacks` are extra
+    Keras callbacks for the run (Train's weight and gradient norms).
     """
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -208,7 +209,7 @@ def start_training(spec: ModelSpec, data: MNIST) -> TrainingJob:
     ctx = get_script_run_ctx()
     owner = ctx.session_id if ctx is not None else None
     try:
-        job = start_recorded_run(get_store(), spec, data, owner=owner)
+        job = start_recorded_run(get_store(), spec, data, owner=owner, callbacks=callbacks)
     except TrainingBusyError:
         busy = current_job()
         if busy is not None:

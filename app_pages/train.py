@@ -27,7 +27,7 @@ from core.training_charts import training_curves_figure
 def start() -> None:
     data, _ = common.get_data()
     st.session_state["train_error"] = None
-    common.start_training(current_spec(), data)
+    common.start_training(current_spec(), data, callbacks=inside_views.dynamics_callbacks(data))
 
 
 def stop() -> None:
@@ -106,6 +106,7 @@ with controls:
         )
     model_controls(disabled=running)
     training_controls(disabled=running)
+    inside_views.dynamics_toggle(disabled=running)
     model_summary(spec)
     # EXTRAS_AFTER_SUMMARY (helper "export"): the code view of `spec` goes here.
     # (It is drawn at the end of the page instead: 88-column code needs the page's width.)

@@ -222,3 +222,26 @@ def test_a_spec_set_by_another_page_shows_in_the_widgets(small_mnist):
     assert at.slider(key="train_w_epochs").value == 4
     at.slider(key="train_w_epochs").set_value(5).run()
     assert page_spec(at) == ModelSpec.from_dict({**spec.to_dict(), "epochs": 5})
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_the_norms_toggle_decides_whether_a_run_records_norms(small_mnist, record):
+    """On: the run carries a LayerNorms callback and its log fills with one weight and one
+    gradient norm per layer; off: the run carries none (and costs nothing)."""
+    from core.dynamics import norm_log
+
+    at = open_page("app_pages/train.py")
+    set_small_network(at, epochs=2)
+    at.toggle(key="train_inside_dynamics").set_value(record).run()
+    at.button(key="train_start_button").click().run()
+    job = JOBS.get(at.session_state["train_run_id"])
+    assert job is not None and job.join(timeout=120)
+    log = norm_log(job)
+    if not record:
+        assert log is None
+        return
+    history = log.snapshot()
+    assert history.layers and history.epochs  # measured before training and during it
+    for name in history.layers:
+        assert len(history.weight_norms[name]) == len(history.epochs)
+        assert all(value > 0 for value in history.weight_norms[name])
