@@ -14,6 +14,7 @@ A job may run one piece of work (`start()`: `TrainingJob`) or a series of them (
 from __future__ import annotations
 
 import copy
+import ctypes
 import gc
 import logging
 import threading
@@ -22,6 +23,24 @@ from collections.abc import Callable
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+
+def release_free_memory() -> bool:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim); False elsewhere.
+
+    Every job runs on a new thread, and glibc gives threads their own heaps ("arenas"), which
+    keep freed memory for reuse rather than returning it, so a freed model's pages stayed in
+    the server's resident memory (bench/memory.py --conv: about 1,000 MB after twenty runs
+    with this, 1,200 MB without, one measurement each on a busy machine).
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim(0)
+    return True
 
 
 def describe_failure(error: BaseException) -> str:
@@ -125,6 +144,7 @@ class BackgroundJob:
             # each) would wait for it. Collecting here, off the script thread and once the
             # result is saved, frees them now.
             gc.collect()
+            release_free_memory()
 
         self._thread = threading.Thread(target=main, name=self.thread_name, daemon=True)
         self._thread.start()

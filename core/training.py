@@ -179,6 +179,13 @@ class TrainingJob(BackgroundJob):
             on_run_end = getattr(callback, "on_run_end", None)
             if on_run_end is not None:
                 on_run_end(result)
+        if self.model is not None:
+            # The registry keeps the last few jobs (pages show their model); their traced
+            # training and validation steps, about 15 MB each for the keras.io convnet, are
+            # never used again. Keras traces them anew if a function is needed.
+            self.model.train_function = None
+            self.model.test_function = None
+            self.model.predict_function = None
 
     def _end(self, result: RunResult) -> None:
         self.monitor.finish(
