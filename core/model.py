@@ -44,12 +44,12 @@ MAX_LAYERS = 32  # layers of any type
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad", "adamw", "nadam")
 LOSSES = {
-    "categorical_crossentropy": "Categorical cross-entropy",
+    "categorical_crossentropy": "Cross-entropy",
     "mean_squared_error": "Mean squared error",
 }
 LR_SCHEDULES = {
     "constant": "Constant",
-    "cosine": "Cosine decay to zero",
+    "cosine": "Cosine decay",
 }
 DEFAULT_LEARNING_RATES = {
     "adam": 1e-3,

@@ -171,7 +171,8 @@ def check_data_error(server: Server, open_session, pattern: re.Pattern) -> None:
     open_page(page, server, "/train", "Train")
     text = error_alert(page, "The data could not be loaded.")
     assert pattern.search(" ".join(text.split())), text
-    expect(button(page, "Train")).to_be_disabled()
+    # The page draws its error before its buttons: give a busy machine time to draw them.
+    expect(button(page, "Train")).to_be_disabled(timeout=PAGE_SECONDS * 1000)
     # Nothing saved is lost: the run made before is listed and its files are untouched.
     open_page(page, server, "/runs", "Runs")
     expect(
