@@ -57,12 +57,32 @@ CREATE INDEX runs_by_experiment ON runs (experiment_id);
 """
 
 
-class Database:
-    """The SQLite file at `path`, created or migrated on opening. `advice` ends its errors."""
+MIGRATIONS = {1: MIGRATION_2}  # from schema version N to the current one
 
-    def __init__(self, path: Path, advice: str) -> None:
+
+class Database:
+    """The SQLite file at `path`, created or migrated on opening. `advice` ends its errors.
+
+    By default it holds the runs; another table set (the experiments') passes its own `schema`,
+    `version`, `migrations` (from an older version to `version`) and `what` it is called.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        advice: str,
+        *,
+        schema: str = SCHEMA,
+        version: int = SCHEMA_VERSION,
+        migrations: dict[int, str] | None = None,
+        what: str = "run store",
+    ) -> None:
         self.path = path
         self.advice = advice
+        self.schema = schema
+        self.version = version
+        self.migrations = MIGRATIONS if migrations is None else migrations
+        self.what = what
         self._migrate()
 
     @contextlib.contextmanager
@@ -93,25 +113,26 @@ class Database:
                 conn.execute("PRAGMA journal_mode=WAL")
             with self.write() as conn:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version > SCHEMA_VERSION:
+                if version > self.version:
                     raise RunStoreError(
-                        f"The run store {self.path} was written by a newer Keras Playground "
-                        f"(schema {version}; this one reads up to {SCHEMA_VERSION}). Update the "
+                        f"The {self.what} {self.path} was written by a newer Keras Playground "
+                        f"(schema {version}; this one reads up to {self.version}). Update the "
                         f"app, or {self.advice}."
                     )
                 if version == 0:
-                    for statement in SCHEMA.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                elif version == 1:  # schema 2: the experiment a run belongs to, and the
-                    # checksum of a model file that is not a .keras (a baseline's .joblib)
-                    for statement in MIGRATION_2.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    script = self.schema
+                elif version < self.version:
+                    # Schema 2 of the runs: the experiment a run belongs to, and the checksum
+                    # of a model file that is not a .keras (a baseline's .joblib).
+                    script = self.migrations[version]
+                else:
+                    return
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {self.version}")
         except sqlite3.DatabaseError as error:
             raise RunStoreError(
-                f"{self.path} is not a readable run store ({error}). Move it aside, or "
+                f"{self.path} is not a readable {self.what} ({error}). Move it aside, or "
                 f"{self.advice}."
             ) from error

@@ -10,17 +10,17 @@ curves and models, are ordinary runs in `RunStore`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.database import Database
 from core.liveness import owner_alive, this_process
+from core.store import HOME_VARIABLE
 from core.sweeps import ExperimentDefinition
 
 DATABASE_NAME = "experiments.sqlite3"
@@ -118,39 +118,20 @@ class ExperimentStore:
         self.home.mkdir(parents=True, exist_ok=True)
         self.db_path = self.home / DATABASE_NAME
         self.optuna_path = self.home / OPTUNA_DATABASE_NAME
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-        with self._write() as conn:
-            if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._db = Database(
+            self.db_path,
+            f"set {HOME_VARIABLE} to another folder",
+            schema=SCHEMA,
+            version=SCHEMA_VERSION,
+            migrations={},
+            what="experiment store",
+        )
+        self._connect, self._write = self._db.connect, self._db.write
 
     @property
     def optuna_url(self) -> str:
         """The Optuna storage URL; `optuna-dashboard <this>` opens every experiment's study."""
         return f"sqlite:///{self.optuna_path}"
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
-        try:
-            conn.row_factory = sqlite3.Row
-            yield conn
-        finally:
-            conn.close()
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
     # ----- experiments ---------------------------------------------------------------------
 

@@ -188,3 +188,16 @@ def test_an_experiment_resumes_after_its_process_is_killed(digits, tmp_path):
     tagged = [run for run in store.list_runs() if run.experiment_id == experiment_id]
     assert len(tagged) == 5  # four completed and the interrupted one
     assert xstore.get(experiment_id).status == "completed"
+
+
+def test_an_experiment_store_that_is_not_a_database_is_refused_and_kept(tmp_path):
+    """The experiments' file goes through the same Database as the runs': a file that is not
+    SQLite is named with the fix, and left as it was."""
+    from core.experiment_store import DATABASE_NAME, ExperimentStore
+    from core.run_records import RunStoreError
+
+    broken = tmp_path / DATABASE_NAME
+    broken.write_bytes(b"not a database, just some bytes" * 100)
+    with pytest.raises(RunStoreError, match=r"not a readable experiment store.*another folder"):
+        ExperimentStore(tmp_path)
+    assert broken.read_bytes() == b"not a database, just some bytes" * 100
