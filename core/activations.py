@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-IMAGE_SIDE = 28
-INPUT_SIZE = IMAGE_SIDE * IMAGE_SIDE
+from core.model import IMAGE_SIDE, INPUT_SIZE
+
 # Layers whose output is not worth a view of its own: reshaping, dropout (the identity when
 # predicting) and the input. The last layer of the chain (the output) is never shown here:
 # the pages already draw the ten probabilities.

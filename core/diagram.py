@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-IMAGE_SIDE = 28
-INPUT_SIZE = IMAGE_SIDE * IMAGE_SIDE
-NUM_CLASSES = 10
+from core.model import IMAGE_SIDE, INPUT_SIZE, NUM_CLASSES
+
 MAX_NODES = 10  # units drawn per column
 MAX_MAPS = 6  # feature maps drawn per stack
 MAX_EDGES = 40  # strongest weights drawn between two columns of a trained model

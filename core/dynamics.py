@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
+from core.model import NUM_CLASSES
+
 PROBE_SIZE = 128
 POINTS_PER_EPOCH = 4
 # Measurements within an epoch may take at most this share of the epoch so far; the one at
 # each epoch's end is always taken (on full MNIST it costs well under 1 % of an epoch).
 BUDGET = 0.02
-NUM_CLASSES = 10
 
 
 @dataclass
