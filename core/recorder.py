@@ -75,10 +75,16 @@ class RunRecorder(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         # Keras still closes an epoch that Stop or a diverging loss cut short: only whole,
-        # finite epochs count.
+        # finite epochs count. An epoch whose last batch saw Stop ran every batch but was
+        # not validated (core.training._UntilStopped): it counts as cut short too, as for
+        # LiveMetrics (the run's "after N complete epochs"), so the stored val accuracy is
+        # never that epoch's missing one. (EarlyStopping, after this callback, sets
+        # stop_training only once the epoch is validated.)
         logs = logs or {}
         steps = (self.params or {}).get("steps")
-        if (steps and self._steps_done < steps) or diverged(float(logs.get("loss", math.nan))):
+        stopped = bool(getattr(self.model, "stop_training", False))
+        cut_short = (steps and self._steps_done < steps) or stopped
+        if cut_short or diverged(float(logs.get("loss", math.nan))):
             return
         for name in EPOCH_METRICS:
             value = logs.get(name)

@@ -64,6 +64,28 @@ def test_an_epoch_cut_short_or_diverged_is_not_stored():
     assert all(np.isfinite(loss) for _, loss, _ in recorder.batches)
 
 
+def test_an_epoch_whose_last_batch_saw_stop_is_not_stored_unvalidated():
+    # Stop during an epoch's last batch: every batch ran, but Keras skips the validation
+    # (LiveMetrics set stop_training), so the epoch's logs have no val_accuracy. The run is
+    # "stopped after 2 complete epochs" and keeps epoch 2's val accuracy, not None.
+    store = RunStore()
+    run_id = new_run(store, epochs=5)
+    model = tiny_model()
+    recorder = start_recorder(store, run_id, epochs=5, steps=10, model=model)
+    train_epochs(recorder, 2, 10)
+    recorder.on_epoch_begin(2)
+    for step in range(1, 11):
+        recorder.on_train_batch_end(step - 1, batch_logs(2, step, 10))
+    model.stop_training = True  # as LiveMetrics does when it sees Stop
+    unvalidated = {k: v for k, v in epoch_logs(2).items() if not k.startswith("val_")}
+    recorder.on_epoch_end(2, unvalidated)
+    recorder.on_run_end(RunResult("stopped", "Stopped by you after 2 complete epochs.", 0.5, 0.7))
+    run = store.get(run_id)
+    assert (run.status, run.epochs_done, run.model_epochs) == ("stopped", 2, 2)
+    assert run.val_accuracy == pytest.approx(epoch_logs(1)["val_accuracy"])
+    assert len(run.history["val_accuracy"]) == 2
+
+
 def test_training_begins_afresh_with_the_same_recorder():
     store = RunStore()
     run_id = new_run(store)
