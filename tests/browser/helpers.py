@@ -276,6 +276,9 @@ def set_slider(page: Page, label: str, value: str, options: list[str]) -> None:
             return
         before = runs_so_far(page)
         if attempt == 0:
+            # a click at page coordinates outside the window hits nothing: below the fold
+            # (e.g. Epochs under a preset's conv blocks) the slider must be scrolled to first
+            track.scroll_into_view_if_needed()
             box = track.bounding_box()
             x = box["width"] * target / (len(options) - 1)
             page.mouse.click(
