@@ -91,6 +91,12 @@ stop_col.button(
     width="stretch",
     key="train_stop_button",
 )
+if spec.to_dict() != PRESETS[st.session_state[W + "preset"]].spec.to_dict():
+    # After an edit, a share link or an uploaded file, the box still names the last preset
+    # chosen: say the settings are no longer that preset's.
+    st.caption(
+        ":material/edit: Changed since this preset was chosen: the settings below are your own."
+    )
 if st.session_state.get("train_error"):
     st.error(st.session_state["train_error"], icon=":material/error:")
 

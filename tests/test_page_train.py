@@ -245,3 +245,18 @@ def test_the_norms_toggle_decides_whether_a_run_records_norms(small_mnist, recor
     for name in history.layers:
         assert len(history.weight_norms[name]) == len(history.epochs)
         assert all(value > 0 for value in history.weight_norms[name])
+
+
+def test_the_page_says_when_the_settings_are_no_longer_the_chosen_presets(small_mnist):
+    """The Preset box keeps naming the last preset chosen; after an edit the page says the
+    settings are no longer that preset's, and choosing a preset again clears it."""
+
+    def says_changed(at) -> bool:
+        return any("Changed since this preset was chosen" in c.value for c in at.caption)
+
+    at = open_page("app_pages/train.py")
+    assert not says_changed(at)
+    at.slider(key="train_w_epochs").set_value(3).run()
+    assert says_changed(at)
+    at.selectbox(key="train_w_preset").set_value("128 relu, plain SGD").run()
+    assert not says_changed(at)
