@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from core.data import MNIST
+from core.jobs import BackgroundJob
 from core.training import prepare
 
 RF_TREES = 60
@@ -231,36 +231,21 @@ def record_baseline(store, run_id: str, result: BaselineResult, data: MNIST) -> 
     )
 
 
-class BaselineJob:
+class BaselineJob(BackgroundJob):
     """A baseline trained on its own thread and stored, shaped like a `TrainingJob` for the
-    experiment queue (start, alive, join, stop, error). Stop cannot cut a fit short."""
+    experiment queue (start, alive, join, stop, error) through the same `BackgroundJob` base.
+    Stop cannot cut a scikit-learn fit short: the baseline finishes (it is quick)."""
+
+    thread_name = "baseline"
 
     def __init__(self, store, data: MNIST, kind: str, seed: int, run_id: str) -> None:
+        super().__init__()
         self.store, self.data, self.kind, self.seed, self.run_id = store, data, kind, seed, run_id
-        self.error: BaseException | None = None
         self.result: BaselineResult | None = None
-        self._thread = threading.Thread(target=self._run, name=f"baseline-{run_id}", daemon=True)
 
-    def start(self) -> BaselineJob:
-        self._thread.start()
-        return self
+    def work(self, stop: threading.Event) -> None:
+        self.result = train_baseline(self.data, self.kind, self.seed)
+        record_baseline(self.store, self.run_id, self.result, self.data)
 
-    def stop(self) -> None:
-        """A scikit-learn fit cannot be interrupted; the baseline finishes (it is quick)."""
-
-    def join(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def _run(self) -> None:
-        try:
-            self.result = train_baseline(self.data, self.kind, self.seed)
-            record_baseline(self.store, self.run_id, self.result, self.data)
-        except Exception as error:
-            self.error = error
-            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-            self.store.finish_run(self.run_id, "failed", f"The baseline failed: {detail}")
+    def fail(self, message: str) -> None:
+        self.store.finish_run(self.run_id, "failed", message)

@@ -103,3 +103,22 @@ def test_a_baseline_is_a_run_pages_can_use(digits, tmp_path, kind):
     )
     suffix = ".joblib" if kind == "random_forest" else ".keras"
     assert store.model_path(run_id).suffix == suffix
+
+
+def test_a_baseline_that_fails_is_stored_as_failed_with_its_reason(digits, tmp_path, monkeypatch):
+    """The job base captures the failure: the run says why, the job keeps the error."""
+    import core.baselines
+    from core.baselines import BaselineJob, create_baseline_run
+    from core.store import RunStore
+
+    def broken(*args, **kwargs):
+        raise MemoryError("no room for 60 trees")
+
+    monkeypatch.setattr(core.baselines, "train_baseline", broken)
+    store = RunStore(tmp_path)
+    run_id = create_baseline_run(store, "random_forest", 1, digits, "forest seed 1")
+    job = BaselineJob(store, digits, "random_forest", 1, run_id).start()
+    assert job.join(60) and isinstance(job.error, MemoryError)
+    run = store.get(run_id)
+    assert run.status == "failed" and "no room for 60 trees" in run.message
+    assert not run.has_model
