@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from core.data import to_model_inputs
 from core.model import IMAGE_SIDE, INPUT_SIZE
 
 # Layers whose output is not worth a view of its own: reshaping, dropout (the identity when
@@ -172,11 +173,7 @@ class Inspector:
 
     def model_input(self, images: np.ndarray) -> np.ndarray:
         """Images (n, 28, 28) or (n, 784), uint8 or floats in [0, 1], as the model's input."""
-        images = np.asarray(images)
-        flat = images.reshape(len(images), INPUT_SIZE)
-        if flat.dtype == np.uint8:
-            flat = flat.astype(np.float32) / np.float32(255.0)
-        return flat.astype(np.float32, copy=False).reshape(len(images), *self.input_shape)
+        return to_model_inputs(images, self.input_shape)
 
     def activations(self, image28: np.ndarray) -> Activations:
         """The probabilities and each shown layer's output for one (28, 28) image in [0, 1]."""

@@ -20,10 +20,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import traceback
 from dataclasses import dataclass
 
 from core.experiment_store import Experiment, ExperimentStore, Trial
+from core.jobs import describe_failure
 from core.sweeps import (
     ExperimentDefinition,
     describe_configuration,
@@ -163,7 +163,7 @@ class ExperimentRunner:
         except Exception as error:  # the page shows it; the thread must not die silently
             self.error = error
             logger.exception("experiment %s failed", self.experiment_id)
-            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+            detail = describe_failure(error)
             status, message = "failed", f"The experiment stopped on an error: {detail}"
         finally:
             self.backend.close()
