@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app_pages import common
+from app_pages.train_controls import current_spec
 
 st.title(":material/neurology: Keras Playground")
 st.markdown(
@@ -29,3 +30,5 @@ with right:
     )
 
 common.data_source_panel()
+# The network Train opens with is built while this page is read (core/warm_start.py).
+common.build_ahead(current_spec(), common.get_data()[0])

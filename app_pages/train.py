@@ -30,10 +30,16 @@ def start() -> None:
     common.start_training(current_spec(), data, callbacks=inside_views.dynamics_callbacks(data))
 
 
+# A dense run ends within a fraction of a second of Stop (the batches under way, then the test
+# pass): the click waits up to this long for it, so the page it redraws already shows the end
+# (a longer end, a big CNN's test pass say, shows "Stopping…" and then the end).
+STOP_WAIT_SECONDS = 1.0
+
+
 def stop() -> None:
     job = common.current_job()
     if job is not None:
-        job.stop()
+        job.stop(wait=STOP_WAIT_SECONDS)
 
 
 def model_summary(spec) -> None:
@@ -64,6 +70,7 @@ data, data_error = common.get_data()
 common.show_data_source(data, data_error)
 running = common.training_now()
 spec = current_spec()
+common.build_ahead(spec, data)
 
 preset_col, train_col, stop_col = st.columns([4, 1, 1], vertical_alignment="bottom")
 preset_col.selectbox(

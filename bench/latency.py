@@ -5,8 +5,13 @@
 Loads the IDX files with `load_mnist` (median of five), then starts `streamlit run app.py` on
 a free port with a temporary run store and drives it in headless Chromium (Debian's
 /usr/bin/chromium): time until the Home page shows, and, after TensorFlow's background import
-has had time to finish, time from pressing Train (default preset) until the first point is
+has had time to finish (and the Home page has built the default network ahead,
+core/warm_start.py), time from pressing Train (default preset) until the first point is
 on the curves, and from pressing Stop until the page says the run stopped. Medians.
+
+    python bench/latency.py --in-process
+
+times the same two waits on `TrainingJob` alone, cold and with the model built ahead.
 """
 
 from __future__ import annotations
@@ -96,24 +101,31 @@ def old_stop_path(training) -> None:
     """The end after Stop as it was: validate the cut epoch, trace a predict function."""
     from core.evaluation import predict_probabilities
 
-    training._UntilStopped = lambda stop: 1
+    training._UntilStopped = lambda stopped: 1
     training.predict_eagerly = predict_probabilities
 
 
-def in_process(data_path: str, repeats: int, old: bool = False) -> None:
+def in_process(data_path: str, repeats: int, old: bool = False, warm: bool = False) -> None:
     """The same two waits without a server or browser: TrainingJob on the default preset,
     from start() to the first batch point, and from stop() (3 s later) to the finished result.
-    `old` times the end after Stop as it was before (a baseline in the same process)."""
+    `old` times the end after Stop as it was before (a baseline in the same process); `warm`
+    builds and traces the model ahead first, as the Train page does while it is read."""
     import core.training as training
     from core.model import ModelSpec
     from core.training import TrainingJob
+    from core.warm_start import WarmStarts
 
     if old:
         old_stop_path(training)
     data = load_mnist(data_path)
     firsts, stops = [], []
     for _ in range(repeats):
-        job = TrainingJob(ModelSpec(), data)
+        ahead = WarmStarts(delay=0)
+        if warm:  # as while the Train page is read: the model is built and traced ahead
+            ahead.request(ModelSpec(), training.warm_key(ModelSpec(), data))
+            while ahead.ready_key() is None:
+                time.sleep(0.01)
+        job = TrainingJob(ModelSpec(), data, warm_starts=ahead)
         start = time.perf_counter()
         job.start()
         while not job.snapshot().batches:
@@ -127,7 +139,8 @@ def in_process(data_path: str, repeats: int, old: bool = False) -> None:
         stops.append(time.perf_counter() - start)
         job.join()
     print(
-        f"in process{' (old stop path)' if old else ''}: start -> first batch point median {statistics.median(firsts):.2f} s "
+        f"in process{' (old stop path)' if old else ''}{' (built ahead)' if warm else ' (cold)'}:"
+        f" start -> first batch point median {statistics.median(firsts):.2f} s "
         f"({', '.join(f'{v:.2f}' for v in firsts)}); stop -> result median "
         f"{statistics.median(stops):.2f} s ({', '.join(f'{v:.2f}' for v in stops)})"
     )
@@ -144,7 +157,8 @@ def main() -> None:
     args = parser.parse_args()
     data = os.environ.get("MNIST_DATA") or str(REPO.parent / "shared" / "data" / "mnist")
     if args.in_process:
-        in_process(data, args.repeats, old=args.old)
+        for warm in (False, True):
+            in_process(data, args.repeats, old=args.old, warm=warm)
         return
 
     loads = []

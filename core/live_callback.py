@@ -67,7 +67,9 @@ class LiveMetrics(keras.callbacks.Callback):
         logs = logs or {}
         loss = float(logs.get("loss", math.nan))
         accuracy = float(logs.get("accuracy", math.nan))
-        step = batch + 1
+        # Keras names the last batch of a compiled call, which for an epoch shorter than
+        # steps_per_execution lies past the epoch's end.
+        step = min(batch + 1, self.steps_per_epoch)
         if diverged(loss):
             self.nan_message = NAN_MESSAGE.format(value=loss, epoch=self._epoch + 1, step=step)
             self.model.stop_training = True
@@ -82,3 +84,24 @@ class LiveMetrics(keras.callbacks.Callback):
         if self.nan_message or self.stopped_by_user:
             return
         self.monitor.record_epoch(epoch, dict(logs or {}))
+        if self.stop_event.is_set():
+            # Stop came after the epoch's last batch (during its validation, say): the epoch
+            # is whole and counts; `StopAtEpochEnd`, the last callback, ends training.
+            self.stopped_by_user = True
+
+
+class StopAtEpochEnd(keras.callbacks.Callback):
+    """Ends training after an epoch that Stop reached only once its batches were done.
+
+    It goes last in the callback list, so every callback before it (the run's recorder, early
+    stopping) sees that epoch as the whole epoch it is: `model.stop_training` set earlier
+    would tell them it was cut short.
+    """
+
+    def __init__(self, stop_event: threading.Event) -> None:
+        super().__init__()
+        self.stop_event = stop_event
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.stop_event.is_set():
+            self.model.stop_training = True

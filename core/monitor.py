@@ -67,6 +67,7 @@ class TrainingMonitor:
         self._last_batch_time = 0.0
         self._epoch_start = 0.0
         self._train_start = 0.0
+        self._finished = threading.Event()
 
     def snapshot(self) -> Snapshot:
         with self._lock:
@@ -158,6 +159,11 @@ class TrainingMonitor:
             state.test_accuracy = None if test_accuracy is None else float(test_accuracy)
             state.elapsed_seconds = self._clock() - self._train_start if self._train_start else 0.0
             self._bump()
+        self._finished.set()
+
+    def wait_finished(self, timeout: float | None = None) -> bool:
+        """Wait until the run has finished (`finish`), at most `timeout` seconds; True if so."""
+        return self._finished.wait(timeout)
 
     def request_stop(self) -> None:
         with self._lock:

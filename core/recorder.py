@@ -63,11 +63,11 @@ class RunRecorder(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
-        self._steps_done = batch + 1
+        steps = max(1, int((self.params or {}).get("steps") or 1))
+        self._steps_done = min(batch + 1, steps)  # a compiled call may name a step past the end
         loss = float(logs.get("loss", math.nan))
         if diverged(loss):
             return
-        steps = max(1, int((self.params or {}).get("steps") or 1))
         accuracy = float(logs.get("accuracy", math.nan))
         self.batches.append((self._epoch + self._steps_done / steps, loss, accuracy))
         if len(self.batches) > MAX_BATCH_POINTS:

@@ -21,6 +21,7 @@ from core.data import MNIST, one_hot, to_model_inputs
 from core.jobs import BackgroundJob
 from core.model import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
 from core.monitor import Snapshot, TrainingMonitor
+from core.warm_start import WARM_STARTS, WarmKey, WarmStarts
 
 # Images one compiled call should see: enough to hide Keras's per-step overhead, few enough
 # that the batch curve and the Stop button still answer within a fraction of a second.
@@ -57,6 +58,17 @@ class PreparedData:
             images(self.x_test),
             self.y_test,
         )
+
+
+def steps_per_epoch(spec: ModelSpec, data: MNIST) -> int:
+    """How many batches one epoch of `spec` on `data` has (what `prepare` leaves to train)."""
+    n = len(data.x_train)
+    return math.ceil((n - int(round(n * spec.validation_split))) / spec.batch_size)
+
+
+def warm_key(spec: ModelSpec, data: MNIST) -> WarmKey:
+    """What `core.warm_start` builds ahead for training `spec` on `data`."""
+    return WarmKey.of(spec, steps_per_epoch(spec, data), steps_per_execution_for(spec.batch_size))
 
 
 def prepare(data: MNIST, validation_split: float, seed: int) -> PreparedData:
@@ -100,16 +112,18 @@ class RunResult:
 
 
 class _UntilStopped(list):
-    """`fit(validation_freq=...)`: validate after every epoch until Stop is pressed. An epoch
-    that Stop cuts short is dropped from the history, so validating it only delays the end
-    (Keras reads a list-valued validation_freq with `epoch in validation_freq`)."""
+    """`fit(validation_freq=...)`: validate after every epoch until a batch end has seen Stop
+    (`stopped()`). An epoch that Stop cuts short is dropped from the history, so validating
+    it only delays the end; an epoch whose batches all ran before Stop is whole, and is
+    validated like any other (Keras reads a list-valued validation_freq with
+    `epoch in validation_freq`)."""
 
-    def __init__(self, stop: threading.Event) -> None:
+    def __init__(self, stopped: Callable[[], bool]) -> None:
         super().__init__()
-        self.stop = stop
+        self.stopped = stopped
 
     def __contains__(self, epoch) -> bool:
-        return not self.stop.is_set()
+        return not self.stopped()
 
 
 def predict_eagerly(model, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
@@ -142,8 +156,10 @@ class TrainingJob(BackgroundJob):
         callbacks: Sequence = (),
         steps_per_execution: int | None = None,
         min_batch_interval: float = 0.1,
+        warm_starts: WarmStarts = WARM_STARTS,
     ) -> None:
         super().__init__()
+        self.warm_starts = warm_starts
         spec.validate()
         self.spec = spec
         self.data = data
@@ -156,10 +172,15 @@ class TrainingJob(BackgroundJob):
         self.test_probabilities: np.ndarray | None = None
         self.result: RunResult | None = None
 
-    def stop(self) -> None:
-        """Ask training to end at the next batch; the model and its history are kept."""
+    def stop(self, wait: float = 0.0) -> bool:
+        """Ask training to end at the next batch; the model and its history are kept.
+
+        Waits up to `wait` seconds for the run to have finished (its test pass done), so a
+        page can show the end at once; returns whether it has.
+        """
         super().stop()
         self.monitor.request_stop()
+        return self.monitor.wait_finished(wait) if wait > 0 else not self.running
 
     @property
     def running(self) -> bool:
@@ -200,7 +221,7 @@ class TrainingJob(BackgroundJob):
         import keras
 
         from core.evaluation import confusion_matrix, cross_entropy
-        from core.live_callback import LiveMetrics
+        from core.live_callback import LiveMetrics, StopAtEpochEnd
         from core.model import build_model
 
         spec = self.spec
@@ -210,9 +231,12 @@ class TrainingJob(BackgroundJob):
             prepared = prepared.as_images()
         self.monitor.set_status("running", "Building the model…")
         steps = math.ceil(len(prepared.x_train) / spec.batch_size)
-        model = build_model(
-            spec, steps_per_epoch=steps, steps_per_execution=self.steps_per_execution
-        )
+        # The Train page has usually built and traced this model while the person read it.
+        model = self.warm_starts.take(WarmKey.of(spec, steps, self.steps_per_execution))
+        if model is None:
+            model = build_model(
+                spec, steps_per_epoch=steps, steps_per_execution=self.steps_per_execution
+            )
         self.model = model
         live = LiveMetrics(
             self.monitor,
@@ -231,6 +255,7 @@ class TrainingJob(BackgroundJob):
                 restore_best_weights=spec.restore_best_weights,
             )
             callbacks.append(early)
+        callbacks.append(StopAtEpochEnd(stop))  # last: the others see the epoch as whole
         if stop.is_set():
             self._end(RunResult("stopped", "Stopped before the first batch."))
             return
@@ -240,7 +265,7 @@ class TrainingJob(BackgroundJob):
             batch_size=spec.batch_size,
             epochs=spec.epochs,
             validation_data=(prepared.x_val, prepared.y_val) if has_validation else None,
-            validation_freq=_UntilStopped(stop),
+            validation_freq=_UntilStopped(lambda: live.stopped_by_user),
             callbacks=callbacks,
             shuffle=True,
             verbose=0,

@@ -75,3 +75,34 @@ def test_train_begin_resets_state_so_the_callback_can_train_again():
     callback.on_train_begin()
     assert callback.nan_message is None
     assert monitor.snapshot().batches == []
+
+
+def test_stop_after_an_epochs_last_batch_keeps_that_whole_epoch():
+    from core.live_callback import StopAtEpochEnd
+
+    callback, monitor, stop = make_callback()
+    last = StopAtEpochEnd(stop)
+    last.set_model(callback.model)
+    callback.on_train_begin()
+    callback.on_epoch_begin(0)
+    for batch in range(4):
+        callback.on_train_batch_end(batch, {"loss": 2.0, "accuracy": 0.2})
+    stop.set()  # during the epoch's validation: every batch ran and was seen without Stop
+    logs = {"loss": 1.6, "accuracy": 0.35, "val_loss": 1.4, "val_accuracy": 0.5}
+    callback.on_epoch_end(0, logs)
+    # The epoch counts, and LiveMetrics leaves stop_training alone so the callbacks after it
+    # (the recorder, early stopping) see a whole epoch; the last callback ends training.
+    assert monitor.snapshot().history["val_accuracy"] == [0.5]
+    assert callback.stopped_by_user and callback.model.stop_training is False
+    last.on_epoch_end(0, logs)
+    assert callback.model.stop_training is True
+
+
+def test_a_compiled_call_longer_than_the_epoch_plots_at_the_epochs_end():
+    # steps_per_execution 32 on a 4-batch epoch: Keras names batch 31 as the call's last.
+    callback, monitor, _ = make_callback()
+    callback.on_train_begin()
+    callback.on_epoch_begin(0)
+    callback.on_train_batch_end(31, {"loss": 2.0, "accuracy": 0.2})
+    snapshot = monitor.snapshot()
+    assert snapshot.step == 4 and [p[0] for p in snapshot.batches] == [1.0]

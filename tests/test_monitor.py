@@ -115,3 +115,12 @@ def test_phase_messages_until_the_first_batch_and_stop_requests():
     monitor.begin_epoch(0)
     monitor.record_batch(1, 2.0, 0.1)
     assert monitor.snapshot().message == ""
+
+
+def test_wait_finished_returns_when_the_run_ends_and_not_before():
+    monitor = TrainingMonitor()
+    monitor.begin(epochs=1, steps_per_epoch=10, batch_size=32)
+    assert monitor.wait_finished(timeout=0.01) is False
+    threading.Timer(0.05, monitor.finish, args=("stopped", "Stopped by you")).start()
+    assert monitor.wait_finished(timeout=30) is True
+    assert monitor.snapshot().status == "stopped"

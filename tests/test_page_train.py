@@ -260,3 +260,22 @@ def test_the_page_says_when_the_settings_are_no_longer_the_chosen_presets(small_
     assert says_changed(at)
     at.selectbox(key="train_w_preset").set_value("128 relu, plain SGD").run()
     assert not says_changed(at)
+
+
+def test_the_page_builds_its_network_ahead_and_train_trains_that_model(small_mnist):
+    from core.data import load_mnist
+    from core.training import warm_key
+    from core.warm_start import WARM_STARTS
+
+    at = open_page("app_pages/train.py")
+    set_small_network(at, epochs=2)
+    key = warm_key(at.session_state["train_spec"], load_mnist())
+    deadline = time.monotonic() + 60
+    while WARM_STARTS.ready_key() != key and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert WARM_STARTS.ready_key() == key  # built while the page was read
+    built_ahead = WARM_STARTS._ready[1]
+    at.button(key="train_start_button").click().run()
+    job = JOBS.get(at.session_state["train_run_id"])
+    assert job.join(timeout=120)
+    assert job.model is built_ahead and job.snapshot().status == "completed"

@@ -1,3 +1,4 @@
+import math
 import threading
 import time
 from types import SimpleNamespace
@@ -122,6 +123,51 @@ def test_stop_mid_run_keeps_model_and_history():
     assert len(snapshot.history["loss"]) == snapshot.epoch  # only whole epochs
     assert job.model is not None and snapshot.test_accuracy is not None
     assert f"after {snapshot.epoch} complete epochs" in snapshot.message
+
+
+def test_stop_can_wait_for_the_run_to_show_its_end():
+    job = TrainingJob(small_spec(epochs=200, batch_size=8), patch_digits(n_train=800))
+    job.start()
+    assert wait_for(lambda: job.monitor.snapshot().epoch >= 1), job.monitor.snapshot().message
+    assert job.stop(wait=60) is True
+    # No join: when stop returns, the page's next snapshot already shows the end.
+    snapshot = job.monitor.snapshot()
+    assert snapshot.status == "stopped" and not snapshot.running
+    assert snapshot.test_accuracy is not None
+    job.join(timeout=60)
+
+
+def test_stop_during_validation_keeps_that_epoch_in_the_page_and_the_store():
+    import keras
+
+    from core.recorder import RunRecorder
+    from core.store import RunStore
+
+    class StopWhileValidating(keras.callbacks.Callback):
+        def on_test_begin(self, logs=None):
+            job.stop()
+
+    store = RunStore()
+    spec = small_spec(epochs=20)
+    data = patch_digits(n_train=400)
+    run_id = store.create_run(spec, "patch digits")
+    job = TrainingJob(
+        spec,
+        data,
+        run_id=run_id,
+        callbacks=[RunRecorder(store, run_id), StopWhileValidating()],
+    )
+    job.start()
+    assert job.join(timeout=120)
+    snapshot = job.monitor.snapshot()
+    assert snapshot.status == "stopped", snapshot.message
+    assert "after 1 complete epochs" in snapshot.message
+    assert len(snapshot.history["val_accuracy"]) == 1
+    assert not math.isnan(snapshot.history["val_accuracy"][0])
+    assert max(x for x, _, _ in snapshot.batches) <= 1.0  # no batch of a second epoch ran
+    run = store.get(run_id)
+    assert (run.status, run.epochs_done) == ("stopped", 1)
+    assert run.val_accuracy == pytest.approx(snapshot.history["val_accuracy"][0])
 
 
 def test_diverging_run_stops_with_the_reason():
@@ -272,10 +318,10 @@ def test_a_convolutional_network_trains_on_the_same_rows_seen_as_images():
 def test_validation_is_skipped_once_stop_is_pressed():
     from core.training import _UntilStopped
 
-    stop = threading.Event()
-    every_epoch = _UntilStopped(stop)
+    seen = threading.Event()
+    every_epoch = _UntilStopped(seen.is_set)
     assert 0 in every_epoch and 7 in every_epoch
-    stop.set()
+    seen.set()
     assert 1 not in every_epoch  # the cut epoch is dropped anyway: do not validate it
 
 
