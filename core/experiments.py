@@ -5,6 +5,9 @@ configurations when the queue runs dry (grid values in order, or Optuna's random
 sampler asked for the next one), and hands each trial to a backend: `EmbeddedBackend` trains
 it here with the same `TrainingJob` and store listeners as the Train page (one at a time);
 `core.ray_backend.RayBackend` sends it to a Ray cluster (as many at once as it has room for).
+What need not hold up a run is done while the one before it trains: planning the next
+configuration (not for TPE, which waits for the results), the Optuna study's bookkeeping, and
+building and tracing the next run's model (embedded).
 Each trial becomes an ordinary run in the `RunStore`, tagged with the experiment. When every
 seed of a configuration has finished, its mean validation accuracy is told to the experiment's
 Optuna study (`optuna.sqlite3` in the store's home, which optuna-dashboard can open).
@@ -57,6 +60,7 @@ class EmbeddedBackend:
         self.store = store
         self.data = data
         self._jobs: dict[str, object] = {}
+        self._next_spec = None  # the next run's, to build ahead (`prepare`)
 
     def capacity(self) -> int:
         return 1
@@ -80,9 +84,28 @@ class EmbeddedBackend:
         self._jobs[run_id] = job
         return run_id
 
+    def prepare(self, spec) -> None:
+        """Have the next run's model built and its steps traced while this one trains; its
+        `TrainingJob` takes it (core.warm_start, the Train page's own way to start at once).
+        Asked for once the runs under way hold their models: a job taking its own model
+        drops whatever else was asked for."""
+        self._next_spec = spec
+
+    def _request_next(self) -> None:
+        if self._next_spec is None:
+            return
+        if any(getattr(job, "model", True) is None for job in self._jobs.values()):
+            return  # still preparing its data or taking its model
+        from core.training import warm_key
+        from core.warm_start import WARM_STARTS
+
+        spec, self._next_spec = self._next_spec, None
+        WARM_STARTS.request(spec, warm_key(spec, self.data))
+
     def poll(self, timeout: float) -> dict[str, Outcome]:
         deadline = time.monotonic() + timeout
         while True:
+            self._request_next()
             done = {rid: job for rid, job in self._jobs.items() if not job.alive}
             left = deadline - time.monotonic()
             if done or left <= 0 or not self._jobs:
@@ -172,6 +195,7 @@ class ExperimentRunner:
     def _loop(self) -> None:
         experiment = self.experiments.get(self.experiment_id)
         while True:
+            launched = False
             while not self.stop_requested and len(self._running) < self.backend.capacity():
                 trial = self.experiments.take_next(self.experiment_id)
                 if trial is None and self._plan_next(experiment):
@@ -179,8 +203,11 @@ class ExperimentRunner:
                 if trial is None:
                     break
                 self._launch(experiment, trial)
+                launched = True
             if not self._running:
                 return
+            if launched:
+                self._plan_ahead(experiment)
             for run_id, outcome in self.backend.poll(timeout=1.0).items():
                 with self._lock:
                     trial = self._running.pop(run_id)
@@ -243,47 +270,91 @@ class ExperimentRunner:
     # ----- planning with Optuna -------------------------------------------------------------
 
     def study(self, experiment: Experiment):
+        """The experiment's Optuna study, opened once per runner."""
         if self._study is None:
             self._study = open_study(self.experiments, experiment)
         return self._study
 
+    def _plan_ahead(self, experiment: Experiment) -> None:
+        """What need not hold up the next run, done while the runs just launched train: plan
+        the next configuration once the queue is empty if its choice does not depend on the
+        results of the runs under way (grid, random; TPE waits for them), ask the study for
+        the configurations queued without their Optuna trial, and let the backend get the
+        next run ready (the embedded one builds and traces its model, as Train does while a
+        person reads the page)."""
+        definition = experiment.definition
+        upcoming = self.experiments.next_queued(self.experiment_id)
+        ahead = definition.method != "tpe" or not definition.axes
+        if upcoming is None and ahead and not self.stop_requested and self._plan_next(experiment):
+            upcoming = self.experiments.next_queued(self.experiment_id)
+        self._ask_unasked(experiment)
+        prepare = getattr(self.backend, "prepare", None)
+        if prepare and upcoming is not None and upcoming.baseline is None:
+            prepare(spec_for(definition.base_spec, upcoming.params, upcoming.seed))
+
     def _plan_next(self, experiment: Experiment) -> bool:
-        """Queue the next configuration's seeds; False when the plan is complete."""
+        """Queue the next configuration's seeds; False when the plan is complete.
+
+        A grid's configuration (or the base settings, with nothing varied) is known without
+        the study: it is queued at once and asked of the study later (`_ask_unasked`), so the
+        first run need not wait for Optuna to open its database.
+        """
         definition = experiment.definition
         index = self.experiments.configurations(self.experiment_id)
         if index >= definition.configurations_planned():
             return False
-        study = self.study(experiment)
-        if definition.method == "grid" and definition.axes:
-            study.enqueue_trial(grid_configurations(definition.axes)[index])
-        asked = study.ask(distributions(definition.axes))
-        params = {axis.setting: asked.params[axis.setting] for axis in definition.axes}
-        self.experiments.add_trials(
-            self.experiment_id, index, params, definition.seed_values(), asked.number
-        )
+        seeds = definition.seed_values()
+        if not definition.axes:
+            self.experiments.add_trials(self.experiment_id, index, {}, seeds, None)
+        elif definition.method == "grid":
+            params = grid_configurations(definition.axes)[index]
+            self.experiments.add_trials(self.experiment_id, index, params, seeds, None)
+        else:
+            asked = self.study(experiment).ask(distributions(definition.axes))
+            params = {axis.setting: asked.params[axis.setting] for axis in definition.axes}
+            self.experiments.add_trials(self.experiment_id, index, params, seeds, asked.number)
         return True
 
+    def _ask_unasked(self, experiment: Experiment) -> None:
+        """Give each configuration queued without an Optuna trial its trial, in order."""
+        unasked = self.experiments.unasked(self.experiment_id)
+        if not unasked:
+            return
+        study = self.study(experiment)
+        for index, params in unasked.items():
+            if params:
+                study.enqueue_trial(params)
+            asked = study.ask(distributions(experiment.definition.axes))
+            self.experiments.set_optuna_number(self.experiment_id, index, asked.number)
+
     def _tell_if_done(self, experiment: Experiment, trial: Trial) -> None:
-        if trial.optuna_number is None:
+        if trial.baseline is not None:
             return
         import optuna
 
-        siblings = [
-            t
-            for t in self.experiments.trials(self.experiment_id)
-            if t.config_index == trial.config_index
-        ]
-        if any(t.status in ("queued", "running") for t in siblings):
+        def siblings() -> list[Trial]:
+            return [
+                t
+                for t in self.experiments.trials(self.experiment_id)
+                if t.config_index == trial.config_index
+            ]
+
+        mine = siblings()
+        if any(t.status in ("queued", "running") for t in mine):
             return
-        values = [t.val_accuracy for t in siblings if t.val_accuracy is not None]
+        if mine[0].optuna_number is None:  # not asked yet (it is, normally, while it trains)
+            self._ask_unasked(experiment)
+            mine = siblings()
+        number = mine[0].optuna_number
+        values = [t.val_accuracy for t in mine if t.val_accuracy is not None]
         study = self.study(experiment)
         try:
             if values:
-                study.tell(trial.optuna_number, sum(values) / len(values))
+                study.tell(number, sum(values) / len(values))
             else:
-                study.tell(trial.optuna_number, state=optuna.trial.TrialState.FAIL)
+                study.tell(number, state=optuna.trial.TrialState.FAIL)
         except (RuntimeError, ValueError) as error:  # told already (a resumed experiment)
-            logger.info("Optuna trial %s: %s", trial.optuna_number, error)
+            logger.info("Optuna trial %s: %s", number, error)
 
 
 def open_study(experiments: ExperimentStore, experiment: Experiment):
