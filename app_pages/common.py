@@ -227,7 +227,7 @@ def build_ahead(spec: ModelSpec, data: MNIST | None) -> None:
     from core.warm_start import WARM_STARTS
 
     if data is not None and not training_now():
-        WARM_STARTS.request(spec, warm_key(spec, data))
+        WARM_STARTS.request(spec, warm_key(spec, data), data)
 
 
 def current_job() -> TrainingJob | None:

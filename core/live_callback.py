@@ -84,24 +84,23 @@ class LiveMetrics(keras.callbacks.Callback):
         if self.nan_message or self.stopped_by_user:
             return
         self.monitor.record_epoch(epoch, dict(logs or {}))
-        if self.stop_event.is_set():
-            # Stop came after the epoch's last batch (during its validation, say): the epoch
-            # is whole and counts; `StopAtEpochEnd`, the last callback, ends training.
-            self.stopped_by_user = True
 
 
 class StopAtEpochEnd(keras.callbacks.Callback):
-    """Ends training after an epoch that Stop reached only once its batches were done.
+    """Ends training after an epoch that Stop reached only once its batches were done (during
+    its validation, say, or while the recorder saved it): that epoch is whole and counts.
 
-    It goes last in the callback list, so every callback before it (the run's recorder, early
-    stopping) sees that epoch as the whole epoch it is: `model.stop_training` set earlier
-    would tell them it was cut short.
+    It goes last in the callback list, so every callback before it (`live`, the run's
+    recorder, early stopping) sees the epoch as the whole epoch it is: `model.stop_training`
+    set earlier would tell them it was cut short. It marks the run as stopped by the person
+    (`live.stopped_by_user`), as `live` does when Stop comes at a batch end.
     """
 
-    def __init__(self, stop_event: threading.Event) -> None:
+    def __init__(self, live: LiveMetrics) -> None:
         super().__init__()
-        self.stop_event = stop_event
+        self.live = live
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.stop_event.is_set():
+        if self.live.stop_event.is_set() and not self.live.nan_message:
+            self.live.stopped_by_user = True
             self.model.stop_training = True

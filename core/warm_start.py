@@ -7,7 +7,8 @@ traced step depend only on the settings, so while a person reads the page, `Warm
 builds the model for the settings shown (`core.model.build_model`, seeded as always) and
 traces its training and validation steps on an empty dataset of the right shapes: nothing is
 trained, no weight or optimizer state changes. Train then takes that model instead of
-building one (`take`), and `fit` finds its steps already traced.
+building one (`take`), and `fit` finds its steps already traced. Given the data, it also turns
+it into the tensors the job will train on (`core.training.PREPARED`).
 
 One model is kept at a time (the latest settings asked for), built on one background thread
 a moment after the settings stop changing (`delay`), so dragging sliders does not queue
@@ -16,6 +17,7 @@ builds. A model is handed to one job only.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -84,21 +86,28 @@ class WarmStarts:
         self.delay = delay
         self._build = build
         self._changed = threading.Condition()
-        self._wanted: tuple[WarmKey, object] | None = None  # (key, spec) asked for last
+        self._wanted: tuple | None = None  # (key, spec, data) asked for last
         self._asked_at = 0.0
         self._building: WarmKey | None = None
         self._ready: tuple[WarmKey, object] | None = None  # (key, model)
         self._thread: threading.Thread | None = None
         self.built = 0  # models built, for tests and benchmarks
+        self._closing = False
 
-    def request(self, spec, key: WarmKey) -> None:
-        """Ask for `spec`'s model to be ready; earlier requests not yet built are dropped."""
+    def request(self, spec, key: WarmKey, data=None) -> None:
+        """Ask for `spec`'s model to be ready; earlier requests not yet built are dropped.
+
+        With `data`, the training job's tensors of it are made ready too
+        (`core.training.PREPARED`).
+        """
         with self._changed:
+            if self._closing:
+                return
             if key in (self._building, self._ready and self._ready[0]):
                 self._wanted = None
                 return
             if self._wanted is None or self._wanted[0] != key:
-                self._wanted = (key, spec)
+                self._wanted = (key, spec, data)
                 self._asked_at = time.monotonic()
             self._changed.notify_all()
             if self._thread is None or not self._thread.is_alive():
@@ -121,6 +130,17 @@ class WarmStarts:
                 return model
             return None
 
+    def close(self, timeout: float = 60.0) -> None:
+        """Build nothing more, and wait for a build under way to end (at the process's exit:
+        TensorFlow aborts the process if it is stopped in the middle of building a model)."""
+        with self._changed:
+            self._closing = True
+            self._wanted = None
+            self._changed.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
     def clear(self) -> None:
         """Drop the model kept and anything asked for (a model of old settings, say)."""
         with self._changed:
@@ -137,6 +157,9 @@ class WarmStarts:
             with self._changed:
                 # Wait for a request, then for the settings to rest for `delay` seconds.
                 while True:
+                    if self._closing:
+                        self._thread = None
+                        return
                     if self._wanted is None:
                         if not self._changed.wait(timeout=60):
                             self._thread = None
@@ -146,12 +169,16 @@ class WarmStarts:
                     if rest <= 0:
                         break
                     self._changed.wait(rest)
-                (key, spec), self._wanted = self._wanted, None
+                (key, spec, data), self._wanted = self._wanted, None
                 self._building, self._ready = key, None  # the old model goes now
             model = None
             try:
                 gradient_registry.track()
                 model = self._build(spec, key)
+                if data is not None:
+                    from core.training import PREPARED
+
+                    PREPARED.get(data, spec.validation_split, spec.seed)
             except Exception:  # the job builds its own model and shows any real error
                 logger.exception("Building a model ahead of Train failed")
             finally:
@@ -165,3 +192,4 @@ class WarmStarts:
 
 
 WARM_STARTS = WarmStarts()
+atexit.register(WARM_STARTS.close)

@@ -81,7 +81,7 @@ def test_stop_after_an_epochs_last_batch_keeps_that_whole_epoch():
     from core.live_callback import StopAtEpochEnd
 
     callback, monitor, stop = make_callback()
-    last = StopAtEpochEnd(stop)
+    last = StopAtEpochEnd(callback)
     last.set_model(callback.model)
     callback.on_train_begin()
     callback.on_epoch_begin(0)
@@ -91,11 +91,29 @@ def test_stop_after_an_epochs_last_batch_keeps_that_whole_epoch():
     logs = {"loss": 1.6, "accuracy": 0.35, "val_loss": 1.4, "val_accuracy": 0.5}
     callback.on_epoch_end(0, logs)
     # The epoch counts, and LiveMetrics leaves stop_training alone so the callbacks after it
-    # (the recorder, early stopping) see a whole epoch; the last callback ends training.
+    # (the recorder, early stopping) see a whole epoch; the last callback ends training and
+    # says the person stopped it.
     assert monitor.snapshot().history["val_accuracy"] == [0.5]
-    assert callback.stopped_by_user and callback.model.stop_training is False
+    assert callback.model.stop_training is False
     last.on_epoch_end(0, logs)
-    assert callback.model.stop_training is True
+    assert callback.model.stop_training is True and callback.stopped_by_user
+
+
+def test_stop_after_the_epoch_was_counted_still_ends_training_as_stopped():
+    # Stop between LiveMetrics' epoch end and the last callback's (while the recorder saves).
+    from core.live_callback import StopAtEpochEnd
+
+    callback, monitor, stop = make_callback()
+    last = StopAtEpochEnd(callback)
+    last.set_model(callback.model)
+    callback.on_train_begin()
+    callback.on_epoch_begin(0)
+    callback.on_train_batch_end(3, {"loss": 2.0, "accuracy": 0.2})
+    callback.on_epoch_end(0, {"loss": 1.6, "accuracy": 0.35})
+    stop.set()
+    last.on_epoch_end(0, {"loss": 1.6, "accuracy": 0.35})
+    assert callback.stopped_by_user and callback.model.stop_training is True
+    assert len(monitor.snapshot().history["loss"]) == 1
 
 
 def test_a_compiled_call_longer_than_the_epoch_plots_at_the_epochs_end():

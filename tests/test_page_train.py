@@ -58,7 +58,18 @@ def test_short_training_run_starts_and_finishes(small_mnist):
     assert not at.slider(key="train_w_layers").disabled
 
 
-def test_stop_ends_a_long_run(small_mnist):
+def test_stop_ends_a_long_run(small_mnist, monkeypatch):
+    from core.live_callback import LiveMetrics
+
+    # Fifty epochs of 400 digits take a second or two on a network built ahead: slow each
+    # compiled call down, so the run is surely still training when Stop is pressed.
+    batch_end = LiveMetrics.on_train_batch_end
+
+    def slow_batch_end(self, batch, logs=None):
+        time.sleep(0.3)
+        return batch_end(self, batch, logs)
+
+    monkeypatch.setattr(LiveMetrics, "on_train_batch_end", slow_batch_end)
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=50)
     at.select_slider(key="train_w_batch_size").set_value(16).run()

@@ -334,3 +334,24 @@ def test_the_eager_test_pass_matches_keras_predict():
     np.testing.assert_allclose(
         predict_eagerly(model, x), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
     )
+
+
+def test_prepared_tensors_are_the_prepared_arrays_kept_for_the_next_run():
+    import tensorflow as tf
+
+    from core.training import PreparedTensors
+
+    data = patch_digits(n_train=300, n_test=40, seed=4)
+    kept = PreparedTensors()
+    first = kept.get(data, 0.1, seed=2)
+    arrays = prepare(data, 0.1, seed=2)
+    for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+        assert isinstance(getattr(first, name), tf.Tensor)
+        np.testing.assert_array_equal(getattr(first, name).numpy(), getattr(arrays, name))
+    assert kept.get(data, 0.1, seed=2) is first  # the next run on the same split: no work
+    other = kept.get(data, 0.1, seed=3)  # another seed holds out other images
+    assert other is not first
+    assert not np.array_equal(other.x_val.numpy(), first.x_val.numpy())
+    images = first.as_images()
+    assert tuple(images.x_train.shape) == (270, 28, 28, 1)
+    np.testing.assert_array_equal(images.x_train.numpy().reshape(270, 784), arrays.x_train)

@@ -168,3 +168,17 @@ def test_build_traced_gives_a_compiled_model_of_the_spec():
     model = build_traced(DENSE, WarmKey.of(DENSE, 10, 4))
     assert model.count_params() == 784 * 32 + 32 + 32 * 10 + 10
     assert model.train_function is not None and model.test_function is not None
+
+
+def test_close_waits_for_the_build_under_way_and_builds_nothing_more():
+    builds = FakeBuilds()
+    builds.release.clear()
+    ahead = WarmStarts(delay=0, build=builds)
+    ahead.request(None, key("a"))
+    assert wait_for(lambda: ahead._building == key("a"))
+    threading.Timer(0.2, builds.release.set).start()
+    ahead.close()
+    assert builds.built == ["a"]  # the build under way ended before close returned
+    ahead.request(None, key("b"))
+    time.sleep(0.2)
+    assert builds.built == ["a"]
