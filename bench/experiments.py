@@ -1,10 +1,17 @@
 """Experiments' three goals, measured: queue overhead, Ray per-run overhead, random forest.
 
-    python bench/experiments.py [--runs 4] [--skip-ray] [--skip-forest]
+    python bench/experiments.py [--runs 4] [--rounds 4] [--skip-queue] [--skip-ray] [--skip-forest]
 
-1. The same runs trained one by one as the Train page starts them (`start_recorded_run`, one
-   after another) and through the experiment queue: total seconds and their ratio (goal: the
-   queue adds at most 5 %).
+1. The same runs (same settings, seeds and data) trained three ways, in one process: one by
+   one as the Train page starts them (`start_recorded_run`, which also creates and records
+   each run in the store, the next started as soon as the previous job has ended); the same,
+   but with each run's model built and traced beforehand as the Train page does while a
+   person reads it (core.warm_start; that wait not counted, so Train at its best); and
+   through the experiment queue (timed from creating the experiment to its runner's end).
+   In rounds whose order rotates: each round's seconds and how much of them was spent between
+   runs (before the first run's row, between one run's last write and the next one's row,
+   after the last write), the medians, and the queue's median ratio to each (goal: the queue
+   adds at most 5 %). The queue's first round also opens Optuna for the first time.
 2. Ray on this machine (a local cluster of one CPU, so runs go one at a time): seconds per run
    against the same run trained here, once the worker has imported TensorFlow (goal: at most
    2 s more per run); the first run, which pays the worker's imports, is printed apart.
@@ -45,36 +52,124 @@ BASE = {
 }
 
 
-def one_by_one(store, data, definition) -> float:
-    registry = JobRegistry()
+def one_by_one(store, data, definition, registry=None, built_ahead=False):
+    """Seconds to train the definition's runs as Train starts them, and their run ids.
+
+    With `built_ahead`, each run's model is first built and traced as the Train page does
+    while a person reads it (core.warm_start), and that wait is not counted: Train at its best.
+    """
+    from core.training import warm_key
+    from core.warm_start import WARM_STARTS
+
+    registry = registry or JobRegistry()
     specs = [spec_for(definition.base_spec, {}, seed) for seed in definition.seed_values()]
-    started = time.perf_counter()
+    run_ids, seconds = [], 0.0
     for spec in specs:
+        if built_ahead:
+            key = warm_key(spec, data)
+            WARM_STARTS.request(spec, key)
+            while WARM_STARTS.ready_key() != key:
+                time.sleep(0.02)
+        started = time.perf_counter()
         job = start_recorded_run(store, spec, data, owner="bench", registry=registry)
         job.join()
-    return time.perf_counter() - started
+        seconds += time.perf_counter() - started
+        run_ids.append(job.run_id)
+    return seconds, run_ids
 
 
-def queued(store, xstore, data, definition, address=None) -> tuple[float, list[float]]:
-    experiment_id = create_experiment(xstore, definition, "ray" if address else "embedded")
+def queued(store, xstore, data, definition, address=None):
+    """Seconds to create the experiment and train it through the queue, seconds per run (wall
+    from taking it off the queue to its result stored, and the part that was not Keras
+    training), and the run ids in order."""
     started = time.perf_counter()
+    experiment_id = create_experiment(xstore, definition, "ray" if address else "embedded")
     runner = start(store, xstore, experiment_id, data, address)
     runner.join()
     total = time.perf_counter() - started
     if runner.error:
         raise runner.error
     trials = xstore.trials(experiment_id)
-    # Per run: wall seconds from taking it off the queue to its result stored, and the part of
-    # them that was not Keras training (wall minus the run's own training seconds).
-    return total, [
+    per_run = [
         (t.finished - t.started, t.finished - t.started - store.get(t.run_id).training_seconds)
         for t in trials
     ]
+    return total, per_run, [t.run_id for t in trials]
+
+
+def between_runs(store, run_ids, seconds: float) -> float:
+    """Of `seconds` spent on these runs, those outside their rows' lives (created to last
+    write): starting, bookkeeping and waiting between runs."""
+    runs = [store.get(run_id) for run_id in run_ids]
+    return seconds - sum(run.updated - run.created for run in runs)
+
+
+SIDES = {
+    "one by one": lambda store, xstore, data, definition, registry: one_by_one(
+        store, data, definition, registry
+    ),
+    "one by one, built ahead": lambda store, xstore, data, definition, registry: one_by_one(
+        store, data, definition, registry, built_ahead=True
+    ),
+    "queued": lambda store, xstore, data, definition, registry: queued(
+        store, xstore, data, definition
+    ),
+}
+
+
+def compare(store, xstore, data, definition, rounds: int):
+    """Rounds of the three ways, each round in another order; prints each round and the
+    medians, returns the per-run figures of the queue's last round (for the Ray comparison)."""
+    registry = JobRegistry()
+    one_by_one(store, data, ExperimentDefinition(BASE, [], seeds=1, budget=1), registry)  # warm
+    names = list(SIDES)
+    seconds = {name: [] for name in names}
+    between = {name: [] for name in names}
+    per_run = []
+    for round_ in range(rounds):
+        order = names[round_ % 3 :] + names[: round_ % 3]
+        for name in order:
+            result = SIDES[name](store, xstore, data, definition, registry)
+            if name == "queued":
+                took, per_run, run_ids = result
+            else:
+                took, run_ids = result
+            seconds[name].append(took)
+            between[name].append(between_runs(store, run_ids, took))
+        print(
+            f"   round {round_ + 1} ({', then '.join(order)}): "
+            + "; ".join(
+                f"{name} {seconds[name][-1]:.2f} s ({between[name][-1]:.2f} s between runs)"
+                for name in names
+            )
+            + f"; load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+    median = statistics.median
+    print(
+        f"1. {definition.runs_planned()} runs of {BASE['epochs']} epochs, 784-128-10, {rounds} "
+        "rounds, medians: "
+        + "; ".join(
+            f"{name} {median(seconds[name]):.2f} s ({median(between[name]):.2f} s between runs)"
+            for name in names
+        ),
+        flush=True,
+    )
+    for name in names[:2]:
+        ratios = [q / d for q, d in zip(seconds["queued"], seconds[name], strict=True)]
+        print(
+            f"   queued against {name}: median ratio {median(ratios):.3f} "
+            f"({100 * (median(ratios) - 1):+.1f} %; goal <= +5 %), rounds "
+            + ", ".join(f"{r:.3f}" for r in ratios),
+            flush=True,
+        )
+    return per_run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--skip-queue", action="store_true")
     parser.add_argument("--skip-ray", action="store_true")
     parser.add_argument("--skip-forest", action="store_true")
@@ -88,23 +183,15 @@ def main() -> None:
 
     per_run: list[tuple[float, float]] = []
     if not args.skip_queue:
-        one_by_one(store, data, ExperimentDefinition(BASE, [], seeds=1, budget=1))  # warm up
-        direct = one_by_one(store, data, definition)
-        through_queue, per_run = queued(store, xstore, data, definition)
-        print(
-            f"1. {args.runs} runs of {BASE['epochs']} epochs, 784-128-10: one by one "
-            f"{direct:.1f} s, queued {through_queue:.1f} s, ratio {through_queue / direct:.3f} "
-            f"({100 * (through_queue / direct - 1):+.1f} %; goal <= +5 %)",
-            flush=True,
-        )
+        per_run = compare(store, xstore, data, definition, args.rounds)
 
     if not args.skip_ray:
         from core import ray_backend
 
         ray_backend.connect(num_cpus=1, include_dashboard=False)
         if not per_run:
-            _, per_run = queued(store, xstore, data, definition)
-        _, ray_runs = queued(store, xstore, data, definition, address="local")
+            _, per_run, _ = queued(store, xstore, data, definition)
+        _, ray_runs, _ = queued(store, xstore, data, definition, address="local")
         here = statistics.median(extra for _, extra in per_run[1:] or per_run)
         there = statistics.median(extra for _, extra in ray_runs[1:] or ray_runs)
         print(
