@@ -55,8 +55,9 @@ BASE = {
 def one_by_one(store, data, definition, registry=None, built_ahead=False):
     """Seconds to train the definition's runs as Train starts them, and their run ids.
 
-    With `built_ahead`, each run's model is first built and traced as the Train page does
-    while a person reads it (core.warm_start), and that wait is not counted: Train at its best.
+    With `built_ahead`, each run's model is first built and traced, and its data made tensors,
+    as the Train page does while a person reads it (core.warm_start), and that wait is not
+    counted: Train at its best.
     """
     from core.training import warm_key
     from core.warm_start import WARM_STARTS
@@ -67,7 +68,7 @@ def one_by_one(store, data, definition, registry=None, built_ahead=False):
     for spec in specs:
         if built_ahead:
             key = warm_key(spec, data)
-            WARM_STARTS.request(spec, key)
+            WARM_STARTS.request(spec, key, data)
             while WARM_STARTS.ready_key() != key:
                 time.sleep(0.02)
         started = time.perf_counter()

@@ -85,10 +85,10 @@ class EmbeddedBackend:
         return run_id
 
     def prepare(self, spec) -> None:
-        """Have the next run's model built and its steps traced while this one trains; its
-        `TrainingJob` takes it (core.warm_start, the Train page's own way to start at once).
-        Asked for once the runs under way hold their models: a job taking its own model
-        drops whatever else was asked for."""
+        """Have the next run's model built and its steps traced, and its data made tensors,
+        while this one trains; its `TrainingJob` takes them (core.warm_start, the Train page's
+        own way to start at once). Asked for once the runs under way hold their models: a job
+        taking its own model drops whatever else was asked for."""
         self._next_spec = spec
 
     def _request_next(self) -> None:
@@ -100,7 +100,7 @@ class EmbeddedBackend:
         from core.warm_start import WARM_STARTS
 
         spec, self._next_spec = self._next_spec, None
-        WARM_STARTS.request(spec, warm_key(spec, self.data))
+        WARM_STARTS.request(spec, warm_key(spec, self.data), self.data)
 
     def poll(self, timeout: float) -> dict[str, Outcome]:
         deadline = time.monotonic() + timeout
