@@ -335,10 +335,20 @@ def set_network(page: Page, *, units: str = "32", batch: str = "128", epochs: in
     expect(page.get_by_text(f"Model: 784-{units}-10,")).to_be_visible(timeout=PAGE_SECONDS * 1000)
 
 
+# Whether the page's own Stop button (in the main area) is enabled, checked in the page.
+STOP_ENABLED = """() => [...document.querySelectorAll('[data-testid=stMain] button')].some(
+    b => !b.disabled && [...b.querySelectorAll('p')].some(p => p.innerText.trim() === 'Stop'))"""
+
+
 def press_train(page: Page) -> None:
-    """Press Train and wait until the run is under way (the Stop button is enabled)."""
+    """Press Train and wait until the run is under way (the Stop button is enabled).
+
+    Checked in the page every 20 ms: a short run on a network built ahead can end half a
+    second after it starts, and Playwright's own retries (up to a second apart) missed the
+    moment Stop was enabled (bench/memory.py waited 90 s for it once in ten runs).
+    """
     button(page, "Train").click()
-    expect(button(page, "Stop")).to_be_enabled(timeout=PAGE_SECONDS * 1000)
+    page.wait_for_function(STOP_ENABLED, timeout=PAGE_SECONDS * 1000, polling=20)
 
 
 def outcome(page: Page, timeout: float = TRAIN_SECONDS) -> str:
