@@ -46,6 +46,7 @@ DIVERGED_MESSAGE = (
 
 # --- the job the page keeps -------------------------------------------------------------------
 
+
 @dataclass
 class XorSnapshot:
     """A consistent copy of the job's state, safe to read on the script thread."""
