@@ -8,10 +8,12 @@
    but with each run's model built and traced beforehand as the Train page does while a
    person reads it (core.warm_start; that wait not counted, so Train at its best); and
    through the experiment queue (timed from creating the experiment to its runner's end).
-   In rounds whose order rotates: each round's seconds and how much of them was spent between
+   In rounds whose order rotates: each round's seconds, how much of them was spent between
    runs (before the first run's row, between one run's last write and the next one's row,
-   after the last write), the medians, and the queue's median ratio to each (goal: the queue
-   adds at most 5 %). The queue's first round also opens Optuna for the first time.
+   after the last write) and the CPU seconds of all the process's threads (less swayed by
+   other programs than the wall clock), the medians, and the queue's median ratio to each
+   (goal: the queue adds at most 5 %). The queue's first round also opens Optuna for the
+   first time.
 2. Ray on this machine (a local cluster of one CPU, so runs go one at a time): seconds per run
    against the same run trained here, once the worker has imported TensorFlow (goal: at most
    2 s more per run); the first run, which pays the worker's imports, is printed apart.
@@ -53,7 +55,8 @@ BASE = {
 
 
 def one_by_one(store, data, definition, registry=None, built_ahead=False):
-    """Seconds to train the definition's runs as Train starts them, and their run ids.
+    """Seconds (wall, and CPU of all this process's threads) to train the definition's runs
+    as Train starts them, and their run ids.
 
     With `built_ahead`, each run's model is first built and traced, and its data made tensors,
     as the Train page does while a person reads it (core.warm_start), and that wait is not
@@ -64,30 +67,31 @@ def one_by_one(store, data, definition, registry=None, built_ahead=False):
 
     registry = registry or JobRegistry()
     specs = [spec_for(definition.base_spec, {}, seed) for seed in definition.seed_values()]
-    run_ids, seconds = [], 0.0
+    run_ids, seconds, cpu = [], 0.0, 0.0
     for spec in specs:
         if built_ahead:
             key = warm_key(spec, data)
             WARM_STARTS.request(spec, key, data)
             while WARM_STARTS.ready_key() != key:
                 time.sleep(0.02)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         job = start_recorded_run(store, spec, data, owner="bench", registry=registry)
         job.join()
         seconds += time.perf_counter() - started
+        cpu += time.process_time() - cpu_started
         run_ids.append(job.run_id)
-    return seconds, run_ids
+    return seconds, cpu, run_ids
 
 
 def queued(store, xstore, data, definition, address=None):
     """Seconds to create the experiment and train it through the queue, seconds per run (wall
     from taking it off the queue to its result stored, and the part that was not Keras
-    training), and the run ids in order."""
-    started = time.perf_counter()
+    training), the run ids in order, and the CPU seconds of all this process's threads."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     experiment_id = create_experiment(xstore, definition, "ray" if address else "embedded")
     runner = start(store, xstore, experiment_id, data, address)
     runner.join()
-    total = time.perf_counter() - started
+    total, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     if runner.error:
         raise runner.error
     trials = xstore.trials(experiment_id)
@@ -95,7 +99,7 @@ def queued(store, xstore, data, definition, address=None):
         (t.finished - t.started, t.finished - t.started - store.get(t.run_id).training_seconds)
         for t in trials
     ]
-    return total, per_run, [t.run_id for t in trials]
+    return total, per_run, [t.run_id for t in trials], cpu
 
 
 def between_runs(store, run_ids, seconds: float) -> float:
@@ -126,21 +130,24 @@ def compare(store, xstore, data, definition, rounds: int):
     names = list(SIDES)
     seconds = {name: [] for name in names}
     between = {name: [] for name in names}
+    cpu = {name: [] for name in names}
     per_run = []
     for round_ in range(rounds):
         order = names[round_ % 3 :] + names[: round_ % 3]
         for name in order:
             result = SIDES[name](store, xstore, data, definition, registry)
             if name == "queued":
-                took, per_run, run_ids = result
+                took, per_run, run_ids, cpu_took = result
             else:
-                took, run_ids = result
+                took, cpu_took, run_ids = result
             seconds[name].append(took)
+            cpu[name].append(cpu_took)
             between[name].append(between_runs(store, run_ids, took))
         print(
             f"   round {round_ + 1} ({', then '.join(order)}): "
             + "; ".join(
-                f"{name} {seconds[name][-1]:.2f} s ({between[name][-1]:.2f} s between runs)"
+                f"{name} {seconds[name][-1]:.2f} s ({between[name][-1]:.2f} s between runs, "
+                f"CPU {cpu[name][-1]:.1f} s)"
                 for name in names
             )
             + f"; load average {os.getloadavg()[0]:.1f}",
@@ -151,17 +158,20 @@ def compare(store, xstore, data, definition, rounds: int):
         f"1. {definition.runs_planned()} runs of {BASE['epochs']} epochs, 784-128-10, {rounds} "
         "rounds, medians: "
         + "; ".join(
-            f"{name} {median(seconds[name]):.2f} s ({median(between[name]):.2f} s between runs)"
+            f"{name} {median(seconds[name]):.2f} s ({median(between[name]):.2f} s between runs, "
+            f"CPU {median(cpu[name]):.1f} s)"
             for name in names
         ),
         flush=True,
     )
     for name in names[:2]:
         ratios = [q / d for q, d in zip(seconds["queued"], seconds[name], strict=True)]
+        cpu_ratios = [q / d for q, d in zip(cpu["queued"], cpu[name], strict=True)]
         print(
             f"   queued against {name}: median ratio {median(ratios):.3f} "
             f"({100 * (median(ratios) - 1):+.1f} %; goal <= +5 %), rounds "
-            + ", ".join(f"{r:.3f}" for r in ratios),
+            + ", ".join(f"{r:.3f}" for r in ratios)
+            + f"; CPU seconds' median ratio {median(cpu_ratios):.3f}",
             flush=True,
         )
     return per_run
@@ -191,8 +201,8 @@ def main() -> None:
 
         ray_backend.connect(num_cpus=1, include_dashboard=False)
         if not per_run:
-            _, per_run, _ = queued(store, xstore, data, definition)
-        _, ray_runs, _ = queued(store, xstore, data, definition, address="local")
+            _, per_run, *_ = queued(store, xstore, data, definition)
+        _, ray_runs, *_ = queued(store, xstore, data, definition, address="local")
         here = statistics.median(extra for _, extra in per_run[1:] or per_run)
         there = statistics.median(extra for _, extra in ray_runs[1:] or ray_runs)
         print(
