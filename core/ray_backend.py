@@ -190,7 +190,7 @@ class RayBackend:
             refs = list(self._refs.values())
             if refs:
                 wait_for = max(0.0, min(0.5, deadline - time.monotonic()))
-                ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=wait_for)
+                ready, _ = self._ray.wait(refs, num_returns=1, timeout=wait_for)  # the first to end
                 for run_id, ref in list(self._refs.items()):
                     if ref in ready:
                         del self._refs[run_id]

@@ -80,3 +80,28 @@ def test_four_runs_on_two_workers_survive_a_killed_worker(cluster, tmp_path):
     assert 1 <= lost.epochs_done < EPOCHS  # the epochs it finished are kept
     assert xstore.get(experiment_id).status == "completed"
     print(f"four runs on two Ray workers, one killed: {elapsed:.1f} s")
+
+
+def test_poll_answers_as_soon_as_one_of_several_runs_ends(monkeypatch):
+    """With two runs on the cluster, the one that ends is reported at once, not after the
+    poll's half-second wait for both (Ray's `wait` is asked for the first to end)."""
+
+    class FakeRay:
+        def wait(self, refs, num_returns, timeout):
+            ready = [ref for ref in refs if ref == "done"]
+            if len(ready) < num_returns:
+                time.sleep(timeout)  # as Ray does: wait for num_returns, or the timeout
+            return ready, [ref for ref in refs if ref not in ready]
+
+    backend = object.__new__(ray_backend.RayBackend)
+    backend._ray = FakeRay()
+    backend._baselines = {}
+    backend._refs = {"run-a": "done", "run-b": "training"}
+    monkeypatch.setattr(backend, "drain", lambda: None, raising=False)
+    monkeypatch.setattr(
+        backend, "_outcome", lambda run_id, ref: ray_backend.Outcome("finished"), raising=False
+    )
+    began = time.monotonic()
+    outcomes = backend.poll(timeout=5.0)
+    assert list(outcomes) == ["run-a"] and backend._refs == {"run-b": "training"}
+    assert time.monotonic() - began < 0.4  # the old wait for both took the full 0.5 s
