@@ -30,7 +30,6 @@ SESSION_DEFAULTS = {
     "train_run_id": None,  # the run this session's training job trains (or trained last)
     "selected_run_id": None,  # the run Evaluate, Draw and Runs show (None: the newest)
     "train_error": None,  # why the last Train press started nothing
-    "train_live_running": False,  # whether the live panel last saw the job running
     "evaluate_true": 4,  # the confusion-matrix cell opened on Evaluate
     "evaluate_predicted": 9,
     "evaluate_index": 0,  # the test image inspected on Evaluate

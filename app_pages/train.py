@@ -175,10 +175,11 @@ def live_panel() -> None:
     show_progress(snapshot)
     st.plotly_chart(training_curves_figure(snapshot), width="stretch", key="train_curves")
     show_result(snapshot)
-    was_running = st.session_state.get("train_live_running", False)
-    st.session_state["train_live_running"] = job.running
-    if was_running and not job.running:
-        st.rerun(scope="app")  # re-enable the controls
+    # `running` is what the page's controls were last drawn with: once training has ended,
+    # redraw the page so they are enabled again (after a Stop that waited for the end, the
+    # page was drawn with it already: no second redraw).
+    if running and not job.running:
+        st.rerun(scope="app")
 
 
 with live_area:
