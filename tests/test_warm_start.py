@@ -10,6 +10,7 @@ from core.model import ModelSpec, build_model
 from core.training import TrainingJob, warm_key
 from core.warm_start import WarmKey, WarmStarts, build_traced, trace_steps
 from tests.synthetic import patch_digits
+from tests.test_training import wait_for
 
 DENSE = ModelSpec(
     layers=[{"type": "Dense", "units": 32}, {"type": "Dropout", "rate": 0.2}],
@@ -88,15 +89,6 @@ def test_a_run_on_a_model_built_ahead_equals_a_run_built_at_train(spec):
     assert ahead.take(key) is None  # handed out once
 
 
-def wait_for(condition, timeout=60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def key(name: str) -> WarmKey:
     return WarmKey(name, 10, 1)
 
@@ -128,13 +120,19 @@ def test_settings_changed_quickly_build_only_the_last():
     assert ahead.take(key("c")) is None  # once only
 
 
-def test_take_waits_for_a_build_of_its_settings_under_way():
+def building_a_for_a_moment() -> tuple[FakeBuilds, WarmStarts]:
+    """A WarmStarts in the middle of building settings "a", which ends 0.2 s from now."""
     builds = FakeBuilds()
     builds.release.clear()
     ahead = WarmStarts(delay=0, build=builds)
     ahead.request(None, key("a"))
     assert wait_for(lambda: ahead._building == key("a"))
     threading.Timer(0.2, builds.release.set).start()
+    return builds, ahead
+
+
+def test_take_waits_for_a_build_of_its_settings_under_way():
+    builds, ahead = building_a_for_a_moment()
     assert ahead.take(key("a"), timeout=10) == "model of a"
 
 
@@ -171,12 +169,7 @@ def test_build_traced_gives_a_compiled_model_of_the_spec():
 
 
 def test_close_waits_for_the_build_under_way_and_builds_nothing_more():
-    builds = FakeBuilds()
-    builds.release.clear()
-    ahead = WarmStarts(delay=0, build=builds)
-    ahead.request(None, key("a"))
-    assert wait_for(lambda: ahead._building == key("a"))
-    threading.Timer(0.2, builds.release.set).start()
+    builds, ahead = building_a_for_a_moment()
     ahead.close()
     assert builds.built == ["a"]  # the build under way ended before close returned
     ahead.request(None, key("b"))
