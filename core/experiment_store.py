@@ -111,8 +111,8 @@ class Trial:
 
 
 class ExperimentStore:
-    """Experiments in `home`/experiments.sqlite3; every call opens its own connection (one
-    more stays open, idle, so that closing them is cheap)."""
+    """Experiments in `home`/experiments.sqlite3; every call opens its own connection
+    (core.database.Database)."""
 
     def __init__(self, home: str | Path) -> None:
         self.home = Path(home)
@@ -128,12 +128,6 @@ class ExperimentStore:
             what="experiment store",
         )
         self._connect, self._write = self._db.connect, self._db.write
-        # One connection held open, never used: while it is, an operation's connection is not
-        # the file's last one, whose closing, in WAL mode, checkpoints, syncs and deletes the
-        # log every time (a trial's write took 1.5 ms so, 0.3 ms with it; up to 0.1 s each on
-        # a busy disk). Its read opens the log; fetched to the end, it holds no lock after.
-        self._keeper = sqlite3.connect(self.db_path, check_same_thread=False)
-        self._keeper.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
 
     @property
     def optuna_url(self) -> str:

@@ -83,6 +83,14 @@ def test_a_run_survives_reopening_the_database(tmp_path):
     assert run.history["loss"] == pytest.approx([1.0, 0.5, 1 / 3])
 
 
+def test_a_write_keeps_the_log_for_the_next_instead_of_syncing_it_away(tmp_path):
+    """The database's idle connection keeps SQLite from checkpointing and deleting the WAL each
+    time an operation's connection closes (a run writes one each epoch)."""
+    run_id, _ = fill_run(RunStore(tmp_path / "home"))
+    assert (tmp_path / "home" / "runs.sqlite3-wal").exists()
+    assert RunStore(tmp_path / "home").get(run_id).status == "completed"  # durable
+
+
 def test_home_comes_from_the_environment_and_holds_the_database(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_PLAYGROUND_HOME", str(tmp_path / "elsewhere"))
     store = RunStore()
