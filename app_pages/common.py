@@ -222,11 +222,10 @@ def start_training(spec: ModelSpec, data: MNIST, callbacks: tuple | list = ()) -
 def build_ahead(spec: ModelSpec, data: MNIST | None) -> None:
     """Build and trace `spec`'s model in the background while the page is read, so pressing
     Train starts at once (core/warm_start.py); nothing while this session trains."""
-    from core.training import warm_key
-    from core.warm_start import WARM_STARTS
+    from core.training import build_ahead as build_model_ahead
 
     if data is not None and not training_now():
-        WARM_STARTS.request(spec, warm_key(spec, data), data)
+        build_model_ahead(spec, data)
 
 
 def current_job() -> TrainingJob | None:

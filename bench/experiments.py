@@ -62,7 +62,7 @@ def one_by_one(store, data, definition, registry=None, built_ahead=False):
     as the Train page does while a person reads it (core.warm_start), and that wait is not
     counted: Train at its best.
     """
-    from core.training import warm_key
+    from core.training import build_ahead
     from core.warm_start import WARM_STARTS
 
     registry = registry or JobRegistry()
@@ -70,8 +70,7 @@ def one_by_one(store, data, definition, registry=None, built_ahead=False):
     run_ids, seconds, cpu = [], 0.0, 0.0
     for spec in specs:
         if built_ahead:
-            key = warm_key(spec, data)
-            WARM_STARTS.request(spec, key, data)
+            key = build_ahead(spec, data)
             while WARM_STARTS.ready_key() != key:
                 time.sleep(0.02)
         started, cpu_started = time.perf_counter(), time.process_time()

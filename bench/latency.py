@@ -138,7 +138,7 @@ def in_process(data_path: str, repeats: int, old: bool = False, warm: bool = Fal
     for _ in range(repeats):
         ahead = WarmStarts(delay=0)
         if warm:  # as while the Train page is read: the model is built and traced ahead
-            ahead.request(ModelSpec(), training.warm_key(ModelSpec(), data))
+            training.build_ahead(ModelSpec(), data, ahead)
             while ahead.ready_key() is None:
                 time.sleep(0.01)
         job = TrainingJob(ModelSpec(), data, warm_starts=ahead)

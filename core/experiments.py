@@ -96,11 +96,10 @@ class EmbeddedBackend:
             return
         if any(getattr(job, "model", True) is None for job in self._jobs.values()):
             return  # still preparing its data or taking its model
-        from core.training import warm_key
-        from core.warm_start import WARM_STARTS
+        from core.training import build_ahead
 
         spec, self._next_spec = self._next_spec, None
-        WARM_STARTS.request(spec, warm_key(spec, self.data), self.data)
+        build_ahead(spec, self.data)
 
     def poll(self, timeout: float) -> dict[str, Outcome]:
         deadline = time.monotonic() + timeout

@@ -69,15 +69,28 @@ class PreparedData:
         )
 
 
+def held_out_count(rows: int, validation_split: float) -> int:
+    """How many of `rows` training images `prepare` holds out for validation."""
+    return int(round(rows * validation_split))
+
+
 def steps_per_epoch(spec: ModelSpec, data: MNIST) -> int:
     """How many batches one epoch of `spec` on `data` has (what `prepare` leaves to train)."""
     n = len(data.x_train)
-    return math.ceil((n - int(round(n * spec.validation_split))) / spec.batch_size)
+    return math.ceil((n - held_out_count(n, spec.validation_split)) / spec.batch_size)
 
 
 def warm_key(spec: ModelSpec, data: MNIST) -> WarmKey:
     """What `core.warm_start` builds ahead for training `spec` on `data`."""
     return WarmKey.of(spec, steps_per_epoch(spec, data), steps_per_execution_for(spec.batch_size))
+
+
+def build_ahead(spec: ModelSpec, data: MNIST, warm_starts: WarmStarts = WARM_STARTS) -> WarmKey:
+    """Have `spec`'s model built and traced, and `data` made tensors, for the next
+    `TrainingJob` of `spec` on `data` to take (core.warm_start); returns what it will be."""
+    key = warm_key(spec, data)
+    warm_starts.request(spec, key, data)
+    return key
 
 
 def prepare(data: MNIST, validation_split: float, seed: int) -> PreparedData:
@@ -88,7 +101,7 @@ def prepare(data: MNIST, validation_split: float, seed: int) -> PreparedData:
     test set is kept apart for the final evaluation only.
     """
     images, labels = data.x_train, data.y_train
-    n_val = int(round(len(images) * validation_split))
+    n_val = held_out_count(len(images), validation_split)
     if n_val:
         # Choose on the uint8 images, then scale: a quarter of the memory traffic.
         order = np.random.default_rng(seed).permutation(len(images))
@@ -114,17 +127,17 @@ class PreparedTensors:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple | None = None
-        self._data: MNIST | None = None  # held so the id in the key stays this data's
+        self._data: MNIST | None = None
+        self._split: tuple | None = None  # (validation_split, seed)
         self._prepared: PreparedData | None = None
 
     def get(self, data: MNIST, validation_split: float, seed: int) -> PreparedData:
         import tensorflow as tf
 
-        key = (id(data), float(validation_split), int(seed))
+        split = (float(validation_split), int(seed))
         with self._lock:  # one thread prepares; the others wait and share
-            if self._key != key or self._data is not data:
-                self._key = self._data = self._prepared = None  # free the old set first
+            if self._data is not data or self._split != split:
+                self._data = self._split = self._prepared = None  # free the old set first
                 prepared = prepare(data, validation_split, seed)
                 self._prepared = PreparedData(
                     *(
@@ -139,12 +152,8 @@ class PreparedTensors:
                         )
                     )
                 )
-                self._key, self._data = key, data
+                self._data, self._split = data, split
             return self._prepared
-
-    def clear(self) -> None:
-        with self._lock:
-            self._key = self._data = self._prepared = None
 
 
 PREPARED = PreparedTensors()

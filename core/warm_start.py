@@ -91,7 +91,6 @@ class WarmStarts:
         self._building: WarmKey | None = None
         self._ready: tuple[WarmKey, object] | None = None  # (key, model)
         self._thread: threading.Thread | None = None
-        self.built = 0  # models built, for tests and benchmarks
         self._closing = False
 
     def request(self, spec, key: WarmKey, data=None) -> None:
@@ -141,11 +140,6 @@ class WarmStarts:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
-    def clear(self) -> None:
-        """Drop the model kept and anything asked for (a model of old settings, say)."""
-        with self._changed:
-            self._wanted = self._ready = None
-
     def ready_key(self) -> WarmKey | None:
         with self._changed:
             return self._ready[0] if self._ready else None
@@ -187,7 +181,6 @@ class WarmStarts:
                     self._building = None
                     if model is not None:
                         self._ready = (key, model)
-                        self.built += 1
                     self._changed.notify_all()
 
 
