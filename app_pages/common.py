@@ -106,7 +106,9 @@ def warm_up_keras() -> threading.Thread:
     """
 
     def _import() -> None:
-        import keras  # noqa: F401
+        from core.tf_import import tensorflow
+
+        tensorflow()
 
     thread = threading.Thread(target=_import, name="warm-up-keras", daemon=True)
     thread.start()

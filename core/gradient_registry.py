@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 
 
 def _registry():
+    from core.tf_import import tensorflow
+
+    tensorflow()  # first: importing `tensorflow.python` on its own can deadlock another thread
     from tensorflow.python.framework import ops
 
     registry = getattr(ops, "_gradient_registry", None)

@@ -1,0 +1,60 @@
+"""TensorFlow imported from several threads at once, as a fresh server does (core.tf_import)."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# A fresh process: one thread imports Keras (the server's background import) while others
+# start on TensorFlow through the app's thread entries: the gradient registry (every training
+# job's and every network built ahead's first step) and `tensorflow()`. Without
+# core.tf_import, the registry's direct import of tensorflow.python deadlocks against the
+# Keras import: Python hands one thread a half-made module and both imports fail.
+SCRIPT = textwrap.dedent(
+    """
+    import threading
+
+    from core import gradient_registry
+    from core.tf_import import tensorflow
+
+    results = {}
+
+    def run(name, call):
+        try:
+            results[name] = call()
+        except Exception as error:
+            results[name] = repr(error)
+
+    def keras_version():
+        import keras
+        return keras.__version__
+
+    threads = [
+        threading.Thread(target=run, args=("keras", keras_version)),
+        threading.Thread(target=run, args=("registry", gradient_registry.available)),
+        threading.Thread(target=run, args=("tensorflow", lambda: tensorflow().constant(2).numpy())),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(results)
+    assert results["registry"] is True, results
+    assert results["tensorflow"] == 2, results
+    assert isinstance(results["keras"], str) and results["keras"][0].isdigit(), results
+    """
+)
+
+
+def test_tensorflow_imported_from_three_threads_at_once():
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
