@@ -196,6 +196,12 @@ def get_store():
     return _open_store(str(default_home()))
 
 
+# The Train page drawn right after Train is pressed waits up to this long for the run's first
+# point, so that it shows it: with the network built ahead (core.warm_start) the first batch
+# ends a few tenths of a second after the click, and the next redraw may be half a second away.
+FIRST_POINT_WAIT_SECONDS = 0.6
+
+
 def start_training(spec: ModelSpec, data: MNIST, callbacks: tuple | list = ()) -> TrainingJob:
     """Record a new run in the store and train it on a background job: THE way pages start one.
 

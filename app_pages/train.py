@@ -5,6 +5,8 @@ widgets from it and writes their edits back); the model summary beside the contr
 computed from the spec by hand (core.model.layer_table), so it follows every slider at once.
 """
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -20,6 +22,7 @@ from app_pages.train_controls import (
 )
 from core.blocks import from_layers
 from core.model import count_parameters, layer_table
+from core.monitor import Snapshot
 from core.presets import DEFAULT_PRESET, PRESETS
 from core.training_charts import training_curves_figure
 
@@ -28,6 +31,7 @@ def start() -> None:
     data, _ = common.get_data()
     st.session_state["train_error"] = None
     common.start_training(current_spec(), data, callbacks=inside_views.dynamics_callbacks(data))
+    st.session_state["train_just_started"] = True
 
 
 # A dense run ends within a fraction of a second of Stop (the batches under way, then the test
@@ -162,6 +166,19 @@ def show_result(snapshot) -> None:
                 )
 
 
+def live_snapshot(job) -> Snapshot:
+    """The job's progress to draw; right after Train, its first point if it comes soon."""
+    if st.session_state.pop("train_just_started", False):
+        snapshot = job.monitor.wait_for(
+            lambda state: bool(state.batches) or not state.running,
+            common.FIRST_POINT_WAIT_SECONDS,
+        )
+    else:
+        snapshot = job.monitor.snapshot()
+    # Before the job has begun, the axes it will have (as drawn before Train was pressed).
+    return snapshot if snapshot.epochs else replace(snapshot, epochs=job.spec.epochs)
+
+
 @st.fragment(run_every=0.5 if running else None)
 def live_panel() -> None:
     job = common.current_job()
@@ -170,10 +187,16 @@ def live_panel() -> None:
             "Choose a network on the left and press **Train** to watch it learn.",
             icon=":material/info:",
         )
-        return
-    snapshot = job.monitor.snapshot()
-    show_progress(snapshot)
+        # The empty axes the curves will be drawn on. Streamlit draws a chart anew whenever
+        # its figure changes; this one does not change when Train is pressed, so the browser,
+        # busy then with the page's controls, draws no chart until the first point.
+        snapshot = Snapshot(epochs=spec.epochs if spec is not None else 0)
+    else:
+        snapshot = live_snapshot(job)
+        show_progress(snapshot)
     st.plotly_chart(training_curves_figure(snapshot), width="stretch", key="train_curves")
+    if job is None:
+        return
     show_result(snapshot)
     # `running` is what the page's controls were last drawn with: once training has ended,
     # redraw the page so they are enabled again (after a Stop that waited for the end, the
@@ -183,7 +206,8 @@ def live_panel() -> None:
 
 
 with live_area:
-    live_panel()
+    with st.container():  # the panel's elements come and go; what follows it stays in place
+        live_panel()
     inside_views.train_inside(spec)  # the network diagram and training dynamics (helper "inside")
 
 code_views.train_extras(spec, set_spec)  # the Keras code and the settings file, full width

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -62,6 +63,7 @@ class TrainingMonitor:
     def __init__(self, min_batch_interval: float = 0.1, clock=time.perf_counter) -> None:
         self._clock = clock  # seconds; tests pass a fake one, so timings never flake
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified on every change
         self._state = Snapshot()
         self.min_batch_interval = min_batch_interval
         self._last_batch_time = 0.0
@@ -79,6 +81,13 @@ class TrainingMonitor:
                 history={name: list(values) for name, values in state.history.items()},
                 batches=list(state.batches),
             )
+
+    def wait_for(self, condition: Callable[[Snapshot], bool], timeout: float) -> Snapshot:
+        """A snapshot taken as soon as `condition` holds of the progress, or after `timeout`
+        seconds if it never does (`condition` sees the live state: only read it)."""
+        with self._changed:
+            self._changed.wait_for(lambda: condition(self._state), timeout)
+        return self.snapshot()
 
     @property
     def running(self) -> bool:
@@ -178,3 +187,4 @@ class TrainingMonitor:
 
     def _bump(self) -> None:
         self._state.version += 1
+        self._changed.notify_all()

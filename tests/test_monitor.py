@@ -124,3 +124,26 @@ def test_wait_finished_returns_when_the_run_ends_and_not_before():
     threading.Timer(0.05, monitor.finish, args=("stopped", "Stopped by you")).start()
     assert monitor.wait_finished(timeout=30) is True
     assert monitor.snapshot().status == "stopped"
+
+
+def test_wait_for_returns_the_first_point_as_it_comes_and_gives_up_after_the_timeout():
+    monitor = TrainingMonitor(min_batch_interval=0.0)
+    monitor.begin(epochs=1, steps_per_epoch=10, batch_size=32)
+    monitor.begin_epoch(0)
+    has_point = lambda state: bool(state.batches)  # noqa: E731
+    assert monitor.wait_for(has_point, timeout=0.01).batches == []  # none comes: the timeout
+    worker_waits = threading.Event()
+
+    def first_batch():
+        worker_waits.wait(30)
+        monitor.record_batch(1, 2.3, 0.1)
+
+    writer = threading.Thread(target=first_batch)
+    writer.start()
+    worker_waits.set()
+    # With thirty seconds to wait, it returns with the point, taken after it was recorded.
+    snapshot = monitor.wait_for(has_point, timeout=30)
+    assert snapshot.batches == [(0.1, 2.3, 0.1)]
+    writer.join()
+    monitor.finish("completed")
+    assert monitor.wait_for(lambda state: not state.running, timeout=30).status == "completed"

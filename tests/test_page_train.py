@@ -1,5 +1,6 @@
 """The Train page through Streamlit's AppTest: widgets, a short training run, Stop."""
 
+import json
 import time
 
 import pytest
@@ -16,6 +17,16 @@ def set_small_network(at: AppTest, epochs: int) -> None:
     at.select_slider(key="train_w_units_0").set_value(32).run()
     at.slider(key="train_w_epochs").set_value(epochs).run()
     at.select_slider(key="train_w_batch_size").set_value(32).run()
+
+
+def curves(at: AppTest) -> dict:
+    """The loss and accuracy chart's figure."""
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return next(f for f in figures if f["layout"].get("uirevision") == "training-curves")
+
+
+def points(figure: dict) -> int:
+    return sum(len(trace.get("x") or []) for trace in figure["data"])
 
 
 def test_page_shows_every_control_and_the_model_summary(small_mnist):
@@ -290,3 +301,33 @@ def test_the_page_builds_its_network_ahead_and_train_trains_that_model(small_mni
     job = JOBS.get(at.session_state["train_run_id"])
     assert job.join(timeout=120)
     assert job.model is built_ahead and job.snapshot().status == "completed"
+
+
+def test_the_curves_axes_show_before_train_and_the_click_draws_the_first_point(
+    small_mnist, monkeypatch
+):
+    from app_pages import common
+    from core.live_callback import LiveMetrics
+
+    # Every batch here ends a second late, so the first point comes long after the page
+    # drawn by the click would have reached its chart; that page waits for the point
+    # (common.FIRST_POINT_WAIT_SECONDS, lengthened so a busy machine cannot make it miss).
+    batch_end = LiveMetrics.on_train_batch_end
+
+    def slow_batch_end(self, batch, logs=None):
+        time.sleep(1.0)
+        return batch_end(self, batch, logs)
+
+    monkeypatch.setattr(LiveMetrics, "on_train_batch_end", slow_batch_end)
+    monkeypatch.setattr(common, "FIRST_POINT_WAIT_SECONDS", 60.0)
+    at = open_page("app_pages/train.py")
+    set_small_network(at, epochs=3)
+    before = curves(at)  # before any run: the axes the curves will be drawn on, empty
+    assert points(before) == 0
+    assert before["layout"]["xaxis"]["range"] == [0, 3.05]
+    at.button(key="train_start_button").click().run()
+    job = JOBS.get(at.session_state["train_run_id"])
+    assert points(curves(at)) > 0  # the page drawn by the click already has the first point
+    assert job.running
+    at.button(key="train_stop_button").click().run()
+    assert job.join(timeout=60)
