@@ -232,17 +232,20 @@ def train_inside(spec) -> None:
     st.markdown("**The network**")
     run = _trained_run()
     view = "As built"
-    if run is not None:
-        view = (
-            st.segmented_control(
-                "Diagram",
-                ["As built", f"Trained weights of run #{run.number}"],
-                default="As built",
-                key="train_inside_diagram",
-                label_visibility="collapsed",
+    # In a container of its own: the choice appears once a run has a model (at the end of the
+    # first run), and the diagram after it keeps its place instead of being drawn anew.
+    with st.container():
+        if run is not None:
+            view = (
+                st.segmented_control(
+                    "Diagram",
+                    ["As built", f"Trained weights of run #{run.number}"],
+                    default="As built",
+                    key="train_inside_diagram",
+                    label_visibility="collapsed",
+                )
+                or "As built"
             )
-            or "As built"
-        )
     if view == "As built":
         if spec is None:
             st.caption("Fix the layers above to see the network.")

@@ -194,10 +194,10 @@ def live_panel() -> None:
     else:
         snapshot = live_snapshot(job)
         show_progress(snapshot)
+        show_result(snapshot)  # above the curves: the first thing the page draws at the end
     st.plotly_chart(training_curves_figure(snapshot), width="stretch", key="train_curves")
     if job is None:
         return
-    show_result(snapshot)
     # `running` is what the page's controls were last drawn with: once training has ended,
     # redraw the page so they are enabled again (after a Stop that waited for the end, the
     # page was drawn with it already: no second redraw).
