@@ -21,7 +21,7 @@ from core.data import MNIST, one_hot, to_model_inputs
 from core.jobs import BackgroundJob
 from core.model import IMAGE_SHAPE, NUM_CLASSES, ModelSpec
 from core.monitor import Snapshot, TrainingMonitor
-from core.warm_start import WARM_STARTS, WarmKey, WarmStarts
+from core.warm_start import WARM_STARTS, WarmKey, WarmStarts, build_untraced
 
 # Images one compiled call should see: enough to hide Keras's per-step overhead, few enough
 # that the batch curve and the Stop button still answer within a fraction of a second.
@@ -236,6 +236,7 @@ class TrainingJob(BackgroundJob):
         self.steps_per_execution = steps_per_execution or steps_per_execution_for(spec.batch_size)
         self.monitor = TrainingMonitor(min_batch_interval=min_batch_interval)
         self.model = None
+        self._lease = None  # the traced model trained, from `warm_starts.pool`
         self.test_probabilities: np.ndarray | None = None
         self.result: RunResult | None = None
 
@@ -267,6 +268,8 @@ class TrainingJob(BackgroundJob):
             on_run_end = getattr(callback, "on_run_end", None)
             if on_run_end is not None:
                 on_run_end(result)
+        if self._lease is not None:
+            self.model, self._lease = self._lease.end(), None
         if self.model is not None:
             # The registry keeps the last few jobs (pages show their model); their traced
             # training and validation steps, about 15 MB each for the keras.io convnet, are
@@ -289,7 +292,6 @@ class TrainingJob(BackgroundJob):
 
         from core.evaluation import confusion_matrix, cross_entropy
         from core.live_callback import LiveMetrics, StopAtEpochEnd
-        from core.model import build_model
 
         spec = self.spec
         self.monitor.set_status("running", "Preparing the data…")
@@ -299,12 +301,16 @@ class TrainingJob(BackgroundJob):
         self.monitor.set_status("running", "Building the model…")
         steps = math.ceil(len(prepared.x_train) / spec.batch_size)
         # The Train page has usually built and traced this model while the person read it.
-        model = self.warm_starts.take(WarmKey.of(spec, steps, self.steps_per_execution))
+        key = WarmKey.of(spec, steps, self.steps_per_execution)
+        model = self.warm_starts.take(key)
+        built_ahead = model is not None
         if model is None:
-            model = build_model(
-                spec, steps_per_epoch=steps, steps_per_execution=self.steps_per_execution
-            )
-        self.model = model
+            model = build_untraced(spec, key)
+        # A traced model of the same steps kept from an earlier run trains, given this run's
+        # starting state; `finished` hands the trained state back to `model` (core.warm_start).
+        # A model built ahead stays the job's own: the Train page shows what it built.
+        self._lease = self.warm_starts.pool.lease(spec, key, model, donate=not built_ahead)
+        model = self.model = self._lease.model
         live = LiveMetrics(
             self.monitor,
             stop,
