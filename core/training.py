@@ -263,6 +263,8 @@ class TrainingJob(BackgroundJob):
         self.result = RunResult("failed", message)
 
     def finished(self) -> None:
+        import keras
+
         result = self.result or RunResult("failed", "Training ended without a result.")
         for callback in self.callbacks:
             on_run_end = getattr(callback, "on_run_end", None)
@@ -270,6 +272,9 @@ class TrainingJob(BackgroundJob):
                 on_run_end(result)
         if self._lease is not None:
             self.model, self._lease = self._lease.end(), None
+            for callback in self.callbacks:  # not the traced model, now another run's
+                if isinstance(callback, keras.callbacks.Callback):
+                    callback.set_model(self.model)
         if self.model is not None:
             # The registry keeps the last few jobs (pages show their model); their traced
             # training and validation steps, about 15 MB each for the keras.io convnet, are
@@ -300,7 +305,7 @@ class TrainingJob(BackgroundJob):
             prepared = prepared.as_images()
         self.monitor.set_status("running", "Building the model…")
         steps = math.ceil(len(prepared.x_train) / spec.batch_size)
-        # The Train page has usually built and traced this model while the person read it.
+        # The Train page has usually built this model while the person read it.
         key = WarmKey.of(spec, steps, self.steps_per_execution)
         model = self.warm_starts.take(key)
         built_ahead = model is not None

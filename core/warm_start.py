@@ -267,7 +267,7 @@ class WarmStarts:
 
     def __init__(self, delay: float = 0.5, build=None, pool: TracedModels | None = None) -> None:
         self.delay = delay
-        self.pool = pool or TracedModels()
+        self.pool = pool if pool is not None else TracedModels()
         self._build = build or self._build_with_pool
         self._changed = threading.Condition()
         self._wanted: tuple | None = None  # (key, spec, data) asked for last

@@ -205,7 +205,9 @@ def other_run(spec: ModelSpec, **changes) -> ModelSpec:
 )
 def test_a_run_on_a_kept_traced_model_equals_a_run_on_a_fresh_one(spec):
     data = patch_digits(n_train=300, n_test=60, seed=2)
-    ahead = WarmStarts(pool=TracedModels())  # nothing requested: jobs build their own
+    pool = TracedModels()
+    ahead = WarmStarts(pool=pool)  # nothing requested: jobs build their own
+    assert ahead.pool is pool  # empty, and still the one given
     first = TrainingJob(spec, data, warm_starts=ahead).start()
     assert first.join(timeout=120) and first.snapshot().status == "completed"
     assert len(ahead.pool) == 1  # the first run of the network gave its traced model
