@@ -153,17 +153,19 @@ class Lease:
     lent: the job trains a kept traced model given its own model's starting state; at the end
     the trained state goes into its own model, which it keeps.
     donor: no traced model of its kind exists; the job trains its own model (its `fit` traces
-    it) and at the end keeps an untraced copy, the traced one being kept for the next run.
+    it) and at the end keeps `twin`, built with it, given the trained state; the traced one is
+    kept for the next run. (Built at the start, not the end: a build seeds the process, and
+    the next run's `fit` shuffles by the seed of the last build, its own built ahead.)
     own: another job has the traced model of its kind; it trains and keeps its own.
     """
 
-    def __init__(self, pool: TracedModels, key: WarmKey, spec, own, traced, donor: bool) -> None:
+    def __init__(self, pool: TracedModels, key: WarmKey, own, traced, twin) -> None:
         self.pool = pool
         self.key = key
-        self.spec = spec
         self.own = own
+        self.twin = twin
         self.model = traced if traced is not None else own
-        self.kind = "lent" if traced is not None else "donor" if donor else "own"
+        self.kind = "lent" if traced is not None else "donor" if twin is not None else "own"
 
     def end(self):
         """The model the job keeps (not traced, unless the lease was "own"); call it once,
@@ -178,7 +180,7 @@ class Lease:
                 self.pool.give_back(self.key, None)  # never traced, or one is kept already
                 return traced
             else:
-                kept = build_untraced(self.spec, self.key)
+                kept = self.twin
             copy_state(traced, kept)
         except Exception:
             logger.exception("Handing a traced model back failed; the run keeps it")
@@ -228,14 +230,17 @@ class TracedModels:
             donor = traced is None and donate and self._out[tkey] == 0
             if traced is not None or donor:
                 self._out[tkey] += 1
-        if traced is not None:
-            try:
+        twin = None
+        try:
+            if traced is not None:
                 copy_state(own, traced)
-            except Exception:
-                logger.exception("A kept traced model could not take a run's state")
-                self.give_back(key, None)
-                traced = None
-        return Lease(self, key, spec, own, traced, donor)
+            elif donor:
+                twin = build_untraced(spec, key)
+        except Exception:
+            logger.exception("A kept traced model could not take a run's state")
+            self.give_back(key, None)
+            traced = twin = None
+        return Lease(self, key, own, traced, twin)
 
     def give_back(self, key: WarmKey, traced) -> None:
         """End a lease: keep `traced` for the next run unless one is kept (None: nothing)."""

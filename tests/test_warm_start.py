@@ -360,3 +360,26 @@ def test_warm_starts_trace_a_network_once_then_build_its_runs_untraced(monkeypat
         )
     assert traced == [1]  # the network's traced model, kept in the pool, serves the others
     assert len(ahead.pool) == 1
+
+
+def test_the_run_after_the_first_of_a_network_trains_as_it_would_alone():
+    """The queue builds the next run's model while the first run of a network trains; the
+    first run's end must not reseed the process between that build and the next run's fit
+    (fit's shuffling reads the seed of the last build)."""
+    data = patch_digits(n_train=300, n_test=60, seed=2)
+    ahead = WarmStarts(delay=0, pool=TracedModels())
+    first = TrainingJob(DENSE, data, warm_starts=ahead).start()
+    assert wait_for(lambda: first.model is not None)
+    spec = other_run(DENSE, seed=11)
+    key = warm_key(spec, data)
+    ahead.request(spec, key)
+    assert wait_for(lambda: ahead.ready_key() == key)
+    assert first.join(timeout=120)
+    second = TrainingJob(spec, data, warm_starts=ahead).start()
+    assert second.join(timeout=120)
+    alone = TrainingJob(spec, data, warm_starts=WarmStarts(pool=TracedModels())).start()
+    assert alone.join(timeout=120)
+    for name in ("loss", "val_loss"):
+        np.testing.assert_allclose(
+            second.snapshot().history[name], alone.snapshot().history[name], rtol=1e-6
+        )
