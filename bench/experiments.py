@@ -1,6 +1,7 @@
 """Experiments' three goals, measured: queue overhead, Ray per-run overhead, random forest.
 
-    python bench/experiments.py [--runs 4] [--rounds 4] [--skip-queue] [--skip-ray] [--skip-forest]
+    python bench/experiments.py [--runs 4] [--rounds 4] [--vary seed|learning_rate|units]
+                                [--skip-queue] [--skip-ray] [--skip-forest]
 
 1. The same runs (same settings, seeds and data) trained three ways, in one process: one by
    one as the Train page starts them (`start_recorded_run`, which also creates and records
@@ -13,7 +14,11 @@
    after the last write) and the CPU seconds of all the process's threads (less swayed by
    other programs than the wall clock), the medians, and the queue's median ratio to each
    (goal: the queue adds at most 5 %). The queue's first round also opens Optuna for the
-   first time.
+   first time. The runs differ in their seed (`--vary seed`, the default), or each has
+   another learning rate or width of its hidden layer (`--vary learning_rate`, `--vary
+   units`, one seed): every side trains a traced model kept from an earlier run of the same
+   network when there is one (core.warm_start.TracedModels), which runs of other seeds or
+   rates are, and runs of other widths are not.
 2. Ray on this machine (a local cluster of one CPU, so runs go one at a time): seconds per run
    against the same run trained here, once the worker has imported TensorFlow (goal: at most
    2 s more per run); the first run, which pays the worker's imports, is printed apart.
@@ -41,7 +46,7 @@ from core.data import load_mnist  # noqa: E402
 from core.experiment_store import ExperimentStore  # noqa: E402
 from core.experiments import create_experiment, start  # noqa: E402
 from core.store import RunStore  # noqa: E402
-from core.sweeps import ExperimentDefinition, spec_for  # noqa: E402
+from core.sweeps import Axis, ExperimentDefinition, grid_configurations, spec_for  # noqa: E402
 from core.training import JobRegistry, start_recorded_run  # noqa: E402
 
 BASE = {
@@ -66,7 +71,12 @@ def one_by_one(store, data, definition, registry=None, built_ahead=False):
     from core.warm_start import WARM_STARTS
 
     registry = registry or JobRegistry()
-    specs = [spec_for(definition.base_spec, {}, seed) for seed in definition.seed_values()]
+    configurations = grid_configurations(definition.axes) if definition.axes else [{}]
+    specs = [
+        spec_for(definition.base_spec, params, seed)
+        for params in configurations[: definition.configurations_planned()]
+        for seed in definition.seed_values()
+    ]
     run_ids, seconds, cpu = [], 0.0, 0.0
     for spec in specs:
         if built_ahead:
@@ -121,6 +131,18 @@ SIDES = {
 }
 
 
+def runs_varying(setting: str, runs: int) -> ExperimentDefinition:
+    """`runs` runs of BASE differing in `setting`: their seed, or (with one seed) their learning
+    rate or width."""
+    if setting == "seed":
+        return ExperimentDefinition(BASE, [], seeds=runs, budget=runs)
+    values = {
+        "learning_rate": [round(BASE["learning_rate"] * 1.5**i, 6) for i in range(runs)],
+        "units": [BASE["layers"][0]["units"] + 16 * i for i in range(runs)],
+    }[setting]
+    return ExperimentDefinition(BASE, [Axis(setting, values)], seeds=1, budget=runs)
+
+
 def compare(store, xstore, data, definition, rounds: int):
     """Rounds of the three ways, each round in another order; prints each round and the
     medians, returns the per-run figures of the queue's last round (for the Ray comparison)."""
@@ -153,9 +175,10 @@ def compare(store, xstore, data, definition, rounds: int):
             flush=True,
         )
     median = statistics.median
+    varied = ", ".join(axis.describe() for axis in definition.axes) or "seeds"
     print(
-        f"1. {definition.runs_planned()} runs of {BASE['epochs']} epochs, 784-128-10, {rounds} "
-        "rounds, medians: "
+        f"1. {definition.runs_planned()} runs of {BASE['epochs']} epochs, 784-128-10, differing "
+        f"in {varied}; {rounds} rounds, medians: "
         + "; ".join(
             f"{name} {median(seconds[name]):.2f} s ({median(between[name]):.2f} s between runs, "
             f"CPU {median(cpu[name]):.1f} s)"
@@ -180,6 +203,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--vary", choices=["seed", "learning_rate", "units"], default="seed")
     parser.add_argument("--skip-queue", action="store_true")
     parser.add_argument("--skip-ray", action="store_true")
     parser.add_argument("--skip-forest", action="store_true")
@@ -189,7 +213,7 @@ def main() -> None:
     print(data.description)
     home = Path(tempfile.mkdtemp(prefix="bench-experiments-"))
     store, xstore = RunStore(home), ExperimentStore(home)
-    definition = ExperimentDefinition(BASE, [], seeds=args.runs, budget=args.runs)
+    definition = runs_varying(args.vary, args.runs)
 
     per_run: list[tuple[float, float]] = []
     if not args.skip_queue:

@@ -7,7 +7,8 @@ it here with the same `TrainingJob` and store listeners as the Train page (one a
 `core.ray_backend.RayBackend` sends it to a Ray cluster (as many at once as it has room for).
 What need not hold up a run is done while the one before it trains: planning the next
 configuration (not for TPE, which waits for the results), the Optuna study's bookkeeping, and
-building and tracing the next run's model (embedded).
+building the next run's model and preparing its data (embedded; the network's traced steps are
+built once and kept for its later runs, core.warm_start.TracedModels).
 Each trial becomes an ordinary run in the `RunStore`, tagged with the experiment. When every
 seed of a configuration has finished, its mean validation accuracy is told to the experiment's
 Optuna study (`optuna.sqlite3` in the store's home, which optuna-dashboard can open).
@@ -85,10 +86,12 @@ class EmbeddedBackend:
         return run_id
 
     def prepare(self, spec) -> None:
-        """Have the next run's model built and its steps traced, and its data made tensors,
-        while this one trains; its `TrainingJob` takes them (core.warm_start, the Train page's
-        own way to start at once). Asked for once the runs under way hold their models: a job
-        taking its own model drops whatever else was asked for."""
+        """Have the next run's model built, and its data made tensors, while this one trains;
+        its `TrainingJob` takes them (core.warm_start, the Train page's own way to start at
+        once). A network's steps are traced for its first run only: its later runs (other
+        seeds, learning rates) train the traced model kept from it. Asked for once the runs
+        under way hold their models: a job taking its own model drops whatever else was asked
+        for."""
         self._next_spec = spec
 
     def _request_next(self) -> None:

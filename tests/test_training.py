@@ -9,10 +9,14 @@ import pytest
 from core.data import MNIST, one_hot, to_model_inputs
 from core.model import ModelSpec
 from core.training import (
+    ALIGNMENT,
     JOBS,
     JobRegistry,
+    PreparedTensors,
     TrainingBusyError,
     TrainingJob,
+    aligned_empty,
+    as_tensor,
     prepare,
     start_recorded_run,
     steps_per_execution_for,
@@ -49,6 +53,36 @@ def test_prepare_holds_out_validation_from_training_only():
     expected = to_model_inputs(data.x_train)
     assert sorted(map(bytes, together)) == sorted(map(bytes, expected))
     assert prepare(data, validation_split=0.0, seed=0).x_val is None
+
+
+@pytest.mark.parametrize("validation_split", [0.1, 0.0])
+def test_prepared_tensors_hold_exactly_what_prepare_gives(validation_split):
+    data = patch_digits(n_train=100, n_test=30)
+    tensors = PreparedTensors().get(data, validation_split, seed=4)
+    arrays = prepare(data, validation_split, seed=4)
+    for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+        array, tensor = getattr(arrays, name), getattr(tensors, name)
+        if array is None:
+            assert tensor is None
+            continue
+        assert tensor.dtype.name == array.dtype.name == "float32"
+        np.testing.assert_array_equal(np.asarray(tensor), array, err_msg=name)  # bit for bit
+    images = tensors.as_images()
+    assert tuple(images.x_train.shape) == (len(arrays.x_train), 28, 28, 1)
+
+
+def test_an_aligned_array_becomes_a_tensor_without_a_copy():
+    array = aligned_empty((1000, 784))
+    assert array.ctypes.data % ALIGNMENT == 0 and array.shape == (1000, 784)
+    array[:] = 0.5
+    tensor = as_tensor(array)
+    array[3, 7] = 2.0  # the tensor shares the array's memory (nothing else may write it)
+    assert float(tensor[3, 7]) == 2.0 and float(tensor[0, 0]) == 0.5
+    unaligned = np.ones(1000 * 16 + 1, np.float32)[1:].reshape(1000, 16)
+    assert unaligned.ctypes.data % ALIGNMENT != 0
+    copy = as_tensor(unaligned)  # copied, not shared (TensorFlow would refuse the address)
+    unaligned[0, 0] = 3.0
+    assert float(copy[0, 0]) == 1.0
 
 
 def test_steps_per_execution_keeps_batches_per_call_bounded():

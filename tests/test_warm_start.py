@@ -1,4 +1,5 @@
-"""A model built and traced ahead of Train trains exactly as one built when Train is pressed."""
+"""A model built and traced ahead of Train trains exactly as one built when Train is pressed,
+and so does a traced model kept from an earlier run of the same network."""
 
 import threading
 import time
@@ -8,7 +9,15 @@ import pytest
 
 from core.model import ModelSpec, build_model
 from core.training import TrainingJob, warm_key
-from core.warm_start import WarmKey, WarmStarts, build_traced, trace_steps
+from core.warm_start import (
+    TracedModels,
+    WarmKey,
+    WarmStarts,
+    build_traced,
+    build_untraced,
+    trace_key,
+    trace_steps,
+)
 from tests.synthetic import patch_digits
 from tests.test_training import wait_for
 
@@ -175,3 +184,202 @@ def test_close_waits_for_the_build_under_way_and_builds_nothing_more():
     ahead.request(None, key("b"))
     time.sleep(0.2)
     assert builds.built == ["a"]
+
+
+# ----- traced models kept for the next run of the same network -------------------------------
+
+
+def state(model) -> list[np.ndarray]:
+    """Every variable a run changes or reads: weights, dropout seeds, optimizer state."""
+    return [np.asarray(v) for v in (*model.variables, *model.optimizer.variables)]
+
+
+def other_run(spec: ModelSpec, **changes) -> ModelSpec:
+    return ModelSpec.from_dict(spec.to_dict() | changes)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [DENSE, CONV, other_run(DENSE, optimizer="nadam", learning_rate=0.004)],
+    ids=["dense", "conv", "dense-nadam"],
+)
+def test_a_run_on_a_kept_traced_model_equals_a_run_on_a_fresh_one(spec):
+    data = patch_digits(n_train=300, n_test=60, seed=2)
+    pool = TracedModels()
+    ahead = WarmStarts(pool=pool)  # nothing requested: jobs build their own
+    assert ahead.pool is pool  # empty, and still the one given
+    first = TrainingJob(spec, data, warm_starts=ahead).start()
+    assert first.join(timeout=120) and first.snapshot().status == "completed"
+    assert len(ahead.pool) == 1  # the first run of the network gave its traced model
+    (kept,) = ahead.pool._idle.values()
+    assert first.model is not kept and first.model.train_function is None
+    first_state = state(first.model)
+    traces = counting_traces(kept)
+    # Another seed, rate, batch size, length and early stopping: the same traced steps.
+    second_spec = other_run(
+        spec,
+        seed=9,
+        learning_rate=spec.learning_rate * 3,
+        batch_size=64,
+        epochs=3,
+        early_stopping=True,
+        patience=5,
+    )
+    assert trace_key(warm_key(second_spec, data)) == trace_key(warm_key(spec, data))
+    second = TrainingJob(second_spec, data, warm_starts=ahead).start()
+    assert second.join(timeout=120)
+    assert traces[0] == 0  # it trained the kept model, traced by the first run
+    assert ahead.pool._idle[trace_key(warm_key(spec, data))] is kept  # and handed it back
+    assert second.model is not kept and second.model is not first.model
+    fresh = TrainingJob(second_spec, data, warm_starts=WarmStarts(pool=TracedModels())).start()
+    assert fresh.join(timeout=120)
+    assert second.snapshot().status == fresh.snapshot().status == "completed"
+    assert len(second.snapshot().history["loss"]) == 3
+    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(
+            second.snapshot().history[name], fresh.snapshot().history[name], rtol=1e-6
+        )
+    assert second.snapshot().test_accuracy == fresh.snapshot().test_accuracy
+    np.testing.assert_allclose(second.test_probabilities, fresh.test_probabilities, atol=1e-6)
+    for a, b in zip(state(second.model), state(fresh.model), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert int(second.model.optimizer.iterations) == 3 * 5  # 270 rows in batches of 64
+    for a, b in zip(first_state, state(first.model), strict=True):
+        np.testing.assert_array_equal(a, b)  # the next run left the first run's model alone
+
+
+def test_trace_keys_share_what_the_traced_steps_do_not_read():
+    def key_of(**changes) -> str:
+        spec = other_run(DENSE, **changes)
+        return trace_key(WarmKey.of(spec, 100, 32))
+
+    same = key_of()
+    for changes in (
+        {"seed": 1},
+        {"learning_rate": 0.1},
+        {"epochs": 7},
+        {"batch_size": 64},
+        {"early_stopping": True},
+        {"validation_split": 0.2},
+    ):
+        assert key_of(**changes) == same, changes
+    assert trace_key(WarmKey.of(DENSE, 200, 32)) == same  # steps an epoch: constant rate only
+    for changes in (
+        {"layers": [{"type": "Dense", "units": 33}]},
+        {"optimizer": "sgd"},
+        {"loss": "mean_squared_error"},
+        {"lr_schedule": "cosine"},
+    ):
+        assert key_of(**changes) != same, changes
+    assert trace_key(WarmKey.of(DENSE, 100, 16)) != same  # batches a compiled call runs
+    # A cosine schedule's rate and length are constants in the traced step.
+    cosine = key_of(lr_schedule="cosine")
+    assert key_of(lr_schedule="cosine", seed=3) == cosine
+    for changes in ({"learning_rate": 0.1}, {"epochs": 7}, {"batch_size": 64}):
+        assert key_of(lr_schedule="cosine", **changes) != cosine, changes
+    assert trace_key(WarmKey.of(other_run(DENSE, lr_schedule="cosine"), 200, 32)) != cosine
+
+
+def test_a_kept_traced_model_is_lent_to_one_job_at_a_time():
+    key = warm_key(DENSE, patch_digits(n_train=100, n_test=10))
+    pool = TracedModels()
+    assert pool.add(key, build_traced(DENSE, key)) and len(pool) == 1
+    assert not pool.add(key, build_traced(DENSE, key))  # one per kind
+    owns = [build_untraced(other_run(DENSE, seed=seed), key) for seed in range(4)]
+    leases, barrier = [None] * 4, threading.Barrier(4)
+
+    def lease(i: int) -> None:
+        barrier.wait()
+        leases[i] = pool.lease(DENSE, key, owns[i])
+
+    threads = [threading.Thread(target=lease, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    kinds = sorted(lease.kind for lease in leases)
+    assert kinds == ["lent", "own", "own", "own"]  # one got it; none gives another back
+    (lent,) = [lease for lease in leases if lease.kind == "lent"]
+    np.testing.assert_array_equal(lent.model.weights[0].numpy(), lent.own.weights[0].numpy())
+    assert pool.covers(key) and len(pool) == 0
+    for lease in leases:
+        assert lease.end() is lease.own
+    assert len(pool) == 1 and pool.lease(DENSE, key, owns[0]).kind == "lent"
+
+
+def test_the_pool_keeps_one_model_for_each_of_the_last_networks():
+    pool = TracedModels(size=2)
+    keys = [
+        WarmKey.of(other_run(DENSE, layers=[{"type": "Dense", "units": n}]), 10, 4)
+        for n in (4, 5, 6)
+    ]
+    for key in keys:
+        assert pool.add(key, f"traced {key.spec_json}")
+    assert len(pool) == 2 and not pool.covers(keys[0]) and pool.covers(keys[2])
+
+
+def test_the_first_run_of_a_network_donates_only_when_none_is_kept():
+    data = patch_digits(n_train=100, n_test=10)
+    key = warm_key(DENSE, data)
+    pool = TracedModels()
+    donor = pool.lease(DENSE, key, build_untraced(DENSE, key))
+    assert donor.kind == "donor" and pool.covers(key)
+    # Another job of the network meanwhile: it neither waits nor donates.
+    other = pool.lease(DENSE, key, build_untraced(DENSE, key))
+    assert other.kind == "own"
+    trace_steps(donor.model, DENSE)  # as its fit would
+    kept = donor.end()
+    assert kept is not donor.model and kept.train_function is None
+    for a, b in zip(state(kept), state(donor.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert pool._idle[trace_key(key)] is donor.model
+    assert other.end() is other.own
+
+
+def test_warm_starts_trace_a_network_once_then_build_its_runs_untraced(monkeypatch):
+    import core.warm_start as warm_start
+
+    traced = []
+
+    def counted_build_traced(spec, key):
+        traced.append(spec.seed)
+        return build_traced(spec, key)
+
+    monkeypatch.setattr(warm_start, "build_traced", counted_build_traced)
+    data = patch_digits(n_train=100, n_test=10)
+    ahead = WarmStarts(delay=0, pool=TracedModels())
+    for seed in (1, 2, 3):
+        spec = other_run(DENSE, seed=seed)
+        key = warm_key(spec, data)
+        ahead.request(spec, key)
+        assert wait_for(lambda key=key: ahead.ready_key() == key)
+        model = ahead.take(key)
+        assert model.train_function is None  # the run's own model, untraced
+        np.testing.assert_array_equal(
+            model.weights[0].numpy(), build_untraced(spec, key).weights[0].numpy()
+        )
+    assert traced == [1]  # the network's traced model, kept in the pool, serves the others
+    assert len(ahead.pool) == 1
+
+
+def test_the_run_after_the_first_of_a_network_trains_as_it_would_alone():
+    """The queue builds the next run's model while the first run of a network trains; the
+    first run's end must not reseed the process between that build and the next run's fit
+    (fit's shuffling reads the seed of the last build)."""
+    data = patch_digits(n_train=300, n_test=60, seed=2)
+    ahead = WarmStarts(delay=0, pool=TracedModels())
+    first = TrainingJob(DENSE, data, warm_starts=ahead).start()
+    assert wait_for(lambda: first.model is not None)
+    spec = other_run(DENSE, seed=11)
+    key = warm_key(spec, data)
+    ahead.request(spec, key)
+    assert wait_for(lambda: ahead.ready_key() == key)
+    assert first.join(timeout=120)
+    second = TrainingJob(spec, data, warm_starts=ahead).start()
+    assert second.join(timeout=120)
+    alone = TrainingJob(spec, data, warm_starts=WarmStarts(pool=TracedModels())).start()
+    assert alone.join(timeout=120)
+    for name in ("loss", "val_loss"):
+        np.testing.assert_allclose(
+            second.snapshot().history[name], alone.snapshot().history[name], rtol=1e-6
+        )
