@@ -41,6 +41,7 @@ from core.sweeps import (
     spec_dict,
     spec_for,
 )
+from core.training import epochs
 
 CURRENT = "Current Train settings"
 DEFAULT_VALUES = {
@@ -94,7 +95,7 @@ def new_experiment_form(data) -> None:
     choices = [CURRENT, *PRESETS]
     start_from = st.selectbox("Start from", choices, key="experiments_base")
     base = base_spec(start_from)
-    st.caption(f"Base network: {base.architecture()}, {base.optimizer}, {base.epochs} epochs.")
+    st.caption(f"Base network: {base.architecture()}, {base.optimizer}, {epochs(base.epochs)}.")
     address = ""
     if ray_available():
         address = st.text_input(

@@ -243,6 +243,11 @@ def predict_eagerly(model, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.empty((0, NUM_CLASSES), np.float32)
 
 
+def epochs(count: int, kind: str = "") -> str:
+    """ "1 epoch", "3 epochs" (with `kind`: "1 complete epoch")."""
+    return f"{count} {kind}epoch{'' if count == 1 else 's'}"
+
+
 class TrainingJob(BackgroundJob):
     """One training run on its own thread. Start it, stop it, read `snapshot()`.
 
@@ -402,11 +407,11 @@ class TrainingJob(BackgroundJob):
         if early is not None and early.restore_best_weights and early.best_weights is not None:
             model_epochs = min(done, early.best_epoch + 1)
         if live.stopped_by_user:
-            status, message = "stopped", f"Stopped by you after {done} complete epochs."
+            status, message = "stopped", f"Stopped by you after {epochs(done, 'complete ')}."
         elif done < spec.epochs:
-            status, message = "completed", f"Early stopping ended training after {done} epochs."
+            status, message = "completed", f"Early stopping ended training after {epochs(done)}."
         else:
-            status, message = "completed", f"Trained {done} epochs."
+            status, message = "completed", f"Trained {epochs(done)}."
         if model_epochs is not None and model_epochs < done:
             message += f" The model keeps the weights of epoch {model_epochs}, its best."
         self._end(

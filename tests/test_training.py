@@ -17,6 +17,7 @@ from core.training import (
     TrainingJob,
     aligned_empty,
     as_tensor,
+    epochs,
     prepare,
     start_recorded_run,
     steps_per_execution_for,
@@ -156,7 +157,7 @@ def test_stop_mid_run_keeps_model_and_history():
     assert 1 <= snapshot.epoch < 200
     assert len(snapshot.history["loss"]) == snapshot.epoch  # only whole epochs
     assert job.model is not None and snapshot.test_accuracy is not None
-    assert f"after {snapshot.epoch} complete epochs" in snapshot.message
+    assert f"after {epochs(snapshot.epoch, 'complete ')}." in snapshot.message
 
 
 def test_stop_can_wait_for_the_run_to_show_its_end():
@@ -195,7 +196,7 @@ def test_stop_during_validation_keeps_that_epoch_in_the_page_and_the_store():
     assert job.join(timeout=120)
     snapshot = job.monitor.snapshot()
     assert snapshot.status == "stopped", snapshot.message
-    assert "after 1 complete epochs" in snapshot.message
+    assert snapshot.message.startswith("Stopped by you after 1 complete epoch.")
     assert len(snapshot.history["val_accuracy"]) == 1
     assert not math.isnan(snapshot.history["val_accuracy"][0])
     assert max(x for x, _, _ in snapshot.batches) <= 1.0  # no batch of a second epoch ran
@@ -389,3 +390,9 @@ def test_prepared_tensors_are_the_prepared_arrays_kept_for_the_next_run():
     images = first.as_images()
     assert tuple(images.x_train.shape) == (270, 28, 28, 1)
     np.testing.assert_array_equal(images.x_train.numpy().reshape(270, 784), arrays.x_train)
+
+
+def test_epochs_are_counted_in_words():
+    assert epochs(1) == "1 epoch"
+    assert epochs(3, "complete ") == "3 complete epochs"
+    assert epochs(1, "complete ") == "1 complete epoch"
