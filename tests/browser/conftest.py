@@ -4,6 +4,10 @@ The `app_server` is shared by the whole session (one TensorFlow import, one warm
 test opens its own browser context, which is its own Streamlit session. Tests that need a
 server of their own (broken data, a killed server, a fresh server) start one with
 `start_server`. A failing test leaves a full-page PNG of each of its pages in test-artifacts/.
+
+Every test here is marked `browser`. When pytest-xdist runs the suite on several workers, one
+worker runs all of them, in file order, on one shared server and one Chromium
+(`pytest_xdist_make_scheduler` in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -23,6 +27,15 @@ from tests.browser.helpers import (
 )
 
 ARTIFACTS = REPO / "test-artifacts"
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    """Mark every test of this folder `browser`, whether or not its file says so."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

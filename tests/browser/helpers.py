@@ -138,34 +138,46 @@ class Server:
         raise RuntimeError(f"streamlit did not answer on {self.url} within {timeout:.0f} s")
 
     def warm_up(self, browser) -> None:
-        """Load the home page once: the first session starts the app's Keras import.
+        """Have the server import TensorFlow once, alone, before any test's session.
 
-        (While the pages lived in a folder named pages/, this was also what made a fresh
-        server route deep links such as /train through app.py; see the deep-link test.)
+        The first page starts the app's Keras import (common.warm_up_keras) on a thread of
+        its own. Opened first, the Home and Train pages also start building a model ahead,
+        a second thread importing TensorFlow at the same moment, and pressing Train starts a
+        third; on a busy machine that left TensorFlow half imported ("KeyError: Registering
+        two gradient with name 'ReduceDataset'" when Train was pressed, the server dead after
+        it). The XOR page waits for the server's import before it builds its network, so it
+        is the page opened here, and its Train button being enabled says the import is done.
+
+        (While the pages lived in a folder named pages/, loading a page here was also what
+        made a fresh server route deep links such as /train through app.py; see the
+        deep-link test.)
         """
         context = new_context(browser)
         try:
             page = context.new_page()
-            page.goto(self.url + "/")
-            expect(page.get_by_text("Where to start")).to_be_visible(timeout=START_SECONDS * 1000)
+            page.goto(self.url + "/xor")
+            expect(button(page, "Train")).to_be_enabled(timeout=START_SECONDS * 1000)
         finally:
             context.close()
 
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Send `sig` to the whole process group and wait for the server to end."""
+    def kill(self, sig: int = signal.SIGKILL, grace: float = 20) -> None:
+        """Send `sig` to the whole process group and wait for the server to end (SIGKILL after
+        `grace` seconds)."""
         if self.process is None or self.process.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, sig)
         try:
-            self.process.wait(timeout=20)
+            self.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=20)
 
     def stop(self) -> None:
-        self.kill(signal.SIGTERM)
+        """SIGTERM, then SIGKILL for whatever still runs 3 s later: a test's server took up to
+        8 s to exit after SIGTERM, and nothing is read from it once the test is done."""
+        self.kill(signal.SIGTERM, grace=3)
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and every process it started."""

@@ -244,7 +244,7 @@ def test_runs_page_lists_the_runs_and_compares_two(app_server, open_session):
     for run in runs[:2]:
         expect(
             page.locator(f".st-key-runs_confusion_{run.id} .js-plotly-plot").first
-        ).to_be_visible()
+        ).to_be_visible(timeout=PAGE_SECONDS * 1000)
     no_exception(page)
 
 
@@ -259,7 +259,7 @@ def test_xor_page_trains_and_the_boundary_chart_appears(app_server, open_session
     expect(epochs.get_by_test_id("stMetricValue")).to_have_text("500", timeout=TRAIN_SECONDS * 1000)
     expect(train).to_be_enabled(timeout=PAGE_SECONDS * 1000)
     boundary = page.locator(".st-key-xor_boundary .js-plotly-plot").first
-    expect(boundary).to_be_visible()
+    expect(boundary).to_be_visible(timeout=PAGE_SECONDS * 1000)  # Plotly draws it in the page
     kinds = boundary.evaluate("plot => plot.data.map(t => t.type || 'scatter')")
     assert "heatmap" in kinds, kinds
     no_exception(page)

@@ -36,8 +36,10 @@ def test_drawing_shows_saliency_and_activations_that_follow_the_drawing(app_serv
     expect(page.get_by_text("Why 7 and not")).to_be_visible()
     saliency = page.locator(SALIENCY).first
     grid = page.locator(FIRST_GRID).first
-    expect(saliency).to_be_visible()
-    expect(grid).to_be_visible()
+    # Plotly draws the charts in the browser after the script has ended: on a busy machine
+    # that took over Playwright's default 5 s.
+    expect(saliency).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    expect(grid).to_be_visible(timeout=PAGE_SECONDS * 1000)
     first_saliency, first_grid = saliency.evaluate(PLOT_DATA), grid.evaluate(PLOT_DATA)
     no_exception(page)
 

@@ -328,7 +328,7 @@ def test_a_run_outlives_its_killed_server_marked_interrupted(
     assert killed.status == "running" and killed.epochs_done >= 1
     assert killed.epochs_done < 50
 
-    again = start_server(small_mnist, home, browser)
+    again = start_server(small_mnist, home)  # no warm-up: this opens /runs, which trains nothing
     page = open_session()
     open_page(page, again, "/runs", "Runs")
     done = killed.epochs_done
