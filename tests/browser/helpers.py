@@ -138,25 +138,16 @@ class Server:
         raise RuntimeError(f"streamlit did not answer on {self.url} within {timeout:.0f} s")
 
     def warm_up(self, browser) -> None:
-        """Have the server import TensorFlow once, alone, before any test's session.
+        """Load the home page once: the first session starts the app's Keras import.
 
-        The first page starts the app's Keras import (common.warm_up_keras) on a thread of
-        its own. Opened first, the Home and Train pages also start building a model ahead,
-        a second thread importing TensorFlow at the same moment, and pressing Train starts a
-        third; on a busy machine that left TensorFlow half imported ("KeyError: Registering
-        two gradient with name 'ReduceDataset'" when Train was pressed, the server dead after
-        it). The XOR page waits for the server's import before it builds its network, so it
-        is the page opened here, and its Train button being enabled says the import is done.
-
-        (While the pages lived in a folder named pages/, loading a page here was also what
-        made a fresh server route deep links such as /train through app.py; see the
-        deep-link test.)
+        (While the pages lived in a folder named pages/, this was also what made a fresh
+        server route deep links such as /train through app.py; see the deep-link test.)
         """
         context = new_context(browser)
         try:
             page = context.new_page()
-            page.goto(self.url + "/xor")
-            expect(button(page, "Train")).to_be_enabled(timeout=START_SECONDS * 1000)
+            page.goto(self.url + "/")
+            expect(page.get_by_text("Where to start")).to_be_visible(timeout=START_SECONDS * 1000)
         finally:
             context.close()
 
