@@ -324,7 +324,7 @@ LEARNING_RATES = [f"{rate:g}" for rate in (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0
 ]
 # What the live panel says once a run has ended, whichever way it ended.
 OUTCOME = re.compile(
-    r"Trained \d+ epochs|Stopped by you|Stopped before|Early stopping ended|Training failed"
+    r"Trained \d+ epochs?|Stopped by you|Stopped before|Early stopping ended|Training failed"
     r"|The loss became"
 )
 
