@@ -363,6 +363,17 @@ def outcome(page: Page, timeout: float = TRAIN_SECONDS) -> str:
     return alert.first.inner_text()
 
 
+def curves_when(page: Page, condition, timeout: float = PAGE_SECONDS) -> dict[str, int]:
+    """The Train page's curve counts once `condition(counts)` holds, or the last ones after
+    `timeout` seconds: at a run's end the page draws its result a moment before its chart."""
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = curve_counts(page)
+        if condition(counts) or time.monotonic() > deadline:
+            return counts
+        page.wait_for_timeout(100)
+
+
 def curve_counts(page: Page, key: str = "train_curves") -> dict[str, int]:
     """Points per trace name of a chart (the Train page's curves by default), summed."""
     counts = page.locator(f".st-key-{key} .js-plotly-plot").first.evaluate(

@@ -18,7 +18,7 @@ from tests.browser.helpers import (
     TRAIN_SECONDS,
     button,
     choose_matching,
-    curve_counts,
+    curves_when,
     ensure_model,
     open_page,
     open_train_page,
@@ -73,7 +73,7 @@ def test_train_page_trains_a_small_model(app_server, open_session):
     run = store(app_server).list_runs()[0]
     assert (run.status, run.epochs_done, run.architecture) == ("completed", 2, "784-32-10")
     # Both panels (loss and accuracy) show one marker per epoch, for training and validation.
-    counts = curve_counts(page)
+    counts = curves_when(page, lambda counts: counts.get("train") == 2 * 2)
     assert counts["train"] == 2 * 2 and counts["validation"] == 2 * 2, counts
     shown = page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
     expect(shown).to_contain_text(f"{run.test_accuracy:.2%}")

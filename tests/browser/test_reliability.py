@@ -25,7 +25,7 @@ from tests.browser.helpers import (
     Server,
     button,
     choose,
-    curve_counts,
+    curves_when,
     ensure_model,
     open_page,
     open_train_page,
@@ -291,7 +291,7 @@ def test_two_sessions_train_at_once_and_each_sees_its_own_run(app_server, open_s
     for epochs, page in pages.items():
         text = outcome(page)
         assert f"Trained {epochs} epochs" in text, text
-        counts = curve_counts(page)
+        counts = curves_when(page, lambda counts, epochs=epochs: counts["train"] == 2 * epochs)
         assert counts["train"] == 2 * epochs, (epochs, counts)  # its own epochs only
     first, second = started[3], started[2]
     runs = {run.id: store(app_server).get(run.id) for run in (first, second)}
