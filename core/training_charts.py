@@ -76,6 +76,8 @@ def training_curves_figure(snapshot: Snapshot) -> go.Figure:
         )
     figure.update_yaxes(title_text="loss", rangemode="tozero", row=1, col=1)
     figure.update_yaxes(title_text="accuracy", tickformat=".0%", row=1, col=2)
+    if not snapshot.batches and not epochs:  # empty axes (before a run): nothing to fit
+        figure.update_yaxes(range=[0, 1], row=1, col=2)  # not plotly's -100 % to 400 %
     figure.update_layout(
         height=HEIGHT,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},

@@ -51,3 +51,10 @@ def test_validation_is_left_out_when_there_is_none():
     bare.history["val_loss"] = [float("nan")] * 2
     bare.history["val_accuracy"] = [float("nan")] * 2
     assert not traces(training_curves_figure(bare), "validation")
+
+
+def test_empty_axes_before_a_run_span_the_epochs_and_accuracies_from_0_to_100_percent():
+    empty = training_curves_figure(Snapshot(epochs=4))
+    assert list(empty.layout.xaxis.range) == [0, 4.05]
+    assert list(empty.layout.yaxis2.range) == [0, 1]  # plotly alone shows -100 % to 400 %
+    assert training_curves_figure(snapshot()).layout.yaxis2.range is None  # data: fitted
