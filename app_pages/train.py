@@ -166,9 +166,9 @@ def show_result(snapshot) -> None:
                 )
 
 
-def live_snapshot(job) -> Snapshot:
+def live_snapshot(job, just_started: bool) -> Snapshot:
     """The job's progress to draw; right after Train, its first point if it comes soon."""
-    if st.session_state.pop("train_just_started", False):
+    if just_started:
         snapshot = job.monitor.wait_for(
             lambda state: bool(state.batches) or not state.running,
             common.FIRST_POINT_WAIT_SECONDS,
@@ -181,6 +181,7 @@ def live_snapshot(job) -> Snapshot:
 
 @st.fragment(run_every=0.5 if running else None)
 def live_panel() -> None:
+    just_started = st.session_state.pop("train_just_started", False)  # this redraw only
     job = common.current_job()
     if job is None:
         st.info(
@@ -192,7 +193,7 @@ def live_panel() -> None:
         # busy then with the page's controls, draws no chart until the first point.
         snapshot = Snapshot(epochs=spec.epochs if spec is not None else 0)
     else:
-        snapshot = live_snapshot(job)
+        snapshot = live_snapshot(job, just_started)
         show_progress(snapshot)
         show_result(snapshot)  # above the curves: the first thing the page draws at the end
     st.plotly_chart(training_curves_figure(snapshot), width="stretch", key="train_curves")
