@@ -117,16 +117,6 @@ def as_tensor(array: np.ndarray):
     return tf.convert_to_tensor(array)
 
 
-def model_inputs(images: np.ndarray, empty=np.empty) -> np.ndarray:
-    """`core.data.to_model_inputs(images)`, written into an array from `empty(shape, dtype)`:
-    uint8 digits are cast and scaled in one pass, into memory `as_tensor` can share."""
-    if images.dtype != np.uint8 or empty is np.empty:
-        return to_model_inputs(images)
-    x = empty((len(images), math.prod(images.shape[1:])), np.float32)
-    np.multiply(images.reshape(len(images), -1), np.float32(1.0 / 255.0), out=x)
-    return x
-
-
 def prepare(data: MNIST, validation_split: float, seed: int, empty=np.empty) -> PreparedData:
     """Scale to [0, 1] rows, one-hot the labels, and hold out `validation_split` of the
     training set (`as_images` then gives a convolutional network its view of the rows).
@@ -141,12 +131,12 @@ def prepare(data: MNIST, validation_split: float, seed: int, empty=np.empty) -> 
         # Choose on the uint8 images, then scale: a quarter of the memory traffic.
         order = np.random.default_rng(seed).permutation(len(images))
         val, train = order[:n_val], order[n_val:]
-        x_val, y_val = model_inputs(images[val], empty), one_hot(labels[val])
-        x, y = model_inputs(images[train], empty), one_hot(labels[train])
+        x_val, y_val = to_model_inputs(images[val], empty=empty), one_hot(labels[val])
+        x, y = to_model_inputs(images[train], empty=empty), one_hot(labels[train])
     else:
         x_val = y_val = None
-        x, y = model_inputs(images, empty), one_hot(labels)
-    x_test = model_inputs(data.x_test, empty)
+        x, y = to_model_inputs(images, empty=empty), one_hot(labels)
+    x_test = to_model_inputs(data.x_test, empty=empty)
     return PreparedData(x, y, x_val, y_val, x_test, one_hot(data.y_test))
 
 
@@ -173,7 +163,6 @@ class PreparedTensors:
         self._prepared: PreparedData | None = None
 
     def get(self, data: MNIST, validation_split: float, seed: int) -> PreparedData:
-
         split = (float(validation_split), int(seed))
         with self._lock:  # one thread prepares; the others wait and share
             if self._data is not data or self._split != split:
