@@ -191,7 +191,7 @@ def live_panel() -> None:
         # The empty axes the curves will be drawn on. Streamlit draws a chart anew whenever
         # its figure changes; this one does not change when Train is pressed, so the browser,
         # busy then with the page's controls, draws no chart until the first point.
-        snapshot = Snapshot(epochs=spec.epochs if spec is not None else 0)
+        snapshot = Snapshot(epochs=spec.epochs)
     else:
         snapshot = live_snapshot(job, just_started)
         show_progress(snapshot)
