@@ -44,7 +44,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 FIRST_POINT = (
-    "() => { const d = document.querySelector('.js-plotly-plot');"
+    "() => { const d = document.querySelector('.st-key-train_curves .js-plotly-plot');"
     " return d && d.data && d.data.some(t => t.x && t.x.length > 0); }"
 )
 STOPPED = "() => document.body.textContent.includes('Stopped by you')"
