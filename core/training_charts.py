@@ -53,8 +53,10 @@ def training_curves_figure(snapshot: Snapshot) -> go.Figure:
                 go.Scatter(
                     x=[point[0] for point in snapshot.batches],
                     y=[point[index] for point in snapshot.batches],
-                    mode="lines",
+                    # One point is no line: until a second comes, it shows as a dot.
+                    mode="lines" if len(snapshot.batches) > 1 else "markers",
                     line={"color": BATCH_COLOUR, "width": 1},
+                    marker={"color": BATCH_COLOUR, "size": 6},
                     name=RUNNING_AVERAGE,
                     legendgroup="batches",
                     showlegend=col == 1,

@@ -58,3 +58,11 @@ def test_empty_axes_before_a_run_span_the_epochs_and_accuracies_from_0_to_100_pe
     assert list(empty.layout.xaxis.range) == [0, 4.05]
     assert list(empty.layout.yaxis2.range) == [0, 1]  # plotly alone shows -100 % to 400 %
     assert training_curves_figure(snapshot()).layout.yaxis2.range is None  # data: fitted
+
+
+def test_the_first_batch_point_shows_as_a_dot_until_there_is_a_line_to_draw():
+    first = Snapshot(epochs=4, steps_per_epoch=10, batches=[(0.1, 2.3, 0.1)])
+    assert {t.mode for t in traces(training_curves_figure(first), RUNNING_AVERAGE)} == {"markers"}
+    assert {t.mode for t in traces(training_curves_figure(snapshot()), RUNNING_AVERAGE)} == {
+        "lines"
+    }
