@@ -58,3 +58,42 @@ def test_tensorflow_imported_from_three_threads_at_once():
         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+
+
+# The first `tensorflow()` freezes what the import made; a model built afterwards is still
+# freed by a collection (the jobs' end-of-run collection must not leak models).
+FROZEN = textwrap.dedent(
+    """
+    import gc
+    import weakref
+
+    from core.tf_import import tensorflow
+
+    assert gc.get_freeze_count() == 0
+    tensorflow()
+    frozen = gc.get_freeze_count()
+    assert frozen > 100_000, frozen  # TensorFlow's and Keras's objects
+    tensorflow()
+    assert gc.get_freeze_count() == frozen  # once
+
+    from core.model import ModelSpec, build_model
+
+    model = build_model(ModelSpec(layers=[{"type": "Dense", "units": 8}], epochs=1))
+    gone = weakref.ref(model)
+    del model
+    gc.collect()
+    assert gone() is None, "a model built after the import was not freed"
+    """
+)
+
+
+def test_the_import_is_frozen_and_later_models_are_still_freed():
+    done = subprocess.run(
+        [sys.executable, "-c", FROZEN],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
