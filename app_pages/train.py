@@ -34,9 +34,10 @@ def start() -> None:
     st.session_state["train_just_started"] = True
 
 
-# A dense run ends within a fraction of a second of Stop (the batches under way, then the test
-# pass): the click waits up to this long for it, so the page it redraws already shows the end
-# (a longer end, a big CNN's test pass say, shows "Stopping…" and then the end).
+# Training ends within a fraction of a second of Stop (the batches under way): the click waits
+# up to this long for it, so the page it redraws already says so and which epochs were kept
+# (its test figures follow once the test pass is done; a longer wait, a big CNN's batches
+# say, shows "Stopping…" first).
 STOP_WAIT_SECONDS = 1.0
 
 
@@ -98,7 +99,7 @@ stop_col.button(
     "Stop",
     icon=":material/stop:",
     on_click=stop,
-    disabled=not running,
+    disabled=not running or common.current_job().stop_event.is_set(),  # pressed already
     width="stretch",
     key="train_stop_button",
 )
@@ -131,6 +132,11 @@ with controls:
 
 def show_progress(snapshot) -> None:
     if not snapshot.running:
+        return
+    if snapshot.outcome:  # training has ended; its test pass is under way
+        (st.info if snapshot.outcome_status == "stopped" else st.success)(
+            f"{snapshot.outcome} {snapshot.message}", icon=":material/hourglass_top:"
+        )
         return
     if snapshot.stopping:
         text = "Stopping at the next batch, then testing the model…"

@@ -35,6 +35,10 @@ class Snapshot:
     test_loss: float | None = None
     test_accuracy: float | None = None
     stopping: bool = False  # Stop was pressed; training ends at the next batch
+    # How training ended ("Stopped by you after 3 complete epochs."), said as soon as `fit`
+    # returns, while the run is still testing its model: status stays "running" until then.
+    outcome: str = ""
+    outcome_status: str = ""  # the status it will end with: completed or stopped
     version: int = 0
 
     @property
@@ -173,6 +177,23 @@ class TrainingMonitor:
     def wait_finished(self, timeout: float | None = None) -> bool:
         """Wait until the run has finished (`finish`), at most `timeout` seconds; True if so."""
         return self._finished.wait(timeout)
+
+    def end_training(self, status: str, outcome: str, message: str = "") -> None:
+        """Training is over (`status`: how the run will end, `outcome`: in words); the run
+        goes on with `message` (its test pass) until `finish`."""
+        with self._lock:
+            state = self._state
+            state.outcome_status, state.outcome, state.message = status, outcome, message
+            state.stopping = False
+            self._bump()
+
+    def wait_training_ended(self, timeout: float) -> bool:
+        """Wait until training is over (`end_training` or `finish`), at most `timeout` seconds;
+        True if it is."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: bool(self._state.outcome) or not self._state.running, timeout
+            )
 
     def request_stop(self) -> None:
         with self._lock:

@@ -8,7 +8,7 @@ builds the model for the settings shown (`core.model.build_model`, seeded as alw
 traces its training and validation steps on an empty dataset of the right shapes: nothing is
 trained, no weight or optimizer state changes. Train then takes that model instead of
 building one (`take`), and `fit` finds its steps already traced. Given the data, it also turns
-it into the tensors the job will train on (`core.training.PREPARED`).
+it into the tensors and batches the job will train on (`core.training.PREPARED`).
 
 One model is kept at a time (the latest settings asked for), built on one background thread
 a moment after the settings stop changing (`delay`), so dragging sliders does not queue
@@ -285,7 +285,7 @@ class WarmStarts:
     def request(self, spec, key: WarmKey, data=None) -> None:
         """Ask for `spec`'s model to be ready; earlier requests not yet built are dropped.
 
-        With `data`, the training job's tensors of it are made ready too
+        With `data`, the training job's tensors and batches of it are made ready too
         (`core.training.PREPARED`).
         """
         with self._changed:
@@ -330,11 +330,15 @@ class WarmStarts:
             thread.join(timeout)
 
     def _build_with_pool(self, spec, key: WarmKey):
-        """The run's own model, untraced; first, a traced model of its kind for the pool if
-        it has none (the first run of a network)."""
+        """The run's own model, untraced (its optimizer built); first, a traced model of its
+        kind for the pool if it has none (the first run of a network)."""
         if not self.pool.covers(key):
             self.pool.add(key, build_traced(spec, key))
-        return build_untraced(spec, key)
+        model = build_untraced(spec, key)
+        # Its optimizer's variables too (zeros, as `fit` would make them), which the job
+        # would otherwise make when it gives this model's state to the traced one.
+        model.optimizer.build(model.trainable_variables)
+        return model
 
     def ready_key(self) -> WarmKey | None:
         with self._changed:
@@ -368,7 +372,7 @@ class WarmStarts:
                 if data is not None:
                     from core.training import PREPARED
 
-                    PREPARED.get(data, spec.validation_split, spec.seed)
+                    PREPARED.batches(data, spec)
             except Exception:  # the job builds its own model and shows any real error
                 logger.exception("Building a model ahead of Train failed")
             finally:

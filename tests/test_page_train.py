@@ -1,6 +1,7 @@
 """The Train page through Streamlit's AppTest: widgets, a short training run, Stop."""
 
 import json
+import threading
 import time
 
 import pytest
@@ -81,6 +82,17 @@ def test_stop_ends_a_long_run(small_mnist, monkeypatch):
         return batch_end(self, batch, logs)
 
     monkeypatch.setattr(LiveMetrics, "on_train_batch_end", slow_batch_end)
+    # And hold the test pass until the page has been looked at.
+    import core.training
+
+    tested = threading.Event()
+    predict = core.training.predict_eagerly
+
+    def held_predict(*args, **kwargs):
+        tested.wait(60)
+        return predict(*args, **kwargs)
+
+    monkeypatch.setattr(core.training, "predict_eagerly", held_predict)
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=50)
     at.select_slider(key="train_w_batch_size").set_value(16).run()
@@ -96,9 +108,24 @@ def test_stop_ends_a_long_run(small_mnist, monkeypatch):
     assert at.button(key="train_start_button").disabled
     assert at.slider(key="train_w_layers").disabled
     at.button(key="train_stop_button").click().run()
+    # The page drawn by the click says training has ended, with its kept epochs, while the
+    # test pass is still under way; Stop has been pressed, Train waits for the test pass.
+    kept = job.monitor.snapshot().epoch
+    said = [i.value for i in at.info if "Stopped by you" in i.value]
+    assert said == [
+        f"Stopped by you after {kept} complete epoch{'s' * (kept != 1)}. "
+        "Testing on the 100 test images…"
+    ]
+    assert job.running
+    assert at.button(key="train_stop_button").disabled
+    assert at.button(key="train_start_button").disabled
+    assert not any(m.label == "Test accuracy" for m in at.metric)
+    tested.set()
     assert job.join(timeout=60)
-    run_until(at, lambda at: any("Stopped by you" in i.value for i in at.info))
+    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     assert job.monitor.snapshot().status == "stopped"
+    assert any(i.value.startswith(f"Stopped by you after {kept} ") for i in at.info)
+    assert not at.button(key="train_start_button").disabled
 
 
 def test_broken_data_folder_shows_the_reason_and_disables_train(tmp_path, monkeypatch):

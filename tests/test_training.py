@@ -165,11 +165,40 @@ def test_stop_can_wait_for_the_run_to_show_its_end():
     job.start()
     assert wait_for(lambda: job.monitor.snapshot().epoch >= 1), job.monitor.snapshot().message
     assert job.stop(wait=60) is True
-    # No join: when stop returns, the page's next snapshot already shows the end.
+    # No join: when stop returns, the page's next snapshot already says training has ended,
+    # and with which epochs, while the test pass may still be under way.
     snapshot = job.monitor.snapshot()
-    assert snapshot.status == "stopped" and not snapshot.running
-    assert snapshot.test_accuracy is not None
-    job.join(timeout=60)
+    kept = snapshot.epoch
+    assert snapshot.outcome == f"Stopped by you after {epochs(kept, 'complete ')}."
+    assert snapshot.outcome_status == "stopped" and not snapshot.stopping
+    assert snapshot.running or snapshot.status == "stopped"
+    assert len(snapshot.history["loss"]) == kept
+    assert job.join(timeout=60)
+    final = job.monitor.snapshot()
+    assert (final.status, final.message, final.epoch) == ("stopped", snapshot.outcome, kept)
+    assert final.test_accuracy is not None
+
+
+def test_the_end_of_training_is_said_before_the_test_pass():
+    """The outcome comes while the run is still "running" (testing), then the result."""
+    seen = []
+    job = TrainingJob(small_spec(epochs=2), patch_digits(n_train=200))
+    real = job.monitor.end_training
+
+    def end_training(*args, **kwargs):
+        real(*args, **kwargs)
+        seen.append(job.monitor.snapshot())
+
+    job.monitor.end_training = end_training
+    job.start()
+    assert job.join(timeout=120)
+    [during] = seen
+    assert during.running and during.test_accuracy is None
+    assert during.outcome == "Trained 2 epochs." and during.outcome_status == "completed"
+    assert during.message.startswith("Testing on the ")
+    final = job.monitor.snapshot()
+    assert final.status == "completed" and final.message == "Trained 2 epochs."
+    assert final.test_accuracy is not None
 
 
 def test_stop_during_validation_keeps_that_epoch_in_the_page_and_the_store():
@@ -396,3 +425,29 @@ def test_epochs_are_counted_in_words():
     assert epochs(1) == "1 epoch"
     assert epochs(3, "complete ") == "3 complete epochs"
     assert epochs(1, "complete ") == "1 complete epoch"
+
+
+def first_rows(dataset) -> np.ndarray:
+    """The first pixel of every row, in the order the batches hold them (one epoch)."""
+    return np.concatenate([np.asarray(x)[:, 0] for x, _ in dataset])
+
+
+def test_batches_are_kept_and_their_order_is_the_seed_s_whatever_the_process_seed():
+    import keras
+
+    from core.pipelines import batches
+
+    data = patch_digits(n_train=300)
+    spec = small_spec(seed=3, batch_size=32)
+    kept = PreparedTensors()
+    keras.utils.set_random_seed(99)  # another seed's build, say, seeded the process last
+    train, validation = kept.batches(data, spec)
+    assert kept.batches(data, spec) == (train, validation)  # made once
+    prepared = kept.get(data, spec.validation_split, spec.seed)
+    keras.utils.set_random_seed(3)
+    expected = batches(prepared.x_train, prepared.y_train, 32, shuffle=True)
+    np.testing.assert_array_equal(first_rows(train), first_rows(expected))
+    assert len(first_rows(validation)) == len(prepared.x_val)
+    other = kept.batches(data, small_spec(seed=4, batch_size=32))
+    assert other[0] is not train  # another seed: another split and order
+    assert not np.array_equal(first_rows(other[0])[:50], first_rows(train)[:50])

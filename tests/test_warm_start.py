@@ -355,6 +355,7 @@ def test_warm_starts_trace_a_network_once_then_build_its_runs_untraced(monkeypat
         assert wait_for(lambda key=key: ahead.ready_key() == key)
         model = ahead.take(key)
         assert model.train_function is None  # the run's own model, untraced
+        assert model.optimizer.built  # its state ready to be given to the traced model
         np.testing.assert_array_equal(
             model.weights[0].numpy(), build_untraced(spec, key).weights[0].numpy()
         )

@@ -355,9 +355,9 @@ def press_train(page: Page) -> None:
 
 
 def outcome(page: Page, timeout: float = TRAIN_SECONDS) -> str:
-    """Wait until the run has ended (Stop is disabled again) and return what the live panel
-    says about how it ended."""
-    expect(button(page, "Stop")).to_be_disabled(timeout=timeout * 1000)
+    """Wait until the run has ended, its test pass included (Train is enabled again), and
+    return what the live panel says about how it ended."""
+    expect(button(page, "Train")).to_be_enabled(timeout=timeout * 1000)
     alert = page.get_by_test_id("stAlert").filter(has_text=OUTCOME)
     expect(alert.first).to_be_visible(timeout=timeout * 1000)
     return alert.first.inner_text()
