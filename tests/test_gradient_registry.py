@@ -20,9 +20,16 @@ def custom_gradient_names() -> set[str]:
 
 
 def traced_graphs() -> int:
-    """Traced graphs (tf.Graph objects) still in memory, whoever made them."""
+    """Traced graphs (tf.Graph objects holding operations) still in memory, whoever made them.
+
+    Empty graphs are not counted: a thread's default graph, the outer graph of whatever that
+    thread traces, holds no operation (a run's batches, kept for the next run of the same
+    data, keep the one of the thread that made them).
+    """
     gc.collect()
-    return sum(1 for thing in gc.get_objects() if isinstance(thing, tf.Graph))
+    return sum(
+        1 for thing in gc.get_objects() if isinstance(thing, tf.Graph) and thing.get_operations()
+    )
 
 
 def double_gradient_function():
