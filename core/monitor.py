@@ -100,6 +100,12 @@ class TrainingMonitor:
             return self._state.running
 
     @property
+    def training_over(self) -> bool:
+        """Whether training has ended (`end_training`), or the run has (`finish`)."""
+        with self._lock:
+            return bool(self._state.outcome) or not self._state.running
+
+    @property
     def version(self) -> int:
         with self._lock:
             return self._state.version

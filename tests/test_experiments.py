@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -201,3 +202,38 @@ def test_an_experiment_store_that_is_not_a_database_is_refused_and_kept(tmp_path
     with pytest.raises(RunStoreError, match=r"not a readable experiment store.*another folder"):
         ExperimentStore(tmp_path)
     assert broken.read_bytes() == b"not a database, just some bytes" * 100
+
+
+@pytest.mark.timeout(900)
+def test_the_next_run_is_built_once_the_run_under_way_has_trained_and_takes_it(digits, tmp_path):
+    from core.experiments import EmbeddedBackend, ExperimentRunner
+    from core.warm_start import WarmStarts
+
+    store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
+    asked = []  # (seed asked for, the run under way's snapshot then)
+    taken = []  # (seed, whether its job found it built)
+
+    class Watched(WarmStarts):
+        def request(self, spec, key, data=None):
+            under_way = [job for job in backend._jobs.values() if job.alive]
+            asked.append((spec.seed, [job.monitor.snapshot() for job in under_way]))
+            super().request(spec, key, data)
+
+        def take(self, key, timeout=30.0):
+            model = super().take(key, timeout)
+            taken.append((json.loads(key.spec_json)["seed"], model is not None))
+            return model
+
+    backend = EmbeddedBackend(store, digits, warm_starts=Watched(delay=0))
+    definition = ExperimentDefinition(BASE, [], seeds=3, budget=3)
+    experiment_id = create_experiment(xstore, definition)
+    runner = ExperimentRunner(store, xstore, experiment_id, backend).start()
+    _wait(runner)
+    assert [t.status for t in xstore.trials(experiment_id)] == ["completed"] * 3
+    assert [seed for seed, _ in asked] == [2, 3]  # the first run's own build is not ahead
+    for _, under_way in asked:
+        # asked for while the run before it tested and saved, never while it trained
+        assert len(under_way) == 1
+        assert all(s.outcome or not s.running for s in under_way), under_way
+        assert all(len(s.history["loss"]) == 2 for s in under_way)
+    assert taken == [(1, False), (2, True), (3, True)]
