@@ -34,24 +34,26 @@ def options():
     return chosen
 
 
-def batches(x, y, batch_size: int, shuffle: bool):
+def batches(x, y, batch_size: int, shuffle: bool, rows=None):
     """A dataset of (x, y) batches of `batch_size` rows, one epoch of them, in the order
     `fit(x, y, batch_size=batch_size, shuffle=shuffle)` reads them, epoch after epoch (with
     the global seed set, as the app always has it, that is the same order every epoch: the
-    permutation op restarts with each epoch's iterator, in Keras as here)."""
+    permutation op restarts with each epoch's iterator, in Keras as here).
+
+    With `rows` (row numbers, an int64 tensor), the examples are those rows of `x` and `y`,
+    in that order: the same batches as `batches(x[rows], y[rows], ...)`, gathered from `x`
+    and `y` without copying the rows out first.
+    """
     import tensorflow as tf
 
-    rows = int(x.shape[0])
-    full = rows // batch_size
-    partial = rows - full * batch_size
+    count = int(x.shape[0]) if rows is None else int(rows.shape[0])
+    full = count // batch_size
+    partial = count - full * batch_size
 
     def permutation(_):
         # As Keras: a new range each time, shuffled by the op whose seed the global seed
         # and this function's graph fix.
-        indices = tf.range(rows, dtype=tf.int64)
-        if shuffle:
-            indices = tf.random.shuffle(indices)
-        return indices
+        return tf.random.shuffle(tf.range(count, dtype=tf.int64))
 
     def slice_batch_indices(indices):
         in_full = full * batch_size
@@ -64,11 +66,17 @@ def batches(x, y, batch_size: int, shuffle: bool):
             )
         return cut
 
-    index_batches = tf.data.Dataset.range(1).map(permutation).prefetch(1)
-    index_batches = index_batches.flat_map(slice_batch_indices)
-    data = tf.data.Dataset.from_tensors((x, y)).repeat()
+    if shuffle:
+        index_batches = tf.data.Dataset.range(1).map(permutation).prefetch(1)
+        index_batches = index_batches.flat_map(slice_batch_indices)
+    else:  # the same batches, in order: consecutive slices (two functions fewer to trace)
+        index_batches = tf.data.Dataset.range(count).batch(batch_size)
+    data = tf.data.Dataset.from_tensors((x, y) if rows is None else (x, y, rows)).repeat()
 
     def gather(i, tensors):
+        if rows is not None:  # positions among `rows` -> row numbers of x and y
+            *tensors, numbers = tensors
+            i = tf.gather(numbers, i)
         return tuple(tf.gather(t, i, axis=0) for t in tensors)
 
     dataset = tf.data.Dataset.zip((index_batches, data)).map(

@@ -13,7 +13,7 @@ import math
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -118,20 +118,27 @@ def as_tensor(array: np.ndarray):
     return tf.convert_to_tensor(array)
 
 
+def split_rows(rows: int, validation_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which of `rows` training images train and which are held out for validation: a
+    fixed-seed random choice, so validation holds every digit (`prepare`'s split)."""
+    n_val = held_out_count(rows, validation_split)
+    if not n_val:
+        return np.arange(rows), np.arange(0)
+    order = np.random.default_rng(seed).permutation(rows)
+    return order[n_val:], order[:n_val]
+
+
 def prepare(data: MNIST, validation_split: float, seed: int, empty=np.empty) -> PreparedData:
     """Scale to [0, 1] rows, one-hot the labels, and hold out `validation_split` of the
     training set (`as_images` then gives a convolutional network its view of the rows).
 
-    The held-out part is a fixed-seed random choice, so validation holds every digit; the
-    test set is kept apart for the final evaluation only. The inputs' arrays come from
-    `empty` (`aligned_empty`: the memory a tensor can share).
+    The held-out part is `split_rows`'s; the test set is kept apart for the final evaluation
+    only. The inputs' arrays come from `empty` (`aligned_empty`: the memory a tensor can share).
     """
     images, labels = data.x_train, data.y_train
-    n_val = held_out_count(len(images), validation_split)
-    if n_val:
+    train, val = split_rows(len(images), validation_split, seed)
+    if len(val):
         # Choose on the uint8 images, then scale: a quarter of the memory traffic.
-        order = np.random.default_rng(seed).permutation(len(images))
-        val, train = order[:n_val], order[n_val:]
         x_val, y_val = to_model_inputs(images[val], empty=empty), one_hot(labels[val])
         x, y = to_model_inputs(images[train], empty=empty), one_hot(labels[train])
     else:
@@ -141,57 +148,94 @@ def prepare(data: MNIST, validation_split: float, seed: int, empty=np.empty) -> 
     return PreparedData(x, y, x_val, y_val, x_test, one_hot(data.y_test))
 
 
+@dataclass(frozen=True)
+class Split:
+    """A data set as the tensors a run reads: every training image scaled to [0, 1] and
+    every label one-hot (`x_all`, `y_all`), which of them train and which validate (row
+    numbers, `val_rows` None without a held-out part), and the test set. `batches` gathers a
+    run's batches from `x_all` by row: the split is never copied out."""
+
+    x_all: object
+    y_all: object
+    train_rows: object
+    val_rows: object | None
+    x_test: object
+    y_test: object
+
+    @property
+    def train_count(self) -> int:
+        return int(self.train_rows.shape[0])
+
+    def as_images(self) -> Split:
+        """The same split with each row seen as a (28, 28, 1) image (views, no copy)."""
+        import tensorflow as tf
+
+        return replace(
+            self,
+            x_all=tf.reshape(self.x_all, (-1, *IMAGE_SHAPE)),
+            x_test=tf.reshape(self.x_test, (-1, *IMAGE_SHAPE)),
+        )
+
+
 class PreparedTensors:
     """The last data set prepared for training, kept as TensorFlow tensors for the next run.
 
     Turning MNIST's 60,000 images into [0, 1] rows and then into the tensors `fit` reads took
     about 0.3 s of every Train press (of the 1 s a person should wait at most for the first
-    curve point, bench/latency.py); a person trains again and again on the same data, split
-    and seed. One set is kept (about 220 MB for the whole MNIST: a script that scales MNIST to
-    float32 holds as much); another data set, split or seed replaces it. Tensors are never
-    changed, so jobs on several threads share them.
+    curve point, bench/latency.py); a person trains again and again on the same data. One data
+    set is kept (about 220 MB for the whole MNIST: a script that scales MNIST to float32 holds
+    as much), scaled straight into memory the tensors share (`aligned_empty`, `as_tensor`);
+    another data set replaces it. Tensors are never changed, so jobs on several threads
+    share them.
 
-    Each seed holds out its own validation part, so an experiment's runs of several seeds
-    prepare anew each time: the rows are scaled straight into memory the tensors then share
-    (`aligned_empty`, `as_tensor`), not scaled and then copied into tensors: 0.06-0.08 s of CPU
-    for each new seed on the full MNIST, against 0.21-0.24 s.
+    Each seed holds out its own validation part: a split is only its row numbers
+    (`split_rows`), and the batches gather their rows from the whole set, so an experiment's
+    runs of several seeds scale nothing anew (each new seed's split used to be scaled and
+    copied: 0.07 s of CPU on the full MNIST). The batches of the latest split are kept too.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._data: MNIST | None = None
-        self._split: tuple | None = None  # (validation_split, seed)
-        self._prepared: PreparedData | None = None
+        self._whole: tuple | None = None  # (x_all, y_all, x_test, y_test) of self._data
+        self._key: tuple | None = None  # (validation_split, seed) of self._split
+        self._split: Split | None = None
         self._batches: dict[tuple, tuple] = {}  # (batch size, images?) -> (train, validation)
 
-    def get(self, data: MNIST, validation_split: float, seed: int) -> PreparedData:
-        split = (float(validation_split), int(seed))
+    def split(self, data: MNIST, validation_split: float, seed: int) -> Split:
+        """`data` as tensors, split for `seed` (made once, kept for the next run)."""
+        import tensorflow as tf
+
+        key = (float(validation_split), int(seed))
         with self._lock:  # one thread prepares; the others wait and share
-            if self._data is not data or self._split != split:
-                self._data = self._split = self._prepared = None  # free the old set first
+            if self._data is not data:
+                self._data = self._whole = self._key = self._split = None  # free the old set
                 self._batches = {}
-                prepared = prepare(data, validation_split, seed, empty=aligned_empty)
-                self._prepared = PreparedData(
-                    *(
-                        None if x is None else as_tensor(x)
-                        for x in (
-                            prepared.x_train,
-                            prepared.y_train,
-                            prepared.x_val,
-                            prepared.y_val,
-                            prepared.x_test,
-                            prepared.y_test,
-                        )
+                self._whole = tuple(
+                    as_tensor(x)
+                    for x in (
+                        to_model_inputs(data.x_train, empty=aligned_empty),
+                        one_hot(data.y_train),
+                        to_model_inputs(data.x_test, empty=aligned_empty),
+                        one_hot(data.y_test),
                     )
                 )
-                self._data, self._split = data, split
-            return self._prepared
+                self._data = data
+            if self._key != key:
+                train, val = split_rows(len(data.x_train), validation_split, seed)
+                x_all, y_all, x_test, y_test = self._whole
+                val_rows = tf.constant(val, tf.int64) if len(val) else None
+                self._split = Split(
+                    x_all, y_all, tf.constant(train, tf.int64), val_rows, x_test, y_test
+                )
+                self._key, self._batches = key, {}
+            return self._split
 
     def batches(self, data: MNIST, spec: ModelSpec) -> tuple:
         """The training and validation batches `fit` reads for `spec` on `data` (validation
-        None without a held-out part): `core.pipelines.batches` of `get`'s tensors, made
+        None without a held-out part): `core.pipelines.batches` of `split`'s rows, made
         once for each batch size and input shape and kept with them (making them traces
-        three small functions: 0.1-0.2 s that pressing Train no longer waits for).
+        small functions: 0.1-0.2 s that pressing Train no longer waits for).
 
         They are made under `spec.seed` (`core.seeding.seeded`): the seed fixes the order
         of the batches as it does in `fit`, even while another thread builds another seed's
@@ -199,21 +243,25 @@ class PreparedTensors:
         """
         from core.seeding import seeded
 
-        prepared = self.get(data, spec.validation_split, spec.seed)
+        split = self.split(data, spec.validation_split, spec.seed)
         if spec.is_convolutional:
-            prepared = prepared.as_images()
+            split = split.as_images()
         key = (spec.batch_size, spec.is_convolutional)
-        split = (float(spec.validation_split), int(spec.seed))
+        split_key = (float(spec.validation_split), int(spec.seed))
         with self._lock:
-            if self._data is data and self._split == split and key in self._batches:
+            if self._data is data and self._key == split_key and key in self._batches:
                 return self._batches[key]
         with seeded(spec.seed):
-            train = batches(prepared.x_train, prepared.y_train, spec.batch_size, shuffle=True)
+            train = batches(
+                split.x_all, split.y_all, spec.batch_size, shuffle=True, rows=split.train_rows
+            )
             validation = None
-            if prepared.x_val is not None:
-                validation = batches(prepared.x_val, prepared.y_val, spec.batch_size, False)
+            if split.val_rows is not None:
+                validation = batches(
+                    split.x_all, split.y_all, spec.batch_size, shuffle=False, rows=split.val_rows
+                )
         with self._lock:
-            if self._data is data and self._split == split:
+            if self._data is data and self._key == split_key:
                 self._batches[key] = (train, validation)
         return train, validation
 
@@ -368,11 +416,11 @@ class TrainingJob(BackgroundJob):
 
         spec = self.spec
         self.monitor.set_status("running", "Preparing the data…")
-        prepared = PREPARED.get(self.data, spec.validation_split, spec.seed)
+        split = PREPARED.split(self.data, spec.validation_split, spec.seed)
         if spec.is_convolutional:
-            prepared = prepared.as_images()
+            split = split.as_images()
         self.monitor.set_status("running", "Building the model…")
-        steps = math.ceil(len(prepared.x_train) / spec.batch_size)
+        steps = math.ceil(split.train_count / spec.batch_size)
         # The Train page has usually built this model while the person read it.
         key = WarmKey.of(spec, steps, self.steps_per_execution)
         model = self.warm_starts.take(key)
@@ -392,7 +440,7 @@ class TrainingJob(BackgroundJob):
             batch_size=spec.batch_size,
         )
         callbacks: list = [live, *self.callbacks]
-        has_validation = prepared.x_val is not None
+        has_validation = split.val_rows is not None
         early = None
         if spec.early_stopping:
             early = keras.callbacks.EarlyStopping(
@@ -435,10 +483,10 @@ class TrainingJob(BackgroundJob):
         # Said now, before the test pass: a person who pressed Stop sees at once that
         # training has ended and which epochs it kept.
         self.monitor.end_training(
-            status, message, f"Testing on the {len(prepared.x_test):,} test images…"
+            status, message, f"Testing on the {len(split.x_test):,} test images…"
         )
         # One pass over the test set gives accuracy, loss and matrix (no model.evaluate).
-        probabilities = predict_eagerly(model, prepared.x_test).astype(np.float32)
+        probabilities = predict_eagerly(model, split.x_test).astype(np.float32)
         self.test_probabilities = probabilities
         y_test = self.data.y_test
         predicted = probabilities.argmax(axis=1)

@@ -29,9 +29,9 @@ def keras_batches(x, y, batch_size, shuffle, epochs):
     return [np.concatenate([np.asarray(b) for b in epoch]) for epoch in seen]
 
 
-def our_batches(x, y, batch_size, shuffle, epochs):
+def our_batches(x, y, batch_size, shuffle, epochs, rows=None):
     seen = []
-    dataset = batches(tf.constant(x), tf.constant(y), batch_size, shuffle)
+    dataset = batches(tf.constant(x), tf.constant(y), batch_size, shuffle, rows=rows)
     for _ in range(epochs):
         epoch = list(dataset)
         seen.append(np.concatenate([np.asarray(b[0][:, 0]) for b in epoch]))
@@ -61,11 +61,27 @@ def test_same_batches_in_the_same_order_as_fit(rows, batch_size, shuffle):
 def test_labels_stay_with_their_images():
     x = np.arange(50, dtype=np.float32)[:, None]
     y = (np.arange(50, dtype=np.float32) * 10)[:, None]
-    for images, labels in batches(tf.constant(x), tf.constant(y), 8, shuffle=True):
-        np.testing.assert_array_equal(np.asarray(labels), np.asarray(images) * 10)
+    rows = tf.constant([3, 9, 1, 40, 41, 7, 22, 0, 5, 11], tf.int64)
+    for chosen in (None, rows):
+        for images, labels in batches(tf.constant(x), tf.constant(y), 4, True, rows=chosen):
+            np.testing.assert_array_equal(np.asarray(labels), np.asarray(images) * 10)
 
 
 def test_fit_knows_the_epoch_length_and_autotuning_is_off():
     dataset = batches(tf.zeros((100, 2)), tf.zeros((100, 1)), 32, shuffle=True)
     assert int(dataset.cardinality()) == 4
     assert dataset.options().autotune.enabled is False
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_batches_of_chosen_rows_are_those_of_the_rows_copied_out(shuffle):
+    x = np.arange(60, dtype=np.float32)[:, None] * np.ones((1, 3), np.float32)
+    y = np.arange(60, dtype=np.float32)[:, None]
+    rows = np.random.default_rng(0).permutation(60)[:45]
+    keras.utils.set_random_seed(8)
+    chosen = our_batches(x, y, 16, shuffle, epochs=2, rows=tf.constant(rows, tf.int64))
+    keras.utils.set_random_seed(8)
+    copied = our_batches(x[rows], y[rows], 16, shuffle, epochs=2)
+    for a, b in zip(chosen, copied, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert sorted(chosen[0]) == sorted(rows)

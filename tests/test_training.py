@@ -57,19 +57,30 @@ def test_prepare_holds_out_validation_from_training_only():
 
 
 @pytest.mark.parametrize("validation_split", [0.1, 0.0])
-def test_prepared_tensors_hold_exactly_what_prepare_gives(validation_split):
+def test_a_split_holds_exactly_what_prepare_gives(validation_split):
+    import tensorflow as tf
+
     data = patch_digits(n_train=100, n_test=30)
-    tensors = PreparedTensors().get(data, validation_split, seed=4)
+    split = PreparedTensors().split(data, validation_split, seed=4)
     arrays = prepare(data, validation_split, seed=4)
-    for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
-        array, tensor = getattr(arrays, name), getattr(tensors, name)
-        if array is None:
-            assert tensor is None
-            continue
-        assert tensor.dtype.name == array.dtype.name == "float32"
-        np.testing.assert_array_equal(np.asarray(tensor), array, err_msg=name)  # bit for bit
-    images = tensors.as_images()
-    assert tuple(images.x_train.shape) == (len(arrays.x_train), 28, 28, 1)
+
+    def rows(numbers):
+        return [tf.gather(t, numbers).numpy() for t in (split.x_all, split.y_all)]
+
+    x_train, y_train = rows(split.train_rows)
+    pairs = [(x_train, arrays.x_train), (y_train, arrays.y_train)]
+    if arrays.x_val is None:
+        assert split.val_rows is None
+    else:
+        pairs += list(zip(rows(split.val_rows), (arrays.x_val, arrays.y_val), strict=True))
+    pairs += [(split.x_test.numpy(), arrays.x_test), (split.y_test.numpy(), arrays.y_test)]
+    for tensor, array in pairs:
+        assert tensor.dtype == array.dtype == np.float32
+        np.testing.assert_array_equal(tensor, array)  # bit for bit
+    assert split.train_count == len(arrays.x_train)
+    images = split.as_images()
+    assert tuple(images.x_all.shape) == (100, 28, 28, 1)
+    assert tuple(images.x_test.shape) == (30, 28, 28, 1)
 
 
 def test_an_aligned_array_becomes_a_tensor_without_a_copy():
@@ -400,25 +411,17 @@ def test_the_eager_test_pass_matches_keras_predict():
     )
 
 
-def test_prepared_tensors_are_the_prepared_arrays_kept_for_the_next_run():
-    import tensorflow as tf
-
-    from core.training import PreparedTensors
-
+def test_the_data_is_made_tensors_once_and_each_seed_only_splits_it():
     data = patch_digits(n_train=300, n_test=40, seed=4)
     kept = PreparedTensors()
-    first = kept.get(data, 0.1, seed=2)
-    arrays = prepare(data, 0.1, seed=2)
-    for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
-        assert isinstance(getattr(first, name), tf.Tensor)
-        np.testing.assert_array_equal(getattr(first, name).numpy(), getattr(arrays, name))
-    assert kept.get(data, 0.1, seed=2) is first  # the next run on the same split: no work
-    other = kept.get(data, 0.1, seed=3)  # another seed holds out other images
-    assert other is not first
-    assert not np.array_equal(other.x_val.numpy(), first.x_val.numpy())
-    images = first.as_images()
-    assert tuple(images.x_train.shape) == (270, 28, 28, 1)
-    np.testing.assert_array_equal(images.x_train.numpy().reshape(270, 784), arrays.x_train)
+    first = kept.split(data, 0.1, seed=2)
+    assert kept.split(data, 0.1, seed=2) is first  # the next run on the same split: no work
+    other = kept.split(data, 0.1, seed=3)  # another seed holds out other images...
+    assert other.x_all is first.x_all and other.x_test is first.x_test  # ...of the same tensors
+    assert not np.array_equal(other.val_rows.numpy(), first.val_rows.numpy())
+    assert kept.split(patch_digits(n_train=300, n_test=40, seed=5), 0.1, 2).x_all is not (
+        first.x_all
+    )  # another data set is made anew
 
 
 def test_epochs_are_counted_in_words():
@@ -443,11 +446,11 @@ def test_batches_are_kept_and_their_order_is_the_seed_s_whatever_the_process_see
     keras.utils.set_random_seed(99)  # another seed's build, say, seeded the process last
     train, validation = kept.batches(data, spec)
     assert kept.batches(data, spec) == (train, validation)  # made once
-    prepared = kept.get(data, spec.validation_split, spec.seed)
+    prepared = prepare(data, spec.validation_split, spec.seed)  # the split, copied out
     keras.utils.set_random_seed(3)
     expected = batches(prepared.x_train, prepared.y_train, 32, shuffle=True)
     np.testing.assert_array_equal(first_rows(train), first_rows(expected))
-    assert len(first_rows(validation)) == len(prepared.x_val)
+    np.testing.assert_array_equal(first_rows(validation), prepared.x_val[:, 0])
     other = kept.batches(data, small_spec(seed=4, batch_size=32))
     assert other[0] is not train  # another seed: another split and order
     assert not np.array_equal(first_rows(other[0])[:50], first_rows(train)[:50])
