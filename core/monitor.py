@@ -73,7 +73,6 @@ class TrainingMonitor:
         self._last_batch_time = 0.0
         self._epoch_start = 0.0
         self._train_start = 0.0
-        self._finished = threading.Event()
 
     def snapshot(self) -> Snapshot:
         with self._lock:
@@ -178,11 +177,6 @@ class TrainingMonitor:
             state.test_accuracy = None if test_accuracy is None else float(test_accuracy)
             state.elapsed_seconds = self._clock() - self._train_start if self._train_start else 0.0
             self._bump()
-        self._finished.set()
-
-    def wait_finished(self, timeout: float | None = None) -> bool:
-        """Wait until the run has finished (`finish`), at most `timeout` seconds; True if so."""
-        return self._finished.wait(timeout)
 
     def end_training(self, status: str, outcome: str, message: str = "") -> None:
         """Training is over (`status`: how the run will end, `outcome`: in words); the run
@@ -194,8 +188,8 @@ class TrainingMonitor:
             self._bump()
 
     def wait_training_ended(self, timeout: float) -> bool:
-        """Wait until training is over (`end_training` or `finish`), at most `timeout` seconds;
-        True if it is."""
+        """Wait until training is over (`training_over`), at most `timeout` seconds; True if
+        it is."""
         with self._changed:
             return self._changed.wait_for(
                 lambda: bool(self._state.outcome) or not self._state.running, timeout

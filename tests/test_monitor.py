@@ -117,13 +117,27 @@ def test_phase_messages_until_the_first_batch_and_stop_requests():
     assert monitor.snapshot().message == ""
 
 
-def test_wait_finished_returns_when_the_run_ends_and_not_before():
+def test_waiting_for_training_to_end_returns_at_its_outcome_not_before():
     monitor = TrainingMonitor()
     monitor.begin(epochs=1, steps_per_epoch=10, batch_size=32)
-    assert monitor.wait_finished(timeout=0.01) is False
-    threading.Timer(0.05, monitor.finish, args=("stopped", "Stopped by you")).start()
-    assert monitor.wait_finished(timeout=30) is True
-    assert monitor.snapshot().status == "stopped"
+    assert monitor.wait_training_ended(timeout=0.01) is False
+    assert not monitor.training_over
+    said = ("stopped", "Stopped by you after 0 complete epochs.", "Testing…")
+    threading.Timer(0.05, monitor.end_training, args=said).start()
+    assert monitor.wait_training_ended(timeout=30) is True
+    snapshot = monitor.snapshot()
+    assert snapshot.running and snapshot.outcome == said[1] and snapshot.message == "Testing…"
+    assert monitor.training_over
+    monitor.finish("stopped", said[1])
+    assert monitor.snapshot().outcome == said[1]  # the run has ended as its outcome said
+
+
+def test_a_run_that_fails_before_its_outcome_has_ended_training_too():
+    monitor = TrainingMonitor()
+    monitor.begin(epochs=1, steps_per_epoch=10, batch_size=32)
+    threading.Timer(0.05, monitor.finish, args=("failed", "Training failed: boom")).start()
+    assert monitor.wait_training_ended(timeout=30) is True
+    assert monitor.training_over and monitor.snapshot().outcome == ""
 
 
 def test_wait_for_returns_the_first_point_as_it_comes_and_gives_up_after_the_timeout():

@@ -48,9 +48,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_tensorflow_imported_from_three_threads_at_once():
+def run_fresh(script: str) -> None:
+    """Run `script` in a fresh Python process (nothing imported yet); it must succeed."""
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
+        [sys.executable, "-c", script],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -58,6 +59,10 @@ def test_tensorflow_imported_from_three_threads_at_once():
         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+
+
+def test_tensorflow_imported_from_three_threads_at_once():
+    run_fresh(SCRIPT)
 
 
 # The first `tensorflow()` freezes what the import made; a model built afterwards is still
@@ -88,12 +93,4 @@ FROZEN = textwrap.dedent(
 
 
 def test_the_import_is_frozen_and_later_models_are_still_freed():
-    done = subprocess.run(
-        [sys.executable, "-c", FROZEN],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
-    )
-    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    run_fresh(FROZEN)
