@@ -106,8 +106,10 @@ def warm_up_keras() -> threading.Thread:
     """
 
     def _import() -> None:
+        from core.jobs import run_in_background
         from core.tf_import import tensorflow
 
+        run_in_background()  # the page first; TensorFlow's own threads inherit this
         tensorflow()
 
     thread = threading.Thread(target=_import, name="warm-up-keras", daemon=True)

@@ -346,7 +346,9 @@ class WarmStarts:
 
     def _work(self) -> None:
         from core import gradient_registry
+        from core.jobs import run_in_background
 
+        run_in_background()
         while True:
             with self._changed:
                 # Wait for a request, then for the settings to rest for `delay` seconds.
