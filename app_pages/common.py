@@ -106,10 +106,12 @@ def warm_up_keras() -> threading.Thread:
     """
 
     def _import() -> None:
-        from core.jobs import run_in_background
         from core.tf_import import tensorflow
 
-        run_in_background()  # the page first; TensorFlow's own threads inherit this
+        # At the page's own priority (not core.jobs.run_in_background): importing holds
+        # Python's lock most of the time, and a page waiting for it would wait as long as the
+        # import is kept off the processor. The import runs no operation, so TensorFlow's
+        # thread pools are made later, by the first build or job, at theirs.
         tensorflow()
 
     thread = threading.Thread(target=_import, name="warm-up-keras", daemon=True)

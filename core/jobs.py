@@ -55,9 +55,9 @@ def run_in_background() -> bool:
     """Lower the calling thread's processor priority to `BACKGROUND_NICENESS`; False where
     that cannot be done for one thread (only Linux can).
 
-    Threads that train, build or import TensorFlow call this first: the threads TensorFlow
-    starts for its work (its thread pools, made by the first thread to run an operation)
-    inherit it. On two cores a run used both at full priority, and a browser that was still
+    Threads that train or build call this first: the threads TensorFlow starts for its work
+    (its thread pools, made by the first thread to run an operation, normally the network
+    built ahead) inherit it. On two cores a run used both at full priority, and a browser that was still
     loading the chart's code when Train was pressed drew the first curve point 2-3 s late
     (bench/latency.py, four repeats in seven on a fresh server).
     """
