@@ -104,10 +104,9 @@ class EmbeddedBackend:
         (other seeds, learning rates) train the traced model kept from it.
 
         Asked for the moment the run under way has finished training (`_training`), so the
-        work (about 0.2 s of the processor for a new seed of MNIST) is done beside its test
+        work (about 0.1 s of the processor for a new seed of MNIST) is done beside its test
         pass and saving, which leave a core free, not beside its training, which uses them
-        all: asked for as the run started, it slowed every queued run of two epochs of
-        784-128-10 by about a tenth (bench/experiments.py)."""
+        all (asked for as the run started, it took its processor time from that run)."""
         self._next_spec = spec
 
     def _training(self) -> object | None:
