@@ -57,9 +57,9 @@ def run_in_background() -> bool:
 
     Threads that train or build call this first: the threads TensorFlow starts for its work
     (its thread pools, made by the first thread to run an operation, normally the network
-    built ahead) inherit it. On two cores a run used both at full priority, and a browser that was still
-    loading the chart's code when Train was pressed drew the first curve point 2-3 s late
-    (bench/latency.py, four repeats in seven on a fresh server).
+    built ahead) inherit it. On two cores a run used both at full priority, and a browser
+    that was still loading the chart's code when Train was pressed drew the first curve
+    point 2-5 s late (bench/latency.py, up to four repeats in seven on a fresh server).
     """
     if not sys.platform.startswith("linux"):  # elsewhere the call would lower the process
         return False

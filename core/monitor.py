@@ -46,6 +46,11 @@ class Snapshot:
         return self.status in ("pending", "running")
 
     @property
+    def training_over(self) -> bool:
+        """Whether training has ended (its `outcome` said), or the whole run has."""
+        return bool(self.outcome) or not self.running
+
+    @property
     def fraction_done(self) -> float:
         if not self.epochs or not self.steps_per_epoch:
             return 0.0
@@ -102,7 +107,7 @@ class TrainingMonitor:
     def training_over(self) -> bool:
         """Whether training has ended (`end_training`), or the run has (`finish`)."""
         with self._lock:
-            return bool(self._state.outcome) or not self._state.running
+            return self._state.training_over
 
     @property
     def version(self) -> int:
@@ -191,9 +196,7 @@ class TrainingMonitor:
         """Wait until training is over (`training_over`), at most `timeout` seconds; True if
         it is."""
         with self._changed:
-            return self._changed.wait_for(
-                lambda: bool(self._state.outcome) or not self._state.running, timeout
-            )
+            return self._changed.wait_for(lambda: self._state.training_over, timeout)
 
     def request_stop(self) -> None:
         with self._lock:

@@ -128,23 +128,23 @@ def split_rows(rows: int, validation_split: float, seed: int) -> tuple[np.ndarra
     return order[n_val:], order[:n_val]
 
 
-def prepare(data: MNIST, validation_split: float, seed: int, empty=np.empty) -> PreparedData:
+def prepare(data: MNIST, validation_split: float, seed: int) -> PreparedData:
     """Scale to [0, 1] rows, one-hot the labels, and hold out `validation_split` of the
     training set (`as_images` then gives a convolutional network its view of the rows).
 
     The held-out part is `split_rows`'s; the test set is kept apart for the final evaluation
-    only. The inputs' arrays come from `empty` (`aligned_empty`: the memory a tensor can share).
+    only. (A run reads the same rows from `PreparedTensors`, which copies no split out.)
     """
     images, labels = data.x_train, data.y_train
     train, val = split_rows(len(images), validation_split, seed)
     if len(val):
         # Choose on the uint8 images, then scale: a quarter of the memory traffic.
-        x_val, y_val = to_model_inputs(images[val], empty=empty), one_hot(labels[val])
-        x, y = to_model_inputs(images[train], empty=empty), one_hot(labels[train])
+        x_val, y_val = to_model_inputs(images[val]), one_hot(labels[val])
+        x, y = to_model_inputs(images[train]), one_hot(labels[train])
     else:
         x_val = y_val = None
-        x, y = to_model_inputs(images, empty=empty), one_hot(labels)
-    x_test = to_model_inputs(data.x_test, empty=empty)
+        x, y = to_model_inputs(images), one_hot(labels)
+    x_test = to_model_inputs(data.x_test)
     return PreparedData(x, y, x_val, y_val, x_test, one_hot(data.y_test))
 
 
@@ -243,13 +243,11 @@ class PreparedTensors:
         """
         from core.seeding import seeded
 
-        split = self.split(data, spec.validation_split, spec.seed)
-        if spec.is_convolutional:
-            split = split.as_images()
+        kept = self.split(data, spec.validation_split, spec.seed)
+        split = kept.as_images() if spec.is_convolutional else kept
         key = (spec.batch_size, spec.is_convolutional)
-        split_key = (float(spec.validation_split), int(spec.seed))
-        with self._lock:
-            if self._data is data and self._key == split_key and key in self._batches:
+        with self._lock:  # `_batches` belongs to `_split`: another split empties it
+            if self._split is kept and key in self._batches:
                 return self._batches[key]
         with seeded(spec.seed):
             train = batches(
@@ -261,7 +259,7 @@ class PreparedTensors:
                     split.x_all, split.y_all, spec.batch_size, shuffle=False, rows=split.val_rows
                 )
         with self._lock:
-            if self._data is data and self._key == split_key:
+            if self._split is kept:
                 self._batches[key] = (train, validation)
         return train, validation
 
