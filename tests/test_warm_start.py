@@ -226,6 +226,11 @@ def test_a_run_on_a_kept_traced_model_equals_a_run_on_a_fresh_one(spec):
         patience=5,
     )
     assert trace_key(warm_key(second_spec, data)) == trace_key(warm_key(spec, data))
+    # Primed for the next run, as a build ahead does: a batch of zeros changes its state,
+    # which the run must not see.
+    steps = int(kept.optimizer.iterations)  # the first run's, handed back with the model
+    assert ahead.pool.prime(second_spec, warm_key(second_spec, data))
+    assert int(kept.optimizer.iterations) == steps + 1 and traces[0] == 0  # the traced step
     second = TrainingJob(second_spec, data, warm_starts=ahead).start()
     assert second.join(timeout=120)
     assert traces[0] == 0  # it trained the kept model, traced by the first run
@@ -361,6 +366,10 @@ def test_warm_starts_trace_a_network_once_then_build_its_runs_untraced(monkeypat
         )
     assert traced == [1]  # the network's traced model, kept in the pool, serves the others
     assert len(ahead.pool) == 1
+    (kept,) = ahead.pool._idle.values()
+    # Each build primed it for its run (a batch, after the build's seeding emptied
+    # TensorFlow's caches): its first call costs no more than the others.
+    assert int(kept.optimizer.iterations) == 3
 
 
 def test_the_run_after_the_first_of_a_network_trains_as_it_would_alone():
