@@ -23,6 +23,14 @@ JSON_MEGABYTES = 1
 # ----- the script ----------------------------------------------------------------------------
 
 
+def code_expander(label: str, key: str):
+    """An expander for a script, whose contents a page draws only while it is open
+    (`if box.open:` inside it): highlighting a script took the browser 0.4 s of the Train
+    page's load, for code that stays folded away unless asked for. Opening it reruns the
+    page, which then draws the code."""
+    return st.expander(label, icon=":material/code:", key=key, on_change="rerun")
+
+
 def code_view(script: str, filename: str, key: str, *, height: int | str = 420) -> None:
     """The script highlighted (with Streamlit's copy button on hover) and a .py download."""
     st.code(script, language="python", line_numbers=False, height=height)
@@ -188,8 +196,9 @@ def train_extras(spec, set_spec: Callable[[Any], None]) -> None:
     """Under the Train page's model summary: the Keras code, and the settings as a file."""
     from core.links import spec_from_json
 
-    with st.expander("Keras code for this network", icon=":material/code:"):
-        spec_code_view(spec, "train_code")
+    with code_expander("Keras code for this network", "train_code_open") as box:
+        if box.open:
+            spec_code_view(spec, "train_code")
     with st.expander("Share these settings", icon=":material/share:"):
         st.caption(
             "The page's address holds every setting: copy it from the address bar to share "
@@ -209,7 +218,9 @@ def train_extras(spec, set_spec: Callable[[Any], None]) -> None:
 def run_code(run, key: str = "runs_code") -> None:
     """The Keras script of a stored run, in an expander; a note where there is none."""
     spec = run.spec
-    with st.expander("Keras code for this run", icon=":material/code:"):
+    with code_expander("Keras code for this run", f"{key}_open") as box:
+        if not box.open:
+            return
         if spec is None:
             st.caption(
                 "This run recorded no network the playground can write as a script "
@@ -263,7 +274,9 @@ def plane_code(spec, epochs: int) -> None:
     from core.export_plane import export_plane_script, plane_script_filename
 
     filename = plane_script_filename(spec)
-    with st.expander("Keras code for this set-up", icon=":material/code:"):
+    with code_expander("Keras code for this set-up", "xor_code_open") as box:
+        if not box.open:
+            return
         st.caption(
             f"The same points, features and network as a Keras script (`python {filename}`), "
             f"training {epochs} epochs with `model.fit`. The page's own trainer shuffles the "

@@ -32,6 +32,15 @@ def script(spec: ModelSpec) -> str:
     return export_script(spec).rstrip("\n")
 
 
+def open_code(at: AppTest, key: str) -> AppTest:
+    """Open the code expander of `key`, as a click on it does (the page reruns)."""
+    assert not at.code  # folded, the script is not drawn at all
+    at.session_state[key] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def page_spec(at: AppTest) -> ModelSpec:
     return at.session_state["train_spec"]
 
@@ -80,7 +89,7 @@ def test_a_convolutional_link_and_the_code_view_follow_the_spec(small_mnist):
     spec = replace(PRESETS[KERAS_CONVNET].spec, seed=9)
     at = open_with_link("app_pages/train.py", spec_to_params(spec))
     assert page_spec(at) == spec
-    assert at.code[0].value == script(spec)
+    assert open_code(at, "train_code_open").code[0].value == script(spec)
     at.slider(key="train_w_epochs").set_value(3).run()
     assert at.code[0].value == script(replace(spec, epochs=3))
 
@@ -107,7 +116,7 @@ def test_without_a_link_the_page_opens_on_the_default_and_writes_its_url(small_m
     at = open_page("app_pages/train.py")
     assert page_spec(at) == DEFAULT
     assert dict(at.query_params) == spec_to_params(DEFAULT)
-    assert at.code[0].value == script(DEFAULT)
+    assert open_code(at, "train_code_open").code[0].value == script(DEFAULT)
 
 
 def test_runs_shows_a_runs_script_and_the_diff_of_two(small_mnist):
@@ -117,7 +126,7 @@ def test_runs_shows_a_runs_script_and_the_diff_of_two(small_mnist):
     from core.store import RunStore
 
     store = RunStore()
-    shown = [code.value for code in at.code]
+    shown = [code.value for code in open_code(at, "runs_code_open").code]
     assert script(store.get(second).spec) in shown  # the newest run is picked first
     at.multiselect(key="runs_compare").set_value([first, second]).run()
     assert not at.exception, at.exception
@@ -148,7 +157,8 @@ def test_a_plane_link_restores_the_2d_playground_and_follows_it(small_mnist):
     assert at.selectbox(key="xor_data").value == "circle"
     assert len(at.warning) == 1 and "noise 'lots' is not a number" in at.warning[0].value
     assert dict(at.query_params) == flat_spec_to_params(spec)  # the bad key is gone
-    assert at.code[0].value == export_plane_script(spec, epochs=DEFAULT_EPOCHS).rstrip("\n")
+    shown = open_code(at, "xor_code_open").code[0].value
+    assert shown == export_plane_script(spec, epochs=DEFAULT_EPOCHS).rstrip("\n")
     at.slider(key="xor_hidden_layers").set_value(3).run()
     assert at.query_params["hidden_layers"] == "3"
     assert not at.warning
