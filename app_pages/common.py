@@ -17,12 +17,17 @@ import logging
 import os
 import re
 import threading
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from core.data import MNIST, DataError, load_mnist
-from core.model import ModelSpec
-from core.training import JOBS, TrainingJob
+# NumPy and the app's core are imported where they are used, not here: app.py imports this
+# module before a fresh server's first page draws anything, and importing them (0.1 s) held
+# back its title.
+if TYPE_CHECKING:
+    from core.data import MNIST
+    from core.model import ModelSpec
+    from core.training import TrainingJob
 
 LOG = logging.getLogger(__name__)
 
@@ -149,11 +154,15 @@ def warm_up_keras() -> threading.Thread:
 def _load(path: str) -> MNIST:
     # cache_resource, not cache_data: the arrays are read-only and 55 MB, and every page
     # rerun would otherwise unpickle a fresh copy of them.
+    from core.data import load_mnist
+
     return load_mnist(path or None)
 
 
 def get_data() -> tuple[MNIST | None, str | None]:
     """The data set this session uses, or None and the message saying what is wrong."""
+    from core.data import DataError
+
     init_session()
     path = st.session_state["data_path"]
     try:
@@ -277,6 +286,8 @@ def current_job() -> TrainingJob | None:
     its whole model and traced TensorFlow graphs in memory after it is forgotten. Pages ask
     `training_now()` instead.
     """
+    from core.training import JOBS
+
     init_session()
     return JOBS.get(st.session_state["train_run_id"])
 

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from app_pages import common
-from app_pages.train_controls import current_spec
 
 st.title(":material/neurology: Keras Playground")
 st.markdown(
@@ -31,4 +30,7 @@ with right:
 
 common.data_source_panel()
 # The network Train opens with is built while this page is read (core/warm_start.py).
+# Imported here, below the text: on a fresh server, importing it held back the page.
+from app_pages.train_controls import current_spec  # noqa: E402
+
 common.build_ahead(current_spec(), common.get_data()[0])
