@@ -29,8 +29,24 @@ with right:
     )
 
 common.data_source_panel()
-# The network Train opens with is built while this page is read (core/warm_start.py).
-# Imported here, below the text: on a fresh server, importing it held back the page.
+# Imported here, below the text: on a fresh server, importing them held back the page.
 from app_pages.train_controls import current_spec  # noqa: E402
+from core.data import one_of_each_digit  # noqa: E402
+from core.image_charts import digit_grid_figure  # noqa: E402
 
-common.build_ahead(current_spec(), common.get_data()[0])
+data = common.get_data()[0]
+if data is not None:
+    # What the digits look like. Also the first chart a visit draws, so the browser loads and
+    # runs plotly's code (0.5 s of its time here) while this page is read, not when Train is.
+    images, digits = one_of_each_digit(data)
+    figure = digit_grid_figure(images, [str(digit) for digit in digits], columns=10)
+    figure.update_layout(height=100)  # one row in half the page's width
+    with right:
+        st.plotly_chart(
+            figure,
+            key="home_digits",
+            width="stretch",
+            config={"displayModeBar": False},
+        )
+# The network Train opens with is built while this page is read (core/warm_start.py).
+common.build_ahead(current_spec(), data)

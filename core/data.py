@@ -273,6 +273,14 @@ def to_model_inputs(
     return x if shape is None else x.reshape(len(x), *shape)
 
 
+def one_of_each_digit(data: MNIST) -> tuple[np.ndarray, list[int]]:
+    """The first training image of each digit the data holds, in order 0-9, with the digits:
+    what the Home page shows of MNIST."""
+    digits = [digit for digit in range(10) if (data.y_train == digit).any()]
+    first = [int(np.argmax(data.y_train == digit)) for digit in digits]
+    return data.x_train[first], digits
+
+
 def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
     return np.eye(num_classes, dtype=np.float32)[labels.astype(np.int64)]
 

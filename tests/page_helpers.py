@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from core.data import MNIST
@@ -42,3 +44,16 @@ def train_stored_run(data: MNIST, epochs: int = 2, units: int = 16) -> tuple[str
     job = start_recorded_run(RunStore(), spec, data)
     assert job.join(timeout=120)
     return job.run_id, job
+
+
+def decoded(value):
+    """A figure's JSON with plotly's typed arrays ({"dtype", "bdata", "shape"}) as lists."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = [int(n) for n in str(value.get("shape", len(array))).split(",")]
+        return array.reshape(shape).tolist()
+    if isinstance(value, dict):
+        return {key: decoded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [decoded(item) for item in value]
+    return value

@@ -6,12 +6,14 @@ import pytest
 
 from core.data import (
     IDX_NAMES,
+    MNIST,
     DataError,
     load_mnist,
     load_npz,
     load_path,
     load_sample,
     one_hot,
+    one_of_each_digit,
     read_idx,
     to_model_inputs,
 )
@@ -224,3 +226,12 @@ def test_model_inputs_take_the_networks_shape_and_leave_floats_unscaled():
     assert rows[1, 3 * 28 + 5] == pytest.approx(((784 + 3 * 28 + 5) % 256) / 255, rel=1e-6)
     floats = rows[:1] / 2  # already in [0, 1]: reshaped only
     np.testing.assert_array_equal(to_model_inputs(floats, (28, 28)), floats.reshape(1, 28, 28))
+
+
+def test_one_of_each_digit_is_the_first_training_image_of_each_digit_present():
+    labels = np.array([3, 1, 3, 0, 1, 7], dtype=np.uint8)
+    images = np.arange(6, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)
+    data = MNIST(images, labels, images[:1], labels[:1], source="test")
+    shown, digits = one_of_each_digit(data)
+    assert digits == [0, 1, 3, 7]
+    assert [int(image[0, 0]) for image in shown] == [3, 1, 0, 5]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 
 from core.evaluation import confusion_matrix
 from core.store import RunStore
-from tests.page_helpers import open_page
+from tests.page_helpers import decoded, open_page
 from tests.run_samples import model_bytes, tiny_model
 
 PAGE = "app_pages/evaluate.py"
@@ -26,19 +25,6 @@ def stored(small_mnist, tmp_path):
     x = small_mnist.x_test.reshape(len(small_mnist.x_test), -1).astype(np.float32) / 255
     probabilities = np.asarray(model(x, training=False))
     return store, run_id, probabilities, small_mnist.y_test.astype(int)
-
-
-def decoded(value):
-    """A figure's JSON with plotly's typed arrays ({"dtype", "bdata", "shape"}) as lists."""
-    if isinstance(value, dict) and "bdata" in value:
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        shape = [int(n) for n in str(value.get("shape", len(array))).split(",")]
-        return array.reshape(shape).tolist()
-    if isinstance(value, dict):
-        return {key: decoded(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [decoded(item) for item in value]
-    return value
 
 
 def charts(at) -> list[dict]:
