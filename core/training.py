@@ -376,19 +376,25 @@ class TrainingJob(BackgroundJob):
         self.monitor.finish("failed", message)
         self.result = RunResult("failed", message)
 
-    def finished(self) -> None:
+    def _end_lease(self):
+        """Hand the traced model back (core.warm_start) and keep the trained state in the
+        job's own model, which the callbacks then see; the model the job keeps."""
         import keras
 
-        result = self.result or RunResult("failed", "Training ended without a result.")
-        for callback in self.callbacks:
-            on_run_end = getattr(callback, "on_run_end", None)
-            if on_run_end is not None:
-                on_run_end(result)
         if self._lease is not None:
             self.model, self._lease = self._lease.end(), None
             for callback in self.callbacks:  # not the traced model, now another run's
                 if isinstance(callback, keras.callbacks.Callback):
                     callback.set_model(self.model)
+        return self.model
+
+    def finished(self) -> None:
+        result = self.result or RunResult("failed", "Training ended without a result.")
+        for callback in self.callbacks:
+            on_run_end = getattr(callback, "on_run_end", None)
+            if on_run_end is not None:
+                on_run_end(result)
+        self._end_lease()
         if self.model is not None:
             # The registry keeps the last few jobs (pages show their model); their traced
             # training and validation steps, about 15 MB each for the keras.io convnet, are
@@ -463,6 +469,9 @@ class TrainingJob(BackgroundJob):
             shuffle=False,  # the batches are shuffled already; `fit` would only warn
             verbose=0,
         )
+        # Handed back before the test pass: the next run's build ahead (an experiment's next
+        # run is asked for as this one's training ends) primes the traced model meanwhile.
+        model = self._end_lease()
         if live.nan_message:
             self._end(RunResult("failed", live.nan_message))
             return

@@ -28,7 +28,9 @@ Seeding empties TensorFlow's caches (`tf.random.set_seed` does), and a traced st
 call after that readies it again, 0.17-0.25 s of the default network's first batches. A
 build ahead seeds (the model, then the batches), so it ends by running the kept traced
 model's steps once on a batch of zeros (`prime_steps`): the run's first point on the curves
-no longer waits for it.
+no longer waits for it. A job hands the traced model back as its training ends, before its
+test pass, so an experiment's next run, built ahead at that moment, finds it to prime; a job
+that asks for a model being primed waits for it rather than trace its own.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
+
+# How long a job waits for a kept model being primed (TracedModels.prime, a few tenths of a
+# second) before it trains a model of its own, which traces its steps anew (a second or more).
+PRIME_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -236,8 +242,10 @@ class TracedModels:
     def __init__(self, size: int = 2) -> None:
         self.size = size
         self._lock = threading.Lock()
+        self._back = threading.Condition(self._lock)  # a model primed is back
         self._idle: OrderedDict[str, object] = OrderedDict()  # trace key -> traced model
         self._out: Counter[str] = Counter()  # trace key -> models lent (or to come, donor)
+        self._priming: set[str] = set()  # trace keys whose kept model is being primed
 
     def covers(self, key: WarmKey) -> bool:
         """Whether a traced model for `key`'s steps is kept, lent, or being traced to be kept."""
@@ -265,6 +273,9 @@ class TracedModels:
         model of its kind gives it to be kept at its end."""
         tkey = trace_key(key)
         with self._lock:
+            # A kept model being primed is back in a moment (`prime`): wait for it rather
+            # than train a model of its own, whose `fit` would trace its steps anew.
+            self._back.wait_for(lambda: tkey not in self._priming, timeout=PRIME_WAIT_SECONDS)
             traced = self._idle.pop(tkey, None)
             donor = traced is None and donate and self._out[tkey] == 0
             if traced is not None or donor:
@@ -290,16 +301,18 @@ class TracedModels:
             if traced is None:
                 return False
             self._out[tkey] += 1
+            self._priming.add(tkey)
         try:
             prime_steps(traced, spec)
         except Exception:  # the run pays the wait at its first call instead
             logger.exception("Priming a kept traced model failed")
         finally:
-            self.give_back(key, traced)
+            self.give_back(key, traced, primed=True)
         return True
 
-    def give_back(self, key: WarmKey, traced) -> None:
-        """End a lease: keep `traced` for the next run unless one is kept (None: nothing)."""
+    def give_back(self, key: WarmKey, traced, primed: bool = False) -> None:
+        """End a lease: keep `traced` for the next run unless one is kept (None: nothing);
+        `primed`: the lease was `prime`'s."""
         tkey = trace_key(key)
         with self._lock:
             self._out[tkey] -= 1
@@ -307,6 +320,9 @@ class TracedModels:
                 del self._out[tkey]
             if traced is not None and tkey not in self._idle:
                 self._keep(tkey, traced)
+            if primed:
+                self._priming.discard(tkey)
+                self._back.notify_all()
 
     def _keep(self, tkey: str, traced) -> None:
         self._idle[tkey] = traced

@@ -393,3 +393,47 @@ def test_the_run_after_the_first_of_a_network_trains_as_it_would_alone():
         np.testing.assert_allclose(
             second.snapshot().history[name], alone.snapshot().history[name], rtol=1e-6
         )
+
+
+def test_a_job_waits_for_the_kept_model_being_primed_instead_of_tracing_its_own(monkeypatch):
+    import core.warm_start as warm_start
+
+    key = warm_key(DENSE, patch_digits(n_train=100, n_test=10))
+    pool = TracedModels()
+    assert pool.add(key, build_traced(DENSE, key))
+    priming, primed = threading.Event(), []
+
+    def slow_prime(model, spec) -> None:
+        priming.set()
+        time.sleep(0.5)
+        primed.append(model)
+
+    monkeypatch.setattr(warm_start, "prime_steps", slow_prime)
+    thread = threading.Thread(target=pool.prime, args=(DENSE, key))
+    thread.start()
+    assert priming.wait(10)
+    lease = pool.lease(DENSE, key, build_untraced(DENSE, key))  # while it is being primed
+    thread.join()
+    assert lease.kind == "lent" and primed == [lease.model]
+
+
+def test_a_job_hands_its_traced_model_back_before_its_test_pass(monkeypatch):
+    """So the next run's build ahead can prime it while this run is tested and saved."""
+    import core.training as training
+
+    data = patch_digits(n_train=200, n_test=40, seed=4)
+    pool = TracedModels()
+    key = warm_key(DENSE, data)
+    assert pool.add(key, build_traced(DENSE, key))
+    kept_during_test = []
+    real_predict = training.predict_eagerly
+
+    def predict(model, x, *args, **kwargs):
+        kept_during_test.append((len(pool), model.train_function is None))
+        return real_predict(model, x, *args, **kwargs)
+
+    monkeypatch.setattr(training, "predict_eagerly", predict)
+    job = TrainingJob(DENSE, data, warm_starts=WarmStarts(delay=0, pool=pool)).start()
+    assert job.join(timeout=120) and job.result.status == "completed"
+    # Back in the pool during the test pass, which tested the job's own (untraced) model.
+    assert kept_during_test == [(1, True)]
