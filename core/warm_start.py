@@ -24,11 +24,13 @@ trains; at the end the trained state goes back into the run's own model, which t
 keeps, and the traced one waits for the next run (`Lease`). Only the first run of a network
 is traced, by `WarmStarts` ahead of it or by its own `fit`.
 
-Seeding empties TensorFlow's caches (`tf.random.set_seed` does), and a traced step's first
-call after that readies it again, 0.17-0.25 s of the default network's first batches. A
-build ahead seeds (the model, then the batches), so it ends by running the kept traced
-model's steps once on a batch of zeros (`prime_steps`): the run's first point on the curves
-no longer waits for it. A job hands the traced model back as its training ends, before its
+Keras's seeding empties TensorFlow's caches (`tf.random.set_seed` does), and a traced step's
+first call after that readies it again, 0.2-0.4 s of CPU. The app's seeding keeps them
+(`core.seeding.seed_process`); where it cannot (a Keras or TensorFlow whose private seed
+state has moved, when it seeds Keras's way), a build ahead, which seeds the model and then
+the batches, still leaves the step ready: it ends by running the kept traced model's steps
+once on a batch of zeros (`prime_steps`, 0.01-0.03 s when nothing was emptied), so the run's
+first point on the curves does not wait for it. A job hands the traced model back as its training ends, before its
 test pass, so an experiment's next run, built ahead at that moment, finds it to prime; a job
 that asks for a model being primed waits for it rather than trace its own.
 """
@@ -96,11 +98,12 @@ def prime_steps(model, spec) -> None:
 
     TensorFlow makes a traced step ready to run (its graph optimised, its kernels made) at
     its first call, and keeps it so until its caches are cleared; `tf.random.set_seed`
-    clears them, and so does every seeded build (`core.seeding.seeded`) and the seeded
-    batches of `core.training.PREPARED`. The first call after that took 0.17-0.25 s more
-    than the next ones for the default network (0.28 s against 0.11 s for its 16 batches):
-    time the first point on the curves waited for. Called after the last seeding of a
-    build ahead, it moves that cost off the click.
+    clears them, and so did every seeded build and the seeded batches of
+    `core.training.PREPARED` before `core.seeding.seed_process` kept them (it still falls
+    back to Keras's seeding if TensorFlow's private seed state moves). The first call after
+    that took 0.17-0.25 s more than the next ones for the default network (0.28 s against
+    0.11 s for its 16 batches): time the first point on the curves waited for. Called after
+    the last seeding of a build ahead, it moves that cost off the click.
 
     The batch changes the model's state: only for a model whose state is replaced before it
     trains, as a kept traced model's is (`TracedModels.lease` gives it the run's state).
