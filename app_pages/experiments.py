@@ -80,6 +80,8 @@ def base_spec(choice: str) -> ModelSpec:
 def launch(definition: ExperimentDefinition, data, address: str) -> None:
     xstore = experiment_store(str(common.get_store().home))
     try:
+        if data is None:  # before anything is created (the buttons are disabled then too)
+            raise RuntimeError(runner.NO_DATA)
         definition.validate()
         experiment_id = runner.create_experiment(
             xstore, definition, "ray" if address else "embedded"
@@ -107,7 +109,13 @@ def new_experiment_form(data) -> None:
     st.markdown("**One-click classics**")
     columns = st.columns(len(CLASSICS))
     for column, (kind, (label, text)) in zip(columns, CLASSICS.items(), strict=True):
-        if column.button(label, key=f"experiments_classic_{kind}", help=text, width="stretch"):
+        if column.button(
+            label,
+            key=f"experiments_classic_{kind}",
+            help=text,
+            width="stretch",
+            disabled=data is None,  # nothing to train on: the page says why above
+        ):
             launch(classic_definition(kind, base), data, address)
             st.rerun()
     st.markdown("**Or vary settings yourself**")
@@ -351,8 +359,11 @@ experiments = xstore.list()
 if experiments:
     ids = [e.id for e in experiments]
     by_id = {e.id: e for e in experiments}
-    if st.session_state.get("experiments_selected") not in ids:
-        st.session_state["experiments_selected"] = ids[0]
+    # Set before every drawing, even to the value it has: Streamlit's select box keeps the
+    # label it shows, and a label that changed (the status in it) stayed shown, stale, and
+    # could lose the choice (streamlit/streamlit#13788; common.run_picker does the same).
+    chosen = st.session_state.get("experiments_selected")
+    st.session_state["experiments_selected"] = chosen if chosen in ids else ids[0]
     chosen = st.selectbox(
         "Experiment",
         ids,

@@ -41,6 +41,7 @@ from core.sweeps import (
 POLL_SECONDS = 0.2
 MAX_ATTEMPTS = 2  # a trial whose worker died is retried once, then marked failed
 MAX_RUN_NAME = 120
+NO_DATA = "No data to train on: an experiment can start once MNIST loads."
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +248,11 @@ class ExperimentRunner:
             spec = spec_for(definition.base_spec, trial.params, trial.seed)
         name = f"{experiment.name} · {describe_configuration(trial.params)} · seed {trial.seed}"
         name = name if len(name) <= MAX_RUN_NAME else name[: MAX_RUN_NAME - 1] + "…"
-        run_id = self._create_run(experiment, trial, spec, name)
+        try:
+            run_id = self._create_run(experiment, trial, spec, name)
+        except Exception as error:  # taken off the queue: say why it never ran
+            self.experiments.finish(trial, "failed", message=f"Could not start: {error}")
+            raise
         self.experiments.attach_run(trial, run_id)
         with self._lock:
             self._running[run_id] = trial
@@ -454,6 +459,8 @@ def make_backend(store, data, ray_address: str | None = None):
 
 def start(store, experiments: ExperimentStore, experiment_id: str, data, ray_address=None):
     """Start (or continue) an experiment on a background runner in this process."""
+    if data is None:
+        raise RuntimeError(NO_DATA)
     backend = make_backend(store, data, ray_address)
     return RUNNERS.start(ExperimentRunner(store, experiments, experiment_id, backend))
 

@@ -237,3 +237,26 @@ def test_the_next_run_is_built_once_the_run_under_way_has_trained_and_takes_it(d
         assert all(s.outcome or not s.running for s in under_way), under_way
         assert all(len(s.history["loss"]) == 2 for s in under_way)
     assert taken == [(1, False), (2, True), (3, True)]
+
+
+def test_without_data_nothing_starts_and_a_run_that_cannot_be_made_fails_its_trial(tmp_path):
+    """The page had a way to start an experiment while MNIST could not be loaded (a one-click
+    classic): the runner died on the missing data and left its first trial "running"."""
+    from core.experiments import NO_DATA, EmbeddedBackend, ExperimentRunner
+
+    store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
+    experiment_id = create_experiment(xstore, ExperimentDefinition(BASE, [], seeds=2, budget=2))
+    with pytest.raises(RuntimeError, match="No data to train on") as refused:
+        start(store, xstore, experiment_id, None)
+    assert str(refused.value) == NO_DATA
+    assert RUNNERS.active() is None
+
+    # Past that check (a backend with no data), the trial taken says why it never ran.
+    runner = ExperimentRunner(store, xstore, experiment_id, EmbeddedBackend(store, None))
+    runner.start()
+    assert runner.join(60)
+    trials = xstore.trials(experiment_id)
+    assert [t.status for t in trials] == ["failed", "queued"]
+    assert trials[0].message.startswith("Could not start:")
+    assert xstore.get(experiment_id).status == "failed"
+    assert store.list_runs() == []

@@ -37,6 +37,19 @@ def test_page_opens_with_the_form_and_the_classics(small_mnist):
     assert any("No experiments yet" in i.value for i in at.info)
 
 
+def test_without_data_nothing_can_be_started(tmp_path, monkeypatch):
+    """With MNIST not loadable, the page says why and neither Start nor a one-click classic
+    can start an experiment (a classic could, and its runner died on the missing data)."""
+    monkeypatch.setenv("MNIST_DATA", str(tmp_path / "no-such-folder"))
+    at = open_page(PAGE)
+    assert any("could not be loaded" in e.value for e in at.error)
+    starters = [b for b in at.button if b.key.startswith("experiments_classic_")]
+    assert len(starters) == 2
+    starters.append(_by_key(at.button, "experiments_start"))
+    assert all(b.disabled for b in starters), [(b.key, b.disabled) for b in starters]
+    assert RUNNERS.active() is None
+
+
 def test_a_tiny_grid_runs_to_the_end_and_opens_the_best_on_train(small_mnist, tiny_spec):
     at = open_page(PAGE)
     at.session_state["train_spec"] = tiny_spec

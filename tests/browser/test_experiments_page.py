@@ -1,0 +1,41 @@
+"""The Experiments page in headless Chromium: what only the browser's own widgets show."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import PAGE_SECONDS, choose, open_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+
+def test_the_chosen_experiment_stays_chosen_when_its_status_changes(app_server, open_session):
+    """The selector's labels show each experiment's status, and Streamlit's select box keeps
+    the label it shows as its value: when the chosen experiment's status changed (running to
+    completed, say), the next run of the page found no such label and fell back to the first
+    experiment, still showing the old label (streamlit/streamlit#13788)."""
+    from core.experiment_store import ExperimentStore
+    from core.experiments import create_experiment
+    from core.presets import DEFAULT_PRESET, PRESETS
+    from core.sweeps import ExperimentDefinition
+
+    xstore = ExperimentStore(app_server.home)
+    base = {"layers": [{"type": "Dense", "units": 8}], "epochs": 1}
+    older = create_experiment(
+        xstore, ExperimentDefinition(base, [], seeds=1, budget=1, name="The older one")
+    )
+    create_experiment(xstore, ExperimentDefinition(base, [], seeds=1, budget=1, name="Newer"))
+    number = xstore.get(older).number
+    page = open_session()
+    open_page(page, app_server, "/experiments", "Experiments")
+    choose(page, "Experiment", f"#{number} The older one (stopped)")
+    expect(page.get_by_text("Stopped.", exact=True)).to_be_visible()
+
+    xstore.set_status(older, "failed", "Failed in the test.")
+    page.get_by_text("New experiment", exact=True).click()  # a full rerun of the page:
+    other = next(name for name in PRESETS if name != DEFAULT_PRESET)
+    choose(page, "Start from", other)
+    selector = page.get_by_role("combobox", name="Experiment", exact=True)
+    expect(page.get_by_text("Failed in the test.")).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    expect(selector).to_have_value(f"#{number} The older one (failed)")
