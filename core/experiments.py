@@ -248,17 +248,14 @@ class ExperimentRunner:
             spec = spec_for(definition.base_spec, trial.params, trial.seed)
         name = f"{experiment.name} · {describe_configuration(trial.params)} · seed {trial.seed}"
         name = name if len(name) <= MAX_RUN_NAME else name[: MAX_RUN_NAME - 1] + "…"
+        run_id = None
         try:
             run_id = self._create_run(experiment, trial, spec, name)
-        except Exception as error:  # taken off the queue: say why it never ran
-            self.experiments.finish(trial, "failed", message=f"Could not start: {error}")
-            raise
-        self.experiments.attach_run(trial, run_id)
-        with self._lock:
-            self._running[run_id] = trial
-        try:
+            self.experiments.attach_run(trial, run_id)
+            with self._lock:
+                self._running[run_id] = trial
             self.backend.launch(trial, spec, run_id)
-        except Exception as error:
+        except Exception as error:  # taken off the queue: say why it never ran
             with self._lock:
                 self._running.pop(run_id, None)
             self.experiments.finish(trial, "failed", message=f"Could not start: {error}")
