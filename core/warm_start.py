@@ -30,9 +30,10 @@ first call after that readies it again, 0.2-0.4 s of CPU. The app's seeding keep
 state has moved, when it seeds Keras's way), a build ahead, which seeds the model and then
 the batches, still leaves the step ready: it ends by running the kept traced model's steps
 once on a batch of zeros (`prime_steps`, 0.01-0.03 s when nothing was emptied), so the run's
-first point on the curves does not wait for it. A job hands the traced model back as its training ends, before its
-test pass, so an experiment's next run, built ahead at that moment, finds it to prime; a job
-that asks for a model being primed waits for it rather than trace its own.
+first point on the curves does not wait for it. A job hands the traced model back as its
+training ends, before its test pass, so an experiment's next run, built ahead at that moment,
+finds it to prime; a job that asks for a model being primed waits for it rather than trace
+its own.
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 
 from core.model import ModelSpec, build_model
+from tests.conftest import REPO
 
 SPEC = {"layers": [{"type": "Dense", "units": 64}, {"type": "Dropout", "rate": 0.2}]}
 
@@ -134,7 +134,7 @@ def test_the_private_seed_state_is_still_there():
     # Also in a fresh process, before anything has seeded (a server's first build).
     fresh = subprocess.run(
         [sys.executable, "-c", "from core import seeding; print(seeding.available())"],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,

@@ -13,8 +13,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 def test_the_chosen_experiment_stays_chosen_when_its_status_changes(app_server, open_session):
     """The selector's labels show each experiment's status, and Streamlit's select box keeps
     the label it shows as its value: when the chosen experiment's status changed (running to
-    completed, say), the next run of the page found no such label and fell back to the first
-    experiment, still showing the old label (streamlit/streamlit#13788)."""
+    completed, say), the old label stayed shown after the page's next run (in a minimal app,
+    such a choice also fell back to the first option; streamlit/streamlit#13788)."""
     from core.experiment_store import ExperimentStore
     from core.experiments import create_experiment
     from core.presets import DEFAULT_PRESET, PRESETS
