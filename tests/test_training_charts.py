@@ -3,6 +3,11 @@ average of the epoch under way, labelled as what it is."""
 
 from __future__ import annotations
 
+import json
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
 from core.monitor import Snapshot
 from core.training_charts import RUNNING_AVERAGE, training_curves_figure
 
@@ -66,3 +71,20 @@ def test_the_first_batch_point_shows_as_a_dot_until_there_is_a_line_to_draw():
     assert {t.mode for t in traces(training_curves_figure(snapshot()), RUNNING_AVERAGE)} == {
         "lines"
     }
+
+
+def test_plotly_accepts_the_unchecked_figure_as_it_is_and_changes_nothing():
+    """The figure is made from plain dicts without plotly's checks (for speed): plotly's checked
+    construction must accept every property and value, and give the same figure."""
+    without_validation = snapshot()
+    without_validation.history["val_loss"] = [float("nan")] * 2
+    without_validation.history["val_accuracy"] = [float("nan")] * 2
+    for case in (
+        Snapshot(epochs=4),
+        Snapshot(epochs=4, steps_per_epoch=10, batches=[(0.1, 2.3, 0.1)]),
+        snapshot(),
+        without_validation,
+    ):
+        figure = training_curves_figure(case)
+        checked = go.Figure(figure.to_dict())  # raises on what plotly does not know
+        assert json.loads(pio.to_json(checked)) == json.loads(pio.to_json(figure))
