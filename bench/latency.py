@@ -12,6 +12,11 @@ All three are timed in the page itself (a MutationObserver notes the moment the 
 the change; the two buttons are clicked by the page's script): what a person waits for,
 without Playwright's own polling and round trips. Medians.
 
+Each repeat also runs bench/bare_app.py the same way, on a fresh server of its own, in turn
+with the app (the order alternating): Streamlit with nothing of the app, the same chart and the
+same clicks. It is the baseline in the same process the machine's load moves with the app; the
+table gives both, and the app's seconds beyond it. `--no-baseline` leaves it out.
+
     python bench/latency.py --in-process
 
 times the same two waits on `TrainingJob` alone, cold and with the model built ahead.
@@ -84,9 +89,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, home: str, data: str) -> subprocess.Popen:
+BARE_APP = "bench/bare_app.py"
+
+
+def start_server(port: int, home: str, data: str, app: str = "app.py") -> subprocess.Popen:
     env = os.environ | {"MNIST_DATA": data, "KERAS_PLAYGROUND_HOME": home}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command = [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true"]
     process = subprocess.Popen(
         [*command, "--server.port", str(port)],
         cwd=REPO,
@@ -193,6 +201,9 @@ def main() -> None:
         "--in-process", action="store_true", help="only time TrainingJob itself, no browser"
     )
     parser.add_argument("--old", action="store_true", help="with --in-process: the old Stop path")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="leave out bench/bare_app.py's repeats"
+    )
     args = parser.parse_args()
     data = os.environ.get("MNIST_DATA") or str(REPO.parent / "shared" / "data" / "mnist")
     if args.in_process:
@@ -209,32 +220,58 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    rows = []
+    apps = ["app.py"] if args.no_baseline else ["app.py", BARE_APP]
+    rows: dict[str, list[tuple[float, float, float]]] = {app: [] for app in apps}
     with tempfile.TemporaryDirectory() as home, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
-        for _ in range(args.repeats):
-            port = free_port()
-            server = start_server(port, home, data)
-            try:
-                rows.append(
-                    one_session(
-                        browser, f"http://127.0.0.1:{port}/", args.settle, args.read, args.reload
+        for repeat in range(args.repeats):
+            for app in apps if repeat % 2 == 0 else apps[::-1]:
+                port = free_port()
+                server = start_server(port, home, data, app)
+                # The bare app has no TensorFlow to import and nothing to build: it settles
+                # only while plotly's code loads.
+                settle = args.settle if app == "app.py" else 3.0
+                try:
+                    rows[app].append(
+                        one_session(
+                            browser, f"http://127.0.0.1:{port}/", settle, args.read, args.reload
+                        )
                     )
-                )
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
         browser.close()
-    print("| what (fresh server each time) | median s | runs |")
-    print("|---|---:|---|")
-    for i, name in enumerate(
-        ["Home page shown", "Train pressed -> first curve point", "Stop -> stopped"]
-    ):
-        values = [row[i] for row in rows]
+    print_table(rows)
+
+
+def print_table(rows: dict[str, list[tuple[float, float, float]]]) -> None:
+    """Medians and every repeat's figure, the app's beside the bare app's when it ran."""
+    app, bare = rows["app.py"], rows.get(BARE_APP)
+    if bare:
         print(
-            f"| {name} | {statistics.median(values):.2f} | {', '.join(f'{v:.2f}' for v in values)} |"
+            "| what (fresh server each time) | app, median s | bare Streamlit, median s "
+            "| app beyond bare, median s | app, runs | bare, runs |"
+        )
+        print("|---|---:|---:|---:|---|---|")
+    else:
+        print("| what (fresh server each time) | median s | runs |")
+        print("|---|---:|---|")
+    names = ["Home page shown", "Train pressed -> first curve point", "Stop -> stopped"]
+    for i, name in enumerate(names):
+        values = [row[i] for row in app]
+        runs = ", ".join(f"{v:.2f}" for v in values)
+        if not bare:
+            print(f"| {name} | {statistics.median(values):.2f} | {runs} |")
+            continue
+        floor = [row[i] for row in bare]
+        # Repeat k of the app ran next to repeat k of the bare app: the difference is taken
+        # within each pair, then its median.
+        beyond = statistics.median(a - b for a, b in zip(values, floor, strict=True))
+        print(
+            f"| {name} | {statistics.median(values):.2f} | {statistics.median(floor):.2f} "
+            f"| {beyond:+.2f} | {runs} | {', '.join(f'{v:.2f}' for v in floor)} |"
         )
 
 
