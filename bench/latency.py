@@ -10,7 +10,8 @@ default network ahead, core/warm_start.py), time from pressing Train (default pr
 the first point is on the curves, and from pressing Stop until the page says the run stopped.
 All three are timed in the page itself (a MutationObserver notes the moment the page shows
 the change; the two buttons are clicked by the page's script): what a person waits for,
-without Playwright's own polling and round trips. Medians.
+without Playwright's own polling and round trips. Medians. Each repeat's browser has never
+seen the app; `--cached` times a browser that has (Streamlit's frontend in its HTTP cache).
 
 Each repeat also runs bench/bare_app.py the same way, on a fresh server of its own, in turn
 with the app (the order alternating): Streamlit with nothing of the app, the same chart and the
@@ -113,10 +114,15 @@ def start_server(port: int, home: str, data: str, app: str = "app.py") -> subpro
     raise RuntimeError("the server did not start within 60 s")
 
 
+VIEWPORT = {"width": 1440, "height": 1000}
+
+
 def one_session(
     browser, url: str, settle: float, read: float, reload: bool = False
 ) -> tuple[float, float, float]:
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    """One visit: `browser` is a Browser (each page a browser that has never seen the app) or
+    a BrowserContext made with VIEWPORT (every page in one profile, its HTTP cache kept)."""
+    page = browser.new_page(**({"viewport": VIEWPORT} if hasattr(browser, "contexts") else {}))
     page.add_init_script(HOME_SHOWN)
     page.goto(url)
     page.get_by_text("Where to start").wait_for(timeout=60_000)
@@ -204,6 +210,13 @@ def main() -> None:
     parser.add_argument(
         "--no-baseline", action="store_true", help="leave out bench/bare_app.py's repeats"
     )
+    parser.add_argument(
+        "--cached",
+        action="store_true",
+        help="a browser that has opened the app before: one profile, the same port every time "
+        "(as `streamlit run` uses 8501), and one visit first, so Streamlit's frontend is in the "
+        "browser's HTTP cache",
+    )
     args = parser.parse_args()
     data = os.environ.get("MNIST_DATA") or str(REPO.parent / "shared" / "data" / "mnist")
     if args.in_process:
@@ -226,9 +239,21 @@ def main() -> None:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
+        opener, cached_port = browser, None
+        if args.cached:
+            opener, cached_port = browser.new_context(viewport=VIEWPORT), free_port()
+            server = start_server(cached_port, home, data, BARE_APP)  # the same frontend files
+            try:
+                page = opener.new_page()
+                page.goto(f"http://127.0.0.1:{cached_port}/")
+                page.get_by_text("Where to start").wait_for(timeout=60_000)
+                page.close()
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
         for repeat in range(args.repeats):
             for app in apps if repeat % 2 == 0 else apps[::-1]:
-                port = free_port()
+                port = cached_port or free_port()
                 server = start_server(port, home, data, app)
                 # The bare app has no TensorFlow to import and nothing to build: it settles
                 # only while plotly's code loads.
@@ -236,7 +261,7 @@ def main() -> None:
                 try:
                     rows[app].append(
                         one_session(
-                            browser, f"http://127.0.0.1:{port}/", settle, args.read, args.reload
+                            opener, f"http://127.0.0.1:{port}/", settle, args.read, args.reload
                         )
                     )
                 finally:
