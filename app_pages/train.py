@@ -77,7 +77,7 @@ running = common.training_now()
 spec = current_spec()
 common.build_ahead(spec, data)
 
-preset_col, train_col, stop_col = st.columns([4, 1, 1], vertical_alignment="bottom")
+preset_col, train_col = st.columns([5, 1], vertical_alignment="bottom")
 preset_col.selectbox(
     "Preset",
     list(PRESETS),
@@ -94,14 +94,6 @@ train_col.button(
     disabled=running or data is None,
     width="stretch",
     key="train_start_button",
-)
-stop_col.button(
-    "Stop",
-    icon=":material/stop:",
-    on_click=stop,
-    disabled=not running or common.current_job().stop_event.is_set(),  # pressed already
-    width="stretch",
-    key="train_stop_button",
 )
 if spec.to_dict() != PRESETS[st.session_state[W + "preset"]].spec.to_dict():
     # After an edit, a share link or an uploaded file, the box still names the last preset
@@ -200,7 +192,21 @@ def live_panel() -> None:
         snapshot = Snapshot(epochs=spec.epochs)
     else:
         snapshot = live_snapshot(job, just_started)
-        show_progress(snapshot)
+        if snapshot.running:
+            # Stop is here, beside the progress, inside this fragment: pressing it redraws
+            # only this panel (a few elements), not the whole page, so the end shows at once.
+            progress, stop_col = st.columns([5, 1], vertical_alignment="center")
+            with progress:
+                show_progress(snapshot)
+            stop_col.button(
+                "Stop",
+                icon=":material/stop:",
+                on_click=stop,
+                # pressed already, or training is over and the model is being tested
+                disabled=job.stop_event.is_set() or bool(snapshot.outcome),
+                width="stretch",
+                key="train_stop_button",
+            )
         show_result(snapshot)  # above the curves: the first thing the page draws at the end
     st.plotly_chart(training_curves_figure(snapshot), width="stretch", key="train_curves")
     if job is None:

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from tests.browser.helpers import (
     EPOCHS,
     PAGE_SECONDS,
+    STOP_ENABLED,
     TRAIN_SECONDS,
     choose,
     curve_counts,
@@ -42,12 +43,7 @@ def test_a_cnn_trains_with_moving_curves_shows_its_filters_and_reads_a_drawing(
         points = counts.get("train", 0)
         if not seen or points != seen[-1]:
             seen.append(points)
-        if (
-            points >= 3 * 2
-            or not page.get_by_test_id("stMain")
-            .get_by_role("button", name="Stop", exact=True)
-            .is_enabled()
-        ):
+        if points >= 3 * 2 or not page.evaluate(STOP_ENABLED):  # or training has ended
             break
         page.wait_for_timeout(200)  # polling the chart as the page's fragment redraws it
     text = outcome(page, timeout=TRAIN_SECONDS)
