@@ -1,6 +1,6 @@
 """Code and links on the pages: the Keras script view, share links, spec JSON download/upload.
 
-Pure work (the script, the link's parameters) happens in `core.export` and `core.links`; these
+Pure work (the script, the link's parameters) happens in `core.export.keras_script` and `core.export.links`; these
 functions only draw it and keep `st.query_params` in step. Each takes a `key` prefix from the
 page that calls it, so two pages never share widget keys.
 """
@@ -14,8 +14,8 @@ from typing import Any
 import streamlit as st
 
 from app_pages import common
-from core.export import export_script, script_diff, script_filename
-from core.links import Restored
+from core.export.keras_script import export_script, script_diff, script_filename
+from core.export.links import Restored
 
 JSON_MEGABYTES = 1
 
@@ -174,14 +174,14 @@ TRAIN_LIMITS = {"Dropout.rate": (0.0, 0.8), "seed": (0, 2**31 - 1)}
 
 
 def _train_defaults():
-    from core.presets import DEFAULT_PRESET, PRESETS
+    from core.nets.presets import DEFAULT_PRESET, PRESETS
 
     return PRESETS[DEFAULT_PRESET].spec
 
 
 def train_link(current_spec: Callable[[], Any], set_spec: Callable[[Any], None]) -> None:
     """Top of the Train page: restore a shared link once, then keep the URL on the spec."""
-    from core.links import spec_from_params, spec_to_params
+    from core.export.links import spec_from_params, spec_to_params
 
     restore_link_once(
         "train",
@@ -194,7 +194,7 @@ def train_link(current_spec: Callable[[], Any], set_spec: Callable[[Any], None])
 
 def train_extras(spec, set_spec: Callable[[Any], None]) -> None:
     """Under the Train page's model summary: the Keras code, and the settings as a file."""
-    from core.links import spec_from_json
+    from core.export.links import spec_from_json
 
     with code_expander("Keras code for this network", "train_code_open") as box:
         if box.open:
@@ -252,8 +252,8 @@ def plane_link(spec_from_state: Callable[[], Any], prefix: str = "xor_") -> None
     A restored field is written to its widget's key (`prefix` + field name), before the
     widgets are drawn; `spec_from_state` reads the widgets' spec back.
     """
-    from core.links import flat_spec_from_params, flat_spec_to_params
-    from core.plane_spec import PlaneSpec
+    from core.export.links import flat_spec_from_params, flat_spec_to_params
+    from core.plane.spec import PlaneSpec
 
     def apply(spec) -> None:
         for name, value in spec.to_dict().items():
@@ -271,7 +271,7 @@ def plane_link(spec_from_state: Callable[[], Any], prefix: str = "xor_") -> None
 
 def plane_code(spec, epochs: int) -> None:
     """The 2-D playground's set-up as a Keras script, in an expander."""
-    from core.export_plane import export_plane_script, plane_script_filename
+    from core.export.plane_script import export_plane_script, plane_script_filename
 
     filename = plane_script_filename(spec)
     with code_expander("Keras code for this set-up", "xor_code_open") as box:

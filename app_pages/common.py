@@ -25,9 +25,9 @@ import streamlit as st
 # module before a fresh server's first page draws anything, and importing them (0.1 s) held
 # back its title.
 if TYPE_CHECKING:
-    from core.data import MNIST
-    from core.model import ModelSpec
-    from core.training import TrainingJob
+    from core.mnist.data import MNIST
+    from core.nets.model import ModelSpec
+    from core.training.job import TrainingJob
 
 LOG = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def keep_keras_state() -> None:
     state while the training thread is using it, which stalled training for seconds at a
     time. Every run here builds its own model, so nothing needs clearing. The hook is private
     API: if a later Streamlit renames it, this warns in the log and returns False
-    (tests/test_page_common.py fails then, so an upgrade cannot lose it unnoticed).
+    (tests/pages/test_common.py fails then, so an upgrade cannot lose it unnoticed).
     """
     from streamlit.runtime.scriptrunner import script_runner
 
@@ -100,7 +100,7 @@ def skip_streamlit_repl_check() -> bool:
     looks up the file of every module loaded so far: 70-200 ms on a fresh server, spent on
     its first visitor's first page before the title showed. The app always runs under
     `streamlit run`, where that warning never applies. The flag is private API: if a later
-    Streamlit renames it, this warns in the log and returns False (tests/test_page_common.py
+    Streamlit renames it, this warns in the log and returns False (tests/pages/test_common.py
     fails then).
     """
     from streamlit import delta_generator
@@ -137,9 +137,9 @@ def warm_up_keras() -> threading.Thread:
     """
 
     def _import() -> None:
-        from core.tf_import import tensorflow
+        from core.runtime.tf_import import tensorflow
 
-        # At the page's own priority (not core.jobs.run_in_background): importing holds
+        # At the page's own priority (not core.runtime.jobs.run_in_background): importing holds
         # Python's lock most of the time, and a page waiting for it would wait as long as the
         # import is kept off the processor. The import runs no operation, so TensorFlow's
         # thread pools are made later, by the first build or job, at theirs.
@@ -154,14 +154,14 @@ def warm_up_keras() -> threading.Thread:
 def _load(path: str) -> MNIST:
     # cache_resource, not cache_data: the arrays are read-only and 55 MB, and every page
     # rerun would otherwise unpickle a fresh copy of them.
-    from core.data import load_mnist
+    from core.mnist.data import load_mnist
 
     return load_mnist(path or None)
 
 
 def get_data() -> tuple[MNIST | None, str | None]:
     """The data set this session uses, or None and the message saying what is wrong."""
-    from core.data import DataError
+    from core.mnist.data import DataError
 
     init_session()
     path = st.session_state["data_path"]
@@ -169,7 +169,9 @@ def get_data() -> tuple[MNIST | None, str | None]:
         return _load(path), None
     except DataError as error:
         return None, str(error)
-    except OSError as error:  # core.data turns what it expects into DataError; never a traceback
+    except (
+        OSError
+    ) as error:  # core.mnist.data turns what it expects into DataError; never a traceback
         return None, f"The files in {path or 'the default place'} cannot be read ({error})."
 
 
@@ -208,7 +210,7 @@ def data_source_panel() -> None:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _open_store(home: str):
-    from core.store import RunStore
+    from core.runs.store import RunStore
 
     store = RunStore(home)
     store.mark_interrupted()
@@ -218,7 +220,7 @@ def _open_store(home: str):
 def store_or_stop():
     """The run store; if it cannot be opened (say its file is not a database), the page shows
     the store's message and stops. The file is left as it is."""
-    from core.run_records import RunStoreError
+    from core.runs.records import RunStoreError
 
     try:
         return get_store()
@@ -230,13 +232,13 @@ def store_or_stop():
 def get_store():
     """The run store, opened once per server and folder; runs a dead process left running are
     marked interrupted when it is opened."""
-    from core.store import default_home
+    from core.runs.store import default_home
 
     return _open_store(str(default_home()))
 
 
 # The Train page drawn right after Train is pressed waits up to this long for the run's first
-# point, so that it shows it: with the network built ahead (core.warm_start) the first batch
+# point, so that it shows it: with the network built ahead (core.training.warm_start) the first batch
 # ends 0.4-0.6 s after the click (up to a second on a busy machine), and a page that missed it
 # showed it only at its next redraw, half a second to a second later (bench/latency.py). The
 # page above the curves is drawn before the wait, its controls already disabled.
@@ -252,7 +254,7 @@ def start_training(spec: ModelSpec, data: MNIST, callbacks: tuple | list = ()) -
     """
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    from core.training import TrainingBusyError, start_recorded_run
+    from core.training.job import TrainingBusyError, start_recorded_run
 
     ctx = get_script_run_ctx()
     owner = ctx.session_id if ctx is not None else None
@@ -270,8 +272,8 @@ def start_training(spec: ModelSpec, data: MNIST, callbacks: tuple | list = ()) -
 
 def build_ahead(spec: ModelSpec, data: MNIST | None) -> None:
     """Build and trace `spec`'s model in the background while the page is read, so pressing
-    Train starts at once (core/warm_start.py); nothing while this session trains."""
-    from core.training import build_ahead as build_model_ahead
+    Train starts at once (core/training/warm_start.py); nothing while this session trains."""
+    from core.training.job import build_ahead as build_model_ahead
 
     if data is not None and not training_now():
         build_model_ahead(spec, data)
@@ -286,7 +288,7 @@ def current_job() -> TrainingJob | None:
     its whole model and traced TensorFlow graphs in memory after it is forgotten. Pages ask
     `training_now()` instead.
     """
-    from core.training import JOBS
+    from core.training.job import JOBS
 
     init_session()
     return JOBS.get(st.session_state["train_run_id"])
@@ -361,7 +363,7 @@ def model_stamp(run_id: str) -> float:
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def load_run_model(run_id: str, stamp: float):
     """The run's model in safe mode, as (N, 784) -> (N, 10) probabilities; one per file version."""
-    from core.model_files import standard_form
+    from core.nets.model_files import standard_form
 
     model = get_store().load_model(run_id, compile=False)
     if getattr(model, "is_baseline", False):  # a random forest: already (N, 784) -> (N, 10)
@@ -374,7 +376,7 @@ def checked_model_stamp(run_id: str) -> float | None:
     """The run's `model_stamp` once its model has loaded (`load_run_model` then has it cached),
     or None after showing why it cannot be: the run or its model file was deleted meanwhile,
     or the file is damaged. Pages then call `load_run_model(run_id, stamp)` where they use it."""
-    from core.run_records import RunStoreError
+    from core.runs.records import RunStoreError
 
     try:
         stamp = model_stamp(run_id)

@@ -4,10 +4,10 @@ import numpy as np
 import streamlit as st
 
 from app_pages import common, inside_views
-from core.image_charts import digit_figure
-from core.metric_charts import probabilities_figure
-from core.presets import PRESETS, QUICK_PRESET
-from core.recognise import LOW_CONFIDENCE, recognise
+from core.charts.images import digit_figure
+from core.charts.metrics import probabilities_figure
+from core.mnist.recognise import LOW_CONFIDENCE, recognise
+from core.nets.presets import PRESETS, QUICK_PRESET
 
 CANVAS_SIZE = 280
 

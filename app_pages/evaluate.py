@@ -5,23 +5,23 @@ import streamlit as st
 
 from app_pages import common, inside_views
 from app_pages.selection import clickable_chart, selected_cell, selected_image
-from core.evaluation import (
-    evaluate_probabilities,
-    first_conv_filters,
-    first_layer_weight_images,
-    predict_probabilities,
-)
-from core.image_charts import (
+from core.charts.images import (
     digit_figure,
     digit_grid_figure,
     filters_grid_figure,
     misclassified_grid_figure,
     weights_grid_figure,
 )
-from core.metric_charts import (
+from core.charts.metrics import (
     confusion_matrix_figure,
     per_class_accuracy_figure,
     probabilities_figure,
+)
+from core.inside.evaluation import (
+    evaluate_probabilities,
+    first_conv_filters,
+    first_layer_weight_images,
+    predict_probabilities,
 )
 
 GALLERY_SIZE = 48

@@ -7,9 +7,7 @@ import os
 import streamlit as st
 
 from app_pages import common
-from core import experiments as runner
-from core.baselines import BASELINES
-from core.experiment_charts import (
+from core.charts.experiments import (
     IMPORTANCE_EVALUATOR,
     METRIC_LABELS,
     MIN_IMPORTANCE_RUNS,
@@ -23,11 +21,11 @@ from core.experiment_charts import (
     trial_rows,
     trials_table,
 )
-from core.experiment_store import ExperimentStore
-from core.model import ModelSpec
-from core.presets import DEFAULT_PRESET, PRESETS
-from core.ray_backend import ADDRESS_VARIABLE, ray_available
-from core.sweeps import (
+from core.experiments import runner
+from core.experiments.baselines import BASELINES
+from core.experiments.ray_backend import ADDRESS_VARIABLE, ray_available
+from core.experiments.store import ExperimentStore
+from core.experiments.sweeps import (
     CLASSICS,
     MAX_AXES,
     METHODS,
@@ -41,7 +39,9 @@ from core.sweeps import (
     spec_dict,
     spec_for,
 )
-from core.training import epochs
+from core.nets.model import ModelSpec
+from core.nets.presets import DEFAULT_PRESET, PRESETS
+from core.training.job import epochs
 
 CURRENT = "Current Train settings"
 DEFAULT_VALUES = {

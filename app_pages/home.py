@@ -31,8 +31,8 @@ with right:
 common.data_source_panel()
 # Imported here, below the text: on a fresh server, importing them held back the page.
 from app_pages.train_controls import current_spec  # noqa: E402
-from core.data import one_of_each_digit  # noqa: E402
-from core.image_charts import digit_grid_figure  # noqa: E402
+from core.charts.images import digit_grid_figure  # noqa: E402
+from core.mnist.data import one_of_each_digit  # noqa: E402
 
 data = common.get_data()[0]
 if data is not None:
@@ -48,5 +48,5 @@ if data is not None:
             width="stretch",
             config={"displayModeBar": False},
         )
-# The network Train opens with is built while this page is read (core/warm_start.py).
+# The network Train opens with is built while this page is read (core/training/warm_start.py).
 common.build_ahead(current_spec(), data)

@@ -13,11 +13,9 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.selection import selected_image
-from core.activations import Inspector, LayerInfo, ModelChainError
-from core.diagram import spec_diagram, weights_diagram
-from core.diagram_figure import diagram_figure
-from core.image_charts import digit_grid_figure
-from core.inside_charts import (
+from core.charts.diagram import diagram_figure
+from core.charts.images import digit_grid_figure
+from core.charts.inside import (
     MAX_MAPS_SHOWN,
     dense_activations_figure,
     feature_maps_figure,
@@ -25,7 +23,9 @@ from core.inside_charts import (
     saliency_figure,
     template_figure,
 )
-from core.unit_search import TopImages, rank_units
+from core.inside.activations import Inspector, LayerInfo, ModelChainError
+from core.inside.diagram import spec_diagram, weights_diagram
+from core.inside.unit_search import TopImages, rank_units
 
 RUNNER_UP, TRUE_DIGIT = -1, -2  # choices of the digit the saliency compares the answer with
 COLUMN_WIDTH = 370  # pixels: about the width of the left column the galleries are drawn in
@@ -44,7 +44,9 @@ SALIENCY_HELP = (
 def get_inspector(run_id: str, stamp: float) -> Inspector:
     """The run's `Inspector`, one per model file version (its passes compile once)."""
     model = common.load_run_model(run_id, stamp)
-    if getattr(model, "is_baseline", False):  # a scikit-learn baseline (core/baselines.py)
+    if getattr(
+        model, "is_baseline", False
+    ):  # a scikit-learn baseline (core/experiments/baselines.py)
         raise ModelChainError("a random forest is a vote of decision trees, not layers.")
     return Inspector(model)
 
@@ -262,7 +264,7 @@ def train_inside(spec) -> None:
             diagram = _trained_diagram(run.id, stamp)
             st.plotly_chart(diagram_figure(diagram), key="train_weights_diagram", width="stretch")
             st.caption("The trained network's strongest connections. " + diagram.note)
-    from core.dynamics import norm_log
+    from core.inside.dynamics import norm_log
 
     job = common.current_job()
     if job is not None and norm_log(job) is not None:  # no norms recorded: no view, no timer
@@ -271,7 +273,7 @@ def train_inside(spec) -> None:
 
 def dynamics_view() -> None:
     """Each layer's weight and gradient norms, while the session's run trains and after."""
-    from core.dynamics import norm_log
+    from core.inside.dynamics import norm_log
 
     job = common.current_job()
     log = norm_log(job) if job is not None else None
@@ -294,7 +296,7 @@ def dynamics_callbacks(data) -> list:
     """The callbacks a run needs for the dynamics view: none unless the toggle is on."""
     if not st.session_state.get("train_inside_dynamics") or data is None:
         return []
-    from core.dynamics import LayerNorms, NormLog
+    from core.inside.dynamics import LayerNorms, NormLog
 
     return [LayerNorms(NormLog(), data.x_train, data.y_train)]
 

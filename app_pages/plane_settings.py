@@ -10,7 +10,7 @@ import random
 
 import streamlit as st
 
-from core.plane_spec import (
+from core.plane.spec import (
     DATASETS,
     FEATURES,
     MAX_CLASSES,
@@ -22,7 +22,7 @@ from core.plane_spec import (
     REGULARIZATIONS,
     PlaneSpec,
 )
-from core.xor import DEFAULT_EPOCHS
+from core.plane.xor import DEFAULT_EPOCHS
 
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 REGULARIZATION_RATES = [0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import code_views, common
-from core.model_files import MAX_IMPORT_MEGABYTES, ModelImportError
-from core.run_charts import (
+from core.charts.runs import (
     METRICS,
     confusion_figures,
     highlight_differences,
@@ -15,8 +14,9 @@ from core.run_charts import (
     runs_table,
     spec_table,
 )
-from core.run_records import file_stem
-from core.store import RunNotFoundError, RunStore, RunStoreError
+from core.nets.model_files import MAX_IMPORT_MEGABYTES, ModelImportError
+from core.runs.records import file_stem
+from core.runs.store import RunNotFoundError, RunStore, RunStoreError
 
 MAX_COMPARED = 8
 MATRICES_PER_ROW = 3

@@ -2,7 +2,7 @@
 
 The network is one `ModelSpec` in session state (app_pages/train_controls.py draws the
 widgets from it and writes their edits back); the model summary beside the controls is
-computed from the spec by hand (core.model.layer_table), so it follows every slider at once.
+computed from the spec by hand (core.nets.model.layer_table), so it follows every slider at once.
 """
 
 from dataclasses import replace
@@ -20,11 +20,11 @@ from app_pages.train_controls import (
     set_spec,
     training_controls,
 )
-from core.blocks import from_layers
-from core.model import count_parameters, layer_table
-from core.monitor import Snapshot
-from core.presets import DEFAULT_PRESET, PRESETS
-from core.training_charts import training_curves_figure
+from core.charts.training import training_curves_figure
+from core.nets.blocks import from_layers
+from core.nets.model import count_parameters, layer_table
+from core.nets.presets import DEFAULT_PRESET, PRESETS
+from core.training.monitor import Snapshot
 
 
 def start() -> None:

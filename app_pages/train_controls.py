@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from core.blocks import (
+from core.nets.blocks import (
     CONV,
     DENSE,
     FAMILIES,
@@ -28,8 +28,8 @@ from core.blocks import (
     new_conv_block,
     to_layers,
 )
-from core.layers import ACTIVATIONS, PADDINGS
-from core.model import (
+from core.nets.layers import ACTIVATIONS, PADDINGS
+from core.nets.model import (
     DEFAULT_LEARNING_RATES,
     LOSSES,
     LR_SCHEDULES,
@@ -38,7 +38,7 @@ from core.model import (
     ModelSpec,
     SpecError,
 )
-from core.presets import DEFAULT_PRESET, PRESETS
+from core.nets.presets import DEFAULT_PRESET, PRESETS
 
 SPEC = "train_spec"  # the one spec object
 SHOWN = "train_spec_shown"  # the spec's JSON as the widgets show it now

@@ -11,12 +11,12 @@ import streamlit as st
 
 from app_pages import code_views, common
 from app_pages.plane_settings import KEEP, current, sidebar, spec_from_state
-from core.plane_charts import network_figure, unit_figure, unit_label
-from core.plane_explanations import READING, explanation
-from core.plane_model import prediction_rows
-from core.plane_spec import PlaneSpecError
-from core.xor import XorJob
-from core.xor_charts import boundary_figure, plane_curves_figure
+from core.charts.plane import network_figure, unit_figure, unit_label
+from core.charts.xor import boundary_figure, plane_curves_figure
+from core.plane.explanations import READING, explanation
+from core.plane.model import prediction_rows
+from core.plane.spec import PlaneSpecError
+from core.plane.xor import XorJob
 
 POLL_SECONDS = 0.5
 SLOW_EPOCHS_PER_SECOND = 100

@@ -16,8 +16,8 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.monitor import Snapshot  # noqa: E402
-from core.training_charts import training_curves_figure  # noqa: E402
+from core.charts.training import training_curves_figure  # noqa: E402
+from core.training.monitor import Snapshot  # noqa: E402
 
 EPOCHS = 10  # as the default preset's
 

@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from core.data import load_mnist, one_hot  # noqa: E402
-from core.presets import FAST_CNN, KERAS_CONVNET, PRESETS  # noqa: E402
-from core.training import TrainingJob  # noqa: E402
+from core.mnist.data import load_mnist, one_hot  # noqa: E402
+from core.nets.presets import FAST_CNN, KERAS_CONVNET, PRESETS  # noqa: E402
+from core.training.job import TrainingJob  # noqa: E402
 
 DATA = os.environ.get("MNIST_DATA", str(Path(__file__).resolve().parents[2] / "shared/data/mnist"))
 

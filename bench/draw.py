@@ -3,16 +3,16 @@
     python bench/draw.py [--model DENSE.keras] [--save DENSE.keras] [--per-pen 300] [--variants]
                          [--cnn [--cnn-model CNN.keras]] [--mnist] [--calls 200]
 
-1. Drawn digits (core.synthetic.drawn_digits: several hand styles of every digit, written
+1. Drawn digits (tests.support.drawings.drawn_digits: several hand styles of every digit, written
    with a round pen 6 to 30 px wide at random sizes and places on a 280x280 canvas), read by
-   the same network after the app's preparation (core.preprocess.canvas_to_mnist) and after
+   the same network after the app's preparation (core.mnist.preprocess.canvas_to_mnist) and after
    a plain recipe written here independently (crop the ink, fit its longer side into 20 px
    with Lanczos, centre the mass on pixel 14). Accuracy per pen width on two splits: "tune",
    the styles and seed the recipe was adjusted on, and "held out", the other styles of each
    digit from another seed. Goal: at every pen width the app at least as good as the plain
    recipe.
    --variants also shows each of the app's steps switched off or changed, on both splits.
-2. --cnn: the first convolutional preset in core.presets against the default dense preset,
+2. --cnn: the first convolutional preset in core.nets.presets against the default dense preset,
    both reading the held-out drawings through the app's preparation.
 3. --mnist: the MNIST test digits enlarged and put on the canvas, read back (ratio to the
    originals' accuracy), and against shrinking the whole canvas as most digit apps do.
@@ -41,12 +41,12 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
-from core import preprocess  # noqa: E402
-from core.data import load_mnist  # noqa: E402
-from core.model import build_model  # noqa: E402
-from core.preprocess import canvas_to_mnist  # noqa: E402
-from core.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
-from core.synthetic import STYLES, drawn_digits, place_on_canvas  # noqa: E402
+from core.mnist import preprocess  # noqa: E402
+from core.mnist.data import load_mnist  # noqa: E402
+from core.mnist.preprocess import canvas_to_mnist  # noqa: E402
+from core.nets.model import build_model  # noqa: E402
+from core.nets.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from tests.support.drawings import STYLES, drawn_digits, place_on_canvas  # noqa: E402
 
 PENS = (6, 12, 18, 24, 30)
 # Styles are split per digit: even positions in STYLES to tune on, odd ones held out.
@@ -135,7 +135,7 @@ def header(title: str) -> str:
     return f"{title:30s}" + "".join(f"{f'pen {p}':>8s}" for p in PENS) + f"{'all':>8s}"
 
 
-VARIANTS = {  # name: (settings of core.preprocess, recipe)
+VARIANTS = {  # name: (settings of core.mnist.preprocess, recipe)
     "app (canvas_to_mnist)": ({}, canvas_to_mnist),
     "  no stroke matching": ({}, lambda c: canvas_to_mnist(c, match_strokes=False)),
     "  widen thin strokes only": ({"STROKE_RANGE": (0.11, math.inf)}, canvas_to_mnist),
@@ -271,7 +271,7 @@ def main() -> None:
     if args.cnn:
         convolutional = [p for p in PRESETS.values() if p.spec.is_convolutional]
         if not convolutional:
-            print("\n2. no convolutional preset in core.presets yet")
+            print("\n2. no convolutional preset in core.nets.presets yet")
         else:
             print(f"\nconvolutional preset: {convolutional[0].name}")
             cnn = load_or_train(args.cnn_model, convolutional[0].spec, data, args.cnn_epochs)

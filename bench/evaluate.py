@@ -31,13 +31,14 @@ import plotly.graph_objects as go  # noqa: E402
 import plotly.io  # noqa: E402
 from plotly.subplots import make_subplots  # noqa: E402
 
-from core import image_charts, metric_charts  # noqa: E402
-from core.evaluation import (  # noqa: E402
+from core.charts import images as image_charts  # noqa: E402
+from core.charts import metrics as metric_charts  # noqa: E402
+from core.inside.evaluation import (  # noqa: E402
     evaluate_probabilities,
     first_layer_weight_images,
     predict_probabilities,
 )
-from core.model import ModelSpec, build_model  # noqa: E402
+from core.nets.model import ModelSpec, build_model  # noqa: E402
 
 GOAL_PAGE = 2.0
 GOAL_FILTER = 0.3

@@ -7,7 +7,7 @@
    one as the Train page starts them (`start_recorded_run`, which also creates and records
    each run in the store, the next started as soon as the previous job has ended); the same,
    but with each run's model built and traced beforehand as the Train page does while a
-   person reads it (core.warm_start; that wait not counted, so Train at its best); and
+   person reads it (core.training.warm_start; that wait not counted, so Train at its best); and
    through the experiment queue (timed from creating the experiment to its runner's end).
    In rounds whose order rotates: each round's seconds, how much of them was spent between
    runs (before the first run's row, between one run's last write and the next one's row,
@@ -17,7 +17,7 @@
    first time. The runs differ in their seed (`--vary seed`, the default), or each has
    another learning rate or width of its hidden layer (`--vary learning_rate`, `--vary
    units`, one seed): every side trains a traced model kept from an earlier run of the same
-   network when there is one (core.warm_start.TracedModels), which runs of other seeds or
+   network when there is one (core.training.warm_start.TracedModels), which runs of other seeds or
    rates are, and runs of other widths are not.
 2. Ray on this machine (a local cluster of one CPU, so runs go one at a time): seconds per run
    against the same run trained here, once the worker has imported TensorFlow (goal: at most
@@ -42,12 +42,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from core.data import load_mnist  # noqa: E402
-from core.experiment_store import ExperimentStore  # noqa: E402
-from core.experiments import create_experiment, start  # noqa: E402
-from core.store import RunStore  # noqa: E402
-from core.sweeps import Axis, ExperimentDefinition, grid_configurations, spec_for  # noqa: E402
-from core.training import JobRegistry, start_recorded_run  # noqa: E402
+from core.experiments.runner import create_experiment, start  # noqa: E402
+from core.experiments.store import ExperimentStore  # noqa: E402
+from core.experiments.sweeps import Axis, ExperimentDefinition, grid_configurations, spec_for  # noqa: E402
+from core.mnist.data import load_mnist  # noqa: E402
+from core.runs.store import RunStore  # noqa: E402
+from core.training.job import JobRegistry, start_recorded_run  # noqa: E402
 
 BASE = {
     "layers": [{"type": "Dense", "units": 128, "activation": "relu"}],
@@ -64,11 +64,11 @@ def one_by_one(store, data, definition, registry=None, built_ahead=False):
     as Train starts them, and their run ids.
 
     With `built_ahead`, each run's model is first built and traced, and its data made tensors,
-    as the Train page does while a person reads it (core.warm_start), and that wait is not
+    as the Train page does while a person reads it (core.training.warm_start), and that wait is not
     counted: Train at its best.
     """
-    from core.training import build_ahead
-    from core.warm_start import WARM_STARTS
+    from core.training.job import build_ahead
+    from core.training.warm_start import WARM_STARTS
 
     registry = registry or JobRegistry()
     configurations = grid_configurations(definition.axes) if definition.axes else [{}]
@@ -220,7 +220,7 @@ def main() -> None:
         per_run = compare(store, xstore, data, definition, args.rounds)
 
     if not args.skip_ray:
-        from core import ray_backend
+        from core.experiments import ray_backend
 
         ray_backend.connect(num_cpus=1, include_dashboard=False)
         if not per_run:
@@ -238,7 +238,7 @@ def main() -> None:
         )
 
     if not args.skip_forest:
-        from core.baselines import RF_TREES, train_baseline
+        from core.experiments.baselines import RF_TREES, train_baseline
 
         result = train_baseline(data, "random_forest", seed=42)
         print(

@@ -23,10 +23,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from core.data import load_mnist  # noqa: E402
-from core.export import export_script, script_filename  # noqa: E402
-from core.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
-from core.training import TrainingJob  # noqa: E402
+from core.export.keras_script import export_script, script_filename  # noqa: E402
+from core.mnist.data import load_mnist  # noqa: E402
+from core.nets.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from core.training.job import TrainingJob  # noqa: E402
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
     python bench/inside.py [--calls 100] [--repeats 3] [--train-images 54000] [--sections 1234]
 
-1. Draw: one canvas to the prediction (core.recognise.recognise) plus every hidden layer's
+1. Draw: one canvas to the prediction (core.mnist.recognise.recognise) plus every hidden layer's
    activations and the saliency (Inspector.explain), server side, median and 90th percentile
    over --calls drawings. Goal: median at most 30 ms, for the default dense preset and the
    keras.io convnet (the CNN anchor in STYLE.md), both as the pages get them (standard_form,
@@ -14,7 +14,7 @@
    default preset and the largest network the builder allows (5 Dense layers of 4,096 units,
    the rest convolutional blocks). Goal: at most 100 ms.
 4. Dynamics: the default preset trained for an epoch on --train-images digits with and
-   without core.dynamics.LayerNorms, alternating, --repeats times each; the ratio of the
+   without core.inside.dynamics.LayerNorms, alternating, --repeats times each; the ratio of the
    median epoch times (CPU and wall), and one measurement's CPU cost against an epoch's.
    Goal: at most 1.05 (off costs nothing: no callback is added).
 
@@ -39,8 +39,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from core.model import MAX_HIDDEN_LAYERS, MAX_LAYERS, ModelSpec, build_model  # noqa: E402
-from core.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from core.nets.model import MAX_HIDDEN_LAYERS, MAX_LAYERS, ModelSpec, build_model  # noqa: E402
+from core.nets.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
 
 CONVNET = [  # keras-io examples/vision/mnist_convnet.py
     {"type": "Conv2D", "filters": 32, "kernel_size": 3, "activation": "relu"},
@@ -71,14 +71,14 @@ def largest_spec() -> ModelSpec:
 
 
 def load_data():
-    from core.data import load_mnist
+    from core.mnist.data import load_mnist
 
     folder = os.environ.get("MNIST_DATA") or str(REPO.parent / "shared" / "data" / "mnist")
     try:
         return load_mnist(folder, allow_download=False)
     except Exception as error:  # noqa: BLE001 - a bench falls back to stand-in digits
         print(f"(MNIST not found: {error}; random digits stand in)")
-        from core.data import MNIST
+        from core.mnist.data import MNIST
 
         rng = np.random.default_rng(0)
         return MNIST(
@@ -91,7 +91,7 @@ def load_data():
 
 
 def stored_form(spec: ModelSpec):
-    from core.model_files import standard_form
+    from core.nets.model_files import standard_form
 
     model, _ = standard_form(build_model(spec, steps_per_epoch=100))
     return model
@@ -102,9 +102,9 @@ def median_ms(times: list[float]) -> tuple[float, float]:
 
 
 def bench_draw(models: dict, data, calls: int) -> None:
-    from core.activations import Inspector
-    from core.recognise import recognise
-    from core.synthetic import place_on_canvas
+    from core.inside.activations import Inspector
+    from core.mnist.recognise import recognise
+    from tests.support.drawings import place_on_canvas
 
     rng = np.random.default_rng(0)
     canvases = [
@@ -138,8 +138,8 @@ def bench_draw(models: dict, data, calls: int) -> None:
 
 
 def bench_top_images(models: dict, data) -> None:
-    from core.activations import Inspector
-    from core.unit_search import rank_units
+    from core.inside.activations import Inspector
+    from core.inside.unit_search import rank_units
 
     print(f"\n2. Top-exciting images over {len(data.x_test):,} test digits, per layer")
     for name, model in models.items():
@@ -159,8 +159,8 @@ def bench_top_images(models: dict, data) -> None:
 
 
 def bench_diagram() -> None:
-    from core.diagram import spec_diagram
-    from core.diagram_figure import diagram_figure
+    from core.charts.diagram import diagram_figure
+    from core.inside.diagram import spec_diagram
 
     print("\n3. Diagram from the spec, figure built and serialised")
     for name, spec in (
@@ -184,8 +184,8 @@ def bench_diagram() -> None:
 def bench_dynamics(data, repeats: int, train_images: int) -> None:
     import keras
 
-    from core.dynamics import POINTS_PER_EPOCH, LayerNorms, NormLog, weighted_layers
-    from core.training import steps_per_execution_for
+    from core.inside.dynamics import POINTS_PER_EPOCH, LayerNorms, NormLog, weighted_layers
+    from core.training.job import steps_per_execution_for
 
     spec = PRESETS[DEFAULT_PRESET].spec
     x = data.x_train[:train_images].reshape(-1, 784).astype(np.float32) / 255

@@ -6,7 +6,7 @@ Loads the IDX files with `load_mnist` (median of five), then starts `streamlit r
 a free port with a temporary run store and drives it in headless Chromium (Debian's
 /usr/bin/chromium): time from the navigation's start until the Home page shows, and, after
 TensorFlow's background import has had time to finish (and the Home page has built the
-default network ahead, core/warm_start.py), time from pressing Train (default preset) until
+default network ahead, core/training/warm_start.py), time from pressing Train (default preset) until
 the first point is on the curves, and from pressing Stop until the page says the run stopped.
 All three are timed in the page itself (a MutationObserver notes the moment the page shows
 the change; the two buttons are clicked by the page's script): what a person waits for,
@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from core.data import load_mnist  # noqa: E402
+from core.mnist.data import load_mnist  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -144,7 +144,7 @@ def one_session(
 
 def old_stop_path(training) -> None:
     """The end after Stop as it was: validate the cut epoch, trace a predict function."""
-    from core.evaluation import predict_probabilities
+    from core.inside.evaluation import predict_probabilities
 
     training._UntilStopped = lambda stopped: 1
     training.predict_eagerly = predict_probabilities
@@ -155,10 +155,10 @@ def in_process(data_path: str, repeats: int, old: bool = False, warm: bool = Fal
     from start() to the first batch point, and from stop() (3 s later) to the finished result.
     `old` times the end after Stop as it was before (a baseline in the same process); `warm`
     builds and traces the model ahead first, as the Train page does while it is read."""
-    import core.training as training
-    from core.model import ModelSpec
-    from core.training import TrainingJob
-    from core.warm_start import WarmStarts
+    import core.training.job as training
+    from core.nets.model import ModelSpec
+    from core.training.job import TrainingJob
+    from core.training.warm_start import WarmStarts
 
     if old:
         old_stop_path(training)

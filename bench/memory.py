@@ -10,7 +10,7 @@ page in headless Chromium (Debian's /usr/bin/chromium): each run opens a new bro
 "Trained N epochs". `--conv` trains a convolutional network instead: the keras.io "Simple MNIST
 convnet" preset (`--conv fast`: the fast CNN preset, with batch norm) cut to `--epochs`, set up
 the way a shared link does it (the Train page restores its whole spec from the URL's query
-parameters, core/links.py), so every new session opens /train?layers=conv-32-...
+parameters, core/export/links.py), so every new session opens /train?layers=conv-32-...
 
 After each run it reads the resident memory (RSS) of the server and every process it started
 (psutil): as the run ends, and settled (the least reading over the next `--settle` seconds,
@@ -49,7 +49,7 @@ from tests.browser.helpers import (  # noqa: E402
 
 LIMIT_MB = 200
 CONV_LIMIT_MB = 150  # issue 14's goal for twenty CNN runs
-# --conv's choices: the Train page's presets of those names (core/presets.py).
+# --conv's choices: the Train page's presets of those names (core/nets/presets.py).
 CONV_PRESETS = {"keras": "KERAS_CONVNET_SPEC", "fast": "FAST_CNN_SPEC"}
 
 
@@ -60,11 +60,11 @@ def conv_link(name: str, epochs: int) -> tuple[str, str, str]:
     from dataclasses import replace
     from urllib.parse import urlencode
 
-    import core.presets
-    from core.links import spec_to_params
-    from core.model import count_parameters
+    import core.nets.presets
+    from core.export.links import spec_to_params
+    from core.nets.model import count_parameters
 
-    spec = getattr(core.presets, CONV_PRESETS[name])
+    spec = getattr(core.nets.presets, CONV_PRESETS[name])
     spec = replace(spec, epochs=epochs, early_stopping=False)
     model = f"Model: {spec.architecture()}, {count_parameters(spec):,} parameters"
     return "/train?" + urlencode(spec_to_params(spec)), spec.architecture(), model
@@ -152,7 +152,7 @@ def settled_rss(server: Server, seconds: float) -> tuple[float, float]:
     """The server's memory as the run ends, and the least of it over the next `seconds`.
 
     Right after a run the server is still busy for a moment (the job's collection, the Train
-    page building the next network ahead, core/warm_start.py), and its memory swings by a
+    page building the next network ahead, core/training/warm_start.py), and its memory swings by a
     hundred megabytes or more with it; what a run leaves behind is what stays once that
     settles, so the table's figure is the smallest reading over a few seconds."""
     at_end = megabytes(server.rss_bytes())

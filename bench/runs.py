@@ -30,18 +30,18 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import plotly.io  # noqa: E402
 
-from core.evaluation import confusion_matrix  # noqa: E402
-from core.model import ModelSpec, dense_layers  # noqa: E402
-from core.recorder import RunRecorder  # noqa: E402
-from core.run_charts import (  # noqa: E402
+from core.charts.runs import (  # noqa: E402
     confusion_figures,
     highlight_differences,
     overlay_figure,
     runs_table,
     spec_table,
 )
-from core.store import RunStore  # noqa: E402
-from core.training import RunResult  # noqa: E402
+from core.inside.evaluation import confusion_matrix  # noqa: E402
+from core.nets.model import ModelSpec, dense_layers  # noqa: E402
+from core.runs.recorder import RunRecorder  # noqa: E402
+from core.runs.store import RunStore  # noqa: E402
+from core.training.job import RunResult  # noqa: E402
 
 GOAL_LIST = 0.3
 GOAL_COMPARE = 1.0
@@ -146,7 +146,7 @@ def page_seconds(home: Path, repeats: int, compared: list[str] | None) -> float:
 
 
 def model_save_seconds(store: RunStore, repeats: int) -> float:
-    from core.model import build_model
+    from core.nets.model import build_model
 
     spec = ModelSpec()
     model = build_model(spec)

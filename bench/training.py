@@ -23,10 +23,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from core.data import load_mnist  # noqa: E402
-from core.model import build_model  # noqa: E402
-from core.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
-from core.training import TrainingJob, prepare, steps_per_execution_for  # noqa: E402
+from core.mnist.data import load_mnist  # noqa: E402
+from core.nets.model import build_model  # noqa: E402
+from core.nets.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from core.training.job import TrainingJob, prepare, steps_per_execution_for  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -36,10 +36,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from core.plane_data import make_data  # noqa: E402
-from core.plane_model import build_plane_model, grid_axis, predict_boundary  # noqa: E402
-from core.plane_runner import EpochRunner  # noqa: E402
-from core.plane_spec import DATASETS, PlaneSpec  # noqa: E402
+from core.plane.data import make_data  # noqa: E402
+from core.plane.model import build_plane_model, grid_axis, predict_boundary  # noqa: E402
+from core.plane.runner import EpochRunner  # noqa: E402
+from core.plane.spec import DATASETS, PlaneSpec  # noqa: E402
 
 SMALL = {"hidden_layers": 2, "units_1": 8, "units_2": 8, "batch_size": 10, "samples": 500}
 DEEP = {f"units_{i}": 8 for i in range(1, 7)}
@@ -114,8 +114,8 @@ def training(repeats: int, fit_epochs: int, epochs: int) -> None:
 def redraw(repeats: int) -> None:
     import plotly.io
 
-    from core.plane_charts import network_figure, unit_figure
-    from core.xor_charts import boundary_figure, plane_curves_figure
+    from core.charts.plane import network_figure, unit_figure
+    from core.charts.xor import boundary_figure, plane_curves_figure
 
     spec = PlaneSpec(data="spiral", hidden_layers=6, **DEEP, x1_squared=True, sin_x1=True)
     data = make_data(spec)

@@ -66,7 +66,7 @@ def mnist_dir() -> Path:
 @pytest.fixture
 def small_mnist(tmp_path, monkeypatch):
     """Easy made-up digits (400 to train, 100 to test) written as IDX files, set as MNIST_DATA."""
-    from tests.synthetic import patch_digits, write_idx_folder
+    from tests.support.digits import patch_digits, write_idx_folder
 
     data = patch_digits(n_train=400, n_test=100, seed=3)
     folder = tmp_path / "mnist"

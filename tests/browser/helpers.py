@@ -50,8 +50,8 @@ def write_small_mnist(folder: Path) -> str:
 
     They come from the real MNIST where it is present, else from made-up patch digits.
     """
-    from core.data import load_mnist, subset
-    from tests.synthetic import patch_digits, write_idx_folder
+    from core.mnist.data import load_mnist, subset
+    from tests.support.digits import patch_digits, write_idx_folder
 
     folder.mkdir(parents=True, exist_ok=True)
     if (SHARED_MNIST / "train-images-idx3-ubyte.gz").exists():
@@ -396,7 +396,7 @@ def open_train_page(page: Page, server: Server) -> None:
 
 def store(server: Server):
     """The server's run store, read from the test (SQLite allows both at once)."""
-    from core.store import RunStore
+    from core.runs.store import RunStore
 
     return RunStore(server.home)
 

@@ -170,7 +170,7 @@ def test_draw_page_reads_a_drawn_digit_and_clearing_removes_it(app_server, open_
     before = runs_so_far(page)
     # A plain 7 in one stroke: the bar left to right, then down to the lower left. Even the
     # weakest network these tests train (784-32-10, two epochs on 2,000 digits) reads it as 7
-    # with a wide margin over its next guess (core.recognise on the same drawing: 0.45 against
+    # with a wide margin over its next guess (core.mnist.recognise on the same drawing: 0.45 against
     # 0.10; a 784-128-10 network: 0.99).
     draw_stroke(page, canvas, [*line((80, 50), (200, 50)), *line((200, 50), (120, 240))[1:]])
     wait_rerun(page, before)

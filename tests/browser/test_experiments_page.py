@@ -15,10 +15,10 @@ def test_the_chosen_experiment_stays_chosen_when_its_status_changes(app_server, 
     the label it shows as its value: when the chosen experiment's status changed (running to
     completed, say), the old label stayed shown after the page's next run (in a minimal app,
     such a choice also fell back to the first option; streamlit/streamlit#13788)."""
-    from core.experiment_store import ExperimentStore
-    from core.experiments import create_experiment
-    from core.presets import DEFAULT_PRESET, PRESETS
-    from core.sweeps import ExperimentDefinition
+    from core.experiments.runner import create_experiment
+    from core.experiments.store import ExperimentStore
+    from core.experiments.sweeps import ExperimentDefinition
+    from core.nets.presets import DEFAULT_PRESET, PRESETS
 
     xstore = ExperimentStore(app_server.home)
     base = {"layers": [{"type": "Dense", "units": 8}], "epochs": 1}

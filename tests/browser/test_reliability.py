@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from core.data import IDX_NAMES
+from core.mnist.data import IDX_NAMES
 from tests.browser.helpers import (
     LEARNING_RATES,
     PAGE_SECONDS,
@@ -144,7 +144,7 @@ def broken_data_server(browser, model_files, tmp_path_factory):
     root = tmp_path_factory.mktemp("broken-data")
     data, home = root / "data", root / "home"
     data.mkdir()
-    from core.store import RunStore
+    from core.runs.store import RunStore
 
     RunStore(home).import_model(
         (model_files["good.keras"]).read_bytes(), "good.keras", name="Saved before"

@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 from playwright.sync_api import expect
 
-from core.links import spec_to_params
-from core.presets import DEFAULT_PRESET, PRESETS
+from core.export.links import spec_to_params
+from core.nets.presets import DEFAULT_PRESET, PRESETS
 from tests.browser.helpers import (
     EPOCHS,
     PAGE_SECONDS,

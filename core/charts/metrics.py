@@ -1,0 +1,227 @@
+"""Plotly figures of how a network scores: the confusion matrix, the accuracy on each digit and
+one image's ten probabilities.
+
+Every builder takes plain arrays (or `ClassMetrics`) and returns a `plotly.graph_objects.Figure`
+with labelled axes and digit names 0-9; the page decides where it goes. The confusion matrix
+can be clicked in Streamlit (`st.plotly_chart(..., on_select="rerun")`): an invisible marker on
+each cell carries [true, predicted] in its `customdata` (app_pages/selection.py reads it back).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.charts.style import (
+    BAR_COLOUR,
+    DIGITS,
+    LINE_COLOUR,
+    OTHER_COLOUR,
+    SELECTED_COLOUR,
+    SQRT_BLUES,
+    TRUE_COLOUR,
+    WRONG_COLOUR,
+)
+from core.inside.evaluation import ClassMetrics, normalise_rows
+from core.nets.model import NUM_CLASSES
+
+
+def _digit_axis(title: str, reversed_: bool = False) -> dict[str, Any]:
+    axis: dict[str, Any] = {
+        "title": {"text": title},
+        "type": "category",
+        "categoryorder": "array",
+        "categoryarray": DIGITS,
+        "tickmode": "array",
+        "tickvals": DIGITS,
+        "showgrid": False,
+    }
+    if reversed_:
+        axis["autorange"] = "reversed"
+    return axis
+
+
+def confusion_matrix_figure(cm: Any, normalised: bool = False) -> go.Figure:
+    """Heatmap of true digit (rows, 0 at top) by predicted digit (columns).
+
+    Cells show counts, or with `normalised` the share of each true digit in % (z is then
+    the row rates x 100). Empty cells are left blank. An invisible marker on each cell
+    carries customdata [true, predicted] so a click can open that cell (app_pages/selection.py).
+    """
+    cm = np.asarray(cm)
+    if cm.shape != (NUM_CLASSES, NUM_CLASSES):
+        raise ValueError(f"a confusion matrix for ten digits is 10 x 10; got {cm.shape}.")
+    rates = normalise_rows(cm) * 100
+    if normalised:
+        z = rates
+        text = np.where(cm > 0, np.char.mod("%.1f", rates), "")
+        colour_title = "% of true digit"
+    else:
+        z = cm
+        text = np.where(cm > 0, cm.astype(str), "")
+        colour_title = "images"
+    true_grid, predicted_grid = np.meshgrid(range(NUM_CLASSES), range(NUM_CLASSES), indexing="ij")
+    # One marker per cell: [true, predicted, count, % of the true digit]. Plain lists, not a
+    # numpy array: plotly sends arrays as typed arrays, and a clicked point's customdata then
+    # comes back from Streamlit as {"0": ..., "1": ...} instead of a list.
+    customdata = [
+        [int(t), int(p), int(cm[t, p]), float(rates[t, p])]
+        for t, p in zip(true_grid.ravel(), predicted_grid.ravel(), strict=True)
+    ]
+    figure = go.Figure(
+        [
+            go.Heatmap(
+                z=z,
+                x=DIGITS,
+                y=DIGITS,
+                text=text,
+                texttemplate="%{text}",
+                textfont={"size": 12},
+                colorscale=SQRT_BLUES,
+                zmin=0,
+                colorbar={"title": {"text": colour_title}, "thickness": 14},
+                hoverinfo="skip",
+                xgap=1,
+                ygap=1,
+            ),
+            go.Scatter(
+                x=[DIGITS[p] for p in predicted_grid.ravel()],
+                y=[DIGITS[t] for t in true_grid.ravel()],
+                mode="markers",
+                # Invisible until clicked; the clicked cell is then outlined.
+                marker={
+                    "symbol": "square-open",
+                    "size": 30,
+                    "opacity": 0,
+                    "color": SELECTED_COLOUR,
+                    "line": {"width": 3},
+                },
+                selected={"marker": {"opacity": 1}},
+                unselected={"marker": {"opacity": 0}},
+                customdata=customdata,
+                hovertemplate=(
+                    "true %{customdata[0]}, predicted %{customdata[1]}<br>"
+                    "%{customdata[2]} images (%{customdata[3]:.1f} % of the %{customdata[0]}s)"
+                    "<extra></extra>"
+                ),
+                showlegend=False,
+            ),
+        ]
+    )
+    figure.update_layout(
+        title={"text": "Confusion matrix" + (" (% of each true digit)" if normalised else "")},
+        xaxis=_digit_axis("Predicted digit"),
+        yaxis=_digit_axis("True digit", reversed_=True),
+        height=520,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        plot_bgcolor="white",
+        hovermode="closest",
+        clickmode="event+select",
+    )
+    return figure
+
+
+def per_class_accuracy_figure(metrics: ClassMetrics) -> go.Figure:
+    """Bars of each digit's accuracy (recall) in %, with the overall accuracy as a line."""
+    percent = 100 * np.asarray(metrics.recall, dtype=np.float64)
+    overall = 100 * metrics.overall_accuracy
+    customdata = np.stack([metrics.correct, metrics.support], axis=1)
+    figure = go.Figure(
+        go.Bar(
+            x=DIGITS,
+            y=percent,
+            marker_color=BAR_COLOUR,
+            text=[f"{v:.1f} %" for v in percent],
+            textposition="auto",
+            textangle=0,
+            customdata=customdata,
+            hovertemplate=(
+                "digit %{x}: %{customdata[0]} of %{customdata[1]} right (%{y:.2f} %)<extra></extra>"
+            ),
+        )
+    )
+    figure.add_hline(y=overall, line={"dash": "dash", "color": LINE_COLOUR, "width": 1})
+    figure.update_layout(
+        title={"text": f"Accuracy on each digit (dashed line: all digits, {overall:.1f} %)"},
+        xaxis=_digit_axis("True digit"),
+        yaxis={"title": {"text": "Accuracy (%)"}, "range": [0, 100], "ticksuffix": " %"},
+        height=360,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        showlegend=False,
+    )
+    return figure
+
+
+def probabilities_figure(
+    probs: Any, true_label: int | None = None, predicted: int | None = None
+) -> go.Figure:
+    """The ten softmax probabilities of one image as bars (in %).
+
+    The true digit is green and labelled "true"; a wrong prediction is red and labelled
+    "predicted". `predicted` defaults to the most probable digit.
+    """
+    probs = np.asarray(probs, dtype=np.float64).reshape(-1)
+    if probs.shape != (NUM_CLASSES,):
+        raise ValueError(f"one image has {NUM_CLASSES} probabilities; got {probs.size}.")
+    predicted = int(probs.argmax()) if predicted is None else int(predicted)
+    percent = 100 * probs
+    colours = [OTHER_COLOUR] * NUM_CLASSES
+    notes: dict[int, str] = {}
+    if true_label is None:
+        colours[predicted] = BAR_COLOUR
+        notes[predicted] = "predicted"
+    else:
+        true_label = int(true_label)
+        colours[true_label] = TRUE_COLOUR
+        if predicted == true_label:
+            notes[true_label] = "true = predicted"
+        else:
+            colours[predicted] = WRONG_COLOUR
+            notes[true_label] = f"true ({percent_text(percent[true_label])})"
+            notes[predicted] = "predicted"
+    figure = go.Figure(
+        go.Bar(
+            x=DIGITS,
+            y=percent,
+            marker_color=colours,
+            text=[f"{v:.1f} %" if v >= 0.5 else "" for v in percent],
+            textposition="inside",
+            insidetextanchor="end",
+            textangle=0,
+            hovertemplate="digit %{x}: %{y:.2f} %<extra></extra>",
+        )
+    )
+    for digit, note in notes.items():
+        figure.add_annotation(
+            x=DIGITS[digit],
+            y=min(percent[digit], 100) + 2,
+            yanchor="bottom",
+            text=f"<b>{note}</b>",
+            showarrow=False,
+            font={"color": colours[digit], "size": 13},
+        )
+    title = f"Predicted {predicted} with {percent[predicted]:.1f} %"
+    if true_label is not None:
+        title += f" (true digit {true_label})"
+    figure.update_layout(
+        title={"text": title},
+        xaxis=_digit_axis("Digit"),
+        yaxis={
+            "title": {"text": "Probability (%)"},
+            "range": [0, 112],
+            "dtick": 20,
+            "ticksuffix": " %",
+        },
+        height=320,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        showlegend=False,
+        bargap=0.25,
+    )
+    return figure
+
+
+def percent_text(value: float) -> str:
+    """A percentage (0-100) as short text, "< 0.1 %" for what would round to nothing."""
+    return f"{value:.1f} %" if value >= 0.05 else "< 0.1 %"

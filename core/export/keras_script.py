@@ -1,0 +1,316 @@
+"""The Keras script for a `ModelSpec`: what the sliders built, as code a learner can carry away.
+
+`export_script(spec)` returns one self-contained Python script that imports only keras, numpy
+and the standard library. It reads like keras.io's mnist_convnet example (data, model,
+compile, fit, evaluate, save) and does what the playground does for that spec:
+
+- the same data: MNIST from `keras.datasets.mnist`, or a folder of IDX files or an
+  `mnist.npz` named on the command line, scaled to [0, 1] exactly as `core.mnist.data` scales it;
+- the same validation split: `core.training.job.prepare`'s permutation from the spec's seed;
+- the same model: the layers `core.nets.model.build_model` makes, with the same names and settings,
+  built after `keras.utils.set_random_seed(seed)` so the initial weights are the same;
+- the same compile and fit: optimizer, learning-rate schedule, loss, batch size, epochs,
+  early stopping, `shuffle=True`.
+
+`steps_per_execution` (which the app raises to keep the page responsive) is left out: it
+groups batches into one compiled call but changes no number (tests/export/test_keras_script.py pins the
+app's history against the script's).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from core.nets.model import ModelSpec
+
+OPTIMIZER_CLASSES = {
+    "adam": "Adam",
+    "sgd": "SGD",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adamw": "AdamW",
+    "nadam": "Nadam",
+}
+LINE_LENGTH = 88  # ruff's and black's default, so an exported script is already formatted
+
+
+def layer_names(spec: ModelSpec) -> list[str]:
+    """The names `build_model` gives the hidden layers: dense_1, dropout_1, conv2d_1, ...
+
+    Each type is counted on its own, as Keras counts when it names layers itself.
+    """
+    counts: dict[str, int] = {}
+    names = []
+    for layer in spec.layers:
+        kind = layer["type"]
+        counts[kind] = counts.get(kind, 0) + 1
+        names.append(f"{_snake(kind)}_{counts[kind]}")
+    return names
+
+
+def _snake(name: str) -> str:
+    """Keras's own snake case of a class name: MaxPooling2D -> max_pooling2d."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _number(value: float) -> str:
+    """A float as Python reads it back exactly: its shortest repr (0.003, 1e-05)."""
+    return repr(float(value))
+
+
+def layer_code(layer: dict, name: str) -> str:
+    """One `keras.layers.X(...)` call, with only the settings that differ from Keras's defaults."""
+    kind = layer["type"]
+    args: list[str] = []
+    if kind == "Dense":
+        args = [str(layer["units"]), f'activation="{layer["activation"]}"']
+    elif kind == "Dropout":
+        args = [_number(layer["rate"])]
+    elif kind == "Conv2D":
+        args = [str(layer["filters"]), f"kernel_size={layer['kernel_size']}"]
+        if layer.get("strides", 1) != 1:
+            args.append(f"strides={layer['strides']}")
+        if layer.get("padding", "valid") != "valid":
+            args.append(f'padding="{layer["padding"]}"')
+        args.append(f'activation="{layer["activation"]}"')
+    elif kind == "MaxPooling2D":
+        args = [f"pool_size={layer['pool_size']}"]
+        if layer.get("strides", layer["pool_size"]) != layer["pool_size"]:
+            args.append(f"strides={layer['strides']}")
+    args.append(f'name="{name}"')
+    return _call(f"layers.{kind}", args, indent=8) + ","
+
+
+def _call(function: str, args: list[str], indent: int) -> str:
+    """`function(args)` at `indent` spaces, wrapped as ruff format (88 columns) wraps it."""
+    pad = " " * indent
+    line = f"{pad}{function}({', '.join(args)})"
+    if len(line) + 1 <= LINE_LENGTH:  # + 1: the comma after it in a list
+        return line
+    inner = f"{pad}    {', '.join(args)}"
+    if len(inner) <= LINE_LENGTH:
+        return f"{pad}{function}(\n{inner}\n{pad})"
+    return "\n".join([f"{pad}{function}(", *[f"{pad}    {arg}," for arg in args], f"{pad})"])
+
+
+def _architecture_name(spec: ModelSpec) -> str:
+    return "".join(c if c.isalnum() else "_" for c in spec.architecture())
+
+
+def model_name(spec: ModelSpec) -> str:
+    """The name `build_model` gives the model: mlp_784_512_10, cnn_28x28_32C3_P2_F_10."""
+    family = "cnn" if spec.is_convolutional else "mlp"
+    return f"{family}_{_architecture_name(spec)}"
+
+
+def script_filename(spec: ModelSpec) -> str:
+    return f"mnist_{_architecture_name(spec)}.py"
+
+
+def _optimizer_code(spec: ModelSpec) -> list[str]:
+    optimizer = OPTIMIZER_CLASSES[spec.optimizer]
+    if spec.lr_schedule == "cosine":
+        return [
+            "# Cosine decay: the learning rate starts at LEARNING_RATE and falls smoothly to zero",
+            "# by the last batch of the last epoch.",
+            "steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)",
+            "learning_rate = keras.optimizers.schedules.CosineDecay(",
+            "    LEARNING_RATE, decay_steps=steps_per_epoch * EPOCHS",
+            ")",
+            f"optimizer = keras.optimizers.{optimizer}(learning_rate=learning_rate)",
+        ]
+    return [f"optimizer = keras.optimizers.{optimizer}(learning_rate=LEARNING_RATE)"]
+
+
+DATA_LOADER = '''
+def read_idx(path):
+    """One IDX file (gzip-compressed or not) as a uint8 array."""
+    data = path.read_bytes()
+    if data[:2] == b"\\x1f\\x8b":
+        data = gzip.decompress(data)
+    ndim = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_mnist(path):
+    """(x_train, y_train), (x_test, y_test): from Keras, an mnist.npz, or a folder of IDX files."""
+    if path is None:
+        return keras.datasets.mnist.load_data()  # downloaded once to ~/.keras/datasets
+    path = Path(path).expanduser()
+    if path.is_dir() and (path / "mnist.npz").exists():
+        path = path / "mnist.npz"
+    if path.suffix == ".npz":
+        with np.load(path) as f:
+            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+
+    def read(stem):
+        for name in (stem + ".gz", stem):
+            if (path / name).exists():
+                return read_idx(path / name)
+        raise FileNotFoundError(f"{path} has no {stem}.gz (nor {stem})")
+
+    return (
+        (read("train-images-idx3-ubyte"), read("train-labels-idx1-ubyte")),
+        (read("t10k-images-idx3-ubyte"), read("t10k-labels-idx1-ubyte")),
+    )
+'''
+
+
+def export_script(spec: ModelSpec) -> str:
+    """A runnable, self-contained Keras script that builds and trains `spec` as the app does."""
+    spec.validate()
+    layers = spec.layers
+    conv = spec.is_convolutional
+    has_validation = spec.validation_split > 0
+    schedule = spec.lr_schedule == "cosine"
+    name = model_name(spec)
+    filename = script_filename(spec)
+    early = spec.early_stopping
+
+    lines: list[str] = [
+        f'"""MNIST {spec.architecture()}: a Keras script exported from Keras Playground.',
+        "",
+        "Run it as it is to use Keras's copy of MNIST (downloaded once), or give it a folder",
+        "of the four MNIST IDX files or an mnist.npz:",
+        "",
+        f"    python {filename} ~/data/mnist",
+        "",
+        f"It trains the network, prints the test accuracy and saves it as {filename[:-3]}.keras.",
+        '"""',
+        "",
+        "import gzip",
+    ]
+    if schedule:
+        lines.append("import math")
+    lines += [
+        "import sys",
+        "from pathlib import Path",
+        "",
+        "import keras",
+        "import numpy as np",
+        "from keras import layers",
+        "",
+        f"SEED = {spec.seed}",
+        f"VALIDATION_SPLIT = {_number(spec.validation_split)}  # of the training images, held out",
+        f"BATCH_SIZE = {spec.batch_size}",
+        f"EPOCHS = {spec.epochs}",
+        f"LEARNING_RATE = {_number(spec.learning_rate)}",
+        "",
+        "",
+        DATA_LOADER.strip("\n"),
+        "",
+        "",
+        "# A folder or .npz file given on the command line; in a notebook, set DATA = None or a path.",
+        'DATA = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None',
+        "(x_train, y_train), (x_test, y_test) = load_mnist(DATA)",
+        "",
+    ]
+    if conv:
+        lines += [
+            "# Scale the pixels to [0, 1]; each image stays a 28x28 grid with one channel.",
+            'x_train = x_train.reshape(-1, 28, 28, 1).astype("float32") * (1 / 255)',
+            'x_test = x_test.reshape(-1, 28, 28, 1).astype("float32") * (1 / 255)',
+        ]
+    else:
+        lines += [
+            "# Scale the pixels to [0, 1] and flatten each 28x28 image into 784 numbers.",
+            'x_train = x_train.reshape(-1, 784).astype("float32") * (1 / 255)',
+            'x_test = x_test.reshape(-1, 784).astype("float32") * (1 / 255)',
+        ]
+    lines += [
+        "# One-hot labels: the digit 3 becomes [0, 0, 0, 1, 0, 0, 0, 0, 0, 0].",
+        "y_train = keras.utils.to_categorical(y_train, 10)",
+        "y_test = keras.utils.to_categorical(y_test, 10)",
+        "",
+    ]
+    if has_validation:
+        lines += [
+            "# Hold out part of the training images to validate on, chosen at random from SEED;",
+            "# the test images are kept for the very end.",
+            "order = np.random.default_rng(SEED).permutation(len(x_train))",
+            "n_val = round(len(x_train) * VALIDATION_SPLIT)",
+            "x_val, y_val = x_train[order[:n_val]], y_train[order[:n_val]]",
+            "x_train, y_train = x_train[order[n_val:]], y_train[order[n_val:]]",
+            'print(f"{len(x_train)} training, {len(x_val)} validation, {len(x_test)} test images")',
+            "",
+        ]
+    names = layer_names(spec)
+    input_shape = "(28, 28, 1)" if conv else "(784,)"
+    lines += [
+        "# The seed fixes the initial weights, the dropout masks and the order of the batches.",
+        "keras.utils.set_random_seed(SEED)",
+        "model = keras.Sequential(",
+        "    [",
+        f'        keras.Input(shape={input_shape}, name="pixels"),',
+        *[layer_code(layer, n) for layer, n in zip(layers, names, strict=True)],
+        '        layers.Dense(10, activation="softmax", name="output"),',
+        "    ],",
+        f'    name="{name}",',
+        ")",
+        "model.summary()",
+        "",
+        *_optimizer_code(spec),
+        "model.compile(",
+        "    optimizer=optimizer,",
+        f'    loss="{spec.loss}",',
+        '    metrics=["accuracy"],',
+        ")",
+        "",
+    ]
+    watched = "val_loss" if has_validation else "loss"
+    if early:
+        lines += [
+            f"# Stop once {watched} has not improved for {spec.patience} epochs"
+            + (", and keep the best weights." if spec.restore_best_weights else "."),
+            "early_stopping = keras.callbacks.EarlyStopping(",
+            f'    monitor="{watched}", patience={spec.patience}, '
+            f"restore_best_weights={spec.restore_best_weights}",
+            ")",
+        ]
+    fit_args = [
+        "    x_train,",
+        "    y_train,",
+        "    batch_size=BATCH_SIZE,",
+        "    epochs=EPOCHS,",
+    ]
+    if has_validation:
+        fit_args.append("    validation_data=(x_val, y_val),")
+    if early:
+        fit_args.append("    callbacks=[early_stopping],")
+    fit_args.append("    shuffle=True,  # a new order of the training images every epoch")
+    lines += [
+        "history = model.fit(",
+        *fit_args,
+        ")",
+        "",
+        "test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)",
+        'print(f"Test accuracy: {test_accuracy:.2%}, test loss: {test_loss:.4f}")',
+        f'model.save("{filename[:-3]}.keras")',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def script_diff(before: str, after: str, before_name: str, after_name: str) -> str:
+    """A unified diff of two scripts' code (three lines of context), empty when the same.
+
+    The docstrings are left out: they name the architecture and the file, which the layer
+    lines and `model.save` show anyway, and would open every diff with the same noise.
+    """
+    lines = difflib.unified_diff(
+        _code(before),
+        _code(after),
+        fromfile=before_name,
+        tofile=after_name,
+        n=3,
+    )
+    return "".join(lines)
+
+
+def _code(script: str) -> list[str]:
+    lines = script.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if line.startswith("import ")), 0)
+    return lines[first:]

@@ -1,0 +1,311 @@
+"""Share links: a whole set-up as readable URL query parameters, and back.
+
+A Train link holds every setting of a `ModelSpec`, one key each, plus the link's version:
+
+    ?v=1&layers=dense-512-relu~dropout-0.3~dense-512-relu~dropout-0.3&optimizer=adam&lr=0.003
+    &schedule=cosine&loss=categorical_crossentropy&batch=128&epochs=10&early_stopping=0
+    &patience=2&restore_best=1&validation=0.1&seed=42
+
+Layers are separated by "~" and a layer's settings by "-", in `core.nets.layers.LAYER_TYPES` order
+(all of them, so a link means the same even if a default changes). Only URL-safe characters
+are used, so the link stays readable in the address bar. A 2-D playground link holds the
+`PlaneSpec` fields that differ from its defaults, under their own names.
+
+Reading is forgiving: every key is read on its own, so a link that is malformed, from another
+version, or out of range restores every setting it can, uses the defaults for the rest, and
+`Restored.problem` says in one line what it could not restore and why.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
+from typing import Any
+
+from core.nets.layers import LAYER_TYPES, SpecError, clean_layer
+from core.nets.model import ModelSpec
+
+VERSION = 1
+LAYER_SEPARATOR = "~"
+SETTING_SEPARATOR = "-"
+
+# Short, lower-case names for the layer types in a link.
+LAYER_CODES = {
+    "Dense": "dense",
+    "Dropout": "dropout",
+    "Conv2D": "conv",
+    "MaxPooling2D": "maxpool",
+    "BatchNormalization": "batchnorm",
+    "Flatten": "flatten",
+    "GlobalAveragePooling2D": "gap",
+}
+LAYER_TYPES_BY_CODE = {code: kind for kind, code in LAYER_CODES.items()}
+
+# Link key -> ModelSpec field, for everything but the layers.
+TRAIN_KEYS = {
+    "optimizer": "optimizer",
+    "lr": "learning_rate",
+    "schedule": "lr_schedule",
+    "loss": "loss",
+    "batch": "batch_size",
+    "epochs": "epochs",
+    "early_stopping": "early_stopping",
+    "patience": "patience",
+    "restore_best": "restore_best_weights",
+    "validation": "validation_split",
+    "seed": "seed",
+}
+
+# A field's limits beyond the spec's own: (low, high) inclusive, or the allowed values.
+Limits = Mapping[str, tuple[float, float] | tuple | list]
+
+
+@dataclass
+class Restored:
+    """What a link gave: the spec (defaults where it could not), and what went wrong."""
+
+    spec: Any
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def problem(self) -> str | None:
+        """One line for the page, or None when the link restored everything."""
+        if not self.problems:
+            return None
+        # " · " between problems: a problem's own message may hold a ";".
+        problems = " · ".join(self.problems)
+        return f"Not restored from this link (defaults used instead): {problems}."
+
+
+class LinkError(ValueError):
+    """One value of a link cannot be read; the message says which and why."""
+
+
+# ----- values --------------------------------------------------------------------------------
+
+
+def format_value(value: Any) -> str:
+    """A plain value as URL-safe text that `parse_value` reads back exactly."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        text = repr(value)
+        if "e" in text:  # 1e-05 would hold a "-", the separator of a layer's settings
+            text = format(Decimal(text), "f")
+        return text
+    return str(value)
+
+
+def parse_value(text: str, like: Any, name: str) -> Any:
+    """`text` read as the type of `like` (bool, int, float or str)."""
+    text = text.strip()
+    if isinstance(like, bool):
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise LinkError(f"{name} {text!r} is not 1 or 0")
+    if isinstance(like, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise LinkError(f"{name} {text!r} is not a whole number") from None
+    if isinstance(like, float):
+        try:
+            value = float(text)
+        except ValueError:
+            raise LinkError(f"{name} {text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise LinkError(f"{name} {text!r} is not a finite number")
+        return value
+    return text
+
+
+def check_limits(name: str, value: Any, limits: Limits | None, label: str | None = None) -> None:
+    if not limits or name not in limits:
+        return
+    allowed = limits[name]
+    label = label or name
+    if isinstance(allowed, tuple) and len(allowed) == 2 and not isinstance(allowed[0], str):
+        low, high = allowed
+        if not low <= value <= high:
+            raise LinkError(f"{label} {format_value(value)} is out of range ({low:g} to {high:g})")
+    elif value not in allowed:
+        raise LinkError(f"{label} {format_value(value)} is not one of the page's choices")
+
+
+# ----- layers --------------------------------------------------------------------------------
+
+
+def layer_to_text(layer: dict[str, Any]) -> str:
+    """A cleaned layer as "dense-512-relu": its code, then every setting in table order."""
+    values = [format_value(layer[name]) for name in LAYER_TYPES[layer["type"]].settings]
+    return SETTING_SEPARATOR.join([LAYER_CODES[layer["type"]], *values])
+
+
+def layer_from_text(text: str, position: int, limits: Limits | None = None) -> dict[str, Any]:
+    """The layer "dense-512-relu" stands for, checked; LinkError says what is wrong."""
+    code, *values = text.split(SETTING_SEPARATOR)
+    kind = LAYER_TYPES_BY_CODE.get(code.strip().lower())
+    if kind is None:
+        raise LinkError(f"layer {position} {text!r} is of no known type")
+    settings = LAYER_TYPES[kind].settings
+    if len(values) > len(settings):
+        raise LinkError(
+            f"layer {position} {text!r} has {len(values)} settings, not {len(settings)}"
+        )
+    layer: dict[str, Any] = {"type": kind}
+    for (name, setting), value in zip(settings.items(), values, strict=False):
+        layer[name] = parse_value(value, setting.default, f"layer {position} {name}")
+        check_limits(f"{kind}.{name}", layer[name], limits, f"layer {position} {name}")
+    try:
+        return clean_layer(layer, position)
+    except SpecError as error:
+        raise LinkError(str(error).rstrip(".")) from None
+
+
+# ----- Train -------------------------------------------------------------------------------
+
+
+def spec_to_params(spec: ModelSpec) -> dict[str, str]:
+    """Every setting of `spec` as query parameters (strings), with the link's version."""
+    spec.validate()
+    params = {
+        "v": str(VERSION),
+        "layers": LAYER_SEPARATOR.join(layer_to_text(layer) for layer in spec.layers),
+    }
+    for key, name in TRAIN_KEYS.items():
+        params[key] = format_value(getattr(spec, name))
+    return params
+
+
+def _check_version(params: Mapping[str, str], problems: list[str]) -> None:
+    """A link of another version is read key by key all the same; say so if anything fails."""
+    version = params.get("v", str(VERSION)).strip()
+    if version != str(VERSION):
+        problems.append(
+            f"the link is version {version!r} and this app reads version {VERSION}, "
+            "so settings it names differently were not read"
+        )
+
+
+def spec_from_params(
+    params: Mapping[str, str], defaults: ModelSpec, limits: Limits | None = None
+) -> Restored:
+    """The spec a link describes: every readable, valid setting, `defaults` for the rest.
+
+    `params` maps keys to strings (as `st.query_params` does); `limits` narrows fields to what
+    the page can show, e.g. {"epochs": (1, 50), "batch_size": [16, 32, ...],
+    "Dense.units": (1, 2048)} (layer settings as "Type.setting").
+    """
+    problems: list[str] = []
+    _check_version(params, problems)
+    values: dict[str, Any] = {}
+    for key, name in TRAIN_KEYS.items():
+        if key not in params:
+            continue
+        try:
+            value = parse_value(params[key], getattr(defaults, name), key)
+            check_limits(name, value, limits, key)
+            replace(defaults, **{name: value})  # the spec's own check of this one value
+        except (LinkError, SpecError) as error:
+            problems.append(str(error).rstrip("."))
+            continue
+        values[name] = value
+    if "layers" in params:
+        layers = _layers_from_text(params["layers"], limits, problems)
+        if layers is not None:
+            values["layers"] = layers
+    spec = _combine(defaults, values, problems)
+    unknown = sorted(set(params) - {"v", "layers", *TRAIN_KEYS})
+    if unknown:
+        problems.append(f"unknown setting{'s' * (len(unknown) > 1)} {', '.join(unknown)} ignored")
+    return Restored(spec, problems)
+
+
+def _layers_from_text(
+    text: str, limits: Limits | None, problems: list[str]
+) -> list[dict[str, Any]] | None:
+    """The layers a link lists, leaving out the ones it cannot read (said in `problems`)."""
+    if not text.strip():
+        return []
+    layers = []
+    for position, token in enumerate(text.split(LAYER_SEPARATOR), start=1):
+        try:
+            layers.append(layer_from_text(token, position, limits))
+        except LinkError as error:
+            problems.append(f"{error}, so it was left out")
+    return layers
+
+
+def _combine(defaults: ModelSpec, values: dict[str, Any], problems: list[str]) -> ModelSpec:
+    """`defaults` with `values`; layers that do not fit together give way to the defaults."""
+    try:
+        return replace(defaults, **values)
+    except SpecError as error:
+        if "layers" not in values:
+            raise
+        problems.append(f"the layers do not fit together ({str(error).rstrip('.')})")
+        values = {k: v for k, v in values.items() if k != "layers"}
+        return replace(defaults, **values)
+
+
+# ----- flat specs (the 2-D playground) -------------------------------------------------------
+
+
+def flat_spec_to_params(spec: Any) -> dict[str, str]:
+    """The fields of a flat dataclass spec that differ from its defaults, with the version."""
+    default = type(spec)()
+    params = {"v": str(VERSION)}
+    for f in fields(spec):
+        value = getattr(spec, f.name)
+        if value != getattr(default, f.name):
+            params[f.name] = format_value(value)
+    return params
+
+
+def flat_spec_from_params(
+    params: Mapping[str, str], spec_class: type, limits: Limits | None = None
+) -> Restored:
+    """A flat dataclass spec (such as `PlaneSpec`) from a link: what it can read, defaults for
+    the rest. A value the spec refuses is left at its default and named in the problems."""
+    problems: list[str] = []
+    _check_version(params, problems)
+    default = spec_class()
+    names = {f.name for f in fields(spec_class)}
+    values: dict[str, Any] = {}
+    for name in [f.name for f in fields(spec_class)]:
+        if name not in params:
+            continue
+        try:
+            value = parse_value(params[name], getattr(default, name), name)
+            check_limits(name, value, limits)
+            replace(default, **{name: value})
+        except (LinkError, ValueError) as error:
+            problems.append(str(error).rstrip("."))
+            continue
+        values[name] = value
+    try:
+        spec = replace(default, **values)
+    except ValueError as error:  # values that are fine alone but not together
+        problems.append(f"the settings do not fit together ({str(error).rstrip('.')})")
+        spec = default
+    unknown = sorted(set(params) - names - {"v"})
+    if unknown:
+        problems.append(f"unknown setting{'s' * (len(unknown) > 1)} {', '.join(unknown)} ignored")
+    return Restored(spec, problems)
+
+
+def spec_from_json(text: str, defaults: ModelSpec, limits: Limits | None = None) -> Restored:
+    """A spec from a downloaded settings file, held to the same page limits as a link.
+
+    Raises ValueError (json's or SpecError) when the file is not a spec at all.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"it holds a JSON {type(data).__name__}, not the settings' object")
+    spec = ModelSpec.from_dict(data)
+    return spec_from_params(spec_to_params(spec), defaults, limits)

@@ -1,0 +1,146 @@
+"""The run store's SQLite file: its schema and migrations, and one connection per operation.
+
+Every operation opens its own connection (WAL mode, a busy timeout), so worker threads, other
+processes and the page can read and write at once (one more stays open, idle, so that closing
+them is cheap); `write()` is one transaction that takes the
+write lock at once, so two writers never deadlock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from core.runs.records import RunStoreError
+
+SCHEMA_VERSION = 2
+BUSY_TIMEOUT_SECONDS = 30.0
+
+SCHEMA = """
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    number INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    data_source TEXT NOT NULL DEFAULT '',
+    architecture TEXT NOT NULL DEFAULT '',
+    spec_json TEXT,
+    owner_pid INTEGER,
+    owner_started REAL,
+    epochs_planned INTEGER,
+    epochs_done INTEGER NOT NULL DEFAULT 0,
+    val_accuracy REAL,
+    test_loss REAL,
+    test_accuracy REAL,
+    training_seconds REAL,
+    model_file TEXT,
+    model_epochs INTEGER,
+    history_json TEXT NOT NULL DEFAULT '{}',
+    batches_json TEXT NOT NULL DEFAULT '[]',
+    confusion_json TEXT,
+    experiment_id TEXT,
+    model_sha256 TEXT
+);
+CREATE INDEX runs_by_status ON runs (status);
+CREATE INDEX runs_by_created ON runs (created);
+CREATE INDEX runs_by_experiment ON runs (experiment_id);
+"""
+
+MIGRATION_2 = """
+ALTER TABLE runs ADD COLUMN experiment_id TEXT;
+ALTER TABLE runs ADD COLUMN model_sha256 TEXT;
+CREATE INDEX runs_by_experiment ON runs (experiment_id);
+"""
+
+
+MIGRATIONS = {1: MIGRATION_2}  # from schema version N to the current one
+
+
+class Database:
+    """The SQLite file at `path`, created or migrated on opening. `advice` ends its errors.
+
+    By default it holds the runs; another table set (the experiments') passes its own `schema`,
+    `version`, `migrations` (from an older version to `version`) and `what` it is called.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        advice: str,
+        *,
+        schema: str = SCHEMA,
+        version: int = SCHEMA_VERSION,
+        migrations: dict[int, str] | None = None,
+        what: str = "run store",
+    ) -> None:
+        self.path = path
+        self.advice = advice
+        self.schema = schema
+        self.version = version
+        self.migrations = MIGRATIONS if migrations is None else migrations
+        self.what = what
+        self._migrate()
+        # One connection held open, never used: while it is, an operation's connection is not
+        # the file's last one, whose closing, in WAL mode, checkpoints, syncs and deletes the
+        # log every time (an experiment trial's write took 1.5 ms so, 0.3 ms with it; up to
+        # 0.1 s each on a busy disk). Its read opens the log; fetched to the end, it holds no
+        # lock after.
+        self._keeper = sqlite3.connect(self.path, check_same_thread=False)
+        self._keeper.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: safe against a killed app
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock at once so two writers never deadlock."""
+        with self.connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        try:
+            with self.connect() as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+            with self.write() as conn:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > self.version:
+                    raise RunStoreError(
+                        f"The {self.what} {self.path} was written by a newer Keras Playground "
+                        f"(schema {version}; this one reads up to {self.version}). Update the "
+                        f"app, or {self.advice}."
+                    )
+                if version == 0:
+                    script = self.schema
+                elif version < self.version:
+                    # Schema 2 of the runs: the experiment a run belongs to, and the checksum
+                    # of a model file that is not a .keras (a baseline's .joblib).
+                    script = self.migrations[version]
+                else:
+                    return
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {self.version}")
+        except sqlite3.DatabaseError as error:
+            raise RunStoreError(
+                f"{self.path} is not a readable {self.what} ({error}). Move it aside, or "
+                f"{self.advice}."
+            ) from error

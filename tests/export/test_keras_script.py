@@ -1,0 +1,257 @@
+"""The exported Keras scripts run on their own and do what the app does.
+
+Every script here runs for real, in one fresh Python process (`DRIVER`, so TensorFlow is
+imported once), on a small IDX folder (and one mnist.npz) written by the test: no network.
+What each saved .keras file holds is compared with `core.nets.model.build_model` for the same spec,
+and two scripts' training histories with `TrainingJob` runs of the same spec in this process.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from core.export.keras_script import export_script, layer_names, model_name, script_filename
+from core.nets.model import ModelSpec
+from core.nets.presets import DEFAULT_PRESET, PRESETS
+from core.training.job import TrainingJob
+from tests.conftest import REPO
+from tests.support.digits import patch_digits, write_idx_folder
+from tests.support.specs import random_specs
+
+DEFAULT_SPEC = PRESETS[DEFAULT_PRESET].spec
+REPRODUCED = [DEFAULT_PRESET, "512-512, dropout 0.2, Adam, early stopping"]
+# The same operations on the same numbers in the same order give the same floats: the split,
+# the initial weights (set_random_seed before the layers are made, in the same order), the
+# dropout masks and the batch order (tf.random.shuffle's seed follows the global seed) all
+# match, and in practice the histories agree to the last bit. The tolerance only leaves room
+# for a float32 rounding difference, far below anything a learner could see.
+HISTORY_TOLERANCE = 1e-6
+
+# Run each script with `runpy`, as `python script.py DATA` would, each in its own folder;
+# then record its history and what its saved model holds.
+DRIVER = """
+import json, os, runpy, sys
+from pathlib import Path
+import keras
+
+plan, out = sys.argv[1:3]
+results = {}
+for case in json.loads(Path(plan).read_text()):
+    os.chdir(case["folder"])
+    sys.argv = [case["script"], case["data"]]
+    names = runpy.run_path(case["script"], run_name="__main__")
+    model = keras.saving.load_model(case["model_file"])
+    results[case["name"]] = {
+        "history": {k: [float(v) for v in vs] for k, vs in names["history"].history.items()},
+        "layers": [[type(layer).__name__, layer.get_config()] for layer in model.layers
+                   if type(layer).__name__ != "InputLayer"],
+        "parameters": model.count_params(),
+        "input_shape": list(model.input_shape),
+        "model_name": model.name,
+    }
+Path(out).write_text(json.dumps(results, default=str))
+"""
+
+
+def layer_configs(model) -> list:
+    """What DRIVER records of a model's layers, as JSON would give it back."""
+    rows = [
+        [type(layer).__name__, layer.get_config()]
+        for layer in model.layers
+        if type(layer).__name__ != "InputLayer"
+    ]
+    return json.loads(json.dumps(rows, default=str))
+
+
+def cases() -> dict[str, ModelSpec]:
+    """Every preset and a few random specs (at least two convolutional), 1 epoch each."""
+    chosen = {name: replace(preset.spec, epochs=1) for name, preset in PRESETS.items()}
+    for name in REPRODUCED:  # two epochs: the second shows the batch order matches too
+        chosen[name] = replace(PRESETS[name].spec, epochs=2)
+    conv = dense = 0
+    for i, spec in enumerate(random_specs(40, seed=5)):
+        wanted = conv < 2 if spec.is_convolutional else dense < 2
+        if wanted and spec.batch_size >= 32:
+            chosen[f"random {i}"] = replace(spec, epochs=1)
+            conv, dense = conv + spec.is_convolutional, dense + (not spec.is_convolutional)
+    assert conv == 2 and dense == 2
+    return chosen
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    """400 training and 100 test made-up digits, as an IDX folder and as an mnist.npz."""
+    data = patch_digits(n_train=400, n_test=100, seed=11)
+    root = tmp_path_factory.mktemp("export-data")
+    (root / "idx").mkdir()
+    write_idx_folder(root / "idx", data)
+    np.savez(
+        root / "mnist.npz",
+        x_train=data.x_train,
+        y_train=data.y_train,
+        x_test=data.x_test,
+        y_test=data.y_test,
+    )
+    return data, root
+
+
+@pytest.fixture(scope="module")
+def script_results(small_data, tmp_path_factory):
+    """Every case's script, run to the end in one subprocess; DRIVER's record of each."""
+    _, root = small_data
+    work = tmp_path_factory.mktemp("export-scripts")
+    plan = []
+    for i, (name, spec) in enumerate(cases().items()):
+        folder = work / f"case{i}"
+        folder.mkdir()
+        script = folder / script_filename(spec)
+        script.write_text(export_script(spec))
+        data = root / "mnist.npz" if name.startswith("random") and i % 2 else root / "idx"
+        plan.append(
+            {
+                "name": name,
+                "folder": str(folder),
+                "script": str(script),
+                "data": str(data),
+                "model_file": str(folder / (script.stem + ".keras")),
+            }
+        )
+    (work / "plan.json").write_text(json.dumps(plan))
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER, str(work / "plan.json"), str(work / "results.json")],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={"TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin", "HOME": str(work)},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads((work / "results.json").read_text())
+
+
+def test_every_script_saves_the_model_build_model_makes(script_results):
+    from core.nets.model import build_model
+
+    for name, spec in cases().items():
+        result = script_results[name]
+        model = build_model(spec, steps_per_epoch=1)
+        assert result["layers"] == layer_configs(model), name
+        assert result["parameters"] == model.count_params(), name
+        assert result["input_shape"] == [None, *spec.input_shape], name
+        assert result["model_name"] == model.name == model_name(spec), name
+        assert len(result["history"]["loss"]) == spec.epochs, name
+
+
+def test_the_script_trains_as_the_app_does(script_results, small_data):
+    data, _ = small_data
+    for name in REPRODUCED:
+        spec = cases()[name]
+        job = TrainingJob(spec, data).start()
+        assert job.join(timeout=120)
+        snapshot = job.monitor.snapshot()
+        assert snapshot.status == "completed", snapshot.message
+        script = script_results[name]["history"]
+        assert set(script) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+        for metric, values in script.items():
+            app = snapshot.history[metric]
+            assert len(values) == len(app) == spec.epochs
+            assert np.allclose(values, app, rtol=0, atol=HISTORY_TOLERANCE), (name, metric)
+
+
+def test_scripts_import_only_keras_numpy_and_the_standard_library():
+    for spec in [*cases().values()]:
+        tree = ast.parse(export_script(spec))
+        modules = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        } | {
+            node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        }
+        assert modules - sys.stdlib_module_names <= {"keras", "numpy"}, modules
+
+
+def test_scripts_are_lint_clean_and_formatted(tmp_path):
+    ruff = REPO / ".venv" / "bin" / "ruff"
+    if not ruff.exists():
+        pytest.skip("ruff is not installed in .venv")
+    for i, spec in enumerate(cases().values()):
+        (tmp_path / f"script_{i}.py").write_text(export_script(spec))
+    for command in (["check", "--isolated"], ["format", "--isolated", "--check"]):
+        done = subprocess.run([str(ruff), *command, str(tmp_path)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_script_says_what_the_spec_says():
+    spec = ModelSpec(
+        layers=[
+            {"type": "Conv2D", "filters": 8, "kernel_size": 5, "strides": 2, "padding": "same"},
+            {"type": "MaxPooling2D", "pool_size": 3, "strides": 1},
+            {"type": "GlobalAveragePooling2D"},
+            {"type": "Dense", "units": 20, "activation": "tanh"},
+        ],
+        optimizer="nadam",
+        learning_rate=0.0003,
+        lr_schedule="cosine",
+        loss="mean_squared_error",
+        batch_size=64,
+        epochs=7,
+        early_stopping=True,
+        patience=3,
+        restore_best_weights=False,
+        validation_split=0.0,
+        seed=9,
+    )
+    script = export_script(spec)
+    # Compare without layout: a long layer call is wrapped over several lines.
+    flat = re.sub(r"\s+", "", script).replace(",)", ")")
+    for expected in (
+        'layers.Conv2D(8,kernel_size=5,strides=2,padding="same",activation="relu",name="conv2d_1")',
+        'layers.MaxPooling2D(pool_size=3,strides=1,name="max_pooling2d_1")',
+        "keras.Input(shape=(28,28,1)",
+        "keras.optimizers.Nadam(learning_rate=learning_rate)",
+        "CosineDecay",
+        "LEARNING_RATE=0.0003",
+        'loss="mean_squared_error"',
+        # No validation part: early stopping watches the training loss, as the app's does.
+        'monitor="loss",patience=3,restore_best_weights=False',
+        "SEED=9",
+    ):
+        assert expected in flat, expected
+    assert "validation_data" not in script
+    assert layer_names(spec) == [
+        "conv2d_1",
+        "max_pooling2d_1",
+        "global_average_pooling2d_1",
+        "dense_1",
+    ]
+
+
+def test_the_diff_of_two_scripts_shows_only_what_differs():
+    from core.export.keras_script import script_diff
+
+    before = export_script(DEFAULT_SPEC)
+    assert script_diff(before, before, "a", "b") == ""
+    after = export_script(replace(DEFAULT_SPEC, epochs=3, seed=7))
+    changed = [
+        line
+        for line in script_diff(before, after, "run 1", "run 2").splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert sorted(changed) == sorted(
+        [
+            f"-EPOCHS = {DEFAULT_SPEC.epochs}",
+            "+EPOCHS = 3",
+            f"-SEED = {DEFAULT_SPEC.seed}",
+            "+SEED = 7",
+        ]
+    )

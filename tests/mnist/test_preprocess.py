@@ -1,0 +1,429 @@
+"""canvas_to_mnist on drawings made here with Pillow, and on real MNIST digits put on a canvas."""
+
+from __future__ import annotations
+
+import gzip
+import math
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from core.mnist.preprocess import (
+    canvas_to_mnist,
+    centre_by_mass,
+    dilate,
+    erode,
+    ink_box,
+    ink_map,
+    stroke_width,
+)
+from tests.support.drawings import drawn_digits, place_on_canvas
+
+CANVAS = 280
+COLOURS = {  # background, pen (RGBA)
+    "transparent": ((0, 0, 0, 0), (255, 255, 255, 255)),
+    "black": ((0, 0, 0, 255), (255, 255, 255, 255)),
+    "white": ((255, 255, 255, 255), (0, 0, 0, 255)),
+    "blue on yellow": ((250, 240, 120, 255), (20, 40, 200, 255)),
+    "black on transparent": ((255, 255, 255, 0), (0, 0, 0, 255)),
+}
+
+
+def draw(shape: str, top: int, left: int, size: int, pen: int, colours: str = "transparent"):
+    """A (280, 280, 4) uint8 canvas with a digit drawn in the size x size box at (top, left)."""
+    background, ink = COLOURS[colours]
+    image = Image.new("RGBA", (CANVAS, CANVAS), background)
+    pen_draw = ImageDraw.Draw(image)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return left + x * size, top + y * size
+
+    if shape == "seven":
+        pen_draw.line([at(0.15, 0.05), at(0.85, 0.05), at(0.4, 0.95)], ink, pen, joint="curve")
+    elif shape == "one":
+        pen_draw.line([at(0.35, 0.2), at(0.55, 0.05), at(0.55, 0.95)], ink, pen, joint="curve")
+    elif shape == "zero":
+        pen_draw.ellipse([at(0.2, 0.05), at(0.8, 0.95)], outline=ink, width=pen)
+    else:
+        raise ValueError(shape)
+    return np.asarray(image).copy()
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    rows, cols = np.indices(image.shape)
+    mass = image.sum()
+    return float((rows * image).sum() / mass), float((cols * image).sum() / mass)
+
+
+def box_of(image: np.ndarray, level: float = 0.0) -> tuple[int, int, int, int]:
+    rows = np.flatnonzero((image > level).any(axis=1))
+    cols = np.flatnonzero((image > level).any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+DRAWINGS = {  # shape, top, left, size, pen
+    "small in a corner": ("seven", 5, 215, 60, 10),
+    "large": ("seven", 10, 10, 260, 24),
+    "thin pen": ("zero", 40, 60, 200, 3),
+    "thick pen": ("zero", 60, 80, 120, 30),
+    "off centre": ("one", 150, 20, 120, 14),
+    "touching the edge": ("seven", 0, 140, 140, 16),
+}
+
+
+@pytest.mark.parametrize("name", list(DRAWINGS))
+def test_a_drawing_becomes_an_mnist_digit(name):
+    canvas = draw(*DRAWINGS[name])
+    digit = canvas_to_mnist(canvas)
+
+    assert digit is not None
+    assert digit.shape == (28, 28)
+    assert digit.dtype == np.float32
+    assert digit.min() >= 0.0
+    assert digit.max() == pytest.approx(1.0)
+    top, bottom, left, right = box_of(digit)
+    height, width = bottom - top, right - left
+    assert max(height, width) in (19, 20, 21)
+    # Nothing cut off at the frame's edges: the box keeps the drawing's proportions.
+    drawn_top, drawn_bottom, drawn_left, drawn_right = box_of(canvas[..., 3] / 255, 0.25)
+    aspect = (drawn_right - drawn_left) / (drawn_bottom - drawn_top)
+    assert width / height == pytest.approx(aspect, abs=0.1)
+    row, col = centre_of_mass(digit)
+    assert abs(row - 14.0) <= 0.5 + 1e-6
+    assert abs(col - 14.0) <= 0.5 + 1e-6
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two digits seen slightly blurred (3x3), allowing a one-pixel shift.
+
+    MNIST centres by whole pixels, so a centre of mass near a half pixel may land either side;
+    and 2-pixel strokes resampled at another phase differ pixel by pixel but not in shape.
+    """
+
+    def blurred(image):
+        padded = np.pad(image, 1)
+        return sum(
+            padded[1 + dy : 29 + dy, 1 + dx : 29 + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+        )
+
+    a, b = blurred(a), blurred(b)
+    return max(
+        correlation(np.roll(a, (dy, dx), axis=(0, 1)), b) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+    )
+
+
+PLACES = [(10, 10, 100), (170, 170, 100), (10, 15, 250), (90, 10, 180), (40, 150, 120)]
+
+
+@pytest.mark.parametrize("shape", ["seven", "one", "zero"])
+def test_the_same_digit_anywhere_and_at_any_size_gives_the_same_image(shape):
+    reference = canvas_to_mnist(draw(shape, 60, 60, 160, 16))
+    for top, left, size in PLACES:
+        # The same drawing scaled, pen and all: the same image up to resampling.
+        scaled = canvas_to_mnist(draw(shape, top, left, size, round(16 * size / 160)))
+        assert similarity(scaled, reference) > 0.9, (top, left, size)
+        # The pen keeps its width in canvas pixels whatever the size, as on the Draw page.
+        same_pen = canvas_to_mnist(draw(shape, top, left, size, 16))
+        assert similarity(same_pen, reference) > 0.9, (top, left, size)
+
+
+@pytest.mark.parametrize(("shape", "blob_size"), [("seven", 70), ("one", 70), ("zero", 110)])
+def test_stroke_matching_widens_thin_pens_and_narrows_only_blobs(shape, blob_size):
+    reference = canvas_to_mnist(draw(shape, 40, 40, 200, 26))  # strokes as thick as MNIST's
+    thin, blob = draw(shape, 40, 40, 200, 4), draw(shape, 80, 80, blob_size, 30)
+    for drawing in (thin, blob):
+        matched = similarity(canvas_to_mnist(drawing), reference)
+        unmatched = similarity(canvas_to_mnist(drawing, match_strokes=False), reference)
+        assert matched > 0.8
+        assert matched > unmatched + 0.02
+    if shape == "zero":  # the fat pen's ring gets its hole back once narrowed
+        assert (
+            canvas_to_mnist(blob)[14, 14] < 0.1 < canvas_to_mnist(blob, match_strokes=False)[14, 14]
+        )
+
+
+@pytest.mark.parametrize("shape", ["seven", "one", "zero"])
+def test_strokes_as_thick_as_mnists_are_kept_as_drawn(shape):
+    # A 22 px pen on a 140 px digit: about 0.14 of its box, MNIST's median.
+    drawing = draw(shape, 60, 60, 140, 22)
+    np.testing.assert_array_equal(
+        canvas_to_mnist(drawing), canvas_to_mnist(drawing, match_strokes=False)
+    )
+
+
+@pytest.mark.parametrize("colours", ["black", "white", "blue on yellow", "black on transparent"])
+def test_colours_and_polarity_do_not_matter(colours):
+    reference = canvas_to_mnist(draw("zero", 50, 70, 150, 16, "transparent"))
+    digit = canvas_to_mnist(draw("zero", 50, 70, 150, 16, colours))
+    assert np.abs(digit - reference).max() < 0.02
+
+
+def test_grey_and_rgb_and_float_images_give_the_same_as_rgba():
+    rgba = draw("seven", 30, 40, 170, 15, "white")
+    reference = canvas_to_mnist(rgba)
+    rgb = rgba[..., :3]
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    for image in (rgb, grey, rgba.astype(np.float64) / 255):
+        assert np.abs(canvas_to_mnist(image) - reference).max() < 0.02
+
+
+def test_transparency_is_ink_whatever_the_hidden_colour():
+    # Canvas libraries may leave any colour under alpha 0; only alpha says where the pen went.
+    canvas = draw("one", 40, 40, 180, 14)
+    canvas[canvas[..., 3] == 0, :3] = (255, 0, 255)
+    reference = canvas_to_mnist(draw("one", 40, 40, 180, 14))
+    assert np.abs(canvas_to_mnist(canvas) - reference).max() < 0.02
+
+
+def test_ink_map_is_the_composite_over_the_opposite_colour():
+    rng = np.random.default_rng(0)
+    canvas = np.zeros((50, 60, 4), dtype=np.uint8)
+    canvas[10:30, 20:40, :3] = 255
+    canvas[10:30, 20:40, 3] = rng.integers(0, 256, (20, 20))
+    # White strokes over black: the luminance of the composite is alpha alone.
+    expected = canvas[..., 3] / 255.0
+    np.testing.assert_allclose(ink_map(canvas), expected / expected.max(), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["empty transparent", "opaque white", "opaque black", "dot", "big dot", "speck", "noise"],
+)
+def test_blank_or_nearly_blank_canvases_give_none(name):
+    canvas = draw("seven", 0, 0, 10, 1)  # replaced below
+    if name == "empty transparent":
+        canvas = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
+    elif name == "opaque white":
+        canvas = np.full((CANVAS, CANVAS, 4), 255, dtype=np.uint8)
+    elif name == "opaque black":
+        canvas = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
+        canvas[..., 3] = 255
+    elif name in ("dot", "big dot"):
+        image = Image.new("RGBA", (CANVAS, CANVAS), (0, 0, 0, 0))
+        radius = 10 if name == "dot" else 22  # the big dot is wider than the 28-pixel minimum
+        ImageDraw.Draw(image).ellipse(
+            [140 - radius, 140 - radius, 140 + radius, 140 + radius], (255, 255, 255, 255)
+        )
+        canvas = np.asarray(image)
+    elif name == "speck":
+        canvas = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
+        canvas[100:103, 200:203] = 255
+    elif name == "noise":  # faint sensor-like noise on grey: under the contrast floor
+        rng = np.random.default_rng(1)
+        grey = rng.integers(120, 140, (CANVAS, CANVAS), dtype=np.uint8)
+        canvas = np.stack([grey, grey, grey, np.full_like(grey, 255)], axis=-1)
+    assert canvas_to_mnist(canvas) is None
+
+
+def test_a_short_stroke_is_still_a_digit():
+    assert canvas_to_mnist(draw("one", 100, 100, 50, 8)) is not None
+
+
+def test_specks_away_from_the_digit_are_ignored():
+    clean = draw("seven", 60, 60, 150, 16)
+    specked = clean.copy()
+    specked[5:9, 5:9] = 255  # a speck top left
+    specked[270:272, 100:104] = 255  # and one at the bottom
+    np.testing.assert_array_equal(canvas_to_mnist(specked), canvas_to_mnist(clean))
+    assert ink_box(ink_map(specked)) == ink_box(ink_map(clean))
+
+
+def test_a_speck_inside_the_digits_box_is_removed_too():
+    clean = draw("zero", 50, 60, 180, 14)
+    specked = clean.copy()
+    specked[138:142, 148:152] = 255  # a speck in the middle of the 0's hole
+    specked[215:218, 70:73] = 255  # and one inside the box, by the lower-left curve
+    assert ink_box(ink_map(specked)) == ink_box(ink_map(clean))
+    np.testing.assert_array_equal(canvas_to_mnist(specked), canvas_to_mnist(clean))
+    # A mark holding more of the ink is a stroke, not a speck: it stays.
+    stroked = clean.copy()
+    stroked[120:160, 140:150] = 255
+    assert canvas_to_mnist(stroked)[12:16, 12:16].max() > 0.5
+
+
+def test_centre_by_mass_shifts_by_whole_pixels_and_keeps_the_digit_in_the_frame():
+    small = np.zeros((20, 12), dtype=np.float32)
+    small[:, 5] = 1.0  # centre of mass at (9.5, 5)
+    frame = centre_by_mass(small)
+    assert centre_of_mass(frame) == (14.5, 14.0)  # 14 - 9.5 = 4.5 rounds up to 5 rows down
+    lopsided = np.zeros((20, 20), dtype=np.float32)
+    lopsided[0, 0] = 100.0
+    lopsided[19, 19] = 1.0  # mass near the corner would push the digit out of the frame
+    frame = centre_by_mass(lopsided)
+    assert frame.sum() == pytest.approx(lopsided.sum())
+    assert frame[8, 8] == 100.0  # moved down and right as far as the frame allows (28 - 20)
+    assert frame[27, 27] == 1.0
+
+
+def test_stroke_width_of_bars_and_dots():
+    bar = np.zeros((40, 240), dtype=bool)
+    bar[15:25, 20:220] = True  # 200 long, 10 wide
+    assert stroke_width(bar) == pytest.approx(10.0, rel=0.05)
+    rows, cols = np.indices((60, 60))
+    dot = (rows - 30) ** 2 + (cols - 30) ** 2 <= 20**2
+    # A diameter of 40 is 20 in theory; a pixel outline is shorter than the circle (22.4).
+    assert stroke_width(dot) == pytest.approx(20.0, rel=0.15)
+    assert stroke_width(np.zeros((5, 5), dtype=bool)) == 0.0
+
+
+@pytest.mark.parametrize("radius", [0, 1, 2, 3, 5])
+def test_dilate_and_erode_match_a_brute_force_disc(radius):
+    rng = np.random.default_rng(radius)
+    values = rng.random((17, 23)).astype(np.float32)
+    padded = np.pad(values, radius, constant_values=-np.inf)
+    offsets = [
+        (dy, dx)
+        for dy in range(-radius, radius + 1)
+        for dx in range(-radius, radius + 1)
+        if dy * dy + dx * dx <= radius * radius
+    ]
+    windows = [
+        padded[radius + dy : radius + dy + 17, radius + dx : radius + dx + 23] for dy, dx in offsets
+    ]
+    np.testing.assert_array_equal(dilate(values, radius), np.max(windows, axis=0))
+    padded_low = np.pad(values, radius, constant_values=np.inf)
+    windows = [
+        padded_low[radius + dy : radius + dy + 17, radius + dx : radius + dx + 23]
+        for dy, dx in offsets
+    ]
+    np.testing.assert_array_equal(erode(values, radius), np.min(windows, axis=0))
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (np.zeros((28, 28, 2), dtype=np.uint8), "shape"),
+        (np.zeros((4, 28, 28, 4), dtype=np.uint8), "shape"),
+        (np.zeros((0, 28), dtype=np.uint8), "no pixels"),
+        (np.zeros((28, 28), dtype=np.int64), "uint8"),
+        (np.full((28, 28), 255.0), r"\[0, 1\]"),
+        (np.full((28, 28), np.nan), "finite"),
+    ],
+)
+def test_bad_images_are_refused_with_the_fix(image, message):
+    with pytest.raises(ValueError, match=message):
+        canvas_to_mnist(image)
+
+
+def read_idx(path):
+    """A tiny IDX reader, independent of core.mnist.data: magic, dimensions, then bytes."""
+    raw = gzip.decompress(path.read_bytes())
+    ndim = raw[3]
+    shape = np.frombuffer(raw, dtype=">i4", count=ndim, offset=4)
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(tuple(shape))
+
+
+@pytest.fixture(scope="module")
+def small_network():
+    """A 784-128-10 network trained for 2 epochs on 20,000 MNIST digits, and the test digits.
+
+    Module-scoped: trained once (about 3 s) for the tests that read digits with it.
+    """
+    from tests.conftest import full_mnist_dir
+
+    folder = full_mnist_dir()
+    if folder is None:
+        pytest.skip("full MNIST files not found (set MNIST_DATA to a folder with them)")
+    from core.nets.model import ModelSpec, build_model
+
+    x_train = read_idx(folder / "train-images-idx3-ubyte.gz")[:20000]
+    y_train = read_idx(folder / "train-labels-idx1-ubyte.gz")[:20000]
+    spec = ModelSpec(layers=[{"type": "Dense", "units": 128}], epochs=2, seed=1)
+    model = build_model(spec)
+    model.fit(
+        x_train.reshape(-1, 784).astype(np.float32) / 255,
+        np.eye(10, dtype=np.float32)[y_train],
+        batch_size=spec.batch_size,
+        epochs=spec.epochs,
+        verbose=0,
+    )
+    x_test = read_idx(folder / "t10k-images-idx3-ubyte.gz")[:400]
+    y_test = read_idx(folder / "t10k-labels-idx1-ubyte.gz")[:400]
+    return model, x_test, y_test
+
+
+def read_with(model, images) -> np.ndarray:
+    images = np.array([np.zeros((28, 28), np.float32) if i is None else i for i in images])
+    return model.predict(images.reshape(-1, 784), verbose=0).argmax(axis=1)
+
+
+@pytest.mark.full_mnist
+def test_mnist_digits_put_on_a_canvas_are_read_nearly_as_well(small_network):
+    model, x_test, y_test = small_network
+    rng = np.random.default_rng(7)
+    redrawn = []
+    for digit in x_test:
+        size = int(rng.integers(80, 261))
+        top, left = (int(v) for v in rng.integers(0, CANVAS - size + 1, 2))
+        background = str(rng.choice(["transparent", "black", "white"]))
+        canvas = place_on_canvas(digit, size, top, left, background=background)
+        redrawn.append(canvas_to_mnist(canvas))
+    redrawn = np.array(redrawn)
+    originals = x_test.astype(np.float32) / 255
+
+    def accuracy(images):
+        return float((read_with(model, images) == y_test).mean())
+
+    assert accuracy(redrawn) >= 0.95 * accuracy(originals)
+    similarity = [correlation(a, b) for a, b in zip(redrawn, originals, strict=True)]
+    assert np.median(similarity) > 0.9
+
+
+def plain_recipe(canvas: np.ndarray) -> np.ndarray:
+    """The reference: crop every inked pixel, fit the longer side into 20 px (Lanczos), and
+    put the centre of mass on pixel (14, 14). Written without core.mnist.preprocess."""
+    ink = canvas[..., 3].astype(np.float32) / 255  # drawn_digits: white ink, alpha = coverage
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    scale = 20 / max(crop.shape)
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    small = np.clip(np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS)), 0, 1)
+    row, col = ndimage.center_of_mass(small)
+    top = min(max(math.floor(14.5 - row), 0), 28 - small.shape[0])
+    left = min(max(math.floor(14.5 - col), 0), 28 - small.shape[1])
+    frame = np.zeros((28, 28), np.float32)
+    frame[top : top + small.shape[0], left : left + small.shape[1]] = small / small.max()
+    return frame
+
+
+PENS = (6, 18, 30)
+
+
+@pytest.mark.full_mnist
+def test_drawn_digits_are_read_at_least_as_well_as_with_the_plain_recipe(small_network):
+    # Every style and pen width, drawn from a seed used nowhere else.
+    model = small_network[0]
+    drawings = list(drawn_digits(60 * len(PENS), seed=2024, pens=PENS))
+    digits = np.array([d.digit for d in drawings])
+    pens = np.array([d.pen for d in drawings])
+    app = read_with(model, [canvas_to_mnist(d.canvas) for d in drawings]) == digits
+    plain = read_with(model, [plain_recipe(d.canvas) for d in drawings]) == digits
+    assert app.mean() >= 0.9
+    assert app.sum() >= plain.sum()
+    for pen in PENS:  # one drawing of slack per pen width for a small, briefly trained network
+        assert app[pens == pen].sum() >= plain[pens == pen].sum() - 1, pen
+
+
+def test_drawn_digits_are_fitted_into_20_pixels_and_centred_by_mass():
+    for drawing in drawn_digits(30, seed=11):
+        digit = canvas_to_mnist(drawing.canvas)
+        assert digit is not None and digit.shape == (28, 28)
+        top, bottom, left, right = box_of(digit)
+        assert max(bottom - top, right - left) in (19, 20, 21), drawing
+        row, col = ndimage.center_of_mass(digit)
+        assert abs(row - 14) <= 0.5 + 1e-6 and abs(col - 14) <= 0.5 + 1e-6, drawing
+
+
+def test_the_same_drawing_in_any_colours_is_read_the_same():
+    for background in ("black", "white"):
+        for transparent, other in zip(
+            drawn_digits(10, seed=5), drawn_digits(10, seed=5, background=background), strict=True
+        ):
+            reference = canvas_to_mnist(transparent.canvas)
+            assert np.abs(canvas_to_mnist(other.canvas) - reference).max() < 0.02

@@ -1,0 +1,119 @@
+"""The Evaluate page through AppTest, on a small untrained network stored as an imported run
+(no training: the page's numbers are checked against the model's own predictions)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from core.inside.evaluation import confusion_matrix
+from core.runs.store import RunStore
+from tests.support.pages import decoded, open_page
+from tests.support.runs import model_bytes, tiny_model
+
+PAGE = "app_pages/evaluate.py"
+
+
+@pytest.fixture
+def stored(small_mnist, tmp_path):
+    """(store, run id, the model's probabilities on the test digits, true digits)."""
+    store = RunStore()
+    model = tiny_model()
+    run_id = store.import_model(model_bytes(model, tmp_path, "tiny.keras"), "tiny.keras", "tiny")
+    x = small_mnist.x_test.reshape(len(small_mnist.x_test), -1).astype(np.float32) / 255
+    probabilities = np.asarray(model(x, training=False))
+    return store, run_id, probabilities, small_mnist.y_test.astype(int)
+
+
+def charts(at) -> list[dict]:
+    return [decoded(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
+
+
+def chart_titled(at, start: str) -> dict:
+    found = [
+        c for c in charts(at) if c["layout"].get("title", {}).get("text", "").startswith(start)
+    ]
+    assert len(found) == 1, [c["layout"].get("title") for c in charts(at)]
+    return found[0]
+
+
+def describe(probabilities, labels, index) -> str:
+    """The page's caption of one test image, written out here from the probabilities."""
+    predicted, confidence = int(probabilities[index].argmax()), probabilities[index].max()
+    joiner = "," if predicted == labels[index] else " →"
+    return f"true {labels[index]}{joiner} predicted {predicted} ({100 * confidence:.0f} %)"
+
+
+def test_page_shows_the_runs_numbers_and_figures(stored):
+    _, _, probabilities, labels = stored
+    at = open_page(PAGE)
+    predicted = probabilities.argmax(axis=1)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"] == f"{np.mean(predicted == labels):.2%}"
+    assert metrics["Wrong"] == f"{int(np.sum(predicted != labels)):,} of 100"
+    cm = confusion_matrix(labels, predicted)
+    matrix = chart_titled(at, "Confusion matrix")
+    np.testing.assert_array_equal(matrix["data"][0]["z"], cm)
+    at.selectbox(key="evaluate_true").set_value(3).run()
+    at.selectbox(key="evaluate_predicted").set_value(int(predicted[labels == 3][0])).run()
+    cell = int(cm[3, predicted[labels == 3][0]])
+    assert any(f"**{cell:,}** test images of a **3**" in m.value for m in at.markdown)
+
+
+def test_inspecting_and_filtering(stored):
+    _, _, probabilities, labels = stored
+    at = open_page(PAGE)
+
+    # 1. The chosen test image is drawn and captioned with its own prediction.
+    at.number_input(key="evaluate_index").set_value(7).run()
+    assert not at.exception, at.exception
+    digit = chart_titled(at, "true ")
+    assert digit["layout"]["title"]["text"] == describe(probabilities, labels, 7)
+    bars = chart_titled(at, "Predicted ")
+    np.testing.assert_allclose(
+        [b for t in bars["data"] for b in t["y"]], 100 * probabilities[7], rtol=1e-5
+    )
+
+    # 2. Filtering mistakes by true digit counts and shows only those, most confident first.
+    at.selectbox(key="evaluate_mistake_true").set_value(1).run()
+    wrong = np.flatnonzero((probabilities.argmax(1) != labels) & (labels == 1))
+    assert any(f"**{len(wrong):,}** mistakes" in m.value for m in at.markdown)
+    gallery = next(
+        c for c in charts(at) if c["data"][-1].get("hovertext", [""])[0].startswith("test")
+    )
+    shown = gallery["data"][1]["customdata"]
+    assert sorted(shown) == sorted(wrong.tolist())
+    confidence = probabilities.max(axis=1)[shown]
+    assert list(confidence) == sorted(confidence, reverse=True)
+
+    # 3. Random picks other images, each then shown with its own caption.
+    seen = set()
+    for _ in range(6):
+        at.button(key="evaluate_random").click().run()
+        index = at.number_input(key="evaluate_index").value
+        assert 0 <= index < 100
+        assert chart_titled(at, "true ")["layout"]["title"]["text"] == describe(
+            probabilities, labels, index
+        )
+        seen.add(index)
+    assert len(seen) > 1  # six draws from 100 all alike: one chance in 10^10
+
+
+def test_without_runs_the_page_points_to_train(small_mnist):
+    at = open_page(PAGE)
+    assert any("No trained network yet" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("damage", ["deleted", "overwritten"])
+def test_a_run_whose_model_file_is_gone_is_an_error_not_a_traceback(stored, damage):
+    store, run_id, _, _ = stored
+    path = store.model_path(run_id)
+    if damage == "deleted":
+        path.unlink()
+    else:
+        path.write_bytes(b"not a model any more")
+    at = open_page(PAGE)
+    assert any("model cannot be loaded" in e.value for e in at.error), [e.value for e in at.error]
+    assert not at.metric

@@ -1,0 +1,107 @@
+"""The Experiments page: define a tiny grid, start it, watch it finish, open the best on Train."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.experiments.runner import RUNNERS
+from core.nets.model import ModelSpec
+from tests.support.pages import open_page, run_until
+
+PAGE = "app_pages/experiments.py"
+
+
+@pytest.fixture
+def tiny_spec():
+    return ModelSpec.from_dict(
+        {
+            "layers": [{"type": "Dense", "units": 8, "activation": "relu"}],
+            "epochs": 1,
+            "batch_size": 64,
+            "learning_rate": 0.01,
+        }
+    )
+
+
+def _by_key(widgets, key):
+    return next(w for w in widgets if w.key == key)
+
+
+def test_page_opens_with_the_form_and_the_classics(small_mnist):
+    at = open_page(PAGE)
+    assert at.title[0].value.endswith("Experiments")
+    labels = [b.label for b in at.button]
+    assert any("hidden layers" in label for label in labels)
+    assert any("Random forest" in label for label in labels)
+    assert "Start" in labels
+    assert any("No experiments yet" in i.value for i in at.info)
+
+
+def test_without_data_nothing_can_be_started(tmp_path, monkeypatch):
+    """With MNIST not loadable, the page says why and neither Start nor a one-click classic
+    can start an experiment (a classic could, and its runner died on the missing data)."""
+    monkeypatch.setenv("MNIST_DATA", str(tmp_path / "no-such-folder"))
+    at = open_page(PAGE)
+    assert any("could not be loaded" in e.value for e in at.error)
+    starters = [b for b in at.button if b.key.startswith("experiments_classic_")]
+    assert len(starters) == 2
+    starters.append(_by_key(at.button, "experiments_start"))
+    assert all(b.disabled for b in starters), [(b.key, b.disabled) for b in starters]
+    assert RUNNERS.active() is None
+
+
+def test_a_tiny_grid_runs_to_the_end_and_opens_the_best_on_train(small_mnist, tiny_spec):
+    at = open_page(PAGE)
+    at.session_state["train_spec"] = tiny_spec
+    _by_key(at.selectbox, "experiments_setting_0").set_value("units")
+    at.run()
+    _by_key(at.text_input, "experiments_values_0_units").set_value("4, 16")
+    _by_key(at.number_input, "experiments_seeds").set_value(2)
+    _by_key(at.number_input, "experiments_budget").set_value(4)
+    at.run()
+    assert any("= **4 runs**" in c.value for c in at.caption), [c.value for c in at.caption]
+    _by_key(at.button, "experiments_start").click()
+    at.run()
+    assert not at.exception, at.exception
+
+    def finished(at) -> bool:
+        runner = RUNNERS.active()
+        return runner is None and any(m.value.startswith("**Completed") for m in at.markdown)
+
+    run_until(at, finished, timeout=240)
+    (frame,) = at.dataframe
+    table = frame.value
+    assert list(table["Status"]) == ["completed"] * 4
+    assert list(table["Seed"]) == [42, 43, 42, 43]
+    assert table["Test accuracy (%)"].notna().all()
+    assert any("4 of 4 runs done" in str(p.proto.text) for p in at.get("progress"))
+    assert "Results" in [h.value for h in at.subheader]
+    best = _by_key(at.button, "experiments_open_best")
+    best.click()
+    at.run()
+    spec = at.session_state["train_spec"]
+    assert isinstance(spec, ModelSpec)
+    assert spec.layers[0]["units"] in (4, 16)
+    means = {
+        units: table[table["Configuration"] == f"Units per hidden layer {units}"][
+            "Val accuracy (%)"
+        ].mean()
+        for units in (4, 16)
+    }
+    assert spec.layers[0]["units"] == max(means, key=means.get)
+
+
+def test_a_random_forest_run_shows_on_evaluate(small_mnist):
+    from core.experiments.baselines import BaselineJob, create_baseline_run
+    from core.runs.store import RunStore
+
+    store = RunStore()
+    run_id = create_baseline_run(store, "random_forest", 1, small_mnist, "forest")
+    job = BaselineJob(store, small_mnist, "random_forest", 1, run_id).start()
+    assert job.join(120) and job.error is None
+    at = open_page("app_pages/evaluate.py")
+    assert not at.exception, at.exception
+    accuracy = next(m for m in at.metric if m.label == "Test accuracy")
+    assert accuracy.value == f"{job.result.test_accuracy:.2%}"
+    infos = " ".join(i.value for i in at.info)
+    assert "decision trees" in infos  # the inside views say why they are not shown

@@ -1,0 +1,164 @@
+"""Share links and the code view on the pages, through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from streamlit.testing.v1 import AppTest
+
+from core.export.keras_script import export_script
+from core.export.links import spec_to_params
+from core.nets.model import ModelSpec
+from core.nets.presets import DEFAULT_PRESET, PRESETS
+from tests.conftest import REPO
+from tests.support.pages import open_page, train_stored_run
+
+DEFAULT = PRESETS[DEFAULT_PRESET].spec
+
+
+def open_with_link(page: str, params: dict[str, str]) -> AppTest:
+    """A new session opening `page` from a URL that carries `params`."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page(page)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def script(spec: ModelSpec) -> str:
+    """The script as st.code shows it (without the file's last newline)."""
+    return export_script(spec).rstrip("\n")
+
+
+def open_code(at: AppTest, key: str) -> AppTest:
+    """Open the code expander of `key`, as a click on it does (the page reruns)."""
+    assert not at.code  # folded, the script is not drawn at all
+    at.session_state[key] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def page_spec(at: AppTest) -> ModelSpec:
+    return at.session_state["train_spec"]
+
+
+def test_a_link_restores_every_setting_and_the_url_follows_the_sliders(small_mnist):
+    spec = replace(
+        DEFAULT,
+        layers=[
+            {"type": "Dense", "units": 64, "activation": "tanh"},
+            {"type": "Dropout", "rate": 0.25},
+            {"type": "Dense", "units": 32, "activation": "elu"},
+        ],
+        optimizer="rmsprop",
+        learning_rate=0.0003,
+        lr_schedule="constant",
+        batch_size=256,
+        epochs=17,
+        early_stopping=True,
+        patience=4,
+        seed=1234,
+    )
+    at = open_with_link("app_pages/train.py", spec_to_params(spec))
+    assert page_spec(at) == spec
+    assert at.slider(key="train_w_layers").value == 2
+    assert at.select_slider(key="train_w_units_0").value == 64
+    assert at.selectbox(key="train_w_activation_1").value == "elu"
+    assert at.slider(key="train_w_dropout_0").value == 0.25
+    assert at.selectbox(key="train_w_optimizer").value == "rmsprop"
+    assert at.select_slider(key="train_w_learning_rate").value == 0.0003
+    assert at.select_slider(key="train_w_batch_size").value == 256
+    assert at.slider(key="train_w_epochs").value == 17
+    assert at.slider(key="train_w_patience").value == 4
+    assert at.toggle(key="train_w_early_stopping").value is True
+    assert at.number_input(key="train_w_seed").value == 1234
+    assert not at.warning  # nothing to complain about
+    assert dict(at.query_params) == spec_to_params(spec)
+
+    at.slider(key="train_w_epochs").set_value(5).run()
+    assert dict(at.query_params) == spec_to_params(replace(spec, epochs=5))
+    assert at.query_params["epochs"] == "5"
+
+
+def test_a_convolutional_link_and_the_code_view_follow_the_spec(small_mnist):
+    from core.nets.presets import KERAS_CONVNET
+
+    spec = replace(PRESETS[KERAS_CONVNET].spec, seed=9)
+    at = open_with_link("app_pages/train.py", spec_to_params(spec))
+    assert page_spec(at) == spec
+    assert open_code(at, "train_code_open").code[0].value == script(spec)
+    at.slider(key="train_w_epochs").set_value(3).run()
+    assert at.code[0].value == script(replace(spec, epochs=3))
+
+
+def test_a_bad_link_restores_the_rest_and_says_why_in_one_line(small_mnist):
+    params = spec_to_params(replace(DEFAULT, epochs=12, seed=77))
+    params |= {"lr": "quick", "layers": "dense-64-relu~dropout-0.95", "v": "0"}
+    at = open_with_link("app_pages/train.py", params)
+    spec = page_spec(at)
+    assert (spec.epochs, spec.seed) == (12, 77)
+    assert spec.learning_rate == DEFAULT.learning_rate
+    # The page's dropout sliders end at 0.8: that layer is left out, the Dense one kept.
+    assert spec.layers == [{"type": "Dense", "units": 64, "activation": "relu"}]
+    assert len(at.warning) == 1
+    line = at.warning[0].value.replace("\\", "")  # shown as typed: markdown escaped
+    assert "\n" not in line
+    assert "lr 'quick' is not a number" in line and "layer 2 rate 0.95" in line
+    assert "version '0'" in line
+    at.slider(key="train_w_epochs").set_value(4).run()  # a change: the notice has done its job
+    assert not at.warning
+
+
+def test_without_a_link_the_page_opens_on_the_default_and_writes_its_url(small_mnist):
+    at = open_page("app_pages/train.py")
+    assert page_spec(at) == DEFAULT
+    assert dict(at.query_params) == spec_to_params(DEFAULT)
+    assert open_code(at, "train_code_open").code[0].value == script(DEFAULT)
+
+
+def test_runs_shows_a_runs_script_and_the_diff_of_two(small_mnist):
+    first, _ = train_stored_run(small_mnist, epochs=1, units=16)
+    second, _ = train_stored_run(small_mnist, epochs=1, units=24)
+    at = open_page("app_pages/runs.py")
+    from core.runs.store import RunStore
+
+    store = RunStore()
+    shown = [code.value for code in open_code(at, "runs_code_open").code]
+    assert script(store.get(second).spec) in shown  # the newest run is picked first
+    at.multiselect(key="runs_compare").set_value([first, second]).run()
+    assert not at.exception, at.exception
+    diffs = [code.value for code in at.code if code.language == "diff"]
+    assert len(diffs) == 1
+    changed = [
+        line
+        for line in diffs[0].splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert any(line.startswith("-") and "Dense(16" in line for line in changed), changed
+    assert any(line.startswith("+") and "Dense(24" in line for line in changed), changed
+
+
+def test_a_plane_link_restores_the_2d_playground_and_follows_it(small_mnist):
+    from core.export.links import flat_spec_to_params
+    from core.export.plane_script import export_plane_script
+    from core.plane.spec import PlaneSpec
+    from core.plane.xor import DEFAULT_EPOCHS
+
+    spec = PlaneSpec(
+        data="circle", x1_squared=True, hidden_layers=2, units_1=8, learning_rate=0.03, seed=4
+    )
+    params = flat_spec_to_params(spec) | {"noise": "lots"}
+    at = open_with_link("app_pages/xor.py", params)
+    assert at.session_state["xor_job"].spec == spec
+    assert at.slider(key="xor_hidden_layers").value == 2
+    assert at.selectbox(key="xor_data").value == "circle"
+    assert len(at.warning) == 1 and "noise 'lots' is not a number" in at.warning[0].value
+    assert dict(at.query_params) == flat_spec_to_params(spec)  # the bad key is gone
+    shown = open_code(at, "xor_code_open").code[0].value
+    assert shown == export_plane_script(spec, epochs=DEFAULT_EPOCHS).rstrip("\n")
+    at.slider(key="xor_hidden_layers").set_value(3).run()
+    assert at.query_params["hidden_layers"] == "3"
+    assert not at.warning

@@ -1,0 +1,361 @@
+"""The Train page through Streamlit's AppTest: widgets, a short training run, Stop."""
+
+import json
+import threading
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.nets.model import ModelSpec, layer_table
+from core.nets.presets import DEFAULT_PRESET, KERAS_CONVNET, PRESETS
+from core.training.job import JOBS
+from tests.support.pages import open_page, run_until
+
+
+def set_small_network(at: AppTest, epochs: int) -> None:
+    at.slider(key="train_w_layers").set_value(1).run()
+    at.select_slider(key="train_w_units_0").set_value(32).run()
+    at.slider(key="train_w_epochs").set_value(epochs).run()
+    at.select_slider(key="train_w_batch_size").set_value(32).run()
+
+
+def curves(at: AppTest) -> dict:
+    """The loss and accuracy chart's figure."""
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return next(f for f in figures if f["layout"].get("uirevision") == "training-curves")
+
+
+def points(figure: dict) -> int:
+    return sum(len(trace.get("x") or []) for trace in figure["data"])
+
+
+def test_page_shows_every_control_and_the_model_summary(small_mnist):
+    at = open_page("app_pages/train.py")
+    spec = PRESETS[DEFAULT_PRESET].spec  # the page opens on the default preset's values
+    assert at.selectbox(key="train_w_preset").value == DEFAULT_PRESET
+    dense = [layer for layer in spec.layers if layer["type"] == "Dense"]
+    assert at.slider(key="train_w_layers").value == len(dense)
+    assert at.slider(key="train_w_epochs").value == spec.epochs
+    assert at.slider(key="train_w_patience").value == spec.patience
+    assert at.selectbox(key="train_w_optimizer").value == spec.optimizer
+    assert at.selectbox(key="train_w_loss").value == spec.loss
+    assert at.toggle(key="train_w_early_stopping").value == spec.early_stopping
+    assert "669,706 parameters" in at.expander[0].label  # the default 784-512-512-10
+    at.slider(key="train_w_layers").set_value(0).run()
+    assert "7,850 parameters" in at.expander[0].label
+    # Stop shows beside a run's progress, inside the live panel: with no run, there is none.
+    assert "train_stop_button" not in [button.key for button in at.button]
+    assert "synthetic" not in at.caption[0].value  # the data's description names its folder
+    assert "400 training and 100 test images" in at.caption[0].value
+
+
+def test_preset_and_optimizer_fill_the_widgets(small_mnist):
+    at = open_page("app_pages/train.py")
+    at.selectbox(key="train_w_preset").set_value("128 relu, plain SGD").run()
+    assert at.slider(key="train_w_layers").value == 1
+    assert at.select_slider(key="train_w_units_0").value == 128
+    assert at.selectbox(key="train_w_optimizer").value == "sgd"
+    at.selectbox(key="train_w_optimizer").set_value("adam").run()
+    assert at.select_slider(key="train_w_learning_rate").value == 0.001
+
+
+def test_short_training_run_starts_and_finishes(small_mnist):
+    at = open_page("app_pages/train.py")
+    set_small_network(at, epochs=3)
+    at.button(key="train_start_button").click().run()
+    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
+    accuracy = next(m for m in at.metric if m.label == "Test accuracy")
+    assert float(accuracy.value.rstrip("%")) > 50  # patch digits are easy; chance is 10 %
+    assert any("Trained 3 epochs" in s.value for s in at.success)
+    assert not at.slider(key="train_w_layers").disabled
+
+
+def test_stop_ends_a_long_run(small_mnist, monkeypatch):
+    from core.training.live_callback import LiveMetrics
+
+    # Fifty epochs of 400 digits take a second or two on a network built ahead: slow each
+    # compiled call down, so the run is surely still training when Stop is pressed.
+    batch_end = LiveMetrics.on_train_batch_end
+
+    def slow_batch_end(self, batch, logs=None):
+        time.sleep(0.3)
+        return batch_end(self, batch, logs)
+
+    monkeypatch.setattr(LiveMetrics, "on_train_batch_end", slow_batch_end)
+    # And hold the test pass until the page has been looked at.
+    import core.training.job
+
+    tested = threading.Event()
+    predict = core.training.job.predict_eagerly
+
+    def held_predict(*args, **kwargs):
+        tested.wait(60)
+        return predict(*args, **kwargs)
+
+    monkeypatch.setattr(core.training.job, "predict_eagerly", held_predict)
+    at = open_page("app_pages/train.py")
+    set_small_network(at, epochs=50)
+    at.select_slider(key="train_w_batch_size").set_value(16).run()
+    at.button(key="train_start_button").click().run()
+    job = JOBS.get(at.session_state["train_run_id"])
+    deadline = time.monotonic() + 120
+    while job.monitor.snapshot().epoch < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    at.run()
+    # Fifty epochs of 25 batches are far from done after one: the page shows a run under way.
+    assert job.running
+    assert not at.button(key="train_stop_button").disabled
+    assert at.button(key="train_start_button").disabled
+    assert at.slider(key="train_w_layers").disabled
+    at.button(key="train_stop_button").click().run()
+    # The page drawn by the click says training has ended, with its kept epochs, while the
+    # test pass is still under way; Stop has been pressed, Train waits for the test pass.
+    kept = job.monitor.snapshot().epoch
+    said = [i.value for i in at.info if "Stopped by you" in i.value]
+    assert said == [
+        f"Stopped by you after {kept} complete epoch{'s' * (kept != 1)}. "
+        "Testing on the 100 test images…"
+    ]
+    assert job.running
+    assert at.button(key="train_stop_button").disabled
+    assert at.button(key="train_start_button").disabled
+    assert not any(m.label == "Test accuracy" for m in at.metric)
+    tested.set()
+    assert job.join(timeout=60)
+    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
+    assert job.monitor.snapshot().status == "stopped"
+    assert any(i.value.startswith(f"Stopped by you after {kept} ") for i in at.info)
+    assert not at.button(key="train_start_button").disabled
+
+
+def test_broken_data_folder_shows_the_reason_and_disables_train(tmp_path, monkeypatch):
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8bnot really gzip")
+    monkeypatch.setenv("MNIST_DATA", str(tmp_path))
+    at = open_page("app_pages/train.py")
+    assert any("could not be loaded" in e.value for e in at.error)
+    assert at.button(key="train_start_button").disabled
+
+
+def test_the_page_does_not_keep_a_forgotten_run_in_memory(small_mnist):
+    """Streamlit keeps a page run's namespace for as long as the session lives (through its
+    widget callbacks), so a job in a module-level name would pin its model and graphs."""
+    import gc
+    import weakref
+
+    at = open_page("app_pages/train.py")
+    set_small_network(at, epochs=1)
+    at.button(key="train_start_button").click().run()
+    job = JOBS.get(at.session_state["train_run_id"])
+    assert job.join(timeout=120)
+    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
+    model = weakref.ref(job.model)
+    del job
+    JOBS.forget_finished(keep=0)
+    gc.collect()
+    assert at.session_state["train_run_id"]  # the session is alive and remembers its run
+    assert model() is None, "the page's session still holds the run's model"
+
+
+# ----- the spec and the family switch (helper "cnn") ---------------------------------------
+
+
+def page_spec(at: AppTest):
+    return at.session_state["train_spec"]
+
+
+def test_switching_family_makes_a_conv_network_and_back(small_mnist):
+    at = open_page("app_pages/train.py")
+    at.button_group(key="train_w_family").set_value("conv").run()
+    assert not at.exception, at.exception
+    spec = page_spec(at)
+    assert spec.is_convolutional and at.slider(key="train_w_conv_blocks").value == 2
+    assert [layer["type"] for layer in spec.layers[:6]] == [
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+    ]
+    assert f"{spec.architecture()}," in at.expander[0].label
+    table = at.table[0].value
+    assert list(table.index) == [row["layer"] for row in layer_table(spec)]  # every layer shown
+    at.select_slider(key="train_w_filters_1").set_value(16).run()
+    assert page_spec(at).layers[2]["filters"] == 16
+    assert "11 × 11 × 16" in at.table[0].value["Output shape"].tolist()  # follows the slider
+    at.button_group(key="train_w_family").set_value("dense").run()
+    assert not page_spec(at).is_convolutional
+    assert page_spec(at).architecture() == "784-512-512-10"
+
+
+def test_an_invalid_edit_is_undone_with_the_reason(small_mnist):
+    at = open_page("app_pages/train.py")
+    at.selectbox(key="train_w_preset").set_value(KERAS_CONVNET).run()
+    before = page_spec(at)
+    at.select_slider(key="train_w_kernel_1").set_value(7).run()  # a 13x13 map: fine
+    at.select_slider(key="train_w_kernel_0").set_value(7).run()
+    at.slider(key="train_w_conv_blocks").set_value(4).run()  # added blocks keep the map >= 1x1
+    assert not at.exception, at.exception
+    spec = page_spec(at)
+    convs = [layer for layer in spec.layers if layer["type"] == "Conv2D"]
+    assert len(convs) == 4 and convs[-1]["padding"] == "same"  # the last block meets a 1x1 map
+    at.selectbox(key="train_w_padding_3").set_value("valid").run()  # a 3x3 kernel on 1x1
+    assert any(
+        "That change was undone" in e.value and "larger than the 1x1 feature map" in e.value
+        for e in at.error
+    )
+    assert page_spec(at) == spec and at.selectbox(key="train_w_padding_3").value == "same"
+    assert before != spec
+
+
+def test_a_conv_preset_fills_the_page(small_mnist):
+    at = open_page("app_pages/train.py")
+    at.selectbox(key="train_w_preset").set_value(KERAS_CONVNET).run()
+    assert page_spec(at) == PRESETS[KERAS_CONVNET].spec
+    assert at.button_group(key="train_w_family").value == "conv"
+    assert at.slider(key="train_w_conv_blocks").value == 2
+    assert [at.select_slider(key=f"train_w_filters_{i}").value for i in range(2)] == [32, 64]
+    assert [at.toggle(key=f"train_w_pooling_{i}").value for i in range(2)] == [True, True]
+    assert at.slider(key="train_w_head_dropout").value == 0.5
+    assert at.slider(key="train_w_layers").value == 0
+    assert at.slider(key="train_w_epochs").value == 15
+    assert "34,826 parameters" in at.expander[0].label
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_round_trips_through_the_widgets(small_mnist, name):
+    """Preset -> widgets -> spec gives the preset back: each value is one the widgets offer."""
+    from app_pages import train_controls
+
+    at = open_page("app_pages/train.py")
+    at.selectbox(key="train_w_preset").set_value(name).run()
+    assert not at.exception, at.exception
+    assert page_spec(at) == PRESETS[name].spec
+    # every widget holds a value from its own option list (no value added for the preset)
+    for slider in at.select_slider:
+        base = {
+            "train_w_learning_rate": train_controls.LEARNING_RATES,
+            "train_w_batch_size": train_controls.BATCH_SIZES,
+        }.get(slider.key)
+        if slider.key.startswith("train_w_units_"):
+            base = train_controls.UNIT_CHOICES
+        elif slider.key.startswith("train_w_filters_"):
+            base = train_controls.FILTER_CHOICES
+        elif slider.key.startswith("train_w_kernel_"):
+            base = train_controls.KERNEL_CHOICES
+        assert slider.value in base, (slider.key, slider.value)
+    # touching a widget rebuilds the spec from all widgets: the same spec again
+    at.number_input(key="train_w_seed").set_value(PRESETS[name].spec.seed).run()
+    at.slider(key="train_w_layers").set_value(at.slider(key="train_w_layers").value).run()
+    assert page_spec(at) == PRESETS[name].spec
+
+
+def test_a_spec_set_by_another_page_shows_in_the_widgets(small_mnist):
+    at = open_page("app_pages/train.py")
+    spec = ModelSpec(
+        layers=[
+            {"type": "Conv2D", "filters": 8, "kernel_size": 5, "padding": "same"},
+            {"type": "BatchNormalization"},
+            {"type": "GlobalAveragePooling2D"},
+            {"type": "Dense", "units": 64, "activation": "tanh"},
+        ],
+        epochs=4,
+    )
+    at.session_state["train_spec"] = spec
+    at.run()
+    assert at.slider(key="train_w_conv_blocks").value == 1
+    assert at.select_slider(key="train_w_kernel_0").value == 5
+    assert at.toggle(key="train_w_batch_norm_0").value is True
+    assert at.selectbox(key="train_w_head").value == "GlobalAveragePooling2D"
+    assert at.select_slider(key="train_w_units_0").value == 64
+    assert at.slider(key="train_w_epochs").value == 4
+    at.slider(key="train_w_epochs").set_value(5).run()
+    assert page_spec(at) == ModelSpec.from_dict({**spec.to_dict(), "epochs": 5})
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_the_norms_toggle_decides_whether_a_run_records_norms(small_mnist, record):
+    """On: the run carries a LayerNorms callback and its log fills with one weight and one
+    gradient norm per layer; off: the run carries none (and costs nothing)."""
+    from core.inside.dynamics import norm_log
+
+    at = open_page("app_pages/train.py")
+    set_small_network(at, epochs=2)
+    at.toggle(key="train_inside_dynamics").set_value(record).run()
+    at.button(key="train_start_button").click().run()
+    job = JOBS.get(at.session_state["train_run_id"])
+    assert job is not None and job.join(timeout=120)
+    log = norm_log(job)
+    if not record:
+        assert log is None
+        return
+    history = log.snapshot()
+    assert history.layers and history.epochs  # measured before training and during it
+    for name in history.layers:
+        assert len(history.weight_norms[name]) == len(history.epochs)
+        assert all(value > 0 for value in history.weight_norms[name])
+
+
+def test_the_page_says_when_the_settings_are_no_longer_the_chosen_presets(small_mnist):
+    """The Preset box keeps naming the last preset chosen; after an edit the page says the
+    settings are no longer that preset's, and choosing a preset again clears it."""
+
+    def says_changed(at) -> bool:
+        return any("Changed since this preset was chosen" in c.value for c in at.caption)
+
+    at = open_page("app_pages/train.py")
+    assert not says_changed(at)
+    at.slider(key="train_w_epochs").set_value(3).run()
+    assert says_changed(at)
+    at.selectbox(key="train_w_preset").set_value("128 relu, plain SGD").run()
+    assert not says_changed(at)
+
+
+def test_the_page_builds_its_network_ahead_and_train_trains_that_model(small_mnist):
+    from core.mnist.data import load_mnist
+    from core.training.job import warm_key
+    from core.training.warm_start import WARM_STARTS
+
+    at = open_page("app_pages/train.py")
+    set_small_network(at, epochs=2)
+    key = warm_key(at.session_state["train_spec"], load_mnist())
+    deadline = time.monotonic() + 60
+    while WARM_STARTS.ready_key() != key and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert WARM_STARTS.ready_key() == key  # built while the page was read
+    built_ahead = WARM_STARTS._ready[1]
+    at.button(key="train_start_button").click().run()
+    job = JOBS.get(at.session_state["train_run_id"])
+    assert job.join(timeout=120)
+    assert job.model is built_ahead and job.snapshot().status == "completed"
+
+
+def test_the_curves_axes_show_before_train_and_the_click_draws_the_first_point(
+    small_mnist, monkeypatch
+):
+    from app_pages import common
+    from core.training.live_callback import LiveMetrics
+
+    # Every batch here ends a second late, so the first point comes long after the page
+    # drawn by the click would have reached its chart; that page waits for the point
+    # (common.FIRST_POINT_WAIT_SECONDS, lengthened so a busy machine cannot make it miss).
+    batch_end = LiveMetrics.on_train_batch_end
+
+    def slow_batch_end(self, batch, logs=None):
+        time.sleep(1.0)
+        return batch_end(self, batch, logs)
+
+    monkeypatch.setattr(LiveMetrics, "on_train_batch_end", slow_batch_end)
+    monkeypatch.setattr(common, "FIRST_POINT_WAIT_SECONDS", 60.0)
+    at = open_page("app_pages/train.py")
+    set_small_network(at, epochs=3)
+    before = curves(at)  # before any run: the axes the curves will be drawn on, empty
+    assert points(before) == 0
+    assert before["layout"]["xaxis"]["range"] == [0, 3.05]
+    at.button(key="train_start_button").click().run()
+    job = JOBS.get(at.session_state["train_run_id"])
+    assert points(curves(at)) > 0  # the page drawn by the click already has the first point
+    assert job.running
+    at.button(key="train_stop_button").click().run()
+    assert job.join(timeout=60)

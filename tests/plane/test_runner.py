@@ -1,0 +1,191 @@
+"""core/plane_runner: the compiled trainer against plain `model.fit` on the same batches."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from core.plane.data import epoch_orders, make_data
+from core.plane.model import build_plane_model
+from core.plane.runner import EXECUTOR, EpochRunner, FlatWeights
+from core.plane.spec import PlaneSpec
+
+
+def fit_on_the_same_batches(spec: PlaneSpec, epochs: int):
+    """`model.fit` one epoch at a time on the runner's order; its logs and the model."""
+    data = make_data(spec)
+    model = build_plane_model(spec)
+    logs = []
+    orders = epoch_orders(spec.seed, 0, epochs, len(data.x_train), spec.data != "points")
+    for order in orders:
+        history = model.fit(
+            data.x_train[order],
+            data.y_train[order],
+            batch_size=data.batch_size,
+            shuffle=False,
+            verbose=0,
+        ).history
+        test = model.evaluate(data.x_test, data.y_test, verbose=0) if data.has_test else None
+        logs.append((history["loss"][0], history["accuracy"][0], test))
+    return logs, model
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        PlaneSpec(seed=2),
+        PlaneSpec(data="cloud", samples=120, batch_size=32, loss="crossentropy"),
+        PlaneSpec(
+            data="blobs",
+            samples=90,
+            batch_size=16,
+            loss="crossentropy",
+            hidden_layers=2,
+            x1_squared=True,
+            regularization="l2",
+            regularization_rate=0.01,
+        ),
+        PlaneSpec(
+            data="circle", samples=60, batch_size=10, regularization="l1", regularization_rate=0.003
+        ),
+        PlaneSpec(data="spiral", samples=50, batch_size=8, hidden_layers=2, dropout=0.2),
+        PlaneSpec(data="gaussians", samples=40, batch_size=100, optimizer="sgd", learning_rate=0.1),
+        PlaneSpec(
+            data="cloud",
+            samples=70,
+            batch_size=12,
+            optimizer="rmsprop",
+            activation_1="tanh",
+            sin_x1=True,
+        ),
+        PlaneSpec(
+            data="blobs",
+            classes=4,
+            samples=64,
+            batch_size=9,
+            loss="crossentropy",
+            optimizer="adagrad",
+            learning_rate=0.05,
+            activation_1="gelu",
+        ),
+    ],
+    ids=[
+        "points",
+        "cloud",
+        "blobs-l2",
+        "circle-l1",
+        "spiral-dropout",
+        "gaussians-sgd-one-batch",
+        "cloud-rmsprop",
+        "blobs-adagrad",
+    ],
+)
+def test_runner_logs_and_weights_match_fit(spec):
+    epochs = 3
+    reference, reference_model = fit_on_the_same_batches(spec, epochs)
+    data = make_data(spec)
+    model = build_plane_model(spec)
+    logs = EpochRunner(model, data, spec.seed, shuffle=spec.data != "points").run(0, epochs)
+    for epoch, (loss, accuracy, test) in enumerate(reference):
+        assert logs["loss"][epoch] == pytest.approx(loss, rel=1e-5)  # penalty included
+        assert logs["accuracy"][epoch] == pytest.approx(accuracy)
+        if test is None:
+            assert np.isnan(logs["test_loss"][epoch])
+        else:
+            assert logs["test_loss"][epoch] == pytest.approx(test[0], rel=1e-5)
+            assert logs["test_accuracy"][epoch] == pytest.approx(test[1])
+    for ours, theirs in zip(model.get_weights(), reference_model.get_weights(), strict=True):
+        if spec.optimizer in ("adam", "sgd"):
+            # the same arithmetic as fit, bit for bit (RMSprop and Adagrad divide by a square
+            # root, which TensorFlow turns into a vectorised 1/sqrt whose last bit depends on
+            # where in a vector an element sits: one vector of all weights, or one per matrix)
+            np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    # the optimizer's state too (moments, iteration count), so fit could carry on from here
+    ours, theirs = model.optimizer.variables, reference_model.optimizer.variables
+    assert [v.name for v in ours] == [v.name for v in theirs]
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(np.asarray(mine), np.asarray(reference), atol=1e-5)
+
+
+def test_three_classes_train_to_95_percent():
+    spec = PlaneSpec(
+        data="blobs",
+        classes=3,
+        samples=300,
+        noise=0.1,
+        hidden_layers=1,
+        units_1=8,
+        activation_1="tanh",
+        loss="crossentropy",
+        learning_rate=0.03,
+        batch_size=32,
+    )
+    model = build_plane_model(spec)
+    logs = EpochRunner(model, make_data(spec), spec.seed, shuffle=True).run(0, 40)
+    assert logs["accuracy"][-1] >= 0.95
+    assert logs["test_accuracy"][-1] >= 0.9
+    assert logs["loss"][-1] < logs["loss"][0]
+
+
+def test_epochs_in_pieces_are_the_epochs_at_once():
+    """Calls of 2 then 1 epochs give, bit for bit, what one call of 3 does (state kept)."""
+    spec = PlaneSpec(data="circle", samples=80, batch_size=7, hidden_layers=2, dropout=0.1)
+    data = make_data(spec)
+    whole_model, piece_model = build_plane_model(spec), build_plane_model(spec)
+    whole = EpochRunner(whole_model, data, spec.seed, shuffle=True).run(0, 3)
+    runner = EpochRunner(piece_model, data, spec.seed, shuffle=True)
+    first, second = runner.run(0, 2), runner.run(2, 1)
+    for name, values in whole.items():
+        np.testing.assert_array_equal(values, np.concatenate([first[name], second[name]]))
+    for ours, theirs in zip(piece_model.variables, whole_model.variables, strict=True):
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+def test_warm_up_trains_nothing():
+    spec = PlaneSpec(data="spiral", samples=60, batch_size=16, dropout=0.2)
+    data = make_data(spec)
+    model = build_plane_model(spec)
+    runner = EpochRunner(model, data, spec.seed, shuffle=True)
+    before = [np.asarray(v).copy() for v in [*model.variables, *model.optimizer.variables]]
+    runner.warm_up()
+    after = [np.asarray(v) for v in [*model.variables, *model.optimizer.variables]]
+    for was, now in zip(before, after, strict=True):
+        np.testing.assert_array_equal(was, now)
+    cold_model = build_plane_model(spec)
+    cold = EpochRunner(cold_model, data, spec.seed, shuffle=True).run(0, 2)
+    warm = runner.run(0, 2)
+    np.testing.assert_array_equal(warm["loss"], cold["loss"])
+
+
+def test_the_single_threaded_executor_stays_in_the_runner():
+    """Other tf.functions in this thread and in other threads keep TensorFlow's default."""
+    from tensorflow.python.eager import context
+
+    spec = PlaneSpec(data="gaussians", samples=40)
+    seen = {}
+
+    def train():
+        EpochRunner(build_plane_model(spec), make_data(spec), spec.seed, shuffle=True).run(0, 1)
+        seen["worker"] = context.context().function_call_options.executor_type
+
+    default = context.context().function_call_options.executor_type
+    worker = threading.Thread(target=train)
+    worker.start()
+    worker.join()
+    assert seen["worker"] == default != EXECUTOR
+    assert context.context().function_call_options.executor_type == default
+
+
+@pytest.mark.parametrize(
+    "option", [{"clipnorm": 1.0}, {"weight_decay": 0.01}, {"global_clipnorm": 1.0}]
+)
+def test_optimizer_settings_per_matrix_are_refused(option):
+    import keras
+
+    model = build_plane_model(PlaneSpec())
+    model.compile(optimizer=keras.optimizers.Adam(**option), loss="mean_squared_error")
+    with pytest.raises(ValueError, match=f"{next(iter(option))}.*model.fit"):
+        FlatWeights(model)

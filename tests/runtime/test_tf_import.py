@@ -1,0 +1,96 @@
+"""TensorFlow imported from several threads at once, as a fresh server does (core.runtime.tf_import)."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# A fresh process: one thread imports Keras (the server's background import) while others
+# start on TensorFlow through the app's thread entries: the gradient registry (every training
+# job's and every network built ahead's first step) and `tensorflow()`. Without
+# core.runtime.tf_import, the registry's direct import of tensorflow.python deadlocks against the
+# Keras import: Python hands one thread a half-made module and both imports fail.
+SCRIPT = textwrap.dedent(
+    """
+    import threading
+
+    from core.runtime import gradient_registry
+    from core.runtime.tf_import import tensorflow
+
+    results = {}
+
+    def run(name, call):
+        try:
+            results[name] = call()
+        except Exception as error:
+            results[name] = repr(error)
+
+    def keras_version():
+        import keras
+        return keras.__version__
+
+    threads = [
+        threading.Thread(target=run, args=("keras", keras_version)),
+        threading.Thread(target=run, args=("registry", gradient_registry.available)),
+        threading.Thread(target=run, args=("tensorflow", lambda: tensorflow().constant(2).numpy())),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(results)
+    assert results["registry"] is True, results
+    assert results["tensorflow"] == 2, results
+    assert isinstance(results["keras"], str) and results["keras"][0].isdigit(), results
+    """
+)
+
+
+def run_fresh(script: str) -> None:
+    """Run `script` in a fresh Python process (nothing imported yet); it must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+
+
+def test_tensorflow_imported_from_three_threads_at_once():
+    run_fresh(SCRIPT)
+
+
+# The first `tensorflow()` freezes what the import made; a model built afterwards is still
+# freed by a collection (the jobs' end-of-run collection must not leak models).
+FROZEN = textwrap.dedent(
+    """
+    import gc
+    import weakref
+
+    from core.runtime.tf_import import tensorflow
+
+    assert gc.get_freeze_count() == 0
+    tensorflow()
+    frozen = gc.get_freeze_count()
+    assert frozen > 100_000, frozen  # TensorFlow's and Keras's objects
+    tensorflow()
+    assert gc.get_freeze_count() == frozen  # once
+
+    from core.nets.model import ModelSpec, build_model
+
+    model = build_model(ModelSpec(layers=[{"type": "Dense", "units": 8}], epochs=1))
+    gone = weakref.ref(model)
+    del model
+    gc.collect()
+    assert gone() is None, "a model built after the import was not freed"
+    """
+)
+
+
+def test_the_import_is_frozen_and_later_models_are_still_freed():
+    run_fresh(FROZEN)

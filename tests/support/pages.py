@@ -1,0 +1,59 @@
+"""What the page tests share: opening a page of the app in AppTest, a run trained and stored."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from core.mnist.data import MNIST
+from core.nets.model import ModelSpec
+from core.runs.store import RunStore
+from core.training.job import TrainingJob, start_recorded_run
+from tests.conftest import REPO
+
+
+def open_page(page: str, timeout: float = 90) -> AppTest:
+    """The app from its entry point, switched to `page` (e.g. "app_pages/train.py")."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run_until(at: AppTest, condition, timeout: float = 120.0) -> None:
+    """Rerun the page (as its fragment's timer would) until `condition(at)` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if condition(at):
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not reached in time")
+
+
+def train_stored_run(data: MNIST, epochs: int = 2, units: int = 16) -> tuple[str, TrainingJob]:
+    """A small network trained on `data` and kept in the run store, through the same
+    `start_recorded_run` that the pages' `common.start_training` calls."""
+    spec = ModelSpec(layers=[{"type": "Dense", "units": units}], epochs=epochs, batch_size=32)
+    job = start_recorded_run(RunStore(), spec, data)
+    assert job.join(timeout=120)
+    return job.run_id, job
+
+
+def decoded(value):
+    """A figure's JSON with plotly's typed arrays ({"dtype", "bdata", "shape"}) as lists."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = [int(n) for n in str(value.get("shape", len(array))).split(",")]
+        return array.reshape(shape).tolist()
+    if isinstance(value, dict):
+        return {key: decoded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [decoded(item) for item in value]
+    return value
