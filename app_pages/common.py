@@ -254,7 +254,8 @@ def start_training(spec: ModelSpec, data: MNIST, callbacks: tuple | list = ()) -
     """
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    from core.training.job import TrainingBusyError, start_recorded_run
+    from core.runs.start import start_recorded_run
+    from core.training.registry import TrainingBusyError
 
     ctx = get_script_run_ctx()
     owner = ctx.session_id if ctx is not None else None
@@ -288,7 +289,7 @@ def current_job() -> TrainingJob | None:
     its whole model and traced TensorFlow graphs in memory after it is forgotten. Pages ask
     `training_now()` instead.
     """
-    from core.training.job import JOBS
+    from core.training.registry import JOBS
 
     init_session()
     return JOBS.get(st.session_state["train_run_id"])

@@ -23,8 +23,9 @@ from core.charts.inside import (
     saliency_figure,
     template_figure,
 )
-from core.inside.activations import Inspector, LayerInfo, ModelChainError
+from core.inside.activations import Inspector, ModelChainError
 from core.inside.diagram import spec_diagram, weights_diagram
+from core.inside.records import LayerInfo
 from core.inside.unit_search import TopImages, rank_units
 
 RUNNER_UP, TRUE_DIGIT = -1, -2  # choices of the digit the saliency compares the answer with

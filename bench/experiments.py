@@ -46,8 +46,9 @@ from core.experiments.runner import create_experiment, start  # noqa: E402
 from core.experiments.store import ExperimentStore  # noqa: E402
 from core.experiments.sweeps import Axis, ExperimentDefinition, grid_configurations, spec_for  # noqa: E402
 from core.mnist.data import load_mnist  # noqa: E402
+from core.runs.start import start_recorded_run  # noqa: E402
 from core.runs.store import RunStore  # noqa: E402
-from core.training.job import JobRegistry, start_recorded_run  # noqa: E402
+from core.training.registry import JobRegistry  # noqa: E402
 
 BASE = {
     "layers": [{"type": "Dense", "units": 128, "activation": "relu"}],

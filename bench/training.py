@@ -26,7 +26,8 @@ import keras  # noqa: E402
 from core.mnist.data import load_mnist  # noqa: E402
 from core.nets.model import build_model  # noqa: E402
 from core.nets.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
-from core.training.job import TrainingJob, prepare, steps_per_execution_for  # noqa: E402
+from core.training.job import TrainingJob, steps_per_execution_for  # noqa: E402
+from core.training.prepared import prepare  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

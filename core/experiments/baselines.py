@@ -1,7 +1,7 @@
 """Classic baselines from scikit-learn, trained on the same split as the networks.
 
 "Train a random forest instead; is the accuracy better?" Each baseline learns from exactly the
-training part `core.training.job.prepare` keeps for a network with the same seed (the validation
+training part `core.training.prepared.prepare` keeps for a network with the same seed (the validation
 part is held out the same way), is scored on that validation part and on the test set, and is
 stored as an ordinary run: test accuracy, confusion matrix, and a model the Evaluate and Draw
 pages can ask for class probabilities.
@@ -23,14 +23,14 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.mnist.data import MNIST
+from core.runs.sklearn_file import SklearnModel
 from core.runtime.jobs import BackgroundJob
-from core.training.job import prepare
+from core.training.prepared import prepare
 
 RF_TREES = 60
 LR_MAX_ITER = 100
@@ -61,46 +61,6 @@ class BaselineResult:
     test_accuracy: float
     test_probabilities: np.ndarray
     seconds: float  # training and evaluating
-
-
-class SklearnModel:
-    """A fitted scikit-learn classifier that answers like a Keras model of the playground:
-    (N, 784) floats in [0, 1] in, (N, 10) probabilities out."""
-
-    is_baseline = True
-    file_suffix = ".joblib"  # the store saves it under this name and keeps its checksum
-
-    def __init__(self, estimator) -> None:
-        self.estimator = estimator
-        self.name = type(estimator).__name__
-
-    def predict_on_batch(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
-        probabilities = np.zeros((len(x), 10), dtype=np.float32)
-        probabilities[:, self.estimator.classes_] = self.estimator.predict_proba(x)
-        return probabilities
-
-    def __call__(self, x, training: bool = False) -> np.ndarray:
-        return self.predict_on_batch(x)
-
-    def save(self, path) -> None:
-        import joblib
-
-        joblib.dump(self.estimator, path, compress=3)
-
-
-def load_baseline(path: Path, expected_sha256: str | None) -> SklearnModel:
-    """A stored random forest, only if the file is the one the app wrote."""
-    import joblib
-
-    from core.runs.store import file_sha256
-
-    if not expected_sha256 or file_sha256(path) != expected_sha256:
-        raise ValueError(
-            f"{path.name} is not the file the playground saved for this run (its checksum "
-            "differs), so it is not loaded: joblib files can run code. Train the baseline again."
-        )
-    return SklearnModel(joblib.load(path))
 
 
 def _accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:

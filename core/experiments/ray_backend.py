@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.experiments.runner import Outcome
+from core.experiments.backend import Outcome
 
 CPUS_PER_RUN = 1
 STOP_CHECK_SECONDS = 0.5

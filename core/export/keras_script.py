@@ -6,7 +6,7 @@ compile, fit, evaluate, save) and does what the playground does for that spec:
 
 - the same data: MNIST from `keras.datasets.mnist`, or a folder of IDX files or an
   `mnist.npz` named on the command line, scaled to [0, 1] exactly as `core.mnist.data` scales it;
-- the same validation split: `core.training.job.prepare`'s permutation from the spec's seed;
+- the same validation split: `core.training.prepared.prepare`'s permutation from the spec's seed;
 - the same model: the layers `core.nets.model.build_model` makes, with the same names and settings,
   built after `keras.utils.set_random_seed(seed)` so the initial weights are the same;
 - the same compile and fit: optimizer, learning-rate schedule, loss, batch size, epochs,

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from core.inside.activations import IMAGE_SIDE, Activations
+from core.inside.records import Activations
+from core.nets.model import IMAGE_SIDE
 
 # Floor under probabilities before a log, for a final layer whose logits cannot be read.
 TINY = 1e-30

@@ -50,6 +50,7 @@ from core.runs.records import (
     summary_from_row,
     thin,
 )
+from core.runs.sklearn_file import load_baseline
 from core.runtime.liveness import owner_alive, remove_leftovers, this_process
 from core.training.monitor import EPOCH_METRICS
 
@@ -380,8 +381,6 @@ class RunStore:
                 f"or its file was removed from {self.models_dir}. Train it again."
             )
         if path.suffix == ".joblib":  # a baseline's model, written by this app (never uploaded)
-            from core.experiments.baselines import load_baseline
-
             with self._db.connect() as conn:
                 row = conn.execute("SELECT model_sha256 FROM runs WHERE id = ?", (run_id,))
                 return load_baseline(path, row.fetchone()["model_sha256"])

@@ -8,7 +8,7 @@ builds the model for the settings shown (`core.nets.model.build_model`, seeded a
 traces its training and validation steps on an empty dataset of the right shapes: nothing is
 trained, no weight or optimizer state changes. Train then takes that model instead of
 building one (`take`), and `fit` finds its steps already traced. Given the data, it also turns
-it into the tensors and batches the job will train on (`core.training.job.PREPARED`).
+it into the tensors and batches the job will train on (`core.training.prepared.PREPARED`).
 
 One model is kept at a time (the latest settings asked for), built on one background thread
 a moment after the settings stop changing (`delay`), so dragging sliders does not queue
@@ -46,6 +46,8 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
+
+from core.training.prepared import PREPARED
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ def prime_steps(model, spec) -> None:
     TensorFlow makes a traced step ready to run (its graph optimised, its kernels made) at
     its first call, and keeps it so until its caches are cleared; `tf.random.set_seed`
     clears them, and so did every seeded build and the seeded batches of
-    `core.training.job.PREPARED` before `core.runtime.seeding.seed_process` kept them (it still falls
+    `core.training.prepared.PREPARED` before `core.runtime.seeding.seed_process` kept them (it still falls
     back to Keras's seeding if TensorFlow's private seed state moves). The first call after
     that took 0.17-0.25 s more than the next ones for the default network (0.28 s against
     0.11 s for its 16 batches): time the first point on the curves waited for. Called after
@@ -362,7 +364,7 @@ class WarmStarts:
         """Ask for `spec`'s model to be ready; earlier requests not yet built are dropped.
 
         With `data`, the training job's tensors and batches of it are made ready too
-        (`core.training.job.PREPARED`).
+        (`core.training.prepared.PREPARED`).
         """
         with self._changed:
             if self._closing:
@@ -448,8 +450,6 @@ class WarmStarts:
                 gradient_registry.track()
                 model = self._build(spec, key)
                 if data is not None:
-                    from core.training.job import PREPARED
-
                     PREPARED.batches(data, spec)
                 # After the build's and the batches' seeding, which emptied TensorFlow's
                 # caches: the run's first call then costs no more than its others.

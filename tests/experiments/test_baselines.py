@@ -7,14 +7,10 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from core.experiments.baselines import (
-    SklearnModel,
-    load_baseline,
-    logistic_as_keras,
-    train_baseline,
-)
+from core.experiments.baselines import logistic_as_keras, train_baseline
 from core.inside.evaluation import predict_probabilities
-from core.training.job import prepare
+from core.runs.sklearn_file import SklearnModel, load_baseline
+from core.training.prepared import prepare
 from tests.support.digits import patch_digits
 
 

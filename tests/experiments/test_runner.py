@@ -206,7 +206,8 @@ def test_an_experiment_store_that_is_not_a_database_is_refused_and_kept(tmp_path
 
 @pytest.mark.timeout(900)
 def test_the_next_run_is_built_once_the_run_under_way_has_trained_and_takes_it(digits, tmp_path):
-    from core.experiments.runner import EmbeddedBackend, ExperimentRunner
+    from core.experiments.embedded import EmbeddedBackend
+    from core.experiments.runner import ExperimentRunner
     from core.training.warm_start import WarmStarts
 
     store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
@@ -242,7 +243,8 @@ def test_the_next_run_is_built_once_the_run_under_way_has_trained_and_takes_it(d
 def test_without_data_nothing_starts_and_a_run_that_cannot_be_made_fails_its_trial(tmp_path):
     """The page had a way to start an experiment while MNIST could not be loaded (a one-click
     classic): the runner died on the missing data and left its first trial "running"."""
-    from core.experiments.runner import NO_DATA, EmbeddedBackend, ExperimentRunner
+    from core.experiments.embedded import EmbeddedBackend
+    from core.experiments.runner import NO_DATA, ExperimentRunner
 
     store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
     experiment_id = create_experiment(xstore, ExperimentDefinition(BASE, [], seeds=2, budget=2))

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from core.inside.activations import Inspector, ModelChainError, layer_chain, strongest_units
+from core.inside.activations import Inspector, ModelChainError, layer_chain
+from core.inside.records import strongest_units
 from core.nets.model import ModelSpec, build_model
 from core.nets.model_files import standard_form
 

@@ -276,7 +276,7 @@ def test_importing_the_modules_does_not_import_tensorflow():
         "import sys, core.inside.evaluation, core.charts.metrics, core.charts.images; "
         "print(any(m.split('.')[0] in ('tensorflow', 'keras') for m in sys.modules))"
     )
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(repo)}
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo, env=env

@@ -425,7 +425,8 @@ def test_a_run_stored_in_the_old_form_loads_compares_and_retrains(tmp_path):
 def test_a_conv_spec_trains_on_image_shaped_views_of_the_rows():
     import numpy as np
 
-    from core.training.job import TrainingJob, prepare
+    from core.training.job import TrainingJob
+    from core.training.prepared import prepare
     from tests.support.digits import patch_digits
 
     data = patch_digits(n_train=200, n_test=50)

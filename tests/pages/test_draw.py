@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from core.runs.store import RunStore
-from core.training.job import JOBS
+from core.training.registry import JOBS
 from tests.support.pages import open_page
 from tests.support.runs import model_bytes, tiny_model
 

@@ -162,7 +162,8 @@ def _train_script() -> None:
         layers=[{"type": "Dense", "units": 8, "activation": "sigmoid"}] * 3, epochs=2, batch_size=64
     )
     if "dynamics_started" not in st.session_state:
-        from core.training.job import JOBS, TrainingJob
+        from core.training.job import TrainingJob
+        from core.training.registry import JOBS
 
         data, _ = common.get_data()
         st.session_state["train_inside_dynamics"] = True
@@ -175,7 +176,7 @@ def _train_script() -> None:
 
 
 def test_training_dynamics_show_each_layers_norms(small_mnist):
-    from core.training.job import JOBS
+    from core.training.registry import JOBS
 
     at = AppTest.from_function(_train_script, default_timeout=120).run()
     assert not at.exception, at.exception

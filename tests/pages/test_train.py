@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.nets.model import ModelSpec, layer_table
 from core.nets.presets import DEFAULT_PRESET, KERAS_CONVNET, PRESETS
-from core.training.job import JOBS
+from core.training.registry import JOBS
 from tests.support.pages import open_page, run_until
 
 

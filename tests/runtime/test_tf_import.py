@@ -5,7 +5,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # A fresh process: one thread imports Keras (the server's background import) while others
 # start on TensorFlow through the app's thread entries: the gradient registry (every training

@@ -10,8 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from core.mnist.data import MNIST
 from core.nets.model import ModelSpec
+from core.runs.start import start_recorded_run
 from core.runs.store import RunStore
-from core.training.job import TrainingJob, start_recorded_run
+from core.training.job import TrainingJob
 from tests.conftest import REPO
 
 

@@ -9,20 +9,10 @@ import pytest
 
 from core.mnist.data import MNIST, one_hot, to_model_inputs
 from core.nets.model import ModelSpec
-from core.training.job import (
-    ALIGNMENT,
-    JOBS,
-    JobRegistry,
-    PreparedTensors,
-    TrainingBusyError,
-    TrainingJob,
-    aligned_empty,
-    as_tensor,
-    epochs,
-    prepare,
-    start_recorded_run,
-    steps_per_execution_for,
-)
+from core.runs.start import start_recorded_run
+from core.training.job import TrainingJob, epochs, steps_per_execution_for
+from core.training.prepared import ALIGNMENT, PreparedTensors, aligned_empty, as_tensor, prepare
+from core.training.registry import JOBS, JobRegistry, TrainingBusyError
 from tests.support.digits import patch_digits
 
 

@@ -1,0 +1,37 @@
+"""Starting a recorded run: a row in the run store, then its training job with a recorder."""
+
+from __future__ import annotations
+
+from core.mnist.data import MNIST
+from core.nets.model import ModelSpec
+from core.runs.recorder import RunRecorder
+from core.training.job import TrainingJob
+from core.training.registry import JOBS, JobRegistry
+
+
+def start_recorded_run(
+    store,
+    spec: ModelSpec,
+    data: MNIST,
+    *,
+    owner: str | None = None,
+    name: str | None = None,
+    registry: JobRegistry = JOBS,
+    callbacks: tuple | list = (),
+) -> TrainingJob:
+    """Record a new run in `store` and train it on a background job registered in `registry`.
+
+    The run's row is created only once the registry has agreed to start it, so a refused
+    second click leaves nothing behind. Raises `TrainingBusyError` while `owner` trains.
+    `callbacks` are further Keras callbacks for this run (the Train page's weight and
+    gradient norms, core.inside.dynamics.LayerNorms); the recorder always comes first.
+    """
+
+    def make_job() -> TrainingJob:
+        run_id = store.create_run(spec, data.description, name=name)
+        return TrainingJob(
+            spec, data, run_id=run_id, callbacks=[RunRecorder(store, run_id), *callbacks]
+        )
+
+    registry.forget_finished(keep=4)
+    return registry.start(make_job, owner=owner)
