@@ -1,4 +1,6 @@
-"""Keras Playground's logic: data, models, training, evaluation, storage and charts.
+"""Keras Playground's logic, in packages by concern; nothing here imports Streamlit.
 
-Nothing in this package imports streamlit, so all of it runs and is tested without a browser.
+Lower packages never import higher ones (docs/architecture.md; import-linter checks it, the
+contracts are in pyproject.toml). From the bottom: runtime, then mnist and nets, inside and
+plane, training, runs, experiments, and at the top charts and export.
 """

@@ -1,0 +1,3 @@
+"""The process's machinery: importing TensorFlow safely, seeding, background jobs and threads,
+freeing traced graphs, and telling which process owns a run. Imports nothing else of core.
+"""
