@@ -7,7 +7,7 @@ computing the Evaluation, building each figure (and serialising it with plotly.i
 st.plotly_chart does), the whole page, and the rebuild after a filter change. It also
 compares the mosaic gallery with one subplot per digit. Uses the real MNIST test set from
 MNIST_DATA or ../shared/data/mnist when present, random digits otherwise. Untrained weights
-time the same as trained ones; --train-epochs N trains first (about 20 s an epoch here).
+time the same as trained ones; --train-epochs N trains first.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
@@ -34,11 +35,15 @@ from plotly.subplots import make_subplots  # noqa: E402
 from core.charts import images as image_charts  # noqa: E402
 from core.charts import metrics as metric_charts  # noqa: E402
 from core.inside.evaluation import (  # noqa: E402
+    Evaluation,
     evaluate_probabilities,
     first_layer_weight_images,
     predict_probabilities,
 )
 from core.nets.model import ModelSpec, build_model  # noqa: E402
+
+if TYPE_CHECKING:
+    import keras
 
 GOAL_PAGE = 2.0
 GOAL_FILTER = 0.3
@@ -99,34 +104,38 @@ def facet_gallery(images: np.ndarray, titles: list[str], columns: int = 8) -> go
     return figure
 
 
-def main() -> None:
+Row = tuple[str, float, float | None]  # (step, seconds, seconds with plotly.io.to_json)
+
+
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--train-epochs", type=int, default=0)
-    args = parser.parse_args()
-    repeats = args.repeats
+    return parser.parse_args()
 
-    images, labels, source = load_digits()
+
+def default_network(train_epochs: int) -> tuple[ModelSpec, keras.Model]:
+    """The default preset's network, untrained or trained `train_epochs` on the training set."""
     spec = ModelSpec()
     model = build_model(spec)
-    if args.train_epochs:
+    if train_epochs:
         x_train, y_train, _ = load_digits(train=True)
         model.fit(
             x_train.reshape(len(x_train), -1).astype(np.float32) / np.float32(255.0),
             np.eye(10, dtype=np.float32)[y_train],
             batch_size=spec.batch_size,
-            epochs=args.train_epochs,
+            epochs=train_epochs,
             verbose=0,
         )
+    return spec, model
+
+
+def time_predictions(
+    model: keras.Model, images: np.ndarray, repeats: int, rows: list[Row]
+) -> tuple[np.ndarray, float]:
+    """Predict the test set the app's way, and the two other ways; the probabilities and the
+    app's median seconds."""
     inputs = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)
-    print(
-        f"{spec.architecture()} network ({'trained ' + str(args.train_epochs) + ' epochs' if args.train_epochs else 'untrained'}), "
-        f"{len(images):,} {source}, median of {repeats}\n"
-    )
-
-    # (step, seconds, seconds including plotly.io.to_json or None)
-    rows: list[tuple[str, float, float | None]] = []
-
     start = time.perf_counter()
     probabilities = predict_probabilities(model, images)
     rows.append(("predict_probabilities, first call (traces)", time.perf_counter() - start, None))
@@ -146,15 +155,18 @@ def main() -> None:
             None,
         )
     )
+    return probabilities, predict_time
 
-    evaluation = evaluate_probabilities(probabilities, labels)
-    evaluate_time = median_seconds(lambda: evaluate_probabilities(probabilities, labels), repeats)
-    rows.append(("evaluate_probabilities", evaluate_time, None))
 
+def figure_builders(
+    evaluation: Evaluation, images: np.ndarray, model: keras.Model
+) -> dict[str, Callable[[], go.Figure]]:
+    """Every figure of the Evaluate page by name, and the one-subplot-per-digit gallery the
+    mosaic replaced (named "  vs ...": not counted in the page)."""
     mistakes = evaluation.misclassified()
     first = int(mistakes[0]) if len(mistakes) else 0
     gallery = mistakes[:48]
-    builders: dict[str, Callable[[], go.Figure]] = {
+    return {
         "confusion matrix (counts)": lambda: metric_charts.confusion_matrix_figure(
             evaluation.confusion_matrix
         ),
@@ -178,6 +190,12 @@ def main() -> None:
             images[gallery], evaluation.titles(gallery)
         ),
     }
+
+
+def time_figures(
+    builders: dict[str, Callable[[], go.Figure]], repeats: int, rows: list[Row]
+) -> float:
+    """Each figure built, and built and serialised; the page's figures' seconds with to_json."""
     figures_time = 0.0
     for name, build in builders.items():
         build_time = median_seconds(build, repeats)
@@ -186,9 +204,12 @@ def main() -> None:
         rows.append((f"figure: {name} ({size / 1000:.0f} kB)", build_time, with_json))
         if not name.startswith("  vs"):
             figures_time += with_json
+    return figures_time
 
-    page = predict_time + evaluate_time + figures_time
-    rows.append(("WHOLE PAGE: predict + evaluate + figures", page, None))
+
+def time_filter_change(evaluation: Evaluation, images: np.ndarray, repeats: int) -> float:
+    """What the page rebuilds when the gallery is filtered to true 4s: the gallery, and the
+    probabilities and enlarged image of the digit chosen in it."""
 
     def filter_change() -> None:
         found = evaluation.misclassified(true_digit=4)[:48]
@@ -202,14 +223,18 @@ def main() -> None:
         ):
             plotly.io.to_json(figure, validate=False)
 
-    filter_time = median_seconds(filter_change, repeats)
-    rows.append(("FILTER CHANGE: filter + gallery + probs + digit", filter_time, None))
+    return median_seconds(filter_change, repeats)
 
+
+def print_table(rows: list[Row]) -> None:
     width = max(len(name) for name, _, _ in rows)
     print(f"{'step':<{width}}  {'seconds':>8}  {'+to_json':>8}")
     for name, seconds, with_json in rows:
         extra = f"{with_json:8.3f}" if with_json is not None else ""
         print(f"{name:<{width}}  {seconds:8.3f}  {extra}")
+
+
+def print_goals(page: float, filter_time: float, evaluation: Evaluation) -> None:
     print(
         f"\nWhole page {page:.2f} s (goal < {GOAL_PAGE} s: {'met' if page < GOAL_PAGE else 'MISSED'}); "
         f"filter change {filter_time:.3f} s (goal < {GOAL_FILTER} s: "
@@ -217,6 +242,32 @@ def main() -> None:
         f"Whole page counts figures with to_json, as st.plotly_chart serialises them.\n"
         f"Accuracy {100 * evaluation.accuracy:.2f} %, {evaluation.errors} mistakes."
     )
+
+
+def main() -> None:
+    args = parse_arguments()
+    repeats = args.repeats
+    images, labels, source = load_digits()
+    spec, model = default_network(args.train_epochs)
+    trained = f"trained {args.train_epochs} epochs" if args.train_epochs else "untrained"
+    print(
+        f"{spec.architecture()} network ({trained}), "
+        f"{len(images):,} {source}, median of {repeats}\n"
+    )
+
+    rows: list[Row] = []
+    probabilities, predict_time = time_predictions(model, images, repeats, rows)
+    evaluation = evaluate_probabilities(probabilities, labels)
+    evaluate_time = median_seconds(lambda: evaluate_probabilities(probabilities, labels), repeats)
+    rows.append(("evaluate_probabilities", evaluate_time, None))
+    figures_time = time_figures(figure_builders(evaluation, images, model), repeats, rows)
+    page = predict_time + evaluate_time + figures_time
+    rows.append(("WHOLE PAGE: predict + evaluate + figures", page, None))
+    filter_time = time_filter_change(evaluation, images, repeats)
+    rows.append(("FILTER CHANGE: filter + gallery + probs + digit", filter_time, None))
+
+    print_table(rows)
+    print_goals(page, filter_time, evaluation)
 
 
 if __name__ == "__main__":
