@@ -56,8 +56,8 @@ FIRST_POINT = (
 )
 STOPPED = "() => document.body.textContent.includes('Stopped by you')"
 # When the Home page's "Where to start" first shows, in the page's own time (milliseconds since
-# the navigation began): Playwright's wait for the text polls at growing intervals (up to
-# 0.5 s apart), which added up to 0.45 s to some repeats' figure.
+# the navigation began): Playwright's wait for the text polls at growing intervals, which
+# would add its own delay to the figure.
 HOME_SHOWN = """new MutationObserver((_, observer) => {
     if (document.body && document.body.textContent.includes('Where to start')) {
         window.homeShown = performance.now();
@@ -66,7 +66,7 @@ HOME_SHOWN = """new MutationObserver((_, observer) => {
 }).observe(document, {subtree: true, childList: true, characterData: true});"""
 # Click the page's own button and time, in the page, until `done()` holds: watched on every
 # change to the page and every 10 ms. Timed in the browser, so the figure is what a person
-# waits for, not what Playwright's own round trips to a busy page add (0.3-0.4 s here).
+# waits for, not what Playwright's own round trips to a busy page add.
 CLICK_AND_TIME = """async ([label, done]) => {
     const ready = eval(done);
     const button = [...document.querySelectorAll('[data-testid=stMain] button')].find(
@@ -115,11 +115,11 @@ def start_server(port: int, home: str, data: str, app: str = "app.py") -> subpro
 
 
 VIEWPORT = {"width": 1440, "height": 1000}
+# Seconds until the Home page shows, from Train to the first curve point, from Stop to stopped.
+Timings = tuple[float, float, float]
 
 
-def one_session(
-    browser, url: str, settle: float, read: float, reload: bool = False
-) -> tuple[float, float, float]:
+def one_session(browser, url: str, settle: float, read: float, reload: bool = False) -> Timings:
     """One visit: `browser` is a Browser (each page a browser that has never seen the app) or
     a BrowserContext made with VIEWPORT (every page in one profile, its HTTP cache kept)."""
     page = browser.new_page(**({"viewport": VIEWPORT} if hasattr(browser, "contexts") else {}))
@@ -191,7 +191,7 @@ def in_process(data_path: str, repeats: int, old: bool = False, warm: bool = Fal
     )
 
 
-def main() -> None:
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--settle", type=float, default=15.0, help="seconds on Home before Train")
@@ -217,13 +217,10 @@ def main() -> None:
         "(as `streamlit run` uses 8501), and one visit first, so Streamlit's frontend is in the "
         "browser's HTTP cache",
     )
-    args = parser.parse_args()
-    data = os.environ.get("MNIST_DATA") or str(REPO.parent / "shared" / "data" / "mnist")
-    if args.in_process:
-        for warm in (False, True):
-            in_process(data, args.repeats, old=args.old, warm=warm)
-        return
+    return parser.parse_args()
 
+
+def time_mnist_load(data: str) -> None:
     loads = []
     for _ in range(5):
         start = time.perf_counter()
@@ -231,47 +228,72 @@ def main() -> None:
         loads.append(time.perf_counter() - start)
     print(f"load_mnist from IDX files: median {statistics.median(loads):.2f} s (5 loads)")
 
+
+def fill_http_cache(opener, home: str, data: str) -> int:
+    """One visit to the bare app (the same frontend files) on a port the app will use too;
+    that port."""
+    port = free_port()
+    server = start_server(port, home, data, BARE_APP)
+    try:
+        page = opener.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.get_by_text("Where to start").wait_for(timeout=60_000)
+        page.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return port
+
+
+def time_one_server(
+    opener, port: int, home: str, data: str, app: str, args: argparse.Namespace
+) -> Timings:
+    """A fresh server of `app` and one visit to it, timed."""
+    server = start_server(port, home, data, app)
+    # The bare app has no TensorFlow to import and nothing to build: it settles only while
+    # plotly's code loads.
+    settle = args.settle if app == "app.py" else 3.0
+    try:
+        return one_session(opener, f"http://127.0.0.1:{port}/", settle, args.read, args.reload)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def time_in_browser(args: argparse.Namespace, data: str) -> dict[str, list[Timings]]:
+    """Every repeat's timings by app, the app and the bare app taking turns to go first."""
     from playwright.sync_api import sync_playwright
 
     apps = ["app.py"] if args.no_baseline else ["app.py", BARE_APP]
-    rows: dict[str, list[tuple[float, float, float]]] = {app: [] for app in apps}
+    rows: dict[str, list[Timings]] = {app: [] for app in apps}
     with tempfile.TemporaryDirectory() as home, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
         opener, cached_port = browser, None
         if args.cached:
-            opener, cached_port = browser.new_context(viewport=VIEWPORT), free_port()
-            server = start_server(cached_port, home, data, BARE_APP)  # the same frontend files
-            try:
-                page = opener.new_page()
-                page.goto(f"http://127.0.0.1:{cached_port}/")
-                page.get_by_text("Where to start").wait_for(timeout=60_000)
-                page.close()
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+            opener = browser.new_context(viewport=VIEWPORT)
+            cached_port = fill_http_cache(opener, home, data)
         for repeat in range(args.repeats):
             for app in apps if repeat % 2 == 0 else apps[::-1]:
                 port = cached_port or free_port()
-                server = start_server(port, home, data, app)
-                # The bare app has no TensorFlow to import and nothing to build: it settles
-                # only while plotly's code loads.
-                settle = args.settle if app == "app.py" else 3.0
-                try:
-                    rows[app].append(
-                        one_session(
-                            opener, f"http://127.0.0.1:{port}/", settle, args.read, args.reload
-                        )
-                    )
-                finally:
-                    server.terminate()
-                    server.wait(timeout=30)
+                rows[app].append(time_one_server(opener, port, home, data, app, args))
         browser.close()
-    print_table(rows)
+    return rows
 
 
-def print_table(rows: dict[str, list[tuple[float, float, float]]]) -> None:
+def main() -> None:
+    args = parse_arguments()
+    data = os.environ.get("MNIST_DATA") or str(REPO.parent / "shared" / "data" / "mnist")
+    if args.in_process:
+        for warm in (False, True):
+            in_process(data, args.repeats, old=args.old, warm=warm)
+        return
+    time_mnist_load(data)
+    print_table(time_in_browser(args, data))
+
+
+def print_table(rows: dict[str, list[Timings]]) -> None:
     """Medians and every repeat's figure, the app's beside the bare app's when it ran."""
     app, bare = rows["app.py"], rows.get(BARE_APP)
     if bare:
