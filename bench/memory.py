@@ -74,7 +74,7 @@ def megabytes(count: int) -> float:
     return count / 1024 / 1024
 
 
-def main() -> None:
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=2)
@@ -94,40 +94,32 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.link = conv_link(args.conv, args.epochs) if args.conv else None
+    return args
 
-    from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="memory-bench-") as scratch:
-        root = Path(scratch)
-        if args.full:
-            data = SHARED_MNIST
-        else:
-            data = root / "mnist"
-            write_small_mnist(data)
-        server = Server(data=data, home=root / "home", log=root / "streamlit.log")
-        if args.port:
-            server.port = args.port
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            server.start()
-            try:
-                server.warm_up(browser)
-                start = megabytes(server.rss_bytes())
-                network = (
-                    f"{args.link[1]} ({args.conv} preset)"
-                    if args.conv
-                    else f"one hidden layer of {args.units}"
-                )
-                print(f"data: {data}; {network}, {args.epochs} epochs")
-                print(f"server after start and the home page: {start:,.0f} MB")
-                print(
-                    f"{'run':>4} {'seconds':>8} {'at end':>8} {'settled':>8} "
-                    f"{'vs run 1':>9} {'vs start':>9}   (RSS MB)"
-                )
-                sizes = run_all(browser, server, args, start)
-            finally:
-                server.stop()
-                browser.close()
+def data_folder(args: argparse.Namespace, scratch: Path) -> Path:
+    """The full MNIST with --full, else a small subset written into `scratch`."""
+    if args.full:
+        return SHARED_MNIST
+    data = scratch / "mnist"
+    write_small_mnist(data)
+    return data
+
+
+def print_header(args: argparse.Namespace, data: Path, start: float) -> None:
+    network = (
+        f"{args.link[1]} ({args.conv} preset)" if args.conv else f"one hidden layer of {args.units}"
+    )
+    print(f"data: {data}; {network}, {args.epochs} epochs")
+    print(f"server after start and the home page: {start:,.0f} MB")
+    print(
+        f"{'run':>4} {'seconds':>8} {'at end':>8} {'settled':>8} "
+        f"{'vs run 1':>9} {'vs start':>9}   (RSS MB)"
+    )
+
+
+def print_growth(args: argparse.Namespace, sizes: list[float], start: float) -> None:
+    """The settled memory's growth from the first run to the last, against the bound."""
     first, last = sizes[0], sizes[-1]
     growth = last - first
     print(
@@ -138,6 +130,30 @@ def main() -> None:
     limit = CONV_LIMIT_MB if args.conv else LIMIT_MB
     verdict = "within" if growth < limit else "OVER"
     print(f"{verdict} the {limit} MB bound over {len(sizes)} runs")
+
+
+def main() -> None:
+    args = parse_arguments()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="memory-bench-") as scratch:
+        root = Path(scratch)
+        data = data_folder(args, root)
+        server = Server(data=data, home=root / "home", log=root / "streamlit.log")
+        if args.port:
+            server.port = args.port
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            server.start()
+            try:
+                server.warm_up(browser)
+                start = megabytes(server.rss_bytes())
+                print_header(args, data, start)
+                sizes = run_all(browser, server, args, start)
+            finally:
+                server.stop()
+                browser.close()
+    print_growth(args, sizes, start)
 
 
 def open_conv_page(page, server: Server, path: str, architecture: str, model: str) -> None:
@@ -181,7 +197,7 @@ def run_all(browser, server: Server, args, start: float) -> list[float]:
                 set_network(page, units=args.units, epochs=args.epochs)
         press_train(page)
         text = outcome(page)
-        if f"Trained {args.epochs} epochs" not in text:
+        if f"Trained {args.epochs} epoch" not in text:  # "1 epoch", "2 epochs"
             raise SystemExit(f"run {number} did not complete: {text}")
         seconds = time.perf_counter() - began
         at_end, size = settled_rss(server, args.settle)
