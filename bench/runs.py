@@ -158,55 +158,82 @@ def model_save_seconds(store: RunStore, repeats: int) -> float:
     return median_seconds(lambda: recorder.on_epoch_end(0, logs), repeats)
 
 
-def main() -> None:
+Row = tuple[str, float, float | None]  # (what, median seconds, goal in seconds or None)
+
+
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--compare", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--no-model", action="store_true", help="skip timing a model save")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def filled_store(home: Path, args: argparse.Namespace) -> tuple[RunStore, list[float]]:
+    """A store in `home` holding --runs runs, and the seconds of each epoch write."""
+    store = RunStore(home)
+    start = time.perf_counter()
+    writes = fill(store, args.runs, args.epochs)
+    filled = time.perf_counter() - start
+    size = sum(p.stat().st_size for p in home.glob("runs.sqlite3*")) / 1024 / 1024
+    print(
+        f"Filled {args.runs} runs x {args.epochs} epochs in {filled:.1f} s "
+        f"(database {size:.1f} MB)\n"
+    )
+    return store, writes
+
+
+def time_store_and_page(
+    store: RunStore, home: Path, writes: list[float], args: argparse.Namespace
+) -> list[Row]:
+    """Every figure of the table but the model save."""
+    ids = [run.id for run in store.list_runs()][: args.compare]
+    return [
+        ("one epoch write (history + batches, no model)", statistics.median(writes), None),
+        (
+            f"list_runs ({args.runs} runs)",
+            median_seconds(store.list_runs, args.repeats),
+            None,
+        ),
+        (
+            f"list_runs + table dataframe ({args.runs} runs)",
+            median_seconds(lambda: runs_table(store.list_runs()), args.repeats),
+            GOAL_LIST,
+        ),
+        (
+            f"compare {args.compare} runs (load, overlay, specs, matrices)",
+            median_seconds(lambda: compare(store, ids), args.repeats),
+            GOAL_COMPARE,
+        ),
+        (
+            f"Runs page, AppTest rerun ({args.runs} runs, none compared)",
+            page_seconds(home, 3, None),
+            None,
+        ),
+        (
+            f"Runs page, AppTest rerun ({args.compare} runs compared)",
+            page_seconds(home, 3, ids),
+            None,
+        ),
+    ]
+
+
+def print_table(rows: list[Row]) -> None:
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'what':<{width}}  {'median s':>9}  goal")
+    for name, seconds, goal in rows:
+        verdict = "" if goal is None else f"< {goal:g} s {'met' if seconds < goal else 'MISSED'}"
+        print(f"{name:<{width}}  {seconds:>9.4f}  {verdict}")
+
+
+def main() -> None:
+    args = parse_arguments()
     with tempfile.TemporaryDirectory(prefix="runs-bench-") as folder:
         home = Path(folder)
-        store = RunStore(home)
-        start = time.perf_counter()
-        writes = fill(store, args.runs, args.epochs)
-        filled = time.perf_counter() - start
-        size = sum(p.stat().st_size for p in home.glob("runs.sqlite3*")) / 1024 / 1024
-        print(
-            f"Filled {args.runs} runs x {args.epochs} epochs in {filled:.1f} s "
-            f"(database {size:.1f} MB)\n"
-        )
-        ids = [run.id for run in store.list_runs()][: args.compare]
-        rows = [
-            ("one epoch write (history + batches, no model)", statistics.median(writes), None),
-            (
-                f"list_runs ({args.runs} runs)",
-                median_seconds(store.list_runs, args.repeats),
-                None,
-            ),
-            (
-                f"list_runs + table dataframe ({args.runs} runs)",
-                median_seconds(lambda: runs_table(store.list_runs()), args.repeats),
-                GOAL_LIST,
-            ),
-            (
-                f"compare {args.compare} runs (load, overlay, specs, matrices)",
-                median_seconds(lambda: compare(store, ids), args.repeats),
-                GOAL_COMPARE,
-            ),
-            (
-                f"Runs page, AppTest rerun ({args.runs} runs, none compared)",
-                page_seconds(home, 3, None),
-                None,
-            ),
-            (
-                f"Runs page, AppTest rerun ({args.compare} runs compared)",
-                page_seconds(home, 3, ids),
-                None,
-            ),
-        ]
+        store, writes = filled_store(home, args)
+        rows = time_store_and_page(store, home, writes, args)
         if not args.no_model:
             rows.append(
                 (
@@ -215,12 +242,7 @@ def main() -> None:
                     None,
                 )
             )
-
-    width = max(len(name) for name, _, _ in rows)
-    print(f"{'what':<{width}}  {'median s':>9}  goal")
-    for name, seconds, goal in rows:
-        verdict = "" if goal is None else f"< {goal:g} s {'met' if seconds < goal else 'MISSED'}"
-        print(f"{name:<{width}}  {seconds:>9.4f}  {verdict}")
+    print_table(rows)
 
 
 if __name__ == "__main__":
