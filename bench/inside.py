@@ -181,15 +181,9 @@ def bench_diagram() -> None:
         )
 
 
-def bench_dynamics(data, repeats: int, train_images: int) -> None:
-    import keras
-
-    from core.inside.dynamics import POINTS_PER_EPOCH, LayerNorms, NormLog, weighted_layers
-    from core.training.job import steps_per_execution_for
-
-    spec = PRESETS[DEFAULT_PRESET].spec
-    x = data.x_train[:train_images].reshape(-1, 784).astype(np.float32) / 255
-    y = np.eye(10, dtype=np.float32)[data.y_train[:train_images]]
+def epoch_timer():
+    """A Keras callback that keeps its last epoch's wall-clock and CPU seconds."""
+    import keras  # Keras: slow to import, and only this section trains
 
     class EpochTimer(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -199,36 +193,56 @@ def bench_dynamics(data, repeats: int, train_images: int) -> None:
             self.seconds = time.perf_counter() - self.start
             self.cpu = time.process_time() - self.start_cpu
 
-    probe_costs: list[float] = []
-    epoch_cpu: dict[bool, list[float]] = {False: [], True: []}
+    return EpochTimer()
 
-    def epoch_seconds(with_norms: bool) -> float:
-        model = build_model(
-            spec,
-            steps_per_epoch=-(-len(x) // spec.batch_size),
-            steps_per_execution=steps_per_execution_for(spec.batch_size),
-        )
-        timer = EpochTimer()
-        callbacks = [timer]
-        if with_norms:
-            callbacks.append(LayerNorms(NormLog(), data.x_train, data.y_train))
-        # Two epochs: the first pays for compiling the training step, the second is timed.
-        model.fit(x, y, batch_size=spec.batch_size, epochs=2, verbose=0, callbacks=callbacks)
-        epoch_cpu[with_norms].append(timer.cpu)
-        if with_norms:  # one measurement alone, in CPU time: robust to a busy machine
-            norms = callbacks[1]
-            norms._layers = weighted_layers(model)
-            for _ in range(10):
-                start = time.process_time()
-                norms.measure()
-                probe_costs.append(time.process_time() - start)
-        return timer.seconds
 
-    print(f"\n4. Dynamics: one epoch of the default preset on {train_images:,} digits")
-    off, on = [], []
-    for _ in range(repeats):
-        off.append(epoch_seconds(False))
-        on.append(epoch_seconds(True))
+def measurement_costs(norms, model, count: int = 10) -> list[float]:
+    """CPU seconds of `count` measurements by the LayerNorms callback `norms` alone, on `model`:
+    robust to a busy machine."""
+    from core.inside.dynamics import weighted_layers
+
+    norms._layers = weighted_layers(model)
+    costs = []
+    for _ in range(count):
+        start = time.process_time()
+        norms.measure()
+        costs.append(time.process_time() - start)
+    return costs
+
+
+def timed_epoch(
+    spec: ModelSpec, data, x: np.ndarray, y: np.ndarray, with_norms: bool
+) -> tuple[float, float, list[float]]:
+    """Train two epochs (the first pays for compiling the training step) with or without
+    LayerNorms; the second epoch's wall-clock and CPU seconds, and with LayerNorms the CPU
+    cost of single measurements."""
+    from core.inside.dynamics import LayerNorms, NormLog
+    from core.training.job import steps_per_execution_for
+
+    model = build_model(
+        spec,
+        steps_per_epoch=-(-len(x) // spec.batch_size),
+        steps_per_execution=steps_per_execution_for(spec.batch_size),
+    )
+    timer = epoch_timer()
+    callbacks = [timer]
+    if with_norms:
+        callbacks.append(LayerNorms(NormLog(), data.x_train, data.y_train))
+    model.fit(x, y, batch_size=spec.batch_size, epochs=2, verbose=0, callbacks=callbacks)
+    costs = measurement_costs(callbacks[1], model) if with_norms else []
+    return timer.seconds, timer.cpu, costs
+
+
+def print_dynamics(
+    off: list[float],
+    on: list[float],
+    epoch_cpu: dict[bool, list[float]],
+    probe_costs: list[float],
+    images: int,
+) -> None:
+    """The measurements' share of an epoch, and the epoch's CPU and wall-clock ratios."""
+    from core.inside.dynamics import POINTS_PER_EPOCH
+
     ratio = float(np.median(on) / np.median(off))
     cpu_off, cpu_on = (float(np.median(epoch_cpu[k])) for k in (False, True))
     cpu_ratio = cpu_on / cpu_off
@@ -238,11 +252,11 @@ def bench_dynamics(data, repeats: int, train_images: int) -> None:
         f"   one measurement {1000 * probe:.1f} ms CPU, an epoch {cpu:.2f} s CPU -> "
         f"{'ok' if share <= 0.05 else 'OVER the 5 % goal'}: "
         f"{POINTS_PER_EPOCH} measurements cost {100 * share:.2f} % of an epoch of "
-        f"{len(x):,} digits ({100 * share * len(x) / 54000:.2f} % of a full 54,000-digit one)"
+        f"{images:,} digits ({100 * share * images / 54000:.2f} % of a full 54,000-digit one)"
     )
     verdict = "ok" if cpu_ratio <= 1.05 else "OVER the 5 % goal"
     print(
-        f"   epoch CPU time off {cpu_off:.2f} s, on {cpu_on:.2f} s (medians of {repeats}): "
+        f"   epoch CPU time off {cpu_off:.2f} s, on {cpu_on:.2f} s (medians of {len(off)}): "
         f"ratio {cpu_ratio:.3f} -> {verdict}"
     )
     print(
@@ -250,6 +264,23 @@ def bench_dynamics(data, repeats: int, train_images: int) -> None:
         f"{', '.join(f'{s:.2f}' for s in off)}; on {', '.join(f'{s:.2f}' for s in on)}): "
         f"ratio {ratio:.3f} (only meaningful on an idle machine)"
     )
+
+
+def bench_dynamics(data, repeats: int, train_images: int) -> None:
+    spec = PRESETS[DEFAULT_PRESET].spec
+    x = data.x_train[:train_images].reshape(-1, 784).astype(np.float32) / 255
+    y = np.eye(10, dtype=np.float32)[data.y_train[:train_images]]
+    print(f"\n4. Dynamics: one epoch of the default preset on {train_images:,} digits")
+    off, on = [], []
+    epoch_cpu: dict[bool, list[float]] = {False: [], True: []}
+    probe_costs: list[float] = []
+    for _ in range(repeats):
+        for with_norms, seconds in ((False, off), (True, on)):
+            wall, cpu, costs = timed_epoch(spec, data, x, y, with_norms)
+            seconds.append(wall)
+            epoch_cpu[with_norms].append(cpu)
+            probe_costs.extend(costs)
+    print_dynamics(off, on, epoch_cpu, probe_costs, len(x))
 
 
 def main() -> None:
