@@ -1,6 +1,6 @@
 """Convolutional networks: the fast preset's accuracy and time, and the app's path against fit.
 
-    .venv/bin/python bench/cnn.py                       # everything (about 15 minutes quiet)
+    .venv/bin/python bench/cnn.py                       # everything
     .venv/bin/python bench/cnn.py --only preset --seeds 1 2 3
     .venv/bin/python bench/cnn.py --only path --repeats 3
 
