@@ -4,7 +4,7 @@
     .venv/bin/python bench/cnn.py --only preset --seeds 1 2 3
     .venv/bin/python bench/cnn.py --only path --repeats 3
 
-1. The fast CNN preset (core/presets.FAST_CNN) trained through the app's own path
+1. The fast CNN preset (FAST_CNN in core/nets/presets.py) trained through the app's own path
    (`TrainingJob`: validation split, live callback, steps per execution) on full MNIST, one run
    per seed: its training time (from `start()` to the end of the last epoch) and test accuracy.
    The goal: at least 99.3 % (median of the seeds, none below 99.2 %) within 60 s.
