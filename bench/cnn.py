@@ -31,8 +31,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dataclasses import replace  # noqa: E402
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
 
 from core.mnist.data import load_mnist, one_hot  # noqa: E402
 from core.nets.presets import FAST_CNN, KERAS_CONVNET, PRESETS  # noqa: E402
@@ -60,8 +63,6 @@ class Clock(keras.callbacks.Callback):
 
 def keras_io_convnet():
     """The model of keras.io's examples/vision/mnist_convnet.py, as written there."""
-    from keras import layers
-
     model = keras.Sequential(
         [
             keras.Input(shape=(28, 28, 1)),
@@ -107,8 +108,6 @@ def one_epoch_of_the_keras_convnet(data) -> float:
 
 
 def preset_runs(data, seeds: list[int]) -> None:
-    from dataclasses import replace
-
     preset = PRESETS[FAST_CNN]
     print(f"fast preset: {FAST_CNN}: {preset.spec.architecture()}")
     rows = []
@@ -137,8 +136,6 @@ def preset_runs(data, seeds: list[int]) -> None:
 
 
 def path_against_fit(data, repeats: int, epochs: int) -> None:
-    from dataclasses import replace
-
     spec = replace(PRESETS[KERAS_CONVNET].spec, epochs=epochs)
     print(f"\napp path vs bare model.fit: keras.io convnet, {epochs} epochs, batch 128, 10 % val")
     app, bare = [], []

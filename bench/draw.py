@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from scipy import ndimage  # noqa: E402
@@ -237,8 +238,6 @@ def latency(model, canvas: np.ndarray, calls: int) -> None:
 
 def load_or_train(path, spec, data, epochs, save=None):
     if path and Path(path).exists():
-        import keras
-
         print(f"model: {path}")
         return keras.models.load_model(path)
     model = train(spec, data, epochs)

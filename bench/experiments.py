@@ -42,13 +42,17 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from core.experiments import ray_backend  # noqa: E402
+from core.experiments.baselines import RF_TREES, train_baseline  # noqa: E402
 from core.experiments.runner import create_experiment, start  # noqa: E402
 from core.experiments.store import ExperimentStore  # noqa: E402
 from core.experiments.sweeps import Axis, ExperimentDefinition, grid_configurations, spec_for  # noqa: E402
 from core.mnist.data import load_mnist  # noqa: E402
 from core.runs.start import start_recorded_run  # noqa: E402
 from core.runs.store import RunStore  # noqa: E402
+from core.training.job import build_ahead  # noqa: E402
 from core.training.registry import JobRegistry  # noqa: E402
+from core.training.warm_start import WARM_STARTS  # noqa: E402
 
 BASE = {
     "layers": [{"type": "Dense", "units": 128, "activation": "relu"}],
@@ -68,8 +72,6 @@ def one_by_one(store, data, definition, registry=None, built_ahead=False):
     as the Train page does while a person reads it (core.training.warm_start), and that wait is not
     counted: Train at its best.
     """
-    from core.training.job import build_ahead
-    from core.training.warm_start import WARM_STARTS
 
     registry = registry or JobRegistry()
     configurations = grid_configurations(definition.axes) if definition.axes else [{}]
@@ -221,8 +223,6 @@ def main() -> None:
         per_run = compare(store, xstore, data, definition, args.rounds)
 
     if not args.skip_ray:
-        from core.experiments import ray_backend
-
         ray_backend.connect(num_cpus=1, include_dashboard=False)
         if not per_run:
             _, per_run, *_ = queued(store, xstore, data, definition)
@@ -239,8 +239,6 @@ def main() -> None:
         )
 
     if not args.skip_forest:
-        from core.experiments.baselines import RF_TREES, train_baseline
-
         result = train_baseline(data, "random_forest", seed=42)
         print(
             f"3. Random forest ({RF_TREES} trees), full MNIST: trained and evaluated in "

@@ -37,10 +37,21 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from core.charts.diagram import diagram_figure  # noqa: E402
+from core.inside.activations import Inspector  # noqa: E402
+from core.inside.diagram import spec_diagram  # noqa: E402
+from core.inside.dynamics import POINTS_PER_EPOCH, LayerNorms, NormLog, weighted_layers  # noqa: E402
+from core.inside.unit_search import rank_units  # noqa: E402
+from core.mnist.data import MNIST, load_mnist  # noqa: E402
+from core.mnist.recognise import recognise  # noqa: E402
 from core.nets.model import MAX_HIDDEN_LAYERS, MAX_LAYERS, ModelSpec, build_model  # noqa: E402
+from core.nets.model_files import standard_form  # noqa: E402
 from core.nets.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from core.training.job import steps_per_execution_for  # noqa: E402
+from tests.support.drawings import place_on_canvas  # noqa: E402
 
 CONVNET = [  # keras-io examples/vision/mnist_convnet.py
     {"type": "Conv2D", "filters": 32, "kernel_size": 3, "activation": "relu"},
@@ -71,14 +82,11 @@ def largest_spec() -> ModelSpec:
 
 
 def load_data():
-    from core.mnist.data import load_mnist
-
     folder = os.environ.get("MNIST_DATA") or str(REPO.parent / "shared" / "data" / "mnist")
     try:
         return load_mnist(folder, allow_download=False)
     except Exception as error:  # noqa: BLE001 - a bench falls back to stand-in digits
         print(f"(MNIST not found: {error}; random digits stand in)")
-        from core.mnist.data import MNIST
 
         rng = np.random.default_rng(0)
         return MNIST(
@@ -91,8 +99,6 @@ def load_data():
 
 
 def stored_form(spec: ModelSpec):
-    from core.nets.model_files import standard_form
-
     model, _ = standard_form(build_model(spec, steps_per_epoch=100))
     return model
 
@@ -102,10 +108,6 @@ def median_ms(times: list[float]) -> tuple[float, float]:
 
 
 def bench_draw(models: dict, data, calls: int) -> None:
-    from core.inside.activations import Inspector
-    from core.mnist.recognise import recognise
-    from tests.support.drawings import place_on_canvas
-
     rng = np.random.default_rng(0)
     canvases = [
         place_on_canvas(data.x_test[i], int(rng.integers(120, 260)), 10, 10, background="black")
@@ -138,9 +140,6 @@ def bench_draw(models: dict, data, calls: int) -> None:
 
 
 def bench_top_images(models: dict, data) -> None:
-    from core.inside.activations import Inspector
-    from core.inside.unit_search import rank_units
-
     print(f"\n2. Top-exciting images over {len(data.x_test):,} test digits, per layer")
     for name, model in models.items():
         inspector = Inspector(model)
@@ -159,9 +158,6 @@ def bench_top_images(models: dict, data) -> None:
 
 
 def bench_diagram() -> None:
-    from core.charts.diagram import diagram_figure
-    from core.inside.diagram import spec_diagram
-
     print("\n3. Diagram from the spec, figure built and serialised")
     for name, spec in (
         ("default preset", PRESETS[DEFAULT_PRESET].spec),
@@ -181,26 +177,20 @@ def bench_diagram() -> None:
         )
 
 
-def epoch_timer():
-    """A Keras callback that keeps its last epoch's wall-clock and CPU seconds."""
-    import keras  # Keras: slow to import, and only this section trains
+class EpochTimer(keras.callbacks.Callback):
+    """Keeps its last epoch's wall-clock and CPU seconds."""
 
-    class EpochTimer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start, self.start_cpu = time.perf_counter(), time.process_time()
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start, self.start_cpu = time.perf_counter(), time.process_time()
 
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds = time.perf_counter() - self.start
-            self.cpu = time.process_time() - self.start_cpu
-
-    return EpochTimer()
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds = time.perf_counter() - self.start
+        self.cpu = time.process_time() - self.start_cpu
 
 
 def measurement_costs(norms, model, count: int = 10) -> list[float]:
     """CPU seconds of `count` measurements by the LayerNorms callback `norms` alone, on `model`:
     robust to a busy machine."""
-    from core.inside.dynamics import weighted_layers
-
     norms._layers = weighted_layers(model)
     costs = []
     for _ in range(count):
@@ -216,15 +206,13 @@ def timed_epoch(
     """Train two epochs (the first pays for compiling the training step) with or without
     LayerNorms; the second epoch's wall-clock and CPU seconds, and with LayerNorms the CPU
     cost of single measurements."""
-    from core.inside.dynamics import LayerNorms, NormLog
-    from core.training.job import steps_per_execution_for
 
     model = build_model(
         spec,
         steps_per_epoch=-(-len(x) // spec.batch_size),
         steps_per_execution=steps_per_execution_for(spec.batch_size),
     )
-    timer = epoch_timer()
+    timer = EpochTimer()
     callbacks = [timer]
     if with_norms:
         callbacks.append(LayerNorms(NormLog(), data.x_train, data.y_train))
@@ -241,8 +229,6 @@ def print_dynamics(
     images: int,
 ) -> None:
     """The measurements' share of an epoch, and the epoch's CPU and wall-clock ratios."""
-    from core.inside.dynamics import POINTS_PER_EPOCH
-
     ratio = float(np.median(on) / np.median(off))
     cpu_off, cpu_on = (float(np.median(epoch_cpu[k])) for k in (False, True))
     cpu_ratio = cpu_on / cpu_off

@@ -39,7 +39,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import core.training.job as training  # noqa: E402
+from core.inside.evaluation import predict_probabilities  # noqa: E402
 from core.mnist.data import load_mnist  # noqa: E402
+from core.nets.model import ModelSpec  # noqa: E402
+from core.training.job import TrainingJob  # noqa: E402
+from core.training.warm_start import WarmStarts  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -144,8 +149,6 @@ def one_session(browser, url: str, settle: float, read: float, reload: bool = Fa
 
 def old_stop_path(training) -> None:
     """The end after Stop as it was: validate the cut epoch, trace a predict function."""
-    from core.inside.evaluation import predict_probabilities
-
     training._UntilStopped = lambda stopped: 1
     training.predict_eagerly = predict_probabilities
 
@@ -155,10 +158,6 @@ def in_process(data_path: str, repeats: int, old: bool = False, warm: bool = Fal
     from start() to the first batch point, and from stop() (3 s later) to the finished result.
     `old` times the end after Stop as it was before (a baseline in the same process); `warm`
     builds and traces the model ahead first, as the Train page does while it is read."""
-    import core.training.job as training
-    from core.nets.model import ModelSpec
-    from core.training.job import TrainingJob
-    from core.training.warm_start import WarmStarts
 
     if old:
         old_stop_path(training)
@@ -262,7 +261,7 @@ def time_one_server(
 
 def time_in_browser(args: argparse.Namespace, data: str) -> dict[str, list[Timings]]:
     """Every repeat's timings by app, the app and the bare app taking turns to go first."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # Playwright: not for --in-process
 
     apps = ["app.py"] if args.no_baseline else ["app.py", BARE_APP]
     rows: dict[str, list[Timings]] = {app: [] for app in apps}

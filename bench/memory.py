@@ -32,6 +32,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from dataclasses import replace  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+import core.nets.presets  # noqa: E402
+from core.export.links import spec_to_params  # noqa: E402
+from core.nets.model import count_parameters  # noqa: E402
 from tests.browser.helpers import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -57,12 +65,6 @@ def conv_link(name: str, epochs: int) -> tuple[str, str, str]:
     """Preset `name` cut to `epochs` (early stopping off, so every run trains them all): the
     Train page's path with the spec as query parameters, its architecture, and the model line
     the page's summary shows for it."""
-    from dataclasses import replace
-    from urllib.parse import urlencode
-
-    import core.nets.presets
-    from core.export.links import spec_to_params
-    from core.nets.model import count_parameters
 
     spec = getattr(core.nets.presets, CONV_PRESETS[name])
     spec = replace(spec, epochs=epochs, early_stopping=False)
@@ -134,7 +136,6 @@ def print_growth(args: argparse.Namespace, sizes: list[float], start: float) -> 
 
 def main() -> None:
     args = parse_arguments()
-    from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="memory-bench-") as scratch:
         root = Path(scratch)
@@ -158,8 +159,6 @@ def main() -> None:
 
 def open_conv_page(page, server: Server, path: str, architecture: str, model: str) -> None:
     """Open the Train page at a link that sets up the whole conv spec; wait until it shows it."""
-    from playwright.sync_api import expect
-
     open_page(page, server, path, "Train")
     expect(page.get_by_text(model)).to_be_visible(timeout=PAGE_SECONDS * 1000)
 

@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 import plotly.io  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from core.charts.runs import (  # noqa: E402
     confusion_figures,
@@ -38,7 +39,7 @@ from core.charts.runs import (  # noqa: E402
     spec_table,
 )
 from core.inside.evaluation import confusion_matrix  # noqa: E402
-from core.nets.model import ModelSpec, dense_layers  # noqa: E402
+from core.nets.model import ModelSpec, build_model, dense_layers  # noqa: E402
 from core.runs.recorder import RunRecorder  # noqa: E402
 from core.runs.store import RunStore  # noqa: E402
 from core.training.job import RunResult  # noqa: E402
@@ -128,8 +129,6 @@ def compare(store: RunStore, ids: list[str]) -> None:
 
 
 def page_seconds(home: Path, repeats: int, compared: list[str] | None) -> float:
-    from streamlit.testing.v1 import AppTest
-
     os.environ["KERAS_PLAYGROUND_HOME"] = str(home)
     shared = REPO.parent / "shared" / "data" / "mnist"
     if shared.is_dir():  # the page loads the data set: never download it here
@@ -146,8 +145,6 @@ def page_seconds(home: Path, repeats: int, compared: list[str] | None) -> float:
 
 
 def model_save_seconds(store: RunStore, repeats: int) -> float:
-    from core.nets.model import build_model
-
     spec = ModelSpec()
     model = build_model(spec)
     model.optimizer.build(model.trainable_variables)  # saved with its state, as after training

@@ -59,8 +59,6 @@ def bare_fit(spec, prepared) -> float:
 
 def app_path(spec, data, n_train) -> float:
     """Images per second of the second epoch of the app's own training job."""
-    import keras
-
     ends: list[float] = []
     clock = keras.callbacks.LambdaCallback(
         on_epoch_end=lambda epoch, logs: ends.append(time.perf_counter())

@@ -35,7 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+import plotly.io  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from core.charts.plane import network_figure, unit_figure  # noqa: E402
+from core.charts.xor import boundary_figure, plane_curves_figure  # noqa: E402
 from core.plane.data import make_data  # noqa: E402
 from core.plane.model import build_plane_model, grid_axis, predict_boundary  # noqa: E402
 from core.plane.runner import EpochRunner  # noqa: E402
@@ -112,11 +116,6 @@ def training(repeats: int, fit_epochs: int, epochs: int) -> None:
 
 
 def redraw(repeats: int) -> None:
-    import plotly.io
-
-    from core.charts.plane import network_figure, unit_figure
-    from core.charts.xor import boundary_figure, plane_curves_figure
-
     spec = PlaneSpec(data="spiral", hidden_layers=6, **DEEP, x1_squared=True, sin_x1=True)
     data = make_data(spec)
     model = build_plane_model(spec)
@@ -156,8 +155,6 @@ def redraw(repeats: int) -> None:
 
 def page_run(repeats: int) -> None:
     """The whole page script through AppTest, idle, with the 6 x 8 spiral trained 50 epochs."""
-    from streamlit.testing.v1 import AppTest
-
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app_pages" / "xor.py"))
     at.session_state["xor_data"] = "spiral"
     at.session_state["xor_hidden_layers"] = 6
