@@ -2,7 +2,7 @@
 
 `diagram_figure` draws a `core.inside.diagram.Diagram`: every unit in one scatter trace, every map
 in another, edges in one trace (a spec's diagram) or one per sign and thickness (a trained
-model's), so even the largest network the builder allows draws in a few milliseconds.
+model's), so even the largest network the builder allows stays a light figure.
 """
 
 from __future__ import annotations
@@ -123,51 +123,16 @@ def diagram_figure(diagram: Diagram, height: int = 380) -> go.Figure:
     """Input, one column per layer, output; edges as the `Diagram` says.
 
     Everything is a handful of traces holding arrays (no layout annotations or shapes, which
-    plotly validates one by one), so the largest network draws well within 100 ms.
+    plotly validates one by one), so even the largest network draws quickly.
     """
     columns = diagram.columns
     positions = [_item_positions(column, float(i)) for i, column in enumerate(columns)]
-    units: dict[str, list[list]] = {"nodes": [[], [], [], []], "maps": [[], [], [], [], []]}
-    titles, notes, labels, dots = [], [], [], []
     crowded = len(columns) > CROWDED
-    for i, (column, (xs, ys)) in enumerate(zip(columns, positions, strict=True)):
-        colours = [_colour(c) for c in column.colours] if column.colours else None
-        what = "map" if column.kind == "maps" else "unit"
-        for j, unit in enumerate(column.shown):
-            text = column.hover[j] if column.hover else f"{column.title}: {what} {unit + 1}"
-            target = units[column.kind]
-            target[0].append(xs[j])
-            target[1].append(ys[j])
-            target[2].append(colours[j] if colours else "rgb(222,235,247)")
-            target[3].append(text)
-            if column.kind == "maps":
-                target[4].append(min(46, 12 + 1.2 * column.shape[0]))
-        if column.kind == "nodes" and column.count > len(column.shown):
-            middle = (ys[(len(ys) - 1) // 2] + ys[(len(ys) + 1) // 2]) / 2
-            dots.append((i, middle))
-        for y, label in zip(ys, column.labels or [], strict=False):
-            labels.append((i + 0.12, y, label))
-        title = column.title.replace(" ", "<br>", 1) if crowded else column.title
-        titles.append((i, TOP, f"<b>{title}</b>"))
-        # Crowded notes alternate between two heights so neighbours do not overlap.
-        below = BOTTOM - (NOTE_STAGGER if crowded and i % 2 else 0.0)
-        notes.append((i, below, "<br>".join([column.size_text, *column.notes])))
-    traces = _edge_traces(diagram, positions)
-    nodes, maps = units["nodes"], units["maps"]
-    traces.append(_unit_trace(*nodes, "circle", 13))
-    if maps[0]:
-        traces.append(_unit_trace(*maps[:4], "square", maps[4]))
-    for items, size, position in (
-        (titles, 11 if crowded else 12, "top center"),
-        (notes, 10 if crowded else 11, "bottom center"),
-        (labels, 11, "middle right"),
-    ):
-        if items:
-            xs, ys, texts = zip(*items, strict=True)
-            traces.append(_text(xs, ys, list(texts), size, position))
-    if dots:
-        xs, ys = zip(*dots, strict=True)
-        traces.append(_text(xs, ys, ["⋮"] * len(dots), 16, "middle center"))
+    traces = [
+        *_edge_traces(diagram, positions),
+        *_unit_and_map_traces(columns, positions),
+        *_text_traces(columns, positions, crowded),
+    ]
     figure = go.Figure(traces)
     figure.update_layout(
         showlegend=False,
@@ -182,3 +147,56 @@ def diagram_figure(diagram: Diagram, height: int = 380) -> go.Figure:
         plot_bgcolor="white",
     )
     return figure
+
+
+def _unit_and_map_traces(columns, positions) -> list[go.Scatter]:
+    """Every unit shown as a circle in one trace, and every feature map as a square in another
+    (sized by the map's side), coloured by their values when the diagram has them."""
+    units: dict[str, list[list]] = {"nodes": [[], [], [], []], "maps": [[], [], [], [], []]}
+    for column, (xs, ys) in zip(columns, positions, strict=True):
+        colours = [_colour(c) for c in column.colours] if column.colours else None
+        what = "map" if column.kind == "maps" else "unit"
+        for j, unit in enumerate(column.shown):
+            text = column.hover[j] if column.hover else f"{column.title}: {what} {unit + 1}"
+            target = units[column.kind]
+            target[0].append(xs[j])
+            target[1].append(ys[j])
+            target[2].append(colours[j] if colours else "rgb(222,235,247)")
+            target[3].append(text)
+            if column.kind == "maps":
+                target[4].append(min(46, 12 + 1.2 * column.shape[0]))
+    nodes, maps = units["nodes"], units["maps"]
+    traces = [_unit_trace(*nodes, "circle", 13)]
+    if maps[0]:
+        traces.append(_unit_trace(*maps[:4], "square", maps[4]))
+    return traces
+
+
+def _text_traces(columns, positions, crowded: bool) -> list[go.Scatter]:
+    """The columns' titles above them and their sizes and notes below, the labels beside
+    units that have one, and dots where a column's units were sampled."""
+    titles, notes, labels, dots = [], [], [], []
+    for i, (column, (_, ys)) in enumerate(zip(columns, positions, strict=True)):
+        if column.kind == "nodes" and column.count > len(column.shown):
+            middle = (ys[(len(ys) - 1) // 2] + ys[(len(ys) + 1) // 2]) / 2
+            dots.append((i, middle))
+        for y, label in zip(ys, column.labels or [], strict=False):
+            labels.append((i + 0.12, y, label))
+        title = column.title.replace(" ", "<br>", 1) if crowded else column.title
+        titles.append((i, TOP, f"<b>{title}</b>"))
+        # Crowded notes alternate between two heights so neighbours do not overlap.
+        below = BOTTOM - (NOTE_STAGGER if crowded and i % 2 else 0.0)
+        notes.append((i, below, "<br>".join([column.size_text, *column.notes])))
+    traces = []
+    for items, size, position in (
+        (titles, 11 if crowded else 12, "top center"),
+        (notes, 10 if crowded else 11, "bottom center"),
+        (labels, 11, "middle right"),
+    ):
+        if items:
+            xs, ys, texts = zip(*items, strict=True)
+            traces.append(_text(xs, ys, list(texts), size, position))
+    if dots:
+        xs, ys = zip(*dots, strict=True)
+        traces.append(_text(xs, ys, ["⋮"] * len(dots), 16, "middle center"))
+    return traces

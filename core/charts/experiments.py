@@ -172,7 +172,7 @@ def parameter_importance(
     metric), and Optuna's fANOVA evaluator (seeded) answers. None while there are fewer than
     `MIN_IMPORTANCE_RUNS` finished runs or fewer than two settings varied.
     """
-    import optuna
+    import optuna  # optuna: not at start-up
 
     finished = [
         t

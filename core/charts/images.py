@@ -1,7 +1,7 @@
 """Plotly figures of images: one digit enlarged, and galleries of digits or first-layer weights.
 
-Galleries are one heatmap of all the tiles side by side (a mosaic), not one subplot per digit:
-for 48 digits it builds and serialises 10 to 20 times faster (see bench/evaluate.py). Each tile
+Galleries are one heatmap of all the tiles side by side (a mosaic), not one subplot per digit,
+which builds and serialises much faster (bench/evaluate.py compares the two). Each tile
 has an invisible marker whose `customdata` (by default its position; for mistakes, the test-set
 index) comes back when it is clicked in Streamlit (app_pages/selection.py reads it).
 """
@@ -103,11 +103,7 @@ def digit_grid_figure(
     `customdata` (one value per tile, e.g. the test-set index) comes back from a click
     through app_pages/selection.py; `hover_texts` is shown when the mouse is over a tile.
     """
-    images = np.asarray(images)
-    if images.ndim == 2 and images.shape[1] == TILE * TILE:
-        images = images.reshape(-1, TILE, TILE)
-    if images.ndim != 3 or images.shape[1:] != (TILE, TILE):
-        raise ValueError(f"a gallery takes images of shape (k, 28, 28); got {images.shape}.")
+    images = _gallery_images(images)
     k = len(images)
     if k == 0:
         return empty_figure("No images to show.")
@@ -117,55 +113,92 @@ def digit_grid_figure(
     # in a full gallery instead of one digit stretching to the page's width.
     columns = max(1, int(columns))
     band = TITLE_BAND if titles else GAP
-    if diverging:
-        scale = np.abs(images.reshape(k, -1)).max(axis=1)
-        tiles = (images / np.where(scale > 0, scale, 1.0)[:, None, None]).astype(np.float32)
-        zmin, zmax, colourscale = -1.0, 1.0, DIVERGING
-    else:
-        tiles = images
-        (zmin, zmax), colourscale = _value_range(images), INK
+    tiles = _weight_tiles(images) if diverging else images
     canvas = mosaic(tiles, columns, band)
-
     slots = np.arange(k)
     centre_x = (slots % columns) * (TILE + GAP) + (TILE - 1) / 2
     tile_top = (slots // columns) * (band + TILE) + band
     centre_y = tile_top + (TILE - 1) / 2
     custom = (slots if customdata is None else np.asarray(customdata)).tolist()
-    traces: list[Any] = [
-        go.Heatmap(
-            z=canvas,
-            colorscale=colourscale,
-            zmin=zmin,
-            zmax=zmax,
-            showscale=diverging,
-            colorbar=(
-                {
-                    "title": {"text": "weight"},
-                    "tickvals": [-1, 0, 1],
-                    "ticktext": ["most negative", "0", "most positive"],
-                    "thickness": 12,
-                }
-                if diverging
-                else None
-            ),
-            hoverinfo="skip",
-        ),
-        go.Scatter(
-            x=centre_x,
-            y=centre_y,
-            mode="markers",
-            marker={"symbol": "square", "size": 30, "opacity": 0},
-            selected={"marker": {"opacity": 0}},
-            unselected={"marker": {"opacity": 0}},
-            customdata=custom,
-            hovertext=hover_texts if hover_texts is not None else titles,
-            hoverinfo="text" if (hover_texts is not None or titles) else "skip",
-            showlegend=False,
-        ),
-    ]
-    # Titles are annotations, not a text trace: a click selects a tile, and plotly would fade
-    # the text of every unselected point of a trace.
-    annotations = [
+    hover = hover_texts if hover_texts is not None else (titles or None)
+    figure = go.Figure(
+        [
+            _mosaic_heatmap(canvas, images, diverging),
+            _click_targets(centre_x, centre_y, custom, hover),
+        ]
+    )
+    figure.update_layout(
+        **_gallery_layout(canvas, diverging),
+        annotations=_tile_titles(centre_x, tile_top - 0.5, titles or []),
+    )
+    return figure
+
+
+def _gallery_images(images: Any) -> np.ndarray:
+    """The images as (k, 28, 28); rows of 784 pixels are folded into tiles."""
+    images = np.asarray(images)
+    if images.ndim == 2 and images.shape[1] == TILE * TILE:
+        images = images.reshape(-1, TILE, TILE)
+    if images.ndim != 3 or images.shape[1:] != (TILE, TILE):
+        raise ValueError(f"a gallery takes images of shape (k, 28, 28); got {images.shape}.")
+    return images
+
+
+def _weight_tiles(images: np.ndarray) -> np.ndarray:
+    """Each tile divided by its own largest absolute value, so it runs from -1 to 1."""
+    scale = np.abs(images.reshape(len(images), -1)).max(axis=1)
+    return (images / np.where(scale > 0, scale, 1.0)[:, None, None]).astype(np.float32)
+
+
+WEIGHT_COLOURBAR = {
+    "title": {"text": "weight"},
+    "tickvals": [-1, 0, 1],
+    "ticktext": ["most negative", "0", "most positive"],
+    "thickness": 12,
+}
+
+
+def _mosaic_heatmap(canvas: np.ndarray, images: np.ndarray, diverging: bool) -> go.Heatmap:
+    """The mosaic: ink on paper for digits, red - white - blue with a colour bar for weights."""
+    if diverging:
+        (zmin, zmax), colourscale = (-1.0, 1.0), DIVERGING
+    else:
+        (zmin, zmax), colourscale = _value_range(images), INK
+    return go.Heatmap(
+        z=canvas,
+        colorscale=colourscale,
+        zmin=zmin,
+        zmax=zmax,
+        showscale=diverging,
+        colorbar=WEIGHT_COLOURBAR if diverging else None,
+        hoverinfo="skip",
+    )
+
+
+def _click_targets(centre_x, centre_y, customdata: list, hover: list[str] | None) -> go.Scatter:
+    """An invisible marker on each tile: it carries the tile's `customdata` back from a click
+    and shows its hover text."""
+    return go.Scatter(
+        x=centre_x,
+        y=centre_y,
+        mode="markers",
+        marker={"symbol": "square", "size": 30, "opacity": 0},
+        selected={"marker": {"opacity": 0}},
+        unselected={"marker": {"opacity": 0}},
+        customdata=customdata,
+        hovertext=hover,
+        hoverinfo="text" if hover is not None else "skip",
+        showlegend=False,
+    )
+
+
+def _tile_titles(centre_x: np.ndarray, above: np.ndarray, titles: list[str]) -> list[dict]:
+    """A title over each tile.
+
+    Titles are annotations, not a text trace: a click selects a tile, and plotly would fade
+    the text of every unselected point of a trace.
+    """
+    return [
         {
             "x": x,
             "y": y,
@@ -174,28 +207,28 @@ def digit_grid_figure(
             "yanchor": "bottom",
             "font": {"size": 11},
         }
-        for x, y, title in zip(
-            centre_x.tolist(), (tile_top - 0.5).tolist(), titles or [], strict=False
-        )
+        for x, y, title in zip(centre_x.tolist(), above.tolist(), titles, strict=False)
     ]
+
+
+def _gallery_layout(canvas: np.ndarray, diverging: bool) -> dict[str, Any]:
+    """Hidden axes that show the whole mosaic with square pixels, a height that keeps them
+    square at ASSUMED_WIDTH (less the colour bar's width), and a click that selects a tile."""
     height_ratio = canvas.shape[0] / canvas.shape[1]
-    figure = go.Figure(traces)
-    figure.update_layout(
-        xaxis={"visible": False, "range": [-0.5, canvas.shape[1] - 0.5], "constrain": "domain"},
-        yaxis={
+    return {
+        "xaxis": {"visible": False, "range": [-0.5, canvas.shape[1] - 0.5], "constrain": "domain"},
+        "yaxis": {
             "visible": False,
             "range": [canvas.shape[0] - 0.5, -0.5],
             "scaleanchor": "x",
             "constrain": "domain",
         },
-        height=int((ASSUMED_WIDTH - 110 * diverging) * height_ratio) + 25,
-        margin={"l": 5, "r": 5, "t": 20, "b": 5},
-        plot_bgcolor="white",
-        hovermode="closest",
-        clickmode="event+select",
-        annotations=annotations,
-    )
-    return figure
+        "height": int((ASSUMED_WIDTH - 110 * diverging) * height_ratio) + 25,
+        "margin": {"l": 5, "r": 5, "t": 20, "b": 5},
+        "plot_bgcolor": "white",
+        "hovermode": "closest",
+        "clickmode": "event+select",
+    }
 
 
 def misclassified_grid_figure(

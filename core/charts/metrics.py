@@ -54,62 +54,7 @@ def confusion_matrix_figure(cm: Any, normalised: bool = False) -> go.Figure:
     if cm.shape != (NUM_CLASSES, NUM_CLASSES):
         raise ValueError(f"a confusion matrix for ten digits is 10 x 10; got {cm.shape}.")
     rates = normalise_rows(cm) * 100
-    if normalised:
-        z = rates
-        text = np.where(cm > 0, np.char.mod("%.1f", rates), "")
-        colour_title = "% of true digit"
-    else:
-        z = cm
-        text = np.where(cm > 0, cm.astype(str), "")
-        colour_title = "images"
-    true_grid, predicted_grid = np.meshgrid(range(NUM_CLASSES), range(NUM_CLASSES), indexing="ij")
-    # One marker per cell: [true, predicted, count, % of the true digit]. Plain lists, not a
-    # numpy array: plotly sends arrays as typed arrays, and a clicked point's customdata then
-    # comes back from Streamlit as {"0": ..., "1": ...} instead of a list.
-    customdata = [
-        [int(t), int(p), int(cm[t, p]), float(rates[t, p])]
-        for t, p in zip(true_grid.ravel(), predicted_grid.ravel(), strict=True)
-    ]
-    figure = go.Figure(
-        [
-            go.Heatmap(
-                z=z,
-                x=DIGITS,
-                y=DIGITS,
-                text=text,
-                texttemplate="%{text}",
-                textfont={"size": 12},
-                colorscale=SQRT_BLUES,
-                zmin=0,
-                colorbar={"title": {"text": colour_title}, "thickness": 14},
-                hoverinfo="skip",
-                xgap=1,
-                ygap=1,
-            ),
-            go.Scatter(
-                x=[DIGITS[p] for p in predicted_grid.ravel()],
-                y=[DIGITS[t] for t in true_grid.ravel()],
-                mode="markers",
-                # Invisible until clicked; the clicked cell is then outlined.
-                marker={
-                    "symbol": "square-open",
-                    "size": 30,
-                    "opacity": 0,
-                    "color": SELECTED_COLOUR,
-                    "line": {"width": 3},
-                },
-                selected={"marker": {"opacity": 1}},
-                unselected={"marker": {"opacity": 0}},
-                customdata=customdata,
-                hovertemplate=(
-                    "true %{customdata[0]}, predicted %{customdata[1]}<br>"
-                    "%{customdata[2]} images (%{customdata[3]:.1f} % of the %{customdata[0]}s)"
-                    "<extra></extra>"
-                ),
-                showlegend=False,
-            ),
-        ]
-    )
+    figure = go.Figure([_cell_heatmap(cm, rates, normalised), _cell_markers(cm, rates)])
     figure.update_layout(
         title={"text": "Confusion matrix" + (" (% of each true digit)" if normalised else "")},
         xaxis=_digit_axis("Predicted digit"),
@@ -121,6 +66,65 @@ def confusion_matrix_figure(cm: Any, normalised: bool = False) -> go.Figure:
         clickmode="event+select",
     )
     return figure
+
+
+def _cell_heatmap(cm: np.ndarray, rates: np.ndarray, normalised: bool) -> go.Heatmap:
+    """The cells coloured and labelled by their count, or by their % of the true digit."""
+    if normalised:
+        z = rates
+        text = np.where(cm > 0, np.char.mod("%.1f", rates), "")
+        colour_title = "% of true digit"
+    else:
+        z = cm
+        text = np.where(cm > 0, cm.astype(str), "")
+        colour_title = "images"
+    return go.Heatmap(
+        z=z,
+        x=DIGITS,
+        y=DIGITS,
+        text=text,
+        texttemplate="%{text}",
+        textfont={"size": 12},
+        colorscale=SQRT_BLUES,
+        zmin=0,
+        colorbar={"title": {"text": colour_title}, "thickness": 14},
+        hoverinfo="skip",
+        xgap=1,
+        ygap=1,
+    )
+
+
+def _cell_markers(cm: np.ndarray, rates: np.ndarray) -> go.Scatter:
+    """An invisible marker on each cell, outlined once clicked, that names the cell on hover
+    and carries [true, predicted, count, % of the true digit] back from a click."""
+    true_grid, predicted_grid = np.meshgrid(range(NUM_CLASSES), range(NUM_CLASSES), indexing="ij")
+    # Plain lists, not a numpy array: plotly sends arrays as typed arrays, and a clicked
+    # point's customdata then comes back from Streamlit as {"0": ..., "1": ...} instead of a list.
+    customdata = [
+        [int(t), int(p), int(cm[t, p]), float(rates[t, p])]
+        for t, p in zip(true_grid.ravel(), predicted_grid.ravel(), strict=True)
+    ]
+    return go.Scatter(
+        x=[DIGITS[p] for p in predicted_grid.ravel()],
+        y=[DIGITS[t] for t in true_grid.ravel()],
+        mode="markers",
+        marker={
+            "symbol": "square-open",
+            "size": 30,
+            "opacity": 0,
+            "color": SELECTED_COLOUR,
+            "line": {"width": 3},
+        },
+        selected={"marker": {"opacity": 1}},
+        unselected={"marker": {"opacity": 0}},
+        customdata=customdata,
+        hovertemplate=(
+            "true %{customdata[0]}, predicted %{customdata[1]}<br>"
+            "%{customdata[2]} images (%{customdata[3]:.1f} % of the %{customdata[0]}s)"
+            "<extra></extra>"
+        ),
+        showlegend=False,
+    )
 
 
 def per_class_accuracy_figure(metrics: ClassMetrics) -> go.Figure:
@@ -166,21 +170,9 @@ def probabilities_figure(
     if probs.shape != (NUM_CLASSES,):
         raise ValueError(f"one image has {NUM_CLASSES} probabilities; got {probs.size}.")
     predicted = int(probs.argmax()) if predicted is None else int(predicted)
+    true_label = None if true_label is None else int(true_label)
     percent = 100 * probs
-    colours = [OTHER_COLOUR] * NUM_CLASSES
-    notes: dict[int, str] = {}
-    if true_label is None:
-        colours[predicted] = BAR_COLOUR
-        notes[predicted] = "predicted"
-    else:
-        true_label = int(true_label)
-        colours[true_label] = TRUE_COLOUR
-        if predicted == true_label:
-            notes[true_label] = "true = predicted"
-        else:
-            colours[predicted] = WRONG_COLOUR
-            notes[true_label] = f"true ({percent_text(percent[true_label])})"
-            notes[predicted] = "predicted"
+    colours, notes = _marked_digits(percent, true_label, predicted)
     figure = go.Figure(
         go.Bar(
             x=DIGITS,
@@ -220,6 +212,24 @@ def probabilities_figure(
         bargap=0.25,
     )
     return figure
+
+
+def _marked_digits(
+    percent: np.ndarray, true_label: int | None, predicted: int
+) -> tuple[list[str], dict[int, str]]:
+    """Each bar's colour, and the notes over the true and the predicted digit's bars."""
+    colours = [OTHER_COLOUR] * NUM_CLASSES
+    if true_label is None:
+        colours[predicted] = BAR_COLOUR
+        return colours, {predicted: "predicted"}
+    colours[true_label] = TRUE_COLOUR
+    if predicted == true_label:
+        return colours, {true_label: "true = predicted"}
+    colours[predicted] = WRONG_COLOUR
+    return colours, {
+        true_label: f"true ({percent_text(percent[true_label])})",
+        predicted: "predicted",
+    }
 
 
 def percent_text(value: float) -> str:

@@ -121,8 +121,8 @@ def tile_positions(sizes: list[int], column_step: float) -> list[list[tuple[floa
 
 
 def plain_figure(data: list[dict], layout: dict) -> go.Figure:
-    """A figure from plain dicts, skipping plotly's validation (ten times the drawing's cost
-    on a figure of fifty pictures); the tests check what the figures hold."""
+    """A figure from plain dicts, skipping plotly's validation, which costs far more than the
+    drawing on a figure of many pictures; the tests check what the figures hold."""
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
@@ -180,88 +180,18 @@ def network_figure(
     """Features, every hidden unit and the output, each as a heatmap over the plane, with the
     weights between them. `selected` (layer, unit) gets a frame; layer 0 is the features.
     A softmax output has one tile per class (its probability)."""
-    step = max(1, len(boundary.axis) // len(boundary.unit_axis))
-    z = boundary.z[::step, ::step]
-    outputs = (
-        [output_rgb(z, discrete)] if z.ndim == 2 else [class_tile(z, c) for c in range(z.shape[2])]
-    )
+    outputs = _output_tiles(boundary, discrete)
     sizes = [len(u) for u in boundary.units] + [len(outputs)]
     tallest = max(sizes)
     height = height or int(min(640, max(300, 60 + 38 * tallest)))
-    units_high = tallest * ROW_STEP + 1.0
-    units_wide = WIDTH_PIXELS / ((height - 20) / units_high)
-    column_step = float(
-        np.clip((units_wide - 1) / max(1, len(sizes) - 1), MIN_COLUMN_STEP, MAX_COLUMN_STEP)
-    )
+    column_step = _column_step(sizes, height)
     positions = tile_positions(sizes, column_step)
-    coloured = [diverging_rgb(scaled_units(layer)) for layer in boundary.units]
-    tiles = [png_uri(tile) for layer in coloured for tile in layer]
-    tiles.extend(png_uri(tile) for tile in outputs)
     centres = [p for column in positions for p in column]
-    images = [
-        {
-            "source": tile,
-            "xref": "x",
-            "yref": "y",
-            "x": x - 0.5,
-            "y": y + 0.5,
-            "sizex": 1.0,
-            "sizey": 1.0,
-            "sizing": "stretch",
-            "layer": "above",
-        }
-        for tile, (x, y) in zip(tiles, centres, strict=True)
-    ]
-    labels, keys = [], []
-    for layer, size in enumerate(sizes):
-        last = layer == len(sizes) - 1
-        for unit in range(size):
-            name = "output" if size == 1 else f"class {unit} probability"
-            labels.append(name if last else unit_label(layer, unit, feature_names))
-            keys.append([layer, unit])
-    units = {
-        "type": "scatter",
-        "x": [x for x, _ in centres],
-        "y": [y for _, y in centres],
-        "mode": "markers",
-        "marker": {"size": 18, "color": "rgba(0,0,0,0.01)", "symbol": "square"},
-        "text": labels,
-        "customdata": keys,
-        "hovertemplate": "%{text}<extra></extra>",
-        "showlegend": False,
-        "name": "units",
-    }
-    shapes = []
-    if selected is not None and selected[0] < len(sizes) - 1 and selected[1] < sizes[selected[0]]:
-        x, y = positions[selected[0]][selected[1]]
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": x - 0.62,
-                "x1": x + 0.62,
-                "y0": y - 0.62,
-                "y1": y + 0.62,
-                "line": {"color": "black", "width": 2},
-            }
-        )
-    titles = ["features", *[f"layer {i}" for i in range(1, len(sizes) - 1)], "output"]
-    annotations = [
-        {
-            "x": c * column_step + 0.5,
-            "y": 0.2,
-            "text": title,
-            "showarrow": False,
-            "yanchor": "bottom",
-            "xref": "x",
-            "yref": "y",
-        }
-        for c, title in enumerate(titles)
-    ]
     width_units = (len(sizes) - 1) * column_step + 1
     layout = {
-        "images": images,
-        "shapes": shapes,
-        "annotations": annotations,
+        "images": _tile_images(boundary, outputs, centres),
+        "shapes": _selection_frame(positions, sizes, selected),
+        "annotations": _column_titles(len(sizes), column_step),
         "height": height,
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
         "plot_bgcolor": "white",
@@ -276,7 +206,106 @@ def network_figure(
             "constrain": "domain",
         },
     }
+    units = _unit_markers(centres, sizes, feature_names)
     return plain_figure([*weight_traces(boundary, positions), units], layout)
+
+
+def _output_tiles(boundary: Boundary, discrete: bool) -> list[np.ndarray]:
+    """The output on the units' coarser grid: one tile for a sigmoid, one per class for a
+    softmax."""
+    step = max(1, len(boundary.axis) // len(boundary.unit_axis))
+    z = boundary.z[::step, ::step]
+    if z.ndim == 2:
+        return [output_rgb(z, discrete)]
+    return [class_tile(z, c) for c in range(z.shape[2])]
+
+
+def _column_step(sizes: list[int], height: int) -> float:
+    """The distance between two columns that spreads them over about WIDTH_PIXELS."""
+    units_high = max(sizes) * ROW_STEP + 1.0
+    units_wide = WIDTH_PIXELS / ((height - 20) / units_high)
+    return float(
+        np.clip((units_wide - 1) / max(1, len(sizes) - 1), MIN_COLUMN_STEP, MAX_COLUMN_STEP)
+    )
+
+
+def _tile_images(boundary: Boundary, outputs: list[np.ndarray], centres) -> list[dict]:
+    """Every unit's tile, then the output's, as a picture centred where the unit sits."""
+    coloured = [diverging_rgb(scaled_units(layer)) for layer in boundary.units]
+    tiles = [png_uri(tile) for layer in coloured for tile in layer]
+    tiles.extend(png_uri(tile) for tile in outputs)
+    return [
+        {
+            "source": tile,
+            "xref": "x",
+            "yref": "y",
+            "x": x - 0.5,
+            "y": y + 0.5,
+            "sizex": 1.0,
+            "sizey": 1.0,
+            "sizing": "stretch",
+            "layer": "above",
+        }
+        for tile, (x, y) in zip(tiles, centres, strict=True)
+    ]
+
+
+def _unit_markers(centres, sizes: list[int], feature_names: list[str]) -> dict:
+    """A nearly invisible marker on every tile: it names the unit on hover and carries
+    [layer, unit] back from a click."""
+    labels, keys = [], []
+    for layer, size in enumerate(sizes):
+        last = layer == len(sizes) - 1
+        for unit in range(size):
+            name = "output" if size == 1 else f"class {unit} probability"
+            labels.append(name if last else unit_label(layer, unit, feature_names))
+            keys.append([layer, unit])
+    return {
+        "type": "scatter",
+        "x": [x for x, _ in centres],
+        "y": [y for _, y in centres],
+        "mode": "markers",
+        "marker": {"size": 18, "color": "rgba(0,0,0,0.01)", "symbol": "square"},
+        "text": labels,
+        "customdata": keys,
+        "hovertemplate": "%{text}<extra></extra>",
+        "showlegend": False,
+        "name": "units",
+    }
+
+
+def _selection_frame(positions, sizes: list[int], selected: tuple[int, int] | None) -> list:
+    """A black frame around the selected unit; none when nothing (or the output) is selected."""
+    if selected is None or selected[0] >= len(sizes) - 1 or selected[1] >= sizes[selected[0]]:
+        return []
+    x, y = positions[selected[0]][selected[1]]
+    return [
+        {
+            "type": "rect",
+            "x0": x - 0.62,
+            "x1": x + 0.62,
+            "y0": y - 0.62,
+            "y1": y + 0.62,
+            "line": {"color": "black", "width": 2},
+        }
+    ]
+
+
+def _column_titles(columns: int, column_step: float) -> list[dict]:
+    """The titles above the columns: features, layer 1, ..., output."""
+    titles = ["features", *[f"layer {i}" for i in range(1, columns - 1)], "output"]
+    return [
+        {
+            "x": c * column_step + 0.5,
+            "y": 0.2,
+            "text": title,
+            "showarrow": False,
+            "yanchor": "bottom",
+            "xref": "x",
+            "yref": "y",
+        }
+        for c, title in enumerate(titles)
+    ]
 
 
 def unit_figure(

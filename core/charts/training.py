@@ -29,7 +29,7 @@ HEIGHT = 360
 @functools.cache
 def _panels_layout() -> dict:
     """The two panels (loss left, accuracy right) as `make_subplots` lays them out, made once:
-    plotly's checked construction costs 25-60 ms a figure, paid at every redraw of the live
+    plotly's checked construction is slow, and would be paid at every redraw of the live
     curves (twice a second, on the cores training uses) and on the page Train and Stop draw.
     Callers copy it."""
     figure = make_subplots(

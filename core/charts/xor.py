@@ -45,35 +45,45 @@ def output_traces(boundary: Boundary, discrete: bool) -> tuple[list[dict], list[
     """
     axis, z = boundary.axis, boundary.z
     if z.ndim == 2:
-        traces = [
+        return _sigmoid_traces(axis, z, discrete), []
+    return _class_boundaries(axis, z), [_class_picture(axis, z, discrete)]
+
+
+def _sigmoid_traces(axis: np.ndarray, z: np.ndarray, discrete: bool) -> list[dict]:
+    """The sigmoid output as a heatmap from 0 to 1, and its 0.5 line where it crosses 0.5."""
+    traces = [
+        {
+            "type": "heatmap",
+            "x": axis,
+            "y": axis,
+            "z": (z >= 0.5).astype("float32") if discrete else z,
+            "zmin": 0.0,
+            "zmax": 1.0,
+            "colorscale": DIVERGING,
+            "colorbar": {"title": {"text": "network<br>output"}, "tickvals": [0, 0.5, 1]},
+            "hovertemplate": "x1 %{x:.2f}, x2 %{y:.2f}<br>output %{z:.3f}<extra></extra>",
+            "name": "output",
+        }
+    ]
+    if np.nanmin(z) < 0.5 < np.nanmax(z):
+        traces.append(
             {
-                "type": "heatmap",
+                **BLACK_LINE,
                 "x": axis,
                 "y": axis,
-                "z": (z >= 0.5).astype("float32") if discrete else z,
-                "zmin": 0.0,
-                "zmax": 1.0,
-                "colorscale": DIVERGING,
-                "colorbar": {"title": {"text": "network<br>output"}, "tickvals": [0, 0.5, 1]},
-                "hovertemplate": "x1 %{x:.2f}, x2 %{y:.2f}<br>output %{z:.3f}<extra></extra>",
-                "name": "output",
+                "z": z,
+                "contours": {"start": 0.5, "end": 0.5, "size": 1.0, "coloring": "lines"},
+                "name": "output = 0.5",
             }
-        ]
-        if np.nanmin(z) < 0.5 < np.nanmax(z):
-            traces.append(
-                {
-                    **BLACK_LINE,
-                    "x": axis,
-                    "y": axis,
-                    "z": z,
-                    "contours": {"start": 0.5, "end": 0.5, "size": 1.0, "coloring": "lines"},
-                    "name": "output = 0.5",
-                }
-            )
-        return traces, []
+        )
+    return traces
+
+
+def _class_picture(axis: np.ndarray, z: np.ndarray, discrete: bool) -> dict:
+    """The softmax output as one picture under the plot: each point in its classes' colours."""
     low, high = float(axis[0]), float(axis[-1])
     step = (high - low) / (len(axis) - 1)
-    image = {
+    return {
         "source": png_uri(output_rgb(z, discrete)),
         "xref": "x",
         "yref": "y",
@@ -84,6 +94,11 @@ def output_traces(boundary: Boundary, discrete: bool) -> tuple[list[dict], list[
         "sizing": "stretch",
         "layer": "below",
     }
+
+
+def _class_boundaries(axis: np.ndarray, z: np.ndarray) -> list[dict]:
+    """For each class that is the likeliest somewhere but not everywhere, the line where it
+    stops being the likeliest."""
     traces = []
     for c in range(z.shape[2]):
         margin = z[:, :, c] - np.delete(z, c, axis=2).max(axis=2)
@@ -98,7 +113,7 @@ def output_traces(boundary: Boundary, discrete: bool) -> tuple[list[dict], list[
                     "name": f"class {c} boundary",
                 }
             )
-    return traces, [image]
+    return traces
 
 
 def point_traces(data: PlaneData) -> list[dict]:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from core.inside.evaluation import confusion_matrix
 from core.mnist.data import MNIST
 from core.runs.sklearn_file import SklearnModel
 from core.runtime.jobs import BackgroundJob
@@ -75,11 +76,11 @@ def _log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
 def make_estimator(kind: str, seed: int):
     """The scikit-learn estimator with the settings stated in `BASELINES`."""
     if kind == "random_forest":
-        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.ensemble import RandomForestClassifier  # scikit-learn: slow to import
 
         return RandomForestClassifier(**BASELINES[kind]["settings"], n_jobs=-1, random_state=seed)
     if kind == "logistic_regression":
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.linear_model import LogisticRegression  # scikit-learn: slow to import
 
         return LogisticRegression(**BASELINES[kind]["settings"], random_state=seed)
     raise ValueError(f"unknown baseline {kind!r}; choose from {', '.join(BASELINES)}.")
@@ -88,7 +89,7 @@ def make_estimator(kind: str, seed: int):
 def logistic_as_keras(estimator):
     """The fitted multinomial logistic regression as a Keras Dense(10, softmax) on 784 pixels:
     softmax(x W + b) with W = coef_.T and b = intercept_ is exactly its predict_proba."""
-    import keras
+    import keras  # Keras: not at start-up
 
     inputs = keras.Input(shape=(784,), name="pixels")
     outputs = keras.layers.Dense(10, activation="softmax", name="output")(inputs)
@@ -163,8 +164,6 @@ def create_baseline_run(store, kind: str, seed: int, data: MNIST, name: str, exp
 def record_baseline(store, run_id: str, result: BaselineResult, data: MNIST) -> None:
     """Store the result as one "epoch" (training and validation accuracy; a forest has no
     loss), then the model, test results and confusion matrix."""
-    from core.inside.evaluation import confusion_matrix
-
     label = BASELINES[result.kind]["label"]
     val = float("nan") if result.val_accuracy is None else result.val_accuracy
     store.write_progress(

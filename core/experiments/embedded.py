@@ -5,7 +5,11 @@ from __future__ import annotations
 import time
 
 from core.experiments.backend import Outcome
+from core.experiments.baselines import BaselineJob
 from core.experiments.store import Trial
+from core.training.job import TrainingJob, build_ahead
+from core.training.registry import JOBS
+from core.training.warm_start import WARM_STARTS, WarmStarts
 
 POLL_SECONDS = 0.2
 
@@ -16,8 +20,6 @@ class EmbeddedBackend:
     name = "embedded"
 
     def __init__(self, store, data, warm_starts=None) -> None:
-        from core.training.warm_start import WARM_STARTS, WarmStarts
-
         self.store = store
         self.data = data
         self._jobs: dict[str, object] = {}
@@ -31,13 +33,9 @@ class EmbeddedBackend:
 
     def launch(self, trial: Trial, spec, run_id: str) -> str:
         if trial.baseline:
-            from core.experiments.baselines import BaselineJob
-
             job = BaselineJob(self.store, self.data, trial.baseline, trial.seed, run_id).start()
         else:
-            from core.runs.recorder import RunRecorder
-            from core.training.job import TrainingJob
-            from core.training.registry import JOBS
+            from core.runs.recorder import RunRecorder  # Keras: not at start-up
 
             def make_job() -> TrainingJob:
                 recorder = RunRecorder(self.store, run_id)
@@ -62,9 +60,9 @@ class EmbeddedBackend:
         (other seeds, learning rates) train the traced model kept from it.
 
         Asked for the moment the run under way has finished training (`_training`), so the
-        work (about 0.1 s of the processor for a new seed of MNIST) is done beside its test
-        pass and saving, which leave a core free, not beside its training, which uses them
-        all (asked for as the run started, it took its processor time from that run)."""
+        work is done beside its test pass and saving, which leave a core free, not beside its
+        training, which uses them all (asked for as the run started, it took its processor
+        time from that run)."""
         self._next_spec = spec
 
     def _training(self) -> object | None:
@@ -78,8 +76,6 @@ class EmbeddedBackend:
     def _request_next(self) -> None:
         if self._next_spec is None or self._training() is not None:
             return
-        from core.training.job import build_ahead
-
         spec, self._next_spec = self._next_spec, None
         build_ahead(spec, self.data, self.warm_starts)
 

@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 
 from core.experiments.backend import Outcome
+from core.experiments.baselines import BaselineJob
+from core.nets.model import ModelSpec
+from core.training.job import TrainingJob
 
 CPUS_PER_RUN = 1
 STOP_CHECK_SECONDS = 0.5
@@ -31,7 +34,7 @@ ADDRESS_VARIABLE = "RAY_ADDRESS"
 
 def ray_available() -> bool:
     try:
-        import ray  # noqa: F401
+        import ray  # noqa: F401  # Ray is optional
     except ImportError:
         return False
     return True
@@ -76,7 +79,7 @@ class RemoteStore:
 
 
 def _sink_class():
-    import ray
+    import ray  # Ray is optional
 
     @ray.remote(num_cpus=0)
     class EventSink:
@@ -104,11 +107,9 @@ def _sink_class():
 
 def train_on_worker(spec_json: str, run_id: str, data, sink) -> dict:
     """The Ray task: train one run with the app's own job and recorder, writing via events."""
-    import ray
+    import ray  # Ray is optional
 
-    from core.nets.model import ModelSpec
-    from core.runs.recorder import RunRecorder
-    from core.training.job import TrainingJob
+    from core.runs.recorder import RunRecorder  # Keras: not at start-up
 
     sink.put.remote((run_id, "started", (os.getpid(),), {}))
     spec = ModelSpec.from_json(spec_json)
@@ -125,7 +126,7 @@ def train_on_worker(spec_json: str, run_id: str, data, sink) -> dict:
 def connect(address: str | None = None, **init_options) -> None:
     """Join the cluster at `address` (None: $RAY_ADDRESS, else a new local one), shipping the
     `core` package to its workers; does nothing if this process is connected already."""
-    import ray
+    import ray  # Ray is optional
 
     if ray.is_initialized():
         return
@@ -145,7 +146,7 @@ class RayBackend:
     name = "ray"
 
     def __init__(self, store, data, address: str | None = None, cpus_per_run: int = CPUS_PER_RUN):
-        import ray
+        import ray  # Ray is optional
 
         self.store = store
         self.data = data
@@ -169,8 +170,6 @@ class RayBackend:
 
     def launch(self, trial, spec, run_id: str) -> str:
         if trial.baseline:  # scikit-learn baselines are quick: they run here
-            from core.experiments.baselines import BaselineJob
-
             job = BaselineJob(self.store, self.data, trial.baseline, trial.seed, run_id)
             self._baselines[run_id] = job.start()
             return run_id

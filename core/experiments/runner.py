@@ -26,6 +26,7 @@ import logging
 import threading
 
 from core.experiments.backend import Outcome
+from core.experiments.baselines import create_baseline_run
 from core.experiments.embedded import EmbeddedBackend
 from core.experiments.store import Experiment, ExperimentStore, Trial
 from core.experiments.sweeps import (
@@ -150,8 +151,6 @@ class ExperimentRunner:
 
     def _create_run(self, experiment: Experiment, trial: Trial, spec, name: str) -> str:
         if trial.baseline is not None:
-            from core.experiments.baselines import create_baseline_run
-
             return create_baseline_run(
                 self.store, trial.baseline, trial.seed, self.backend.data, name, experiment.id
             )
@@ -246,7 +245,7 @@ class ExperimentRunner:
     def _tell_if_done(self, experiment: Experiment, trial: Trial) -> None:
         if trial.baseline is not None:
             return
-        import optuna
+        import optuna  # optuna: not at start-up
 
         def siblings() -> list[Trial]:
             return [
@@ -275,7 +274,7 @@ class ExperimentRunner:
 
 def open_study(experiments: ExperimentStore, experiment: Experiment):
     """The experiment's Optuna study in the home's optuna.sqlite3 (created on first use)."""
-    import optuna
+    import optuna  # optuna: not at start-up
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna.create_study(
@@ -335,7 +334,7 @@ RUNNERS = RunnerRegistry()
 def make_backend(store, data, ray_address: str | None = None):
     """The embedded backend, or the Ray backend when an address is given."""
     if ray_address:
-        from core.experiments.ray_backend import RayBackend  # Ray is optional, and slow to import
+        from core.experiments.ray_backend import RayBackend  # Ray is optional
 
         return RayBackend(store, data, ray_address)
     return EmbeddedBackend(store, data)

@@ -214,7 +214,7 @@ def example_configuration(axes: list[Axis]) -> dict[str, Any]:
 
 def distributions(axes: list[Axis]) -> dict[str, Any]:
     """Optuna distributions of the axes: lists are categorical, ranges int or float."""
-    import optuna
+    import optuna  # optuna: not at start-up (the pages' charts import this module)
 
     out: dict[str, Any] = {}
     for axis in axes:
@@ -234,7 +234,7 @@ def distributions(axes: list[Axis]) -> dict[str, Any]:
 
 def make_sampler(definition: ExperimentDefinition):
     """The Optuna sampler for the method (grid configurations are enqueued, so any will do)."""
-    import optuna
+    import optuna  # optuna: not at start-up
 
     if definition.method == "tpe":
         startup = max(2, min(10, definition.configurations_planned() // 3))

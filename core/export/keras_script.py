@@ -12,9 +12,10 @@ compile, fit, evaluate, save) and does what the playground does for that spec:
 - the same compile and fit: optimizer, learning-rate schedule, loss, batch size, epochs,
   early stopping, `shuffle=True`.
 
-`steps_per_execution` (which the app raises to keep the page responsive) is left out: it
-groups batches into one compiled call but changes no number (tests/export/test_keras_script.py pins the
-app's history against the script's).
+`SCRIPT` below is the script itself; the functions after it fill in the parts that depend on
+the spec. `steps_per_execution` (which the app raises to keep the page responsive) is left out:
+it groups batches into one compiled call but changes no number (tests/export/test_keras_script.py
+pins the app's history against the script's).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from core.export.template import fill
 from core.nets.model import ModelSpec
 
 OPTIMIZER_CLASSES = {
@@ -33,6 +35,205 @@ OPTIMIZER_CLASSES = {
     "nadam": "Nadam",
 }
 LINE_LENGTH = 88  # ruff's and black's default, so an exported script is already formatted
+LAYER_COLUMN = 8  # where SCRIPT's layer list starts, for wrapping a long layer call
+
+# The script. `$name` is filled from the spec; a `$part` alone on its line is a part that
+# depends on the spec (see `fill`), left out with its line when the spec does not need it.
+SCRIPT = r'''"""MNIST $architecture: a Keras script exported from Keras Playground.
+
+Run it as it is to use Keras's copy of MNIST (downloaded once), or give it a folder
+of the four MNIST IDX files or an mnist.npz:
+
+    python $filename ~/data/mnist
+
+It trains the network, prints the test accuracy and saves it as $stem.keras.
+"""
+
+import gzip
+$import_math
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+SEED = $seed
+VALIDATION_SPLIT = $validation_split  # of the training images, held out
+BATCH_SIZE = $batch_size
+EPOCHS = $epochs
+LEARNING_RATE = $learning_rate
+
+
+def read_idx(path):
+    """One IDX file (gzip-compressed or not) as a uint8 array."""
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    ndim = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_mnist(path):
+    """(x_train, y_train), (x_test, y_test): from Keras, an mnist.npz, or a folder of IDX files."""
+    if path is None:
+        return keras.datasets.mnist.load_data()  # downloaded once to ~/.keras/datasets
+    path = Path(path).expanduser()
+    if path.is_dir() and (path / "mnist.npz").exists():
+        path = path / "mnist.npz"
+    if path.suffix == ".npz":
+        with np.load(path) as f:
+            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+
+    def read(stem):
+        for name in (stem + ".gz", stem):
+            if (path / name).exists():
+                return read_idx(path / name)
+        raise FileNotFoundError(f"{path} has no {stem}.gz (nor {stem})")
+
+    return (
+        (read("train-images-idx3-ubyte"), read("train-labels-idx1-ubyte")),
+        (read("t10k-images-idx3-ubyte"), read("t10k-labels-idx1-ubyte")),
+    )
+
+
+# A folder or .npz file given on the command line; in a notebook, set DATA = None or a path.
+DATA = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
+(x_train, y_train), (x_test, y_test) = load_mnist(DATA)
+
+$scale_pixels
+# One-hot labels: the digit 3 becomes [0, 0, 0, 1, 0, 0, 0, 0, 0, 0].
+y_train = keras.utils.to_categorical(y_train, 10)
+y_test = keras.utils.to_categorical(y_test, 10)
+
+$hold_out_validation
+# The seed fixes the initial weights, the dropout masks and the order of the batches.
+keras.utils.set_random_seed(SEED)
+model = keras.Sequential(
+    [
+        keras.Input(shape=$input_shape, name="pixels"),
+        $layers
+        layers.Dense(10, activation="softmax", name="output"),
+    ],
+    name="$model_name",
+)
+model.summary()
+
+$optimizer
+model.compile(
+    optimizer=optimizer,
+    loss="$loss",
+    metrics=["accuracy"],
+)
+
+$early_stopping
+history = model.fit(
+    x_train,
+    y_train,
+    batch_size=BATCH_SIZE,
+    epochs=EPOCHS,
+    $validation_data
+    $callbacks
+    shuffle=True,  # a new order of the training images every epoch
+)
+
+test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
+print(f"Test accuracy: {test_accuracy:.2%}, test loss: {test_loss:.4f}")
+model.save("$stem.keras")
+'''
+
+FLATTENED_PIXELS = """\
+# Scale the pixels to [0, 1] and flatten each 28x28 image into 784 numbers.
+x_train = x_train.reshape(-1, 784).astype("float32") * (1 / 255)
+x_test = x_test.reshape(-1, 784).astype("float32") * (1 / 255)"""
+
+IMAGE_PIXELS = """\
+# Scale the pixels to [0, 1]; each image stays a 28x28 grid with one channel.
+x_train = x_train.reshape(-1, 28, 28, 1).astype("float32") * (1 / 255)
+x_test = x_test.reshape(-1, 28, 28, 1).astype("float32") * (1 / 255)"""
+
+# Ends in a blank line, which sets it apart from the model below it.
+HOLD_OUT_VALIDATION = """\
+# Hold out part of the training images to validate on, chosen at random from SEED;
+# the test images are kept for the very end.
+order = np.random.default_rng(SEED).permutation(len(x_train))
+n_val = round(len(x_train) * VALIDATION_SPLIT)
+x_val, y_val = x_train[order[:n_val]], y_train[order[:n_val]]
+x_train, y_train = x_train[order[n_val:]], y_train[order[n_val:]]
+print(f"{len(x_train)} training, {len(x_val)} validation, {len(x_test)} test images")
+"""
+
+CONSTANT_LEARNING_RATE = "optimizer = keras.optimizers.$optimizer(learning_rate=LEARNING_RATE)"
+
+COSINE_DECAY = """\
+# Cosine decay: the learning rate starts at LEARNING_RATE and falls smoothly to zero
+# by the last batch of the last epoch.
+steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
+learning_rate = keras.optimizers.schedules.CosineDecay(
+    LEARNING_RATE, decay_steps=steps_per_epoch * EPOCHS
+)
+optimizer = keras.optimizers.$optimizer(learning_rate=learning_rate)"""
+
+EARLY_STOPPING = """\
+# Stop once $monitor has not improved for $patience epochs$and_keep_the_best
+early_stopping = keras.callbacks.EarlyStopping(
+    monitor="$monitor", patience=$patience, restore_best_weights=$restore_best_weights
+)"""
+
+
+def export_script(spec: ModelSpec) -> str:
+    """A runnable, self-contained Keras script that builds and trains `spec` as the app does."""
+    spec.validate()
+    has_validation = spec.validation_split > 0
+    filename = script_filename(spec)
+    return fill(
+        SCRIPT,
+        architecture=spec.architecture(),
+        filename=filename,
+        stem=filename.removesuffix(".py"),
+        import_math="import math" if spec.lr_schedule == "cosine" else "",
+        seed=str(spec.seed),
+        validation_split=_number(spec.validation_split),
+        batch_size=str(spec.batch_size),
+        epochs=str(spec.epochs),
+        learning_rate=_number(spec.learning_rate),
+        scale_pixels=IMAGE_PIXELS if spec.is_convolutional else FLATTENED_PIXELS,
+        hold_out_validation=HOLD_OUT_VALIDATION if has_validation else "",
+        input_shape="(28, 28, 1)" if spec.is_convolutional else "(784,)",
+        layers=_layer_list(spec),
+        model_name=model_name(spec),
+        optimizer=_optimizer(spec),
+        loss=spec.loss,
+        early_stopping=_early_stopping(spec) if spec.early_stopping else "",
+        validation_data="validation_data=(x_val, y_val)," if has_validation else "",
+        callbacks="callbacks=[early_stopping]," if spec.early_stopping else "",
+    )
+
+
+def _layer_list(spec: ModelSpec) -> str:
+    """The hidden layers, one `layers.X(...)` call each, between the input and the output."""
+    names = layer_names(spec)
+    return "\n".join(
+        layer_code(layer, name) for layer, name in zip(spec.layers, names, strict=True)
+    )
+
+
+def _optimizer(spec: ModelSpec) -> str:
+    """The optimizer, with its learning rate constant or decaying along a cosine."""
+    template = COSINE_DECAY if spec.lr_schedule == "cosine" else CONSTANT_LEARNING_RATE
+    return fill(template, optimizer=OPTIMIZER_CLASSES[spec.optimizer])
+
+
+def _early_stopping(spec: ModelSpec) -> str:
+    """The EarlyStopping callback; it watches the validation loss when there is a validation set."""
+    return fill(
+        EARLY_STOPPING,
+        monitor="val_loss" if spec.validation_split > 0 else "loss",
+        patience=str(spec.patience),
+        and_keep_the_best=", and keep the best weights." if spec.restore_best_weights else ".",
+        restore_best_weights=str(spec.restore_best_weights),
+    )
 
 
 def layer_names(spec: ModelSpec) -> list[str]:
@@ -80,19 +281,21 @@ def layer_code(layer: dict, name: str) -> str:
         if layer.get("strides", layer["pool_size"]) != layer["pool_size"]:
             args.append(f"strides={layer['strides']}")
     args.append(f'name="{name}"')
-    return _call(f"layers.{kind}", args, indent=8) + ","
+    return _call(f"layers.{kind}", args, column=LAYER_COLUMN) + ","
 
 
-def _call(function: str, args: list[str], indent: int) -> str:
-    """`function(args)` at `indent` spaces, wrapped as ruff format (88 columns) wraps it."""
-    pad = " " * indent
-    line = f"{pad}{function}({', '.join(args)})"
-    if len(line) + 1 <= LINE_LENGTH:  # + 1: the comma after it in a list
+def _call(function: str, args: list[str], column: int) -> str:
+    """`function(args)` wrapped as ruff format (88 columns) wraps it when it starts at `column`.
+
+    The lines are written from column 0; `fill` indents them to where the template puts them.
+    """
+    line = f"{function}({', '.join(args)})"
+    if column + len(line) + 1 <= LINE_LENGTH:  # + 1: the comma after it in a list
         return line
-    inner = f"{pad}    {', '.join(args)}"
-    if len(inner) <= LINE_LENGTH:
-        return f"{pad}{function}(\n{inner}\n{pad})"
-    return "\n".join([f"{pad}{function}(", *[f"{pad}    {arg}," for arg in args], f"{pad})"])
+    inner = f"    {', '.join(args)}"
+    if column + len(inner) <= LINE_LENGTH:
+        return f"{function}(\n{inner}\n)"
+    return "\n".join([f"{function}(", *[f"    {arg}," for arg in args], ")"])
 
 
 def _architecture_name(spec: ModelSpec) -> str:
@@ -107,191 +310,6 @@ def model_name(spec: ModelSpec) -> str:
 
 def script_filename(spec: ModelSpec) -> str:
     return f"mnist_{_architecture_name(spec)}.py"
-
-
-def _optimizer_code(spec: ModelSpec) -> list[str]:
-    optimizer = OPTIMIZER_CLASSES[spec.optimizer]
-    if spec.lr_schedule == "cosine":
-        return [
-            "# Cosine decay: the learning rate starts at LEARNING_RATE and falls smoothly to zero",
-            "# by the last batch of the last epoch.",
-            "steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)",
-            "learning_rate = keras.optimizers.schedules.CosineDecay(",
-            "    LEARNING_RATE, decay_steps=steps_per_epoch * EPOCHS",
-            ")",
-            f"optimizer = keras.optimizers.{optimizer}(learning_rate=learning_rate)",
-        ]
-    return [f"optimizer = keras.optimizers.{optimizer}(learning_rate=LEARNING_RATE)"]
-
-
-DATA_LOADER = '''
-def read_idx(path):
-    """One IDX file (gzip-compressed or not) as a uint8 array."""
-    data = path.read_bytes()
-    if data[:2] == b"\\x1f\\x8b":
-        data = gzip.decompress(data)
-    ndim = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
-def load_mnist(path):
-    """(x_train, y_train), (x_test, y_test): from Keras, an mnist.npz, or a folder of IDX files."""
-    if path is None:
-        return keras.datasets.mnist.load_data()  # downloaded once to ~/.keras/datasets
-    path = Path(path).expanduser()
-    if path.is_dir() and (path / "mnist.npz").exists():
-        path = path / "mnist.npz"
-    if path.suffix == ".npz":
-        with np.load(path) as f:
-            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-
-    def read(stem):
-        for name in (stem + ".gz", stem):
-            if (path / name).exists():
-                return read_idx(path / name)
-        raise FileNotFoundError(f"{path} has no {stem}.gz (nor {stem})")
-
-    return (
-        (read("train-images-idx3-ubyte"), read("train-labels-idx1-ubyte")),
-        (read("t10k-images-idx3-ubyte"), read("t10k-labels-idx1-ubyte")),
-    )
-'''
-
-
-def export_script(spec: ModelSpec) -> str:
-    """A runnable, self-contained Keras script that builds and trains `spec` as the app does."""
-    spec.validate()
-    layers = spec.layers
-    conv = spec.is_convolutional
-    has_validation = spec.validation_split > 0
-    schedule = spec.lr_schedule == "cosine"
-    name = model_name(spec)
-    filename = script_filename(spec)
-    early = spec.early_stopping
-
-    lines: list[str] = [
-        f'"""MNIST {spec.architecture()}: a Keras script exported from Keras Playground.',
-        "",
-        "Run it as it is to use Keras's copy of MNIST (downloaded once), or give it a folder",
-        "of the four MNIST IDX files or an mnist.npz:",
-        "",
-        f"    python {filename} ~/data/mnist",
-        "",
-        f"It trains the network, prints the test accuracy and saves it as {filename[:-3]}.keras.",
-        '"""',
-        "",
-        "import gzip",
-    ]
-    if schedule:
-        lines.append("import math")
-    lines += [
-        "import sys",
-        "from pathlib import Path",
-        "",
-        "import keras",
-        "import numpy as np",
-        "from keras import layers",
-        "",
-        f"SEED = {spec.seed}",
-        f"VALIDATION_SPLIT = {_number(spec.validation_split)}  # of the training images, held out",
-        f"BATCH_SIZE = {spec.batch_size}",
-        f"EPOCHS = {spec.epochs}",
-        f"LEARNING_RATE = {_number(spec.learning_rate)}",
-        "",
-        "",
-        DATA_LOADER.strip("\n"),
-        "",
-        "",
-        "# A folder or .npz file given on the command line; in a notebook, set DATA = None or a path.",
-        'DATA = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None',
-        "(x_train, y_train), (x_test, y_test) = load_mnist(DATA)",
-        "",
-    ]
-    if conv:
-        lines += [
-            "# Scale the pixels to [0, 1]; each image stays a 28x28 grid with one channel.",
-            'x_train = x_train.reshape(-1, 28, 28, 1).astype("float32") * (1 / 255)',
-            'x_test = x_test.reshape(-1, 28, 28, 1).astype("float32") * (1 / 255)',
-        ]
-    else:
-        lines += [
-            "# Scale the pixels to [0, 1] and flatten each 28x28 image into 784 numbers.",
-            'x_train = x_train.reshape(-1, 784).astype("float32") * (1 / 255)',
-            'x_test = x_test.reshape(-1, 784).astype("float32") * (1 / 255)',
-        ]
-    lines += [
-        "# One-hot labels: the digit 3 becomes [0, 0, 0, 1, 0, 0, 0, 0, 0, 0].",
-        "y_train = keras.utils.to_categorical(y_train, 10)",
-        "y_test = keras.utils.to_categorical(y_test, 10)",
-        "",
-    ]
-    if has_validation:
-        lines += [
-            "# Hold out part of the training images to validate on, chosen at random from SEED;",
-            "# the test images are kept for the very end.",
-            "order = np.random.default_rng(SEED).permutation(len(x_train))",
-            "n_val = round(len(x_train) * VALIDATION_SPLIT)",
-            "x_val, y_val = x_train[order[:n_val]], y_train[order[:n_val]]",
-            "x_train, y_train = x_train[order[n_val:]], y_train[order[n_val:]]",
-            'print(f"{len(x_train)} training, {len(x_val)} validation, {len(x_test)} test images")',
-            "",
-        ]
-    names = layer_names(spec)
-    input_shape = "(28, 28, 1)" if conv else "(784,)"
-    lines += [
-        "# The seed fixes the initial weights, the dropout masks and the order of the batches.",
-        "keras.utils.set_random_seed(SEED)",
-        "model = keras.Sequential(",
-        "    [",
-        f'        keras.Input(shape={input_shape}, name="pixels"),',
-        *[layer_code(layer, n) for layer, n in zip(layers, names, strict=True)],
-        '        layers.Dense(10, activation="softmax", name="output"),',
-        "    ],",
-        f'    name="{name}",',
-        ")",
-        "model.summary()",
-        "",
-        *_optimizer_code(spec),
-        "model.compile(",
-        "    optimizer=optimizer,",
-        f'    loss="{spec.loss}",',
-        '    metrics=["accuracy"],',
-        ")",
-        "",
-    ]
-    watched = "val_loss" if has_validation else "loss"
-    if early:
-        lines += [
-            f"# Stop once {watched} has not improved for {spec.patience} epochs"
-            + (", and keep the best weights." if spec.restore_best_weights else "."),
-            "early_stopping = keras.callbacks.EarlyStopping(",
-            f'    monitor="{watched}", patience={spec.patience}, '
-            f"restore_best_weights={spec.restore_best_weights}",
-            ")",
-        ]
-    fit_args = [
-        "    x_train,",
-        "    y_train,",
-        "    batch_size=BATCH_SIZE,",
-        "    epochs=EPOCHS,",
-    ]
-    if has_validation:
-        fit_args.append("    validation_data=(x_val, y_val),")
-    if early:
-        fit_args.append("    callbacks=[early_stopping],")
-    fit_args.append("    shuffle=True,  # a new order of the training images every epoch")
-    lines += [
-        "history = model.fit(",
-        *fit_args,
-        ")",
-        "",
-        "test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)",
-        'print(f"Test accuracy: {test_accuracy:.2%}, test loss: {test_loss:.4f}")',
-        f'model.save("{filename[:-3]}.keras")',
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def script_diff(before: str, after: str, before_name: str, after_name: str) -> str:

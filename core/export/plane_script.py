@@ -10,10 +10,14 @@ One thing is simpler than the app: the script trains with `model.fit(shuffle=Tru
 page's fast trainer (core/plane/runner.py) shuffles each epoch from the seed itself. On the four
 XOR points (one batch of four) the two train alike; on the other datasets the batches come in
 another order, so the curves differ in their details.
+
+`SCRIPT` below is the script itself; the functions after it fill in the parts that depend on
+the spec.
 """
 
 from __future__ import annotations
 
+from core.export.template import fill
 from core.plane.data import (
     BLOB_BASE_SPREAD,
     BLOB_RADIUS,
@@ -83,8 +87,188 @@ x = centre + rng.normal(0.0, spread, size=(n, 2))
 }
 
 
+# The script. `$name` is filled from the spec; a `$part` alone on its line is a part that
+# depends on the spec (see `fill`), left out with its line when the spec does not need it.
+SCRIPT = '''"""The 2-D playground's $architecture network on "$dataset", exported as a Keras script.
+
+Run it with `python $filename`: it draws the points, trains the network for
+EPOCHS epochs, prints its accuracy and saves it as $stem.keras.
+"""
+
+$import_math
+import keras
+import numpy as np
+from keras import layers
+
+SEED = $seed
+EPOCHS = $epochs
+LEARNING_RATE = $learning_rate
+$drawing_settings
+
+$points
+
+
+$targets
+
+
+def features(points):
+    """The input features the network sees: $feature_names."""
+    x1, x2 = points[:, 0], points[:, 1]
+    return np.column_stack([$feature_code]).astype("float32")
+
+
+def layer_seed(index):
+    """Each layer's own initializer seed, drawn from SEED as the playground draws it."""
+    state = np.random.SeedSequence([SEED, index]).generate_state(1)[0]
+    return int(state % (2**31 - 1))
+
+
+model = keras.Sequential(
+    [
+        keras.Input(shape=($n_features,)),
+        $layers
+    ],
+    name="$model_name",
+)
+model.summary()
+model.compile(
+    optimizer=keras.optimizers.$optimizer(learning_rate=LEARNING_RATE),
+    loss="$loss",
+    metrics=["accuracy"],
+)
+
+history = model.fit(
+    features(x_train),
+    targets(classes_train),
+    batch_size=BATCH_SIZE,
+    epochs=EPOCHS,
+    $validation_data
+    verbose=0,
+)
+print(f"Training accuracy after {EPOCHS} epochs: {history.history['accuracy'][-1]:.0%}")
+$report
+model.save("$stem.keras")
+'''
+
+DRAWING_SETTINGS = """\
+SAMPLES = $samples
+NOISE = $noise
+TEST_FRACTION = $test_fraction
+BATCH_SIZE = $batch_size
+SAMPLE = $sample  # the playground's 'new sample' count: another draw
+$classes"""
+
+XOR_POINTS = """\
+# The four XOR points and their classes: 1 where exactly one input is 1.
+x_train = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
+classes_train = np.array([0, 1, 1, 0])
+BATCH_SIZE = 4  # all four points in one batch"""
+
+DRAWN_POINTS = """\
+# The points: $dataset, drawn from SEED and SAMPLE.
+rng = np.random.default_rng([SEED, SAMPLE])
+n = SAMPLES
+$generator
+x = x.astype("float32")
+
+# Hold out TEST_FRACTION of the points to test on, chosen at random from the seed.
+order = np.random.default_rng([SEED, SAMPLE, 1]).permutation(len(x))
+n_test = max(1, round(len(x) * TEST_FRACTION))
+x_test, classes_test = x[order[:n_test]], classes[order[:n_test]]
+x_train, classes_train = x[order[n_test:]], classes[order[n_test:]]"""
+
+SIGMOID_TARGETS = '''\
+def targets(classes):
+    """0 or 1 per point, for the one sigmoid output."""
+    return classes.astype("float32")[:, None]'''
+
+ONE_HOT_TARGETS = '''\
+def targets(classes):
+    """One-hot rows, one column per class, for the softmax output."""
+    return np.eye($n_classes, dtype="float32")[classes]'''
+
+DENSE = """\
+layers.Dense(
+    $units,
+    activation="$activation",
+    kernel_initializer=keras.initializers.GlorotUniform(layer_seed($seed_index)),
+    $regularizer
+    name="$name",
+),"""
+
+DROPOUT = 'layers.Dropout($rate, seed=layer_seed($seed_index), name="dropout_$number"),'
+
+XOR_REPORT = """\
+for point, output in zip(x_train, model.predict(features(x_train), verbose=0)):
+    print(f"{point} -> {output[0]:.3f}")"""
+
+TEST_REPORT = """print(f"Test accuracy: {history.history['val_accuracy'][-1]:.0%}")"""
+
+
+def export_plane_script(spec: PlaneSpec, epochs: int = 500) -> str:
+    """A runnable script that draws `spec`'s data and trains its network for `epochs`."""
+    spec.validate()
+    points = spec.data == "points"
+    filename = plane_script_filename(spec)
+    return fill(
+        SCRIPT,
+        architecture=spec.architecture(),
+        dataset=DATASETS[spec.data],
+        filename=filename,
+        stem=filename.removesuffix(".py"),
+        import_math="import math\n" if spec.data in ("circle", "spiral", "blobs") else "",
+        seed=str(spec.seed),
+        epochs=str(epochs),
+        learning_rate=repr(spec.learning_rate),
+        drawing_settings="" if points else _drawing_settings(spec),
+        points=XOR_POINTS if points else _drawn_points(spec),
+        targets=_targets(spec),
+        feature_names=", ".join(spec.features),
+        feature_code=", ".join(FEATURE_CODE[name] for name in spec.features),
+        n_features=str(len(spec.features)),
+        layers=_layer_list(spec),
+        model_name=f"plane_{_architecture_name(spec)}",
+        optimizer=OPTIMIZER_CLASSES[spec.optimizer],
+        loss=_loss(spec),
+        validation_data=""
+        if points
+        else "validation_data=(features(x_test), targets(classes_test)),",
+        report=XOR_REPORT if points else TEST_REPORT,
+    )
+
+
+def _architecture_name(spec: PlaneSpec) -> str:
+    return spec.architecture().replace("-", "_")
+
+
 def plane_script_filename(spec: PlaneSpec) -> str:
-    return f"plane_{spec.data}_{spec.architecture().replace('-', '_')}.py"
+    return f"plane_{spec.data}_{_architecture_name(spec)}.py"
+
+
+def _drawing_settings(spec: PlaneSpec) -> str:
+    """A drawn dataset's settings: how many points, their noise, the share held out to test, ..."""
+    return fill(
+        DRAWING_SETTINGS,
+        samples=str(spec.samples),
+        noise=repr(spec.noise),
+        test_fraction=repr(spec.test_fraction),
+        batch_size=str(spec.batch_size),
+        sample=str(spec.sample),
+        classes=f"CLASSES = {spec.classes}" if spec.data == "blobs" else "",
+    )
+
+
+def _drawn_points(spec: PlaneSpec) -> str:
+    """The points drawn as core/plane/data.py draws them, then split into training and test."""
+    generator = GENERATORS[spec.data].strip()
+    return fill(DRAWN_POINTS, dataset=DATASETS[spec.data], generator=generator)
+
+
+def _targets(spec: PlaneSpec) -> str:
+    """`targets(classes)`: one sigmoid output for two classes, one-hot rows for more."""
+    if spec.n_classes == 2:
+        return SIGMOID_TARGETS
+    return fill(ONE_HOT_TARGETS, n_classes=str(spec.n_classes))
 
 
 def _loss(spec: PlaneSpec) -> str:
@@ -93,153 +277,34 @@ def _loss(spec: PlaneSpec) -> str:
     return "binary_crossentropy" if spec.n_classes == 2 else "categorical_crossentropy"
 
 
-def _dense(units: str, activation: str, seed: str, name: str, regularizer: str | None) -> list:
-    lines = [
-        "        layers.Dense(",
-        f"            {units},",
-        f'            activation="{activation}",',
-        f"            kernel_initializer=keras.initializers.GlorotUniform({seed}),",
-    ]
-    if regularizer:
-        lines.append(f"            kernel_regularizer={regularizer},")
-    lines += [f'            name="{name}",', "        ),"]
-    return lines
-
-
-def export_plane_script(spec: PlaneSpec, epochs: int = 500) -> str:
-    """A runnable script that draws `spec`'s data and trains its network for `epochs`."""
-    spec.validate()
-    points = spec.data == "points"
-    filename = plane_script_filename(spec)
-    regularizer = None
+def _layer_list(spec: PlaneSpec) -> str:
+    """The hidden layers, each followed by its dropout if there is one, then the output layer."""
+    regularizer = ""
     if spec.regularization != "none" and spec.regularization_rate > 0:
         kind = spec.regularization.upper()
-        regularizer = f"keras.regularizers.{kind}({spec.regularization_rate!r})"
-    lines = [
-        f'"""The 2-D playground\'s {spec.architecture()} network on '
-        f'"{DATASETS[spec.data]}", exported as a Keras script.',
-        "",
-        f"Run it with `python {filename}`: it draws the points, trains the network for",
-        f"EPOCHS epochs, prints its accuracy and saves it as {filename[:-3]}.keras.",
-        '"""',
-        "",
-    ]
-    if spec.data in ("circle", "spiral", "blobs"):
-        lines += ["import math", ""]
-    lines += [
-        "import keras",
-        "import numpy as np",
-        "from keras import layers",
-        "",
-        f"SEED = {spec.seed}",
-        f"EPOCHS = {epochs}",
-        f"LEARNING_RATE = {spec.learning_rate!r}",
-    ]
-    if not points:
-        lines += [
-            f"SAMPLES = {spec.samples}",
-            f"NOISE = {spec.noise!r}",
-            f"TEST_FRACTION = {spec.test_fraction!r}",
-            f"BATCH_SIZE = {spec.batch_size}",
-            f"SAMPLE = {spec.sample}  # the playground's 'new sample' count: another draw",
-        ]
-        if spec.data == "blobs":
-            lines.append(f"CLASSES = {spec.classes}")
-    lines.append("")
-    if points:
-        lines += [
-            "# The four XOR points and their classes: 1 where exactly one input is 1.",
-            'x_train = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")',
-            "classes_train = np.array([0, 1, 1, 0])",
-            "BATCH_SIZE = 4  # all four points in one batch",
-        ]
-    else:
-        lines += [
-            f"# The points: {DATASETS[spec.data]}, drawn from SEED and SAMPLE.",
-            "rng = np.random.default_rng([SEED, SAMPLE])",
-            "n = SAMPLES",
-            *GENERATORS[spec.data].strip().splitlines(),
-            'x = x.astype("float32")',
-            "",
-            "# Hold out TEST_FRACTION of the points to test on, chosen at random from the seed.",
-            "order = np.random.default_rng([SEED, SAMPLE, 1]).permutation(len(x))",
-            "n_test = max(1, round(len(x) * TEST_FRACTION))",
-            "x_test, classes_test = x[order[:n_test]], classes[order[:n_test]]",
-            "x_train, classes_train = x[order[n_test:]], classes[order[n_test:]]",
-        ]
-    lines.append("")
-    if spec.n_classes == 2:
-        lines += [
-            "",
-            "def targets(classes):",
-            '    """0 or 1 per point, for the one sigmoid output."""',
-            '    return classes.astype("float32")[:, None]',
-        ]
-    else:
-        lines += [
-            "",
-            "def targets(classes):",
-            '    """One-hot rows, one column per class, for the softmax output."""',
-            f'    return np.eye({spec.n_classes}, dtype="float32")[classes]',
-        ]
-    feature_list = ", ".join(FEATURE_CODE[name] for name in spec.features)
-    lines += [
-        "",
-        "",
-        "def features(points):",
-        f'    """The input features the network sees: {", ".join(spec.features)}."""',
-        "    x1, x2 = points[:, 0], points[:, 1]",
-        f'    return np.column_stack([{feature_list}]).astype("float32")',
-        "",
-        "",
-        "def layer_seed(index):",
-        '    """Each layer\'s own initializer seed, drawn from SEED as the playground draws it."""',
-        "    state = np.random.SeedSequence([SEED, index]).generate_state(1)[0]",
-        "    return int(state % (2**31 - 1))",
-        "",
-        "",
-        "model = keras.Sequential(",
-        "    [",
-        f"        keras.Input(shape=({len(spec.features)},)),",
-    ]
+        regularizer = f"kernel_regularizer=keras.regularizers.{kind}({spec.regularization_rate!r}),"
+    layers = []
     for i, (units, activation) in enumerate(zip(spec.units, spec.activations, strict=True), 1):
-        lines += _dense(str(units), activation, f"layer_seed({i})", f"hidden_{i}", regularizer)
+        layers.append(_dense(units, activation, i, f"hidden_{i}", regularizer))
         if spec.dropout > 0:
-            lines.append(
-                f'        layers.Dropout({spec.dropout!r}, seed=layer_seed({100 + i}), name="dropout_{i}"),'
-            )
+            layers.append(_dropout(spec.dropout, i))
     output = "sigmoid" if spec.outputs == 1 else "softmax"
-    lines += _dense(str(spec.outputs), output, "layer_seed(0)", "output", regularizer)
-    lines += [
-        "    ],",
-        f'    name="plane_{spec.architecture().replace("-", "_")}",',
-        ")",
-        "model.summary()",
-        "model.compile(",
-        f"    optimizer=keras.optimizers.{OPTIMIZER_CLASSES[spec.optimizer]}(learning_rate=LEARNING_RATE),",
-        f'    loss="{_loss(spec)}",',
-        '    metrics=["accuracy"],',
-        ")",
-        "",
-        "history = model.fit(",
-        "    features(x_train),",
-        "    targets(classes_train),",
-        "    batch_size=BATCH_SIZE,",
-        "    epochs=EPOCHS,",
-    ]
-    if not points:
-        lines.append("    validation_data=(features(x_test), targets(classes_test)),")
-    lines += [
-        "    verbose=0,",
-        ")",
-        "print(f\"Training accuracy after {EPOCHS} epochs: {history.history['accuracy'][-1]:.0%}\")",
-    ]
-    if points:
-        lines += [
-            "for point, output in zip(x_train, model.predict(features(x_train), verbose=0)):",
-            '    print(f"{point} -> {output[0]:.3f}")',
-        ]
-    else:
-        lines.append("print(f\"Test accuracy: {history.history['val_accuracy'][-1]:.0%}\")")
-    lines += [f'model.save("{filename[:-3]}.keras")', ""]
-    return "\n".join(lines)
+    layers.append(_dense(spec.outputs, output, 0, "output", regularizer))
+    return "\n".join(layers)
+
+
+def _dense(units: int, activation: str, seed_index: int, name: str, regularizer: str) -> str:
+    """A Dense layer whose initializer takes `layer_seed(seed_index)`, as the playground's does."""
+    return fill(
+        DENSE,
+        units=str(units),
+        activation=activation,
+        seed_index=str(seed_index),
+        regularizer=regularizer,
+        name=name,
+    )
+
+
+def _dropout(rate: float, layer: int) -> str:
+    """The dropout after hidden layer `layer`, seeded as the playground seeds it."""
+    return fill(DROPOUT, rate=repr(rate), seed_index=str(100 + layer), number=str(layer))

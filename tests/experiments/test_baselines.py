@@ -7,9 +7,16 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from core.experiments.baselines import logistic_as_keras, train_baseline
-from core.inside.evaluation import predict_probabilities
+import core.experiments.baselines
+from core.experiments.baselines import (
+    BaselineJob,
+    create_baseline_run,
+    logistic_as_keras,
+    train_baseline,
+)
+from core.inside.evaluation import confusion_matrix, predict_probabilities
 from core.runs.sklearn_file import SklearnModel, load_baseline
+from core.runs.store import RunStore, file_sha256
 from core.training.prepared import prepare
 from tests.support.digits import patch_digits
 
@@ -60,8 +67,6 @@ def test_keras_conversion_fills_classes_never_seen():
 
 
 def test_a_stored_forest_is_loaded_only_if_unchanged(digits, tmp_path):
-    from core.runs.store import file_sha256
-
     result = train_baseline(digits, "random_forest", seed=1)
     path = tmp_path / "run.joblib"
     result.model.save(path)
@@ -77,10 +82,6 @@ def test_a_stored_forest_is_loaded_only_if_unchanged(digits, tmp_path):
 
 @pytest.mark.parametrize("kind", ["random_forest", "logistic_regression"])
 def test_a_baseline_is_a_run_pages_can_use(digits, tmp_path, kind):
-    from core.experiments.baselines import BaselineJob, create_baseline_run
-    from core.inside.evaluation import confusion_matrix
-    from core.runs.store import RunStore
-
     store = RunStore(tmp_path)
     run_id = create_baseline_run(store, kind, 4, digits, f"{kind} seed 4", experiment_id="e1")
     job = BaselineJob(store, digits, kind, 4, run_id).start()
@@ -103,9 +104,6 @@ def test_a_baseline_is_a_run_pages_can_use(digits, tmp_path, kind):
 
 def test_a_baseline_that_fails_is_stored_as_failed_with_its_reason(digits, tmp_path, monkeypatch):
     """The job base captures the failure: the run says why, the job keeps the error."""
-    import core.experiments.baselines
-    from core.experiments.baselines import BaselineJob, create_baseline_run
-    from core.runs.store import RunStore
 
     def broken(*args, **kwargs):
         raise MemoryError("no room for 60 trees")

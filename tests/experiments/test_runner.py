@@ -15,16 +15,21 @@ import optuna
 import pytest
 
 from core.charts.experiments import progress
+from core.experiments.embedded import EmbeddedBackend
 from core.experiments.runner import (
+    NO_DATA,
     RUNNERS,
+    ExperimentRunner,
     create_experiment,
     open_study,
     resume_interrupted,
     start,
 )
-from core.experiments.store import ExperimentStore
+from core.experiments.store import DATABASE_NAME, ExperimentStore
 from core.experiments.sweeps import Axis, ExperimentDefinition
+from core.runs.records import RunStoreError
 from core.runs.store import RunStore
+from core.training.warm_start import WarmStarts
 from tests.conftest import REPO
 from tests.support.digits import patch_digits
 
@@ -194,8 +199,6 @@ def test_an_experiment_resumes_after_its_process_is_killed(digits, tmp_path):
 def test_an_experiment_store_that_is_not_a_database_is_refused_and_kept(tmp_path):
     """The experiments' file goes through the same Database as the runs': a file that is not
     SQLite is named with the fix, and left as it was."""
-    from core.experiments.store import DATABASE_NAME, ExperimentStore
-    from core.runs.records import RunStoreError
 
     broken = tmp_path / DATABASE_NAME
     broken.write_bytes(b"not a database, just some bytes" * 100)
@@ -206,10 +209,6 @@ def test_an_experiment_store_that_is_not_a_database_is_refused_and_kept(tmp_path
 
 @pytest.mark.timeout(900)
 def test_the_next_run_is_built_once_the_run_under_way_has_trained_and_takes_it(digits, tmp_path):
-    from core.experiments.embedded import EmbeddedBackend
-    from core.experiments.runner import ExperimentRunner
-    from core.training.warm_start import WarmStarts
-
     store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
     asked = []  # (seed asked for, the run under way's snapshot then)
     taken = []  # (seed, whether its job found it built)
@@ -243,8 +242,6 @@ def test_the_next_run_is_built_once_the_run_under_way_has_trained_and_takes_it(d
 def test_without_data_nothing_starts_and_a_run_that_cannot_be_made_fails_its_trial(tmp_path):
     """The page had a way to start an experiment while MNIST could not be loaded (a one-click
     classic): the runner died on the missing data and left its first trial "running"."""
-    from core.experiments.embedded import EmbeddedBackend
-    from core.experiments.runner import NO_DATA, ExperimentRunner
 
     store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
     experiment_id = create_experiment(xstore, ExperimentDefinition(BASE, [], seeds=2, budget=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import optuna
 import pytest
@@ -115,7 +116,6 @@ def test_tpe_moves_towards_the_better_region():
     definition = ExperimentDefinition(BASE, axes, method="tpe", budget=40, sampler_seed=0)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=make_sampler(definition))
-    import math
 
     for _ in range(40):
         trial = study.ask(distributions(axes))

@@ -18,8 +18,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.export.keras_script import export_script, layer_names, model_name, script_filename
-from core.nets.model import ModelSpec
+from core.export.keras_script import (
+    export_script,
+    layer_names,
+    model_name,
+    script_diff,
+    script_filename,
+)
+from core.nets.model import ModelSpec, build_model
 from core.nets.presets import DEFAULT_PRESET, PRESETS
 from core.training.job import TrainingJob
 from tests.conftest import REPO
@@ -138,8 +144,6 @@ def script_results(small_data, tmp_path_factory):
 
 
 def test_every_script_saves_the_model_build_model_makes(script_results):
-    from core.nets.model import build_model
-
     for name, spec in cases().items():
         result = script_results[name]
         model = build_model(spec, steps_per_epoch=1)
@@ -237,8 +241,6 @@ def test_the_script_says_what_the_spec_says():
 
 
 def test_the_diff_of_two_scripts_shows_only_what_differs():
-    from core.export.keras_script import script_diff
-
     before = export_script(DEFAULT_SPEC)
     assert script_diff(before, before, "a", "b") == ""
     after = export_script(replace(DEFAULT_SPEC, epochs=3, seed=7))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import urllib.parse
 from dataclasses import fields, replace
@@ -20,6 +21,7 @@ from core.export.links import (
     spec_from_params,
     spec_to_params,
 )
+from core.nets.layers import LAYER_TYPES
 from core.nets.model import ModelSpec
 from core.nets.presets import DEFAULT_PRESET, PRESETS
 from core.plane.spec import PlaneSpec
@@ -141,8 +143,6 @@ def test_another_version_and_unknown_keys_are_named():
 
 
 def test_every_layer_type_has_a_code():
-    from core.nets.layers import LAYER_TYPES
-
     assert set(LAYER_CODES) == set(LAYER_TYPES)
     assert len(set(LAYER_CODES.values())) == len(LAYER_CODES)
 
@@ -197,8 +197,6 @@ def test_odd_layer_lists_never_raise(text):
 
 
 def test_a_settings_file_reads_back_and_keeps_to_the_page_limits():
-    import json
-
     spec = replace(DEFAULT, epochs=40, seed=8)
     restored = spec_from_json(json.dumps(spec.to_dict()), defaults=DEFAULT)
     assert restored.spec == spec and restored.problem is None
