@@ -22,7 +22,8 @@ from core.nets.model import NUM_CLASSES, ModelSpec
 from core.runtime.jobs import BackgroundJob
 from core.training.monitor import Snapshot, TrainingMonitor
 from core.training.prepared import PREPARED, held_out_count
-from core.training.warm_start import WARM_STARTS, WarmKey, WarmStarts, build_untraced
+from core.training.tracing import WarmKey, build_untraced
+from core.training.warm_start import WARM_STARTS, WarmStarts
 
 # Images one compiled call should see: enough to hide Keras's per-step overhead, few enough
 # that the batch curve and the Stop button still answer within a fraction of a second.
@@ -164,8 +165,8 @@ class TrainingJob(BackgroundJob):
         self.result = RunResult("failed", message)
 
     def _end_lease(self):
-        """Hand the traced model back (core.training.warm_start) and keep the trained state in the
-        job's own model, which the callbacks then see; the model the job keeps."""
+        """Hand the traced model back (core.training.traced_models) and keep the trained state in
+        the job's own model, which the callbacks then see; the model the job keeps."""
         import keras
 
         if self._lease is not None:
@@ -219,7 +220,8 @@ class TrainingJob(BackgroundJob):
         if model is None:
             model = build_untraced(spec, key)
         # A traced model of the same steps kept from an earlier run trains, given this run's
-        # starting state; `finished` hands the trained state back to `model` (core.training.warm_start).
+        # starting state; `finished` hands the trained state back to `model`
+        # (core.training.traced_models).
         # A model built ahead stays the job's own: the Train page shows what it built.
         self._lease = self.warm_starts.pool.lease(spec, key, model, donate=not built_ahead)
         model = self.model = self._lease.model
