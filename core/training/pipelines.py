@@ -24,7 +24,7 @@ PARALLEL_BATCHES = 2
 
 def options():
     """tf.data options for a pipeline that holds no autotuning state of its own."""
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow: not at start-up
 
     chosen = tf.data.Options()
     chosen.autotune.enabled = False
@@ -44,7 +44,7 @@ def batches(x, y, batch_size: int, shuffle: bool, rows=None):
     in that order: the same batches as `batches(x[rows], y[rows], ...)`, gathered from `x`
     and `y` without copying the rows out first.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow: not at start-up
 
     count = int(x.shape[0]) if rows is None else int(rows.shape[0])
     full = count // batch_size

@@ -15,6 +15,7 @@ import numpy as np
 
 from core.mnist.data import MNIST, one_hot, to_model_inputs
 from core.nets.model import IMAGE_SHAPE, ModelSpec
+from core.runtime.seeding import seeded
 from core.training.pipelines import batches
 
 
@@ -39,7 +40,7 @@ class PreparedData:
                 return None
             if isinstance(x, np.ndarray):
                 return x.reshape(len(x), *IMAGE_SHAPE)
-            import tensorflow as tf
+            import tensorflow as tf  # TensorFlow: not at start-up
 
             return tf.reshape(x, (-1, *IMAGE_SHAPE))
 
@@ -75,7 +76,7 @@ def aligned_empty(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
 def as_tensor(array: np.ndarray):
     """`array` as a TensorFlow tensor: sharing its memory when it is aligned and contiguous
     (`aligned_empty`; nothing must change the array afterwards), else a copy."""
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow: not at start-up
 
     if array.size and array.flags.c_contiguous and array.ctypes.data % ALIGNMENT == 0:
         return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
@@ -132,7 +133,7 @@ class Split:
 
     def as_images(self) -> Split:
         """The same split with each row seen as a (28, 28, 1) image (views, no copy)."""
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: not at start-up
 
         return replace(
             self,
@@ -168,7 +169,7 @@ class PreparedTensors:
 
     def split(self, data: MNIST, validation_split: float, seed: int) -> Split:
         """`data` as tensors, split for `seed` (made once, kept for the next run)."""
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: not at start-up
 
         key = (float(validation_split), int(seed))
         with self._lock:  # one thread prepares; the others wait and share
@@ -205,8 +206,6 @@ class PreparedTensors:
         of the batches as it does in `fit`, even while another thread builds another seed's
         network.
         """
-        from core.runtime.seeding import seeded
-
         kept = self.split(data, spec.validation_split, spec.seed)
         split = kept.as_images() if spec.is_convolutional else kept
         key = (spec.batch_size, spec.is_convolutional)
