@@ -276,10 +276,9 @@ def predict_probabilities(model: Any, images: Any, batch_size: int = 1024) -> np
     """The model's softmax outputs (N, 10) float32 for images (N, 28, 28) or (N, 784).
 
     uint8 images (0-255) are scaled to [0, 1]; float images must already be in [0, 1].
-    Uses `model.predict_on_batch` on chunks of `batch_size`: for 10,000 MNIST digits on a
-    784-512-512-10 network it takes a third to a half of the time of `model.predict`, which
-    sets up a data pipeline on every call, and less than calling the model directly
-    (see bench/evaluate.py).
+    Uses `model.predict_on_batch` on chunks of `batch_size`: faster than `model.predict`,
+    which sets up a data pipeline on every call, and than calling the model directly
+    (bench/evaluate.py measures the three).
     """
     images = np.asarray(images)
     if images.ndim not in (2, 3) or int(np.prod(images.shape[1:])) != INPUT_SIZE:

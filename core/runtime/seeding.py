@@ -9,10 +9,10 @@ the block ends, so every model built inside it gets the starting weights its see
 It seeds as `keras.utils.set_random_seed` does, but keeps TensorFlow's caches
 (`seed_process`): `tf.random.set_seed` also empties the eager context's kernel cache, so
 every traced training step made ready before it is made ready again at its next call
-(0.23-0.38 s of CPU for the default network, bench/experiments.py's runs; every run seeds
-its build and its batches). The app's randomness never comes from a cached kernel's state:
-Keras draws initializers, dropout and its seed generator with stateless ops, and the batches'
-shuffle is an op of a tf.data function, made anew with each dataset.
+(and every run seeds its build and its batches). The app's randomness never comes from a
+cached kernel's state: Keras draws initializers, dropout and its seed generator with
+stateless ops, and the batches' shuffle is an op of a tf.data function, made anew with each
+dataset.
 """
 
 from __future__ import annotations

@@ -145,18 +145,16 @@ class Split:
 class PreparedTensors:
     """The last data set prepared for training, kept as TensorFlow tensors for the next run.
 
-    Turning MNIST's 60,000 images into [0, 1] rows and then into the tensors `fit` reads took
-    about 0.3 s of every Train press (of the 1 s a person should wait at most for the first
-    curve point, bench/latency.py); a person trains again and again on the same data. One data
-    set is kept (about 220 MB for the whole MNIST: a script that scales MNIST to float32 holds
-    as much), scaled straight into memory the tensors share (`aligned_empty`, `as_tensor`);
-    another data set replaces it. Tensors are never changed, so jobs on several threads
-    share them.
+    Turning MNIST's 60,000 images into [0, 1] rows and then into the tensors `fit` reads is a
+    noticeable part of the wait for the first curve point (bench/latency.py), and a person
+    trains again and again on the same data. One data set is kept (as float32: as much
+    memory as a script that scales MNIST holds), scaled straight into memory the tensors
+    share (`aligned_empty`, `as_tensor`); another data set replaces it. Tensors are never
+    changed, so jobs on several threads share them.
 
     Each seed holds out its own validation part: a split is only its row numbers
     (`split_rows`), and the batches gather their rows from the whole set, so an experiment's
-    runs of several seeds scale nothing anew (each new seed's split used to be scaled and
-    copied: 0.07 s of CPU on the full MNIST). The batches of the latest split are kept too.
+    runs of several seeds scale nothing anew. The batches of the latest split are kept too.
     """
 
     def __init__(self) -> None:
@@ -200,7 +198,7 @@ class PreparedTensors:
         """The training and validation batches `fit` reads for `spec` on `data` (validation
         None without a held-out part): `core.training.pipelines.batches` of `split`'s rows, made
         once for each batch size and input shape and kept with them (making them traces
-        small functions: 0.1-0.2 s that pressing Train no longer waits for).
+        small functions, which pressing Train then no longer waits for).
 
         They are made under `spec.seed` (`core.runtime.seeding.seeded`): the seed fixes the order
         of the batches as it does in `fit`, even while another thread builds another seed's

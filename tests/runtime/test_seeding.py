@@ -112,7 +112,7 @@ def count_cache_clears(monkeypatch) -> list[int]:
 
 def test_seeding_keeps_tensorflow_s_caches(monkeypatch):
     """Keras's own seeding empties TensorFlow's kernel cache, and every traced step is made
-    ready anew at its next call (0.2-0.4 s of CPU for each run's network); ours does not."""
+    ready anew at its next call; ours does not."""
     import keras
 
     from core.runtime.seeding import seeded
