@@ -90,7 +90,6 @@ def test_the_seed_alone_fixes_the_starting_weights():
 
 @pytest.mark.parametrize("kind", ["l1", "l2"])
 def test_regularisation_penalty_is_keras_own(kind):
-
     spec = PlaneSpec(hidden_layers=2, regularization=kind, regularization_rate=0.03)
     model = build_plane_model(spec)
     kernels = [np.asarray(layer.kernel, "float64") for layer in model_dense_layers(model)]

@@ -198,7 +198,6 @@ def test_the_single_threaded_executor_stays_in_the_runner():
     "option", [{"clipnorm": 1.0}, {"weight_decay": 0.01}, {"global_clipnorm": 1.0}]
 )
 def test_optimizer_settings_per_matrix_are_refused(option):
-
     model = build_plane_model(PlaneSpec())
     model.compile(optimizer=keras.optimizers.Adam(**option), loss="mean_squared_error")
     with pytest.raises(ValueError, match=f"{next(iter(option))}.*model.fit"):

@@ -17,9 +17,12 @@ import numpy as np
 import pytest
 
 from core.runs.database import SCHEMA_VERSION
+from core.runs.recorder import RunRecorder
 from core.runs.records import MAX_STORED_BATCHES, file_stem, thin
 from core.runs.store import RunNotFoundError, RunStore, RunStoreError, default_home
+from core.training.job import TrainingJob
 from tests.conftest import REPO
+from tests.support.digits import patch_digits
 from tests.support.runs import (
     counted_confusion,
     epoch_logs,
@@ -238,10 +241,6 @@ def test_killing_training_mid_epoch_keeps_every_completed_epoch(tmp_path):
 
 @pytest.mark.timeout(240)
 def test_two_training_jobs_write_at_once():
-    from core.runs.recorder import RunRecorder
-    from core.training.job import TrainingJob
-    from tests.support.digits import patch_digits
-
     store = RunStore()
     jobs = []
     for seed in (1, 2):

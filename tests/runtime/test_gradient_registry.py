@@ -14,7 +14,7 @@ tf = pytest.importorskip("tensorflow")
 
 
 def custom_gradient_names() -> set[str]:
-    from tensorflow.python.framework import ops
+    from tensorflow.python.framework import ops  # only once importorskip found TensorFlow
 
     return {name for name in ops._gradient_registry._registry if name.startswith("CustomGradient")}
 

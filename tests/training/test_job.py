@@ -70,7 +70,6 @@ def test_prepare_holds_out_validation_from_training_only():
 
 @pytest.mark.parametrize("validation_split", [0.1, 0.0])
 def test_a_split_holds_exactly_what_prepare_gives(validation_split):
-
     data = patch_digits(n_train=100, n_test=30)
     split = PreparedTensors().split(data, validation_split, seed=4)
     arrays = prepare(data, validation_split, seed=4)
@@ -149,7 +148,6 @@ def test_the_test_loss_is_cross_entropy_whatever_the_training_loss():
 
 
 def test_training_runs_off_the_calling_thread():
-
     seen = []
     job = TrainingJob(
         small_spec(epochs=1),
@@ -223,7 +221,6 @@ def test_the_end_of_training_is_said_before_the_test_pass():
 
 
 def test_stop_during_validation_keeps_that_epoch_in_the_page_and_the_store():
-
     class StopWhileValidating(keras.callbacks.Callback):
         def on_test_begin(self, logs=None):
             job.stop()
@@ -471,7 +468,6 @@ def test_the_model_keeps_the_best_epoch_only_when_early_stopping_restored_it():
 
 
 def test_the_eager_test_pass_matches_keras_predict():
-
     model = build_model(small_spec())
     x = np.random.default_rng(0).random((5000, 784)).astype(np.float32)
     np.testing.assert_allclose(
@@ -504,7 +500,6 @@ def first_rows(dataset) -> np.ndarray:
 
 
 def test_batches_are_kept_and_their_order_is_the_seed_s_whatever_the_process_seed():
-
     data = patch_digits(n_train=300)
     spec = small_spec(seed=3, batch_size=32)
     kept = PreparedTensors()
@@ -523,7 +518,6 @@ def test_batches_are_kept_and_their_order_is_the_seed_s_whatever_the_process_see
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is Linux's")
 def test_background_work_runs_below_the_page_s_priority():
-
     def niceness() -> int:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
