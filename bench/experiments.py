@@ -17,7 +17,7 @@
    first time. The runs differ in their seed (`--vary seed`, the default), or each has
    another learning rate or width of its hidden layer (`--vary learning_rate`, `--vary
    units`, one seed): every side trains a traced model kept from an earlier run of the same
-   network when there is one (core.training.warm_start.TracedModels), which runs of other seeds or
+   network when there is one (core.training.traced_models.TracedModels), which runs of other seeds or
    rates are, and runs of other widths are not.
 2. Ray on this machine (a local cluster of one CPU, so runs go one at a time): seconds per run
    against the same run trained here, once the worker has imported TensorFlow (goal: at most

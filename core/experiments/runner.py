@@ -9,7 +9,7 @@ What need not hold up a run is done while the one before it runs: planning the n
 configuration (not for TPE, which waits for the results), the Optuna study's bookkeeping, and
 building the next run's model and preparing its data (embedded, once the run under way has
 finished training; the network's traced steps are built once and kept for its later runs,
-core.training.warm_start.TracedModels).
+core.training.traced_models.TracedModels).
 Each trial becomes an ordinary run in the `RunStore`, tagged with the experiment. When every
 seed of a configuration has finished, its mean validation accuracy is told to the experiment's
 Optuna study (`optuna.sqlite3` in the store's home, which optuna-dashboard can open).

@@ -34,7 +34,7 @@ class ModelChainError(ValueError):
 
 def layer_chain(model: Any) -> list[Any]:
     """The model's layers in the order an image meets them, nested models opened up."""
-    import keras
+    import keras  # Keras: not at start-up
 
     chain: list[Any] = []
     for layer in model.layers:
@@ -72,7 +72,7 @@ class Inspector:
     """
 
     def __init__(self, model: Any, saliency_steps: int = 32) -> None:
-        import keras
+        import keras  # Keras: not at start-up
 
         self.model = model
         self.input_shape = model_input_shape(model)
@@ -149,7 +149,7 @@ class Inspector:
         A dense unit's response is its output; a feature map's is its largest value (where in
         the image it fires most). Runs the chain only up to `layer`, in batches.
         """
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: not at start-up
 
         function = self._responses.get(layer.position)
         if function is None:
@@ -191,7 +191,7 @@ class Inspector:
         """
         if layer.position != self.first_layer_position():
             return None
-        import keras
+        import keras  # Keras: not at start-up
 
         kernel = keras.ops.convert_to_numpy(self.chain[layer.position].kernel)
         if layer.kind == "Dense" and kernel.shape[0] == INPUT_SIZE:

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from core.inside.activations import layer_chain, model_input_shape
+from core.nets.layers import trace
 from core.nets.model import IMAGE_SIDE, INPUT_SIZE, NUM_CLASSES
 
 MAX_NODES = 10  # units drawn per column
@@ -114,8 +116,6 @@ def _modifier_note(kind: str, rate: Any = None) -> str:
 
 def spec_diagram(spec: Any) -> Diagram:
     """The diagram of a `ModelSpec` from its layer list; no weights, every drawn edge in grey."""
-    from core.nets.layers import trace
-
     shapes = [shape for shape, _ in trace(spec.layers, spec.input_shape)]
     columns = [_input_column(spec.is_convolutional)]
     for layer, shape in zip(spec.layers, shapes, strict=True):
@@ -163,9 +163,7 @@ def _scaled(values: np.ndarray) -> list[float]:
 
 def weights_diagram(model: Any) -> Diagram:
     """The diagram of a trained Keras model, coloured by its weights (see the module notes)."""
-    import keras
-
-    from core.inside.activations import layer_chain, model_input_shape
+    import keras  # Keras: not at start-up
 
     chain = layer_chain(model)
     shape = model_input_shape(model)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from core.nets.model import NUM_CLASSES
 
@@ -180,8 +181,6 @@ class LayerNorms(keras.callbacks.Callback):
 
     def measure(self) -> tuple[dict[str, float], dict[str, float]]:
         """Each weighted layer's kernel norm and the probe batch loss's gradient norm."""
-        import tensorflow as tf
-
         model = self.model
         x = self.probe_x.reshape(len(self.probe_x), *model.inputs[0].shape[1:])
         kernels = [layer.kernel for layer in self._layers]

@@ -276,10 +276,9 @@ def predict_probabilities(model: Any, images: Any, batch_size: int = 1024) -> np
     """The model's softmax outputs (N, 10) float32 for images (N, 28, 28) or (N, 784).
 
     uint8 images (0-255) are scaled to [0, 1]; float images must already be in [0, 1].
-    Uses `model.predict_on_batch` on chunks of `batch_size`: for 10,000 MNIST digits on a
-    784-512-512-10 network it takes a third to a half of the time of `model.predict`, which
-    sets up a data pipeline on every call, and less than calling the model directly
-    (see bench/evaluate.py).
+    Uses `model.predict_on_batch` on chunks of `batch_size`: faster than `model.predict`,
+    which sets up a data pipeline on every call, and than calling the model directly
+    (bench/evaluate.py measures the three).
     """
     images = np.asarray(images)
     if images.ndim not in (2, 3) or int(np.prod(images.shape[1:])) != INPUT_SIZE:
@@ -318,7 +317,7 @@ def _layers_in_order(model: Any):
 
 def first_dense_kernel(model: Any) -> tuple[str, np.ndarray]:
     """The name and kernel (784, units) of the model's first Dense layer reading the pixels."""
-    import keras
+    import keras  # Keras: not at start-up
 
     for layer in _layers_in_order(model):
         if isinstance(layer, keras.layers.Dense):
@@ -365,7 +364,7 @@ def first_conv_filters(model: Any, limit: int | None = 36) -> np.ndarray | None:
     Each filter is the pattern of size x size pixels its feature map responds to most; `limit`
     keeps the first filters only (None keeps all).
     """
-    import keras
+    import keras  # Keras: not at start-up
 
     for layer in _layers_in_order(model):
         if isinstance(layer, keras.layers.Conv2D):

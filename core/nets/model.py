@@ -24,6 +24,7 @@ from core.nets.layers import (
     keras_layer,
     trace,
 )
+from core.runtime.seeding import seeded
 
 __all__ = [
     "ACTIVATIONS",
@@ -298,7 +299,7 @@ def make_optimizer(
     name: str, learning_rate: float, schedule: str = "constant", total_steps: int | None = None
 ):
     """The named optimizer; with schedule "cosine", its rate falls to zero over `total_steps`."""
-    import keras
+    import keras  # Keras: not at start-up
 
     if schedule == "cosine":
         if not total_steps:
@@ -331,9 +332,7 @@ def build_model(
 
     `steps_per_epoch` is needed only by a learning-rate schedule (it decays over all epochs).
     """
-    import keras
-
-    from core.runtime.seeding import seeded
+    import keras  # Keras: not at start-up
 
     spec.validate()
     with seeded(spec.seed):  # the starting weights are the seed's, even with builds at once

@@ -62,7 +62,7 @@ def read_model_config(path: Path, filename: str) -> dict:
                 raise ModelImportError(not_a_model.format(detail=" (its config.json is too large)"))
             text = archive.read(info)
     else:
-        import h5py
+        import h5py  # h5py: slow to import; only when a file is read
 
         try:
             with h5py.File(path, "r") as file:
@@ -116,7 +116,7 @@ def _refuse_expansion(expanded: int, size: int, filename: str) -> None:
 
 def _h5_data_bytes(file) -> int:
     """The bytes an HDF5 file's datasets hold once read (their shapes and types, unread)."""
-    import h5py
+    import h5py  # h5py: slow to import; only when a file is read
 
     total = 0
 
@@ -186,7 +186,7 @@ def _code_message(filename: str, layers: str = "") -> str:
 
 
 def safe_load(path: Path, filename: str):
-    import keras
+    import keras  # Keras: not at start-up
 
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
@@ -252,7 +252,7 @@ def standard_form(model):
     Softmax behind, so the Evaluate and Draw pages treat every run alike. Returns the model
     and whether a softmax was added.
     """
-    import keras
+    import keras  # Keras: not at start-up
 
     in_shape = model_input_shape(model)
     softmax = gives_probabilities(model)

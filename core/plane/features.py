@@ -32,8 +32,8 @@ def feature_columns(points: np.ndarray, names: list[str]) -> np.ndarray:
 
 def make_feature_layer(names: list[str]):
     """A Keras layer mapping points (n, 2) to the named feature columns (n, len(names))."""
-    import keras
-    from keras import ops
+    import keras  # Keras: not at start-up
+    from keras import ops  # Keras: not at start-up
 
     table = {
         "x1": lambda x1, x2: x1,

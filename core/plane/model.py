@@ -13,6 +13,8 @@ TensorFlow and Keras are imported inside functions, so importing this module is 
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +34,7 @@ def layer_seed(seed: int, index: int) -> int:
 
 
 def make_loss(name: str, n_classes: int):
-    import keras
+    import keras  # Keras: not at start-up
 
     if name not in PLANE_LOSSES:
         raise PlaneSpecError(f"unknown loss {name!r}; choose one of {', '.join(PLANE_LOSSES)}.")
@@ -44,7 +46,7 @@ def make_loss(name: str, n_classes: int):
 
 
 def make_plane_optimizer(name: str, learning_rate: float):
-    import keras
+    import keras  # Keras: not at start-up
 
     table = {
         "adam": keras.optimizers.Adam,
@@ -60,7 +62,7 @@ def make_plane_optimizer(name: str, learning_rate: float):
 
 
 def make_regularizer(kind: str, rate: float):
-    import keras
+    import keras  # Keras: not at start-up
 
     if kind == "none" or rate == 0:
         return None
@@ -70,7 +72,7 @@ def make_regularizer(kind: str, rate: float):
 def build_plane_model(spec: PlaneSpec):
     """Features, `spec.hidden_layers` Dense layers, and the output, compiled with the spec's
     loss, optimizer and an accuracy metric; the same spec always gives the same weights."""
-    import keras
+    import keras  # Keras: not at start-up
 
     spec.validate()
     layers: list[Any] = [keras.Input(shape=(2,), name="inputs"), make_feature_layer(spec.features)]
@@ -115,7 +117,7 @@ def build_plane_model(spec: PlaneSpec):
 
 def model_dense_layers(model) -> list:
     """The model's Dense layers in order: the hidden ones, then the output."""
-    import keras
+    import keras  # Keras: not at start-up
 
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
 
@@ -160,15 +162,23 @@ class Boundary:
         return (self.z >= 0.5).astype("int64") if self.z.ndim == 2 else np.argmax(self.z, axis=2)
 
 
+# Each network's probe (`_probe`), kept beside the network and dropped with it. Not an
+# attribute of the network: Keras would track it as one of the network's layers.
+_PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PROBES_LOCK = threading.Lock()
+
+
 def _probe(model):
     """A model giving the features, every hidden layer and the output (built once a model)."""
-    import keras
+    import keras  # Keras: not at start-up
 
-    probe = getattr(model, "_plane_probe", None)
+    with _PROBES_LOCK:
+        probe = _PROBES.get(model)
     if probe is None:
         wanted = [model.get_layer("features"), *model_dense_layers(model)]
         probe = keras.Model(model.inputs[0], [layer.output for layer in wanted])
-        model._plane_probe = probe
+        with _PROBES_LOCK:
+            probe = _PROBES.setdefault(model, probe)
     return probe
 
 

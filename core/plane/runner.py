@@ -7,15 +7,16 @@ weighted by batch size, the accuracy over the epoch, and the test part's loss an
 the epoch's end (NaN when there is no test part). It skips fit's per-epoch and per-batch
 Python work, which is nearly all of fit's time on networks this small.
 
-What is left is TensorFlow's cost per operation (a fraction of a microsecond each, whatever
-the tensor's size; a batch of a 2-8-8-1 network takes about 120), so the loop keeps the
-operations per step few:
+What is left is TensorFlow's cost per operation, whatever the tensor's size (a batch of a
+2-8-8-1 network is about 120 operations), so the loop keeps the operations per step few:
 
 - The optimizer's step runs once per batch on one flat vector of all the weights instead of
   once per weight matrix (`FlatWeights`): the gradients are joined into one vector, a copy of
   the model's optimizer (same class and settings) updates the weight vector and its moments,
   and the vector is cut back into the model's weights for the next batch. Every optimizer
-  here works element by element, so this is fit's arithmetic: bit for bit for Adam and SGD;
+  here works element by element, so this is fit's arithmetic: for Adam and SGD the same
+  operations on each element (bit for bit with TensorFlow's oneDNN kernels off; with them
+  on, the fused loop and fit may get different CPU kernels, whose sums round differently);
   RMSprop and Adagrad may differ from fit in the last bit (TensorFlow turns their
   x / sqrt(v) into a vectorised x * rsqrt(v), whose rounding depends on where an element sits
   in its vector, and the flat vector's last few elements are not each matrix's). The model's
@@ -54,7 +55,7 @@ PER_MATRIX_SETTINGS = (
 
 def single_threaded():
     """Run (and trace) tf.functions on the single-threaded executor, in this thread only."""
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow: not at start-up
 
     return tf.experimental.function_executor_type(EXECUTOR)
 
@@ -68,7 +69,7 @@ class FlatWeights:
     """
 
     def __init__(self, model) -> None:
-        import keras
+        import keras  # Keras: not at start-up
 
         optimizer = model.optimizer
         settings = optimizer.get_config()
@@ -124,13 +125,13 @@ class FlatWeights:
 
     def join(self, tensors):
         """Tensors shaped as the model's weights, as one vector."""
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: not at start-up
 
         return tf.concat([tf.reshape(t, [-1]) for t in tensors], axis=0)
 
     def split(self, vector) -> list:
         """The vector cut into tensors shaped as the model's weights."""
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: not at start-up
 
         parts = tf.split(vector, self.sizes)
         return [tf.reshape(part, shape) for part, shape in zip(parts, self.shapes, strict=True)]
@@ -159,7 +160,7 @@ class EpochRunner:
     """Trains `model` on `data` for any number of epochs in one compiled call."""
 
     def __init__(self, model, data: PlaneData, seed: int, shuffle: bool) -> None:
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: not at start-up
 
         self.model = model
         self.data = data
@@ -167,62 +168,21 @@ class EpochRunner:
         self.shuffle = shuffle
         self.n = len(data.x_train)
         self.flat = FlatWeights(model)
+        self._loss = model.loss
+        self._binary = data.y_train.shape[1] == 1
         self._function = tf.function(
             self._make_loop(), input_signature=[tf.TensorSpec([None, self.n], tf.int32)]
         )
 
     def _make_loop(self):
-        import tensorflow as tf
+        """The compiled call: epochs of `_epoch_trainer`'s, each followed by the test part's
+        loss and accuracy (NaN without a test part); the per-epoch logs."""
+        import tensorflow as tf  # TensorFlow: not at start-up
 
-        model, data, flat = self.model, self.data, self.flat
-        loss_function = model.loss
-        x, y = tf.constant(data.x_train), tf.constant(data.y_train)
+        data, flat, n = self.data, self.flat, self.n
         x_test, y_test = tf.constant(data.x_test), tf.constant(data.y_test)
-        n, has_test = self.n, data.has_test
-        batch_size = min(data.batch_size, n)
-        full_batches, last_batch = divmod(n, batch_size)
-        binary = data.y_train.shape[1] == 1
-
-        def correct(targets, outputs):
-            if binary:
-                right = tf.equal(outputs > 0.5, targets > 0.5)
-            else:
-                right = tf.equal(tf.argmax(outputs, axis=1), tf.argmax(targets, axis=1))
-            return tf.reduce_sum(tf.cast(right, tf.float32))
-
-        def forward(inputs, targets, training):
-            """Outputs and the loss as fit reports it: the data term plus every penalty."""
-            outputs = model(inputs, training=training)
-            loss = loss_function(targets, outputs)
-            penalties = model.losses
-            return outputs, loss + tf.add_n(penalties) if penalties else loss
-
-        def step(xb, yb):
-            """One batch: forward, gradient, optimizer; its loss and count of right answers."""
-            with tf.GradientTape() as tape:
-                outputs, loss = forward(xb, yb, True)
-            gradients = tape.gradient(loss, flat.variables)
-            flat.optimizer.apply([flat.join(gradients)], [flat.vector])
-            flat.spread()
-            return loss, correct(yb, outputs)
-
-        def train_epoch(rows):
-            """One epoch over the rows in this order; the loss summed by batch, the right."""
-            xs, ys = tf.gather(x, rows), tf.gather(y, rows)
-            loss_sum, right = tf.constant(0.0), tf.constant(0.0)
-            if full_batches:
-                end = full_batches * batch_size
-                x_batches = tf.reshape(xs[:end], [full_batches, batch_size, x.shape[1]])
-                y_batches = tf.reshape(ys[:end], [full_batches, batch_size, y.shape[1]])
-                for b in tf.range(full_batches):
-                    loss, batch_right = step(x_batches[b], y_batches[b])
-                    loss_sum += loss * batch_size
-                    right += batch_right
-            if last_batch:
-                loss, batch_right = step(xs[-last_batch:], ys[-last_batch:])
-                loss_sum += loss * last_batch
-                right += batch_right
-            return loss_sum, right
+        has_test = data.has_test
+        train_epoch = self._epoch_trainer()
 
         def loop(order):
             epochs = tf.shape(order)[0]
@@ -233,8 +193,8 @@ class EpochRunner:
                 arrays["loss"] = arrays["loss"].write(epoch, loss_sum / n)
                 arrays["accuracy"] = arrays["accuracy"].write(epoch, right / n)
                 if has_test:
-                    outputs, test_loss = forward(x_test, y_test, False)
-                    test_right = correct(y_test, outputs) / len(data.x_test)
+                    outputs, test_loss = self._forward(x_test, y_test, False)
+                    test_right = self._correct(y_test, outputs) / len(data.x_test)
                 else:
                     test_loss = test_right = tf.constant(math.nan)
                 arrays["test_loss"] = arrays["test_loss"].write(epoch, test_loss)
@@ -243,6 +203,67 @@ class EpochRunner:
             return {k: v.stack() for k, v in arrays.items()}
 
         return loop
+
+    def _epoch_trainer(self):
+        """One epoch over the training rows in a given order, batch by batch (`_step`); the
+        loss summed by batch size, and the count of right answers."""
+        import tensorflow as tf  # TensorFlow: not at start-up
+
+        data, n = self.data, self.n
+        x, y = tf.constant(data.x_train), tf.constant(data.y_train)
+        batch_size = min(data.batch_size, n)
+        full_batches, last_batch = divmod(n, batch_size)
+
+        def train_epoch(rows):
+            xs, ys = tf.gather(x, rows), tf.gather(y, rows)
+            loss_sum, right = tf.constant(0.0), tf.constant(0.0)
+            if full_batches:
+                end = full_batches * batch_size
+                x_batches = tf.reshape(xs[:end], [full_batches, batch_size, x.shape[1]])
+                y_batches = tf.reshape(ys[:end], [full_batches, batch_size, y.shape[1]])
+                for b in tf.range(full_batches):
+                    loss, batch_right = self._step(x_batches[b], y_batches[b])
+                    loss_sum += loss * batch_size
+                    right += batch_right
+            if last_batch:
+                loss, batch_right = self._step(xs[-last_batch:], ys[-last_batch:])
+                loss_sum += loss * last_batch
+                right += batch_right
+            return loss_sum, right
+
+        return train_epoch
+
+    def _step(self, xb, yb):
+        """One batch: forward, gradient, optimizer; its loss and count of right answers."""
+        import tensorflow as tf  # TensorFlow: not at start-up
+
+        flat = self.flat
+        with tf.GradientTape() as tape:
+            outputs, loss = self._forward(xb, yb, True)
+        gradients = tape.gradient(loss, flat.variables)
+        flat.optimizer.apply([flat.join(gradients)], [flat.vector])
+        flat.spread()
+        return loss, self._correct(yb, outputs)
+
+    def _forward(self, inputs, targets, training: bool):
+        """Outputs and the loss as fit reports it: the data term plus every penalty."""
+        import tensorflow as tf  # TensorFlow: not at start-up
+
+        outputs = self.model(inputs, training=training)
+        loss = self._loss(targets, outputs)
+        penalties = self.model.losses
+        return outputs, loss + tf.add_n(penalties) if penalties else loss
+
+    def _correct(self, targets, outputs):
+        """How many of `outputs` pick the class of `targets` (one output: on the same side
+        of 0.5)."""
+        import tensorflow as tf  # TensorFlow: not at start-up
+
+        if self._binary:
+            right = tf.equal(outputs > 0.5, targets > 0.5)
+        else:
+            right = tf.equal(tf.argmax(outputs, axis=1), tf.argmax(targets, axis=1))
+        return tf.reduce_sum(tf.cast(right, tf.float32))
 
     def _call(self, order: np.ndarray) -> dict[str, np.ndarray]:
         with single_threaded():

@@ -87,8 +87,8 @@ class Database:
         self._migrate()
         # One connection held open, never used: while it is, an operation's connection is not
         # the file's last one, whose closing, in WAL mode, checkpoints, syncs and deletes the
-        # log every time (an experiment trial's write took 1.5 ms so, 0.3 ms with it; up to
-        # 0.1 s each on a busy disk). Its read opens the log; fetched to the end, it holds no
+        # log every time, which made each write several times slower (more on a busy disk).
+        # Its read opens the log; fetched to the end, it holds no
         # lock after.
         self._keeper = sqlite3.connect(self.path, check_same_thread=False)
         self._keeper.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()

@@ -32,14 +32,14 @@ class SklearnModel:
         return self.predict_on_batch(x)
 
     def save(self, path) -> None:
-        import joblib
+        import joblib  # joblib: slow to import; only for a baseline's file
 
         joblib.dump(self.estimator, path, compress=3)
 
 
 def load_baseline(path: Path, expected_sha256: str | None) -> SklearnModel:
     """A stored random forest, only if the file is the one the app wrote."""
-    import joblib
+    import joblib  # joblib: slow to import; only for a baseline's file
 
     if not expected_sha256 or file_sha256(path) != expected_sha256:
         raise ValueError(

@@ -10,21 +10,19 @@ process that has died is marked "interrupted" by `mark_interrupted` (`core.runti
 is alive), keeping the epochs it finished and its last saved model. The records handed out,
 `RunSummary` and `Run`, and the store's errors live in `core.runs.records`.
 
-`import_model` turns an uploaded .keras or .h5 file into a run, after `core.nets.model_files` has
-checked and loaded it safely. Keras is imported lazily.
+Model files are written by `core.runs.model_writes` (atomically, and the process's exit waits
+for them). `import_model` turns an uploaded .keras or .h5 file into a run, after
+`core.nets.model_files` has checked and loaded it safely. Keras is imported lazily.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import json
 import logging
 import math
 import os
 import shutil
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -36,6 +34,7 @@ import numpy as np
 from core.nets.model import ModelSpec
 from core.nets.model_files import file_sha256, resave_upload
 from core.runs.database import Database
+from core.runs.model_writes import save_atomically
 from core.runs.records import (
     FINISHED_STATUSES,
     SUMMARY_COLUMNS,
@@ -59,52 +58,6 @@ DATABASE_NAME = "runs.sqlite3"
 MODELS_FOLDER = "models"
 
 logger = logging.getLogger(__name__)
-
-# How long the process's exit waits for models being written (`ModelWrites`).
-EXIT_WAIT_SECONDS = 30.0
-
-
-class ModelWrites:
-    """The models being written, which the process's exit waits for.
-
-    Python's shutdown freezes every daemon thread where it stands, and the training threads
-    are daemons. One frozen while Keras wrote a model's weights (with h5py) kept h5py's lock,
-    and the exit itself then waited on it for good (seen: the server stopped just after
-    Stop, while the run was saved). At the exit, writes under way end first and no new one
-    starts; the run stays "running" in the store and reads "interrupted" next time, as when
-    the process is killed.
-    """
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._writing = 0
-        self._closed = False
-
-    @contextlib.contextmanager
-    def writing(self):
-        with self._changed:
-            while self._closed:  # the process is ending: this thread waits for the end
-                self._changed.wait()
-            self._writing += 1
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._writing -= 1
-                self._changed.notify_all()
-
-    def close(self, timeout: float = EXIT_WAIT_SECONDS) -> bool:
-        """Let the writes under way end (up to `timeout`) and start no other; True if none is left."""
-        with self._changed:
-            self._closed = True
-            done = self._changed.wait_for(lambda: self._writing == 0, timeout)
-        if not done:
-            logger.warning("A model was still being written %.0f s into the exit", timeout)
-        return done
-
-
-MODEL_WRITES = ModelWrites()
-atexit.register(MODEL_WRITES.close)
 
 
 def default_home() -> Path:
@@ -239,15 +192,7 @@ class RunStore:
         """
         suffix = getattr(model, "file_suffix", ".keras")  # a baseline's model: ".joblib"
         final = self.models_dir / f"{run_id}{suffix}"
-        partial = (
-            self.models_dir / f"{run_id}.{os.getpid()}-{threading.get_ident()}.partial{suffix}"
-        )
-        try:
-            with MODEL_WRITES.writing():
-                model.save(partial)
-            os.replace(partial, final)
-        finally:
-            partial.unlink(missing_ok=True)
+        save_atomically(model, final)
         checksum = None if suffix == ".keras" else file_sha256(final)
         with self._db.write() as conn:
             cursor = conn.execute(
@@ -372,7 +317,7 @@ class RunStore:
 
     def load_model(self, run_id: str, *, compile: bool = True):
         """The run's Keras model, loaded in safe mode (no code from the file is run)."""
-        import keras
+        import keras  # Keras: not at start-up
 
         path = self.model_path(run_id)
         if path is None:

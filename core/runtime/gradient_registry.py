@@ -5,8 +5,8 @@ Every time Keras traces a training step, the optimizer sums the gradients throug
 each call registers a gradient function under a new name ("CustomGradient-1234") in
 TensorFlow's process-wide gradient registry, and never removes it; in TensorFlow 2.21 that
 function's closure holds the traced step's output tensors, so the whole traced graph of every
-model ever trained stays in memory (tensorflow/tensorflow#97697 and #80895; measured here at
-about 8 MB a run for a one-layer network, growing without bound).
+model ever trained stays in memory, growing without bound (tensorflow/tensorflow#97697 and
+#80895).
 
 A registered custom gradient is only needed while the graph that registered it is being traced:
 `tape.gradient` in the same trace, on the same thread, looks it up. So once a thread's
@@ -25,6 +25,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from core.runtime.tf_import import tensorflow
+
 PREFIX = "CustomGradient-"
 
 _lock = threading.Lock()
@@ -36,10 +38,8 @@ logger = logging.getLogger(__name__)
 
 
 def _registry():
-    from core.runtime.tf_import import tensorflow
-
     tensorflow()  # first: importing `tensorflow.python` on its own can deadlock another thread
-    from tensorflow.python.framework import ops
+    from tensorflow.python.framework import ops  # TensorFlow: not at start-up
 
     registry = getattr(ops, "_gradient_registry", None)
     if registry is None or not isinstance(getattr(registry, "_registry", None), dict):
@@ -87,7 +87,7 @@ def track() -> bool:
             logger.warning(
                 "TensorFlow's private gradient registry (ops._gradient_registry) is not where "
                 "core/runtime/gradient_registry.py expects it, so finished runs' traced graphs stay in "
-                "memory (about 8 MB a run). Training still works; update that module."
+                "memory (megabytes a run). Training still works; update that module."
             )
         return False
 

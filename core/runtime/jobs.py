@@ -24,6 +24,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from core.runtime import gradient_registry
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,8 +34,7 @@ def release_free_memory() -> bool:
 
     Every job runs on a new thread, and glibc gives threads their own heaps ("arenas"), which
     keep freed memory for reuse rather than returning it, so a freed model's pages stayed in
-    the server's resident memory (bench/memory.py --conv: about 1,000 MB after twenty runs
-    with this, 1,200 MB without, one measurement each on a busy machine).
+    the server's resident memory (bench/memory.py --conv measures it).
     """
     try:
         libc = ctypes.CDLL("libc.so.6")
@@ -59,7 +60,7 @@ def run_in_background() -> bool:
     (its thread pools, made by the first thread to run an operation, normally the network
     built ahead) inherit it. On two cores a run used both at full priority, and a browser
     that was still loading the chart's code when Train was pressed drew the first curve
-    point 2-5 s late (bench/latency.py, up to four repeats in seven on a fresh server).
+    point late (bench/latency.py, on a fresh server).
     """
     if not sys.platform.startswith("linux"):  # elsewhere the call would lower the process
         return False
@@ -153,8 +154,6 @@ class BackgroundJob:
         on_failure = on_failure or self.fail
 
         def main() -> None:
-            from core.runtime import gradient_registry
-
             run_in_background()
             if previous is not None:
                 previous.join()  # one worker at a time owns the model
@@ -173,7 +172,7 @@ class BackgroundJob:
                 self.error = self.error or error
             # A Keras model and its traced graphs form reference cycles, which only Python's
             # full collection frees, and with the server's hundreds of thousands of objects
-            # that runs only every several jobs: the models of forgotten jobs (about 15 MB
+            # that runs only every several jobs: the models of forgotten jobs (megabytes
             # each) would wait for it. Collecting here, off the script thread and once the
             # result is saved, frees them now.
             gc.collect()

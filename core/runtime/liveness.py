@@ -15,7 +15,7 @@ STALE_IMPORT_SECONDS = 3600
 def process_started(pid: int) -> float | None:
     """The process's start time; None if it is gone; -1.0 if it lives but the time is unknown."""
     try:
-        import psutil
+        import psutil  # psutil: slow to import; only when an owner is checked
     except ImportError:  # pragma: no cover - psutil ships with the app's environment
         try:
             os.kill(pid, 0)

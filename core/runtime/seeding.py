@@ -9,10 +9,10 @@ the block ends, so every model built inside it gets the starting weights its see
 It seeds as `keras.utils.set_random_seed` does, but keeps TensorFlow's caches
 (`seed_process`): `tf.random.set_seed` also empties the eager context's kernel cache, so
 every traced training step made ready before it is made ready again at its next call
-(0.23-0.38 s of CPU for the default network, bench/experiments.py's runs; every run seeds
-its build and its batches). The app's randomness never comes from a cached kernel's state:
-Keras draws initializers, dropout and its seed generator with stateless ops, and the batches'
-shuffle is an op of a tf.data function, made anew with each dataset.
+(and every run seeds its build and its batches). The app's randomness never comes from a
+cached kernel's state: Keras draws initializers, dropout and its seed generator with
+stateless ops, and the batches' shuffle is an op of a tf.data function, made anew with each
+dataset.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def _seeders():
     """The private places `keras.utils.set_random_seed` writes to, besides `random` and NumPy:
     Keras's global state (its seed, its seed generator) and TensorFlow's eager context (its
     global seed and the generator of op seeds). Raises if they have moved."""
-    from keras.src.backend.common import global_state
-    from keras.src.random import seed_generator
-    from keras.src.utils import rng_utils
-    from tensorflow.python.eager import context
+    from keras.src.backend.common import global_state  # Keras: not at start-up
+    from keras.src.random import seed_generator  # Keras: not at start-up
+    from keras.src.utils import rng_utils  # Keras: not at start-up
+    from tensorflow.python.eager import context  # TensorFlow: not at start-up
 
     ctx = context.context()
     # `_rng` is made by the first seeding; `_internal_operation_seed` is what reads it.
@@ -76,7 +76,7 @@ def seed_process(seed: int) -> None:
                 "expects it, so seeding empties TensorFlow's caches (each run's first step is "
                 "slower). Training still works; update that module."
             )
-        import keras
+        import keras  # Keras: not at start-up
 
         keras.utils.set_random_seed(seed)
         return

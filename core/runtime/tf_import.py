@@ -13,12 +13,12 @@ code that may be the first on its thread to import TensorFlow (a thread's first 
 `core.runtime.gradient_registry`, the background import) asks `tensorflow()` for it; code that runs
 on a Keras model already built may import `tensorflow` as usual.
 
-Once imported, the objects made so far (TensorFlow's, Keras's and the server's: over 400,000,
-none of them ever garbage) are moved out of the garbage collector's sight (`gc.freeze`). Every
-job ends with a full collection, to free its model's reference cycles at once
-(`core.runtime.jobs`): it took 0.25 s of the processor holding Python's lock, and with them out of
-its way it takes almost nothing. Objects made afterwards, models and their graphs included,
-are collected as before.
+Once imported, the objects made so far (TensorFlow's, Keras's and the server's: hundreds of
+thousands, none of them ever garbage) are moved out of the garbage collector's sight
+(`gc.freeze`). Every job ends with a full collection, to free its model's reference cycles
+at once (`core.runtime.jobs`), which holds Python's lock while it runs: with them out of its
+way it takes almost nothing. Objects made afterwards, models and their graphs included, are
+collected as before.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ def tensorflow():
     if not _imported:
         with _lock:
             if not _imported:
-                import keras  # noqa: F401  (first, always)
-                import tensorflow  # noqa: F401
+                import keras  # noqa: F401  (first, always; Keras: not at start-up)
+                import tensorflow  # noqa: F401  (TensorFlow: not at start-up)
 
                 gc.freeze()
                 _imported = True
-    import tensorflow as tf
+    import tensorflow as tf  # imported above: this only names it
 
     return tf

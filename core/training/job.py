@@ -9,6 +9,8 @@ starts a recorded one. The page reads `job.snapshot()`; the worker never touches
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import threading
 import uuid
@@ -17,12 +19,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.inside.evaluation import confusion_matrix, cross_entropy
 from core.mnist.data import MNIST
 from core.nets.model import NUM_CLASSES, ModelSpec
 from core.runtime.jobs import BackgroundJob
 from core.training.monitor import Snapshot, TrainingMonitor
 from core.training.prepared import PREPARED, held_out_count
-from core.training.warm_start import WARM_STARTS, WarmKey, WarmStarts, build_untraced
+from core.training.tracing import WarmKey, build_untraced
+from core.training.warm_start import WARM_STARTS, WarmStarts
+
+logger = logging.getLogger(__name__)
 
 # Images one compiled call should see: enough to hide Keras's per-step overhead, few enough
 # that the batch curve and the Stop button still answer within a fraction of a second.
@@ -77,8 +83,12 @@ class _UntilStopped(list):
     """`fit(validation_freq=...)`: validate after every epoch until a batch end has seen Stop
     (`stopped()`). An epoch that Stop cuts short is dropped from the history, so validating
     it only delays the end; an epoch whose batches all ran before Stop is whole, and is
-    validated like any other (Keras reads a list-valued validation_freq with
-    `epoch in validation_freq`)."""
+    validated like any other.
+
+    Keras's private `Trainer._should_eval` reads a list-valued validation_freq with
+    `epoch in validation_freq`: tests/training/test_job.py's
+    test_keras_still_reads_validation_freq_with_in fails if an upgrade changes that, and a
+    job logs a warning if it is gone (`check_keras_reads_validation_freq`)."""
 
     def __init__(self, stopped: Callable[[], bool]) -> None:
         super().__init__()
@@ -86,6 +96,50 @@ class _UntilStopped(list):
 
     def __contains__(self, epoch) -> bool:
         return not self.stopped()
+
+
+def check_keras_reads_validation_freq(model) -> bool:
+    """Whether `model` has the `_should_eval` through which `fit` asks `_UntilStopped`; if
+    not, a warning is logged (once a process): Stop then may not skip the cut epoch's
+    validation pass, or `fit` may refuse the list."""
+    if callable(getattr(model, "_should_eval", None)):
+        return True
+    _warn_validation_freq_unread()
+    return False
+
+
+@functools.cache
+def _warn_validation_freq_unread() -> None:
+    logger.warning(
+        "This Keras has no Model._should_eval, which fit used to read a list-valued "
+        "validation_freq with `epoch in validation_freq`; core/training/job.py's "
+        "_UntilStopped relies on it to skip validating an epoch that Stop cut short. "
+        "Training goes on; if Stop waits for a validation pass or fit refuses "
+        "validation_freq, install the Keras of requirements.txt."
+    )
+
+
+def epoch_of_best_weights(early, done: int) -> int | None:
+    """The epoch whose weights early stopping restored into the model, of the `done` epochs
+    trained (`RunResult.model_epochs`); None if it restored none or did not run."""
+    if early is not None and early.restore_best_weights and early.best_weights is not None:
+        return min(done, early.best_epoch + 1)
+    return None
+
+
+def training_outcome(
+    done: int, planned: int, stopped_by_user: bool, model_epochs: int | None
+) -> tuple[str, str]:
+    """How training ended after `done` of `planned` epochs: its status and what the page says."""
+    if stopped_by_user:
+        status, message = "stopped", f"Stopped by you after {epochs(done, 'complete ')}."
+    elif done < planned:
+        status, message = "completed", f"Early stopping ended training after {epochs(done)}."
+    else:
+        status, message = "completed", f"Trained {epochs(done)}."
+    if model_epochs is not None and model_epochs < done:
+        message += f" The model keeps the weights of epoch {model_epochs}, its best."
+    return status, message
 
 
 def predict_eagerly(model, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
@@ -164,9 +218,9 @@ class TrainingJob(BackgroundJob):
         self.result = RunResult("failed", message)
 
     def _end_lease(self):
-        """Hand the traced model back (core.training.warm_start) and keep the trained state in the
-        job's own model, which the callbacks then see; the model the job keeps."""
-        import keras
+        """Hand the traced model back (core.training.traced_models) and keep the trained state in
+        the job's own model, which the callbacks then see; the model the job keeps."""
+        import keras  # Keras: not at start-up
 
         if self._lease is not None:
             self.model, self._lease = self._lease.end(), None
@@ -184,8 +238,8 @@ class TrainingJob(BackgroundJob):
         self._end_lease()
         if self.model is not None:
             # The registry keeps the last few jobs (pages show their model); their traced
-            # training and validation steps, about 15 MB each for the keras.io convnet, are
-            # never used again. Keras traces them anew if a function is needed.
+            # training and validation steps, megabytes each for a convnet, are never used
+            # again. Keras traces them anew if a function is needed.
             self.model.train_function = None
             self.model.test_function = None
             self.model.predict_function = None
@@ -200,11 +254,6 @@ class TrainingJob(BackgroundJob):
         self.result = result
 
     def work(self, stop: threading.Event) -> None:
-        import keras
-
-        from core.inside.evaluation import confusion_matrix, cross_entropy
-        from core.training.live_callback import LiveMetrics, StopAtEpochEnd
-
         spec = self.spec
         self.monitor.set_status("running", "Preparing the data…")
         split = PREPARED.split(self.data, spec.validation_split, spec.seed)
@@ -212,17 +261,55 @@ class TrainingJob(BackgroundJob):
             split = split.as_images()
         self.monitor.set_status("running", "Building the model…")
         steps = math.ceil(split.train_count / spec.batch_size)
+        model = self._model_to_train(WarmKey.of(spec, steps, self.steps_per_execution))
+        live, early, callbacks = self._callbacks_for(stop, steps, split.val_rows is not None)
+        if stop.is_set():
+            self._end(RunResult("stopped", "Stopped before the first batch."))
+            return
+        self._fit(model, live, callbacks)
+        # Handed back before the test pass: the next run's build ahead (an experiment's next
+        # run is asked for as this one's training ends) primes the traced model meanwhile.
+        model = self._end_lease()
+        if live.nan_message:
+            self._end(RunResult("failed", live.nan_message))
+            return
+        done = self.monitor.snapshot().epoch
+        model_epochs = epoch_of_best_weights(early, done)
+        status, message = training_outcome(done, spec.epochs, live.stopped_by_user, model_epochs)
+        # Said now, before the test pass: a person who pressed Stop sees at once that
+        # training has ended and which epochs it kept.
+        self.monitor.end_training(
+            status, message, f"Testing on the {len(split.x_test):,} test images…"
+        )
+        self._end(self._test_pass(model, split.x_test, status, message, model_epochs))
+
+    def _model_to_train(self, key: WarmKey):
+        """The model this run trains (`self.model`): its own, built ahead or now, or a kept
+        traced model of the same steps given its starting state."""
         # The Train page has usually built this model while the person read it.
-        key = WarmKey.of(spec, steps, self.steps_per_execution)
         model = self.warm_starts.take(key)
         built_ahead = model is not None
         if model is None:
-            model = build_untraced(spec, key)
+            model = build_untraced(self.spec, key)
         # A traced model of the same steps kept from an earlier run trains, given this run's
-        # starting state; `finished` hands the trained state back to `model` (core.training.warm_start).
-        # A model built ahead stays the job's own: the Train page shows what it built.
-        self._lease = self.warm_starts.pool.lease(spec, key, model, donate=not built_ahead)
-        model = self.model = self._lease.model
+        # starting state; `finished` hands the trained state back to `model`
+        # (core.training.traced_models). A model built ahead stays the job's own: the Train
+        # page shows what it built.
+        self._lease = self.warm_starts.pool.lease(self.spec, key, model, donate=not built_ahead)
+        self.model = self._lease.model
+        return self.model
+
+    def _callbacks_for(self, stop: threading.Event, steps: int, has_validation: bool):
+        """`fit`'s callbacks: the page's `LiveMetrics`, the job's own, early stopping if the
+        spec asks for it, and the end-of-epoch stop last; returns (live, early or None, all)."""
+        import keras  # Keras: not at start-up
+
+        from core.training.live_callback import (  # Keras: not at start-up
+            LiveMetrics,
+            StopAtEpochEnd,
+        )
+
+        spec = self.spec
         live = LiveMetrics(
             self.monitor,
             stop,
@@ -231,7 +318,6 @@ class TrainingJob(BackgroundJob):
             batch_size=spec.batch_size,
         )
         callbacks: list = [live, *self.callbacks]
-        has_validation = split.val_rows is not None
         early = None
         if spec.early_stopping:
             early = keras.callbacks.EarlyStopping(
@@ -241,56 +327,36 @@ class TrainingJob(BackgroundJob):
             )
             callbacks.append(early)
         callbacks.append(StopAtEpochEnd(live))  # last: the others see the epoch as whole
-        if stop.is_set():
-            self._end(RunResult("stopped", "Stopped before the first batch."))
-            return
+        return live, early, callbacks
+
+    def _fit(self, model, live, callbacks: list) -> None:
+        """Train on the prepared batches, validating each epoch until Stop is pressed."""
+        check_keras_reads_validation_freq(model)
         # Keras's own batches for these tensors, in the same order, without tf.data's
-        # autotuning (core/training/pipelines.py: it held up the end of training by seconds).
-        train, validation = PREPARED.batches(self.data, spec)
+        # autotuning (core/training/pipelines.py: it held up the end of training).
+        train, validation = PREPARED.batches(self.data, self.spec)
         model.fit(
             train,
-            epochs=spec.epochs,
+            epochs=self.spec.epochs,
             validation_data=validation,
             validation_freq=_UntilStopped(lambda: live.stopped_by_user),
             callbacks=callbacks,
             shuffle=False,  # the batches are shuffled already; `fit` would only warn
             verbose=0,
         )
-        # Handed back before the test pass: the next run's build ahead (an experiment's next
-        # run is asked for as this one's training ends) primes the traced model meanwhile.
-        model = self._end_lease()
-        if live.nan_message:
-            self._end(RunResult("failed", live.nan_message))
-            return
-        done = self.monitor.snapshot().epoch
-        model_epochs = None
-        if early is not None and early.restore_best_weights and early.best_weights is not None:
-            model_epochs = min(done, early.best_epoch + 1)
-        if live.stopped_by_user:
-            status, message = "stopped", f"Stopped by you after {epochs(done, 'complete ')}."
-        elif done < spec.epochs:
-            status, message = "completed", f"Early stopping ended training after {epochs(done)}."
-        else:
-            status, message = "completed", f"Trained {epochs(done)}."
-        if model_epochs is not None and model_epochs < done:
-            message += f" The model keeps the weights of epoch {model_epochs}, its best."
-        # Said now, before the test pass: a person who pressed Stop sees at once that
-        # training has ended and which epochs it kept.
-        self.monitor.end_training(
-            status, message, f"Testing on the {len(split.x_test):,} test images…"
-        )
-        # One pass over the test set gives accuracy, loss and matrix (no model.evaluate).
-        probabilities = predict_eagerly(model, split.x_test).astype(np.float32)
+
+    def _test_pass(self, model, x_test, status: str, message: str, model_epochs) -> RunResult:
+        """The run's result: one pass over the test set gives accuracy, loss and matrix (no
+        model.evaluate); the probabilities stay in `test_probabilities`."""
+        probabilities = predict_eagerly(model, x_test).astype(np.float32)
         self.test_probabilities = probabilities
         y_test = self.data.y_test
         predicted = probabilities.argmax(axis=1)
-        self._end(
-            RunResult(
-                status,
-                message,
-                test_loss=cross_entropy(probabilities, y_test),
-                test_accuracy=float(np.mean(predicted == y_test)) if len(y_test) else None,
-                confusion=confusion_matrix(y_test, predicted).tolist(),
-                model_epochs=model_epochs,
-            )
+        return RunResult(
+            status,
+            message,
+            test_loss=cross_entropy(probabilities, y_test),
+            test_accuracy=float(np.mean(predicted == y_test)) if len(y_test) else None,
+            confusion=confusion_matrix(y_test, predicted).tolist(),
+            model_epochs=model_epochs,
         )

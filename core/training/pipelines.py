@@ -5,9 +5,9 @@ Given arrays or tensors, `fit` builds a tf.data pipeline for every epoch (Keras'
 batch gathered from the tensors by a parallel map, prefetched. Its parallelism and prefetch
 are `tf.data.AUTOTUNE`, so every epoch's iterator starts tf.data's autotuning model, and
 Keras makes the next epoch's iterator as each epoch ends. Ending training then waits for
-that unused iterator to be torn down, and with autotuning on that took up to 2.5 s (three
-Stops in eight pressed during validation, and up to 0.2 s at a run's natural end; none of
-either with autotuning off). On the two cores a person's laptop may have, autotuning
+that unused iterator to be torn down, and with autotuning on that held up the end of
+training after a Stop pressed during validation (and, less, at a run's natural end; neither
+with autotuning off). On the two cores a person's laptop may have, autotuning
 has little to tune; the fixed settings below train as fast (bench/training.py).
 
 `batches` is the same pipeline, built with public tf.data calls and fixed settings: the same
@@ -24,7 +24,7 @@ PARALLEL_BATCHES = 2
 
 def options():
     """tf.data options for a pipeline that holds no autotuning state of its own."""
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow: not at start-up
 
     chosen = tf.data.Options()
     chosen.autotune.enabled = False
@@ -44,7 +44,7 @@ def batches(x, y, batch_size: int, shuffle: bool, rows=None):
     in that order: the same batches as `batches(x[rows], y[rows], ...)`, gathered from `x`
     and `y` without copying the rows out first.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow: not at start-up
 
     count = int(x.shape[0]) if rows is None else int(rows.shape[0])
     full = count // batch_size

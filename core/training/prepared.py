@@ -15,6 +15,7 @@ import numpy as np
 
 from core.mnist.data import MNIST, one_hot, to_model_inputs
 from core.nets.model import IMAGE_SHAPE, ModelSpec
+from core.runtime.seeding import seeded
 from core.training.pipelines import batches
 
 
@@ -39,7 +40,7 @@ class PreparedData:
                 return None
             if isinstance(x, np.ndarray):
                 return x.reshape(len(x), *IMAGE_SHAPE)
-            import tensorflow as tf
+            import tensorflow as tf  # TensorFlow: not at start-up
 
             return tf.reshape(x, (-1, *IMAGE_SHAPE))
 
@@ -75,7 +76,7 @@ def aligned_empty(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
 def as_tensor(array: np.ndarray):
     """`array` as a TensorFlow tensor: sharing its memory when it is aligned and contiguous
     (`aligned_empty`; nothing must change the array afterwards), else a copy."""
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow: not at start-up
 
     if array.size and array.flags.c_contiguous and array.ctypes.data % ALIGNMENT == 0:
         return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
@@ -132,7 +133,7 @@ class Split:
 
     def as_images(self) -> Split:
         """The same split with each row seen as a (28, 28, 1) image (views, no copy)."""
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: not at start-up
 
         return replace(
             self,
@@ -144,18 +145,16 @@ class Split:
 class PreparedTensors:
     """The last data set prepared for training, kept as TensorFlow tensors for the next run.
 
-    Turning MNIST's 60,000 images into [0, 1] rows and then into the tensors `fit` reads took
-    about 0.3 s of every Train press (of the 1 s a person should wait at most for the first
-    curve point, bench/latency.py); a person trains again and again on the same data. One data
-    set is kept (about 220 MB for the whole MNIST: a script that scales MNIST to float32 holds
-    as much), scaled straight into memory the tensors share (`aligned_empty`, `as_tensor`);
-    another data set replaces it. Tensors are never changed, so jobs on several threads
-    share them.
+    Turning MNIST's 60,000 images into [0, 1] rows and then into the tensors `fit` reads is a
+    noticeable part of the wait for the first curve point (bench/latency.py), and a person
+    trains again and again on the same data. One data set is kept (as float32: as much
+    memory as a script that scales MNIST holds), scaled straight into memory the tensors
+    share (`aligned_empty`, `as_tensor`); another data set replaces it. Tensors are never
+    changed, so jobs on several threads share them.
 
     Each seed holds out its own validation part: a split is only its row numbers
     (`split_rows`), and the batches gather their rows from the whole set, so an experiment's
-    runs of several seeds scale nothing anew (each new seed's split used to be scaled and
-    copied: 0.07 s of CPU on the full MNIST). The batches of the latest split are kept too.
+    runs of several seeds scale nothing anew. The batches of the latest split are kept too.
     """
 
     def __init__(self) -> None:
@@ -168,7 +167,7 @@ class PreparedTensors:
 
     def split(self, data: MNIST, validation_split: float, seed: int) -> Split:
         """`data` as tensors, split for `seed` (made once, kept for the next run)."""
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: not at start-up
 
         key = (float(validation_split), int(seed))
         with self._lock:  # one thread prepares; the others wait and share
@@ -199,14 +198,12 @@ class PreparedTensors:
         """The training and validation batches `fit` reads for `spec` on `data` (validation
         None without a held-out part): `core.training.pipelines.batches` of `split`'s rows, made
         once for each batch size and input shape and kept with them (making them traces
-        small functions: 0.1-0.2 s that pressing Train no longer waits for).
+        small functions, which pressing Train then no longer waits for).
 
         They are made under `spec.seed` (`core.runtime.seeding.seeded`): the seed fixes the order
         of the batches as it does in `fit`, even while another thread builds another seed's
         network.
         """
-        from core.runtime.seeding import seeded
-
         kept = self.split(data, spec.validation_split, spec.seed)
         split = kept.as_images() if spec.is_convolutional else kept
         key = (spec.batch_size, spec.is_convolutional)

@@ -9,6 +9,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -222,8 +223,6 @@ def test_cross_entropy_matches_a_hand_computation_with_clipping():
 
 
 def test_cross_entropy_matches_keras():
-    import keras
-
     rng = np.random.default_rng(2)
     logits = rng.normal(size=(64, 10)) * 3
     probs = (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
@@ -326,8 +325,6 @@ def test_weight_images_of_a_model_without_hidden_layers_are_the_output_units():
 
 
 def test_weight_images_are_found_inside_a_wrapped_model():
-    import keras
-
     inner = build_model(tiny_spec())
     inputs = keras.Input(shape=(28, 28))
     outputs = inner(keras.layers.Reshape((784,))(inputs))
@@ -338,8 +335,6 @@ def test_weight_images_are_found_inside_a_wrapped_model():
 
 
 def test_weight_images_of_a_model_without_dense_layers_say_why():
-    import keras
-
     inputs = keras.Input(shape=(784,))
     model = keras.Model(inputs, keras.layers.Softmax()(inputs))
     with pytest.raises(ValueError, match="784 pixels directly"):

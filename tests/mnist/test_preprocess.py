@@ -19,6 +19,8 @@ from core.mnist.preprocess import (
     ink_map,
     stroke_width,
 )
+from core.nets.model import ModelSpec, build_model
+from tests.conftest import full_mnist_dir
 from tests.support.drawings import drawn_digits, place_on_canvas
 
 CANVAS = 280
@@ -323,14 +325,11 @@ def read_idx(path):
 def small_network():
     """A 784-128-10 network trained for 2 epochs on 20,000 MNIST digits, and the test digits.
 
-    Module-scoped: trained once (about 3 s) for the tests that read digits with it.
+    Module-scoped: trained once for the tests that read digits with it.
     """
-    from tests.conftest import full_mnist_dir
-
     folder = full_mnist_dir()
     if folder is None:
         pytest.skip("full MNIST files not found (set MNIST_DATA to a folder with them)")
-    from core.nets.model import ModelSpec, build_model
 
     x_train = read_idx(folder / "train-images-idx3-ubyte.gz")[:20000]
     y_train = read_idx(folder / "train-labels-idx1-ubyte.gz")[:20000]

@@ -1,7 +1,10 @@
 import json
+import sqlite3
 
+import numpy as np
 import pytest
 
+from core.charts.runs import differing_rows, spec_table
 from core.nets.layers import LAYER_TYPES
 from core.nets.model import (
     ModelSpec,
@@ -11,6 +14,10 @@ from core.nets.model import (
     dense_layers,
     layer_table,
 )
+from core.runs.store import RunStore
+from core.training.job import TrainingJob
+from core.training.prepared import prepare
+from tests.support.digits import patch_digits
 from tests.support.specs import random_specs
 
 CONV = {"type": "Conv2D", "filters": 32, "kernel_size": 3}
@@ -369,8 +376,6 @@ OLD_SPEC = {
 
 
 def write_old_store(home) -> str:
-    import sqlite3
-
     home.mkdir(parents=True)
     history = {"loss": [1.2, 0.6], "accuracy": [0.6, 0.8], "val_loss": [0.9, 0.5]}
     history["val_accuracy"] = [0.7, 0.85]
@@ -391,11 +396,6 @@ def write_old_store(home) -> str:
 
 
 def test_a_run_stored_in_the_old_form_loads_compares_and_retrains(tmp_path):
-    from core.charts.runs import differing_rows, spec_table
-    from core.runs.store import RunStore
-    from core.training.job import TrainingJob
-    from tests.support.digits import patch_digits
-
     run_id = write_old_store(tmp_path / "home")
     store = RunStore(tmp_path / "home")
     [summary] = store.list_runs()
@@ -423,12 +423,6 @@ def test_a_run_stored_in_the_old_form_loads_compares_and_retrains(tmp_path):
 
 
 def test_a_conv_spec_trains_on_image_shaped_views_of_the_rows():
-    import numpy as np
-
-    from core.training.job import TrainingJob
-    from core.training.prepared import prepare
-    from tests.support.digits import patch_digits
-
     data = patch_digits(n_train=200, n_test=50)
     prepared = prepare(data, 0.1, seed=1)
     images = prepared.as_images()

@@ -6,19 +6,27 @@ import io
 import zipfile
 from types import SimpleNamespace
 
+import h5py
+import keras
 import numpy as np
 import pytest
 
+import core.nets.model_files
 from core.mnist.data import to_model_inputs
-from core.nets.model_files import ModelImportError, safe_load
+from core.nets.model import ModelSpec, build_model
+from core.nets.model_files import (
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_MEGABYTES,
+    ModelImportError,
+    check_upload,
+    safe_load,
+)
 from core.nets.spec_from_model import model_input_shape
 from core.runs.store import RunStore
 from tests.support.runs import leftovers, model_bytes, tiny_model
 
 
 def lambda_model():
-    import keras
-
     inputs = keras.Input((784,))
     x = keras.layers.Lambda(lambda t: t * 2.0, name="doubles")(inputs)
     return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
@@ -102,8 +110,6 @@ def test_a_weights_only_file_is_refused_with_the_fix(tmp_path):
 def test_an_upload_over_the_size_limit_is_refused(tmp_path):
     """The real limit, not a patched one: one byte over 50 MB is refused by its size alone
     (with the size and the limit in the message), one byte under passes the size check."""
-    from core.nets.model_files import MAX_IMPORT_BYTES, MAX_IMPORT_MEGABYTES, check_upload
-
     assert MAX_IMPORT_BYTES == MAX_IMPORT_MEGABYTES * 1024 * 1024
     store = RunStore(tmp_path / "home")
     over = MAX_IMPORT_BYTES + 1
@@ -168,8 +174,6 @@ def test_each_model_gets_inputs_of_its_own_shape():
 
 
 def conv_model(input_shape=(28, 28, 1), dilation=1):
-    import keras
-
     keras.utils.set_random_seed(1)
     layers = [keras.Input(input_shape)]
     if input_shape == (784,):
@@ -216,8 +220,6 @@ CONV_LAYERS = [
 
 @pytest.mark.parametrize("input_shape", [(28, 28, 1), (784,)], ids=["image", "rows-reshaped"])
 def test_an_imported_cnn_becomes_a_first_class_run_with_its_spec(tmp_path, input_shape):
-    from core.nets.model import ModelSpec, build_model
-
     store = RunStore(tmp_path / "home")
     model = conv_model(input_shape)
     run_id = store.import_model(model_bytes(model, tmp_path, "cnn.keras"), "cnn.keras")
@@ -258,7 +260,6 @@ def zeros_entry(archive: zipfile.ZipFile, name: str, megabytes: int) -> None:
 
 def refuse_unread(monkeypatch):
     """Make any loading or extracting of the upload fail the test."""
-    import core.nets.model_files
 
     def never(*args, **kwargs):
         raise AssertionError("the upload was loaded or extracted before it was refused")
@@ -323,8 +324,6 @@ def test_an_archive_of_many_files_is_refused(tmp_path):
 
 
 def test_an_hdf5_file_whose_compressed_data_would_expand_far_is_refused(tmp_path):
-    import h5py
-
     path = tmp_path / "bomb.h5"
     with h5py.File(path, "w") as file:
         file.attrs["model_config"] = '{"class_name": "Sequential", "config": {}}'
@@ -338,10 +337,6 @@ def test_an_hdf5_file_whose_compressed_data_would_expand_far_is_refused(tmp_path
 
 
 def test_a_model_with_a_custom_layer_is_refused_before_loading(tmp_path, monkeypatch):
-    import keras
-
-    import core.nets.model_files
-
     @keras.saving.register_keras_serializable(package="mine")
     class Twice(keras.layers.Layer):
         def call(self, x):
@@ -365,8 +360,6 @@ def test_a_model_with_a_custom_layer_is_refused_before_loading(tmp_path, monkeyp
 def test_a_model_saved_from_the_apps_own_builder_imports(tmp_path):
     """build_model makes a Functional model, whose config carries registered_name "Functional";
     it is Keras's own class and must import like a Sequential one."""
-    from core.nets.model import ModelSpec, build_model
-
     spec = ModelSpec(layers=[{"type": "Dense", "units": 8, "activation": "relu"}], epochs=1)
     model = build_model(spec)
     store = RunStore(tmp_path / "home")

@@ -1,12 +1,17 @@
-"""core/plane_model: the network from the spec, its penalty, and every unit over the plane
+"""core.plane.model: the network from the spec, its penalty, and every unit over the plane
 against a forward pass written in numpy."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
+import keras
 import numpy as np
 import pytest
 
 from core.plane.model import (
+    _probe,
     build_plane_model,
     grid_axis,
     grid_points,
@@ -74,7 +79,6 @@ def test_shape_follows_the_spec():
 
 def test_the_seed_alone_fixes_the_starting_weights():
     first = build_plane_model(PlaneSpec(seed=4, hidden_layers=2)).get_weights()
-    import keras
 
     keras.utils.set_random_seed(999)  # global state must not matter
     again = build_plane_model(PlaneSpec(seed=4, hidden_layers=2)).get_weights()
@@ -86,8 +90,6 @@ def test_the_seed_alone_fixes_the_starting_weights():
 
 @pytest.mark.parametrize("kind", ["l1", "l2"])
 def test_regularisation_penalty_is_keras_own(kind):
-    import keras
-
     spec = PlaneSpec(hidden_layers=2, regularization=kind, regularization_rate=0.03)
     model = build_plane_model(spec)
     kernels = [np.asarray(layer.kernel, "float64") for layer in model_dense_layers(model)]
@@ -137,6 +139,22 @@ def test_every_unit_over_the_plane_matches_a_numpy_forward_pass(spec):
     np.testing.assert_array_equal(
         view.classes(), np.argmax(expected, 2) if expected.ndim == 3 else expected >= 0.5
     )
+
+
+def test_the_probe_is_built_once_beside_the_network_and_goes_with_it():
+    model = build_plane_model(PlaneSpec(seed=3, hidden_layers=2))
+    layers, variables = len(model.layers), len(model.variables)
+    predict_boundary(model, grid_axis(-6, 6, 5))
+    probe = _probe(model)
+    predict_boundary(model, grid_axis(-6, 6, 5))
+    assert _probe(model) is probe  # built once for the network
+    # Nothing added to the network, whose layers and variables Keras counts and saves.
+    assert len(model.layers) == layers and len(model.variables) == variables
+    assert not [name for name in vars(model) if "probe" in name]
+    network = weakref.ref(model)
+    del model, probe
+    gc.collect()
+    assert network() is None  # the probe does not keep its network alive
 
 
 def test_corners_and_the_printout():

@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -18,9 +17,12 @@ import numpy as np
 import pytest
 
 from core.runs.database import SCHEMA_VERSION
+from core.runs.recorder import RunRecorder
 from core.runs.records import MAX_STORED_BATCHES, file_stem, thin
 from core.runs.store import RunNotFoundError, RunStore, RunStoreError, default_home
+from core.training.job import TrainingJob
 from tests.conftest import REPO
+from tests.support.digits import patch_digits
 from tests.support.runs import (
     counted_confusion,
     epoch_logs,
@@ -239,10 +241,6 @@ def test_killing_training_mid_epoch_keeps_every_completed_epoch(tmp_path):
 
 @pytest.mark.timeout(240)
 def test_two_training_jobs_write_at_once():
-    from core.runs.recorder import RunRecorder
-    from core.training.job import TrainingJob
-    from tests.support.digits import patch_digits
-
     store = RunStore()
     jobs = []
     for seed in (1, 2):
@@ -398,42 +396,3 @@ def test_thin_keeps_the_ends_and_the_bound():
     assert len(thinned) == 500 and thinned[0] == 0 and thinned[-1] == 2000
     assert thinned == sorted(thinned)
     assert thin(points[:10], 500) == points[:10]
-
-
-def test_the_exit_waits_for_a_model_being_written(tmp_path):
-    """A training thread is a daemon, which Python's shutdown freezes where it stands: one
-    frozen while writing a model (inside h5py) hung the server's exit. The exit now lets the
-    write end first."""
-    saved = tmp_path / "saved"
-    script = textwrap.dedent(
-        f"""
-        import sys, threading, time
-        sys.path.insert(0, {str(REPO)!r})
-        from core.runs.store import MODEL_WRITES
-
-        def save():
-            with MODEL_WRITES.writing():
-                time.sleep(0.5)  # as Keras writes the weights
-                open({str(saved)!r}, "w").write("saved")
-
-        threading.Thread(target=save, daemon=True).start()
-        time.sleep(0.1)
-        """
-    )  # the script ends while the model is being written
-    subprocess.run([sys.executable, "-c", script], timeout=60, check=True)
-    assert saved.read_text() == "saved"
-
-
-def test_no_model_write_starts_once_the_exit_has_begun():
-    from core.runs.store import ModelWrites
-
-    writes, started = ModelWrites(), threading.Event()
-    assert writes.close(timeout=1)
-
-    def save() -> None:
-        with writes.writing():
-            started.set()
-
-    thread = threading.Thread(target=save, daemon=True)
-    thread.start()
-    assert not started.wait(0.3) and thread.is_alive()

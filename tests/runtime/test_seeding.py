@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import threading
 
+import keras
 import numpy as np
+import tensorflow as tf
+from keras.src.utils import rng_utils
+from tensorflow.python.eager import context
 
 from core.nets.model import ModelSpec, build_model
+from core.runtime import seeding
+from core.runtime.seeding import seed_process, seeded
+from core.training.pipelines import batches
 from tests.conftest import REPO
 
 SPEC = {"layers": [{"type": "Dense", "units": 64}, {"type": "Dropout", "rate": 0.2}]}
@@ -43,15 +51,6 @@ def test_builds_on_several_threads_at_once_get_their_seeds_weights():
 
 def draws() -> dict[str, list]:
     """What each of the process's seeded generators gives next, as the app's runs use them."""
-    import random
-
-    import keras
-    import tensorflow as tf
-    from keras.src.utils import rng_utils
-    from tensorflow.python.eager import context
-
-    from core.training.pipelines import batches
-
     dropout = keras.layers.Dropout(0.5)  # draws its seed from the global state, as in a build
     shuffled = batches(tf.range(40.0)[:, None], tf.range(40.0)[:, None], 40, shuffle=True)
     return {
@@ -70,17 +69,11 @@ def draws() -> dict[str, list]:
 
 def weights_now() -> list[np.ndarray]:
     """A network's starting weights, built under whatever seed the process has now."""
-    import keras
-
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dense(2)])
     return model.get_weights()
 
 
 def test_seed_process_seeds_everything_keras_set_random_seed_does():
-    import keras
-
-    from core.runtime.seeding import seed_process
-
     for seed in (7, 123):
         keras.utils.set_random_seed(99)
         draws()  # the generators moved on, as between two runs
@@ -97,8 +90,6 @@ def test_seed_process_seeds_everything_keras_set_random_seed_does():
 
 
 def count_cache_clears(monkeypatch) -> list[int]:
-    from tensorflow.python.eager import context
-
     clears = []
     real = context.pywrap_tfe.TFE_ContextClearCaches
 
@@ -112,11 +103,7 @@ def count_cache_clears(monkeypatch) -> list[int]:
 
 def test_seeding_keeps_tensorflow_s_caches(monkeypatch):
     """Keras's own seeding empties TensorFlow's kernel cache, and every traced step is made
-    ready anew at its next call (0.2-0.4 s of CPU for each run's network); ours does not."""
-    import keras
-
-    from core.runtime.seeding import seeded
-
+    ready anew at its next call; ours does not."""
     clears = count_cache_clears(monkeypatch)
     keras.utils.set_random_seed(3)
     assert len(clears) == 1  # the counter sees Keras's seeding clear the cache
@@ -128,8 +115,6 @@ def test_seeding_keeps_tensorflow_s_caches(monkeypatch):
 def test_the_private_seed_state_is_still_there():
     """Seeding writes where `keras.utils.set_random_seed` does, in private places: after an
     upgrade that moves them this fails (and the app logs a warning and seeds Keras's way)."""
-    from core.runtime import seeding
-
     assert seeding.available(), "Keras's or TensorFlow's private seed state has moved"
     # Also in a fresh process, before anything has seeded (a server's first build).
     fresh = subprocess.run(
@@ -143,12 +128,6 @@ def test_the_private_seed_state_is_still_there():
 
 
 def test_moved_seed_state_is_warned_about_once_and_seeds_keras_s_way(monkeypatch, caplog):
-    import random
-
-    import keras
-
-    from core.runtime import seeding
-
     def moved():
         raise ImportError("moved")
 

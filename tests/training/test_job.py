@@ -1,16 +1,37 @@
+import gc
+import logging
 import math
+import os
 import sys
 import threading
 import time
+import weakref
 from types import SimpleNamespace
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
+from keras.src.trainers.trainer import Trainer
 
+import core.training.job as job_module
 from core.mnist.data import MNIST, one_hot, to_model_inputs
-from core.nets.model import ModelSpec
+from core.nets.model import ModelSpec, build_model
+from core.runs.recorder import RunRecorder
 from core.runs.start import start_recorded_run
-from core.training.job import TrainingJob, epochs, steps_per_execution_for
+from core.runs.store import RunStore
+from core.runtime.jobs import BACKGROUND_NICENESS, BackgroundJob
+from core.training.job import (
+    TrainingJob,
+    _UntilStopped,
+    check_keras_reads_validation_freq,
+    epoch_of_best_weights,
+    epochs,
+    predict_eagerly,
+    steps_per_execution_for,
+    training_outcome,
+)
+from core.training.pipelines import batches
 from core.training.prepared import ALIGNMENT, PreparedTensors, aligned_empty, as_tensor, prepare
 from core.training.registry import JOBS, JobRegistry, TrainingBusyError
 from tests.support.digits import patch_digits
@@ -49,8 +70,6 @@ def test_prepare_holds_out_validation_from_training_only():
 
 @pytest.mark.parametrize("validation_split", [0.1, 0.0])
 def test_a_split_holds_exactly_what_prepare_gives(validation_split):
-    import tensorflow as tf
-
     data = patch_digits(n_train=100, n_test=30)
     split = PreparedTensors().split(data, validation_split, seed=4)
     arrays = prepare(data, validation_split, seed=4)
@@ -129,8 +148,6 @@ def test_the_test_loss_is_cross_entropy_whatever_the_training_loss():
 
 
 def test_training_runs_off_the_calling_thread():
-    import keras
-
     seen = []
     job = TrainingJob(
         small_spec(epochs=1),
@@ -204,11 +221,6 @@ def test_the_end_of_training_is_said_before_the_test_pass():
 
 
 def test_stop_during_validation_keeps_that_epoch_in_the_page_and_the_store():
-    import keras
-
-    from core.runs.recorder import RunRecorder
-    from core.runs.store import RunStore
-
     class StopWhileValidating(keras.callbacks.Callback):
         def on_test_begin(self, logs=None):
             job.stop()
@@ -308,8 +320,6 @@ def test_registry_keeps_the_newest_finished_jobs():
 def test_a_finished_job_frees_the_models_nothing_holds_any_more():
     """A model and its traced graphs are reference cycles; the next job's thread collects
     them, so a server does not wait for Python's rare full collection (bench/memory.py)."""
-    import gc
-    import weakref
 
     data = patch_digits(n_train=200, n_test=50)
     gc.disable()  # only the job's own collection may free the first model
@@ -329,7 +339,6 @@ def test_a_finished_job_frees_the_models_nothing_holds_any_more():
 
 def test_a_session_cannot_start_a_second_run_while_one_trains():
     """Two quick clicks on Train: the registry checks and starts under one lock."""
-    from core.runs.store import RunStore
 
     store, registry = RunStore(), JobRegistry()
     spec = small_spec(epochs=500, batch_size=8)
@@ -382,8 +391,6 @@ def test_a_convolutional_network_trains_on_the_same_rows_seen_as_images():
 
 
 def test_validation_is_skipped_once_stop_is_pressed():
-    from core.training.job import _UntilStopped
-
     seen = threading.Event()
     every_epoch = _UntilStopped(seen.is_set)
     assert 0 in every_epoch and 7 in every_epoch
@@ -391,10 +398,76 @@ def test_validation_is_skipped_once_stop_is_pressed():
     assert 1 not in every_epoch  # the cut epoch is dropped anyway: do not validate it
 
 
-def test_the_eager_test_pass_matches_keras_predict():
-    from core.nets.model import build_model
-    from core.training.job import predict_eagerly
+class AskedEpochs(list):
+    """A list-valued validation_freq that answers `answers` in turn and keeps each question."""
 
+    def __init__(self, answers: list[bool]) -> None:
+        super().__init__()
+        self.answers, self.asked = answers, []
+
+    def __contains__(self, epoch) -> bool:
+        self.asked.append(epoch)
+        return self.answers[len(self.asked) - 1]
+
+
+def test_keras_still_reads_validation_freq_with_in():
+    """`_UntilStopped` rests on Keras's private `Trainer._should_eval` asking a list-valued
+    validation_freq `epoch in validation_freq` after each epoch: an upgrade of Keras that moves
+    or changes it fails here (and a job logs a warning, `check_keras_reads_validation_freq`)."""
+    assert callable(getattr(Trainer, "_should_eval", None))
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mean_squared_error")
+    asked = AskedEpochs([True])
+    assert model._should_eval(0, asked) is True and asked.asked == [1]  # epochs from 1
+    assert check_keras_reads_validation_freq(model)
+    # fit asks once an epoch, and validates only the epochs the answer lets it.
+    x, y = np.zeros((8, 3), np.float32), np.zeros((8, 1), np.float32)
+    asked = AskedEpochs([True, False, True])
+    history = model.fit(x, y, epochs=3, validation_data=(x, y), validation_freq=asked, verbose=0)
+    assert asked.asked == [1, 2, 3]
+    assert len(history.history["loss"]) == 3 and len(history.history["val_loss"]) == 2
+
+
+def test_a_keras_without_should_eval_is_warned_about_once(caplog):
+    job_module._warn_validation_freq_unread.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="core.training.job"):
+            assert not check_keras_reads_validation_freq(SimpleNamespace())
+            assert not check_keras_reads_validation_freq(SimpleNamespace())
+        warnings = [r.getMessage() for r in caplog.records if "_should_eval" in r.getMessage()]
+        assert len(warnings) == 1 and "validation_freq" in warnings[0]
+    finally:
+        job_module._warn_validation_freq_unread.cache_clear()
+
+
+def test_the_outcome_says_why_training_ended_and_which_weights_the_model_keeps():
+    assert training_outcome(5, 5, False, None) == ("completed", "Trained 5 epochs.")
+    assert training_outcome(3, 10, False, 1) == (
+        "completed",
+        "Early stopping ended training after 3 epochs. The model keeps the weights of epoch "
+        "1, its best.",
+    )
+    assert training_outcome(1, 10, True, None) == (
+        "stopped",
+        "Stopped by you after 1 complete epoch.",
+    )
+    assert training_outcome(4, 4, False, 4) == ("completed", "Trained 4 epochs.")  # the last
+
+
+def test_the_model_keeps_the_best_epoch_only_when_early_stopping_restored_it():
+    def early(restore: bool = True, best_weights=(0,), best_epoch: int = 2):
+        return SimpleNamespace(
+            restore_best_weights=restore, best_weights=best_weights, best_epoch=best_epoch
+        )
+
+    assert epoch_of_best_weights(early(), 5) == 3  # Keras counts epochs from 0
+    assert epoch_of_best_weights(early(), 2) == 2  # never past the epochs trained
+    assert epoch_of_best_weights(None, 5) is None
+    assert epoch_of_best_weights(early(restore=False), 5) is None
+    assert epoch_of_best_weights(early(best_weights=None), 5) is None
+
+
+def test_the_eager_test_pass_matches_keras_predict():
     model = build_model(small_spec())
     x = np.random.default_rng(0).random((5000, 784)).astype(np.float32)
     np.testing.assert_allclose(
@@ -427,10 +500,6 @@ def first_rows(dataset) -> np.ndarray:
 
 
 def test_batches_are_kept_and_their_order_is_the_seed_s_whatever_the_process_seed():
-    import keras
-
-    from core.training.pipelines import batches
-
     data = patch_digits(n_train=300)
     spec = small_spec(seed=3, batch_size=32)
     kept = PreparedTensors()
@@ -449,10 +518,6 @@ def test_batches_are_kept_and_their_order_is_the_seed_s_whatever_the_process_see
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is Linux's")
 def test_background_work_runs_below_the_page_s_priority():
-    import os
-
-    from core.runtime.jobs import BACKGROUND_NICENESS, BackgroundJob
-
     def niceness() -> int:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 

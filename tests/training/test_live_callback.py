@@ -4,7 +4,7 @@ import math
 import threading
 from types import SimpleNamespace
 
-from core.training.live_callback import DIVERGED_LOSS, LiveMetrics
+from core.training.live_callback import DIVERGED_LOSS, LiveMetrics, StopAtEpochEnd
 from core.training.monitor import TrainingMonitor
 
 
@@ -78,8 +78,6 @@ def test_train_begin_resets_state_so_the_callback_can_train_again():
 
 
 def test_stop_after_an_epochs_last_batch_keeps_that_whole_epoch():
-    from core.training.live_callback import StopAtEpochEnd
-
     callback, monitor, stop = make_callback()
     last = StopAtEpochEnd(callback)
     last.set_model(callback.model)
@@ -101,8 +99,6 @@ def test_stop_after_an_epochs_last_batch_keeps_that_whole_epoch():
 
 def test_stop_after_the_epoch_was_counted_still_ends_training_as_stopped():
     # Stop between LiveMetrics' epoch end and the last callback's (while the recorder saves).
-    from core.training.live_callback import StopAtEpochEnd
-
     callback, monitor, stop = make_callback()
     last = StopAtEpochEnd(callback)
     last.set_model(callback.model)
