@@ -4,7 +4,6 @@ import streamlit as st
 
 from app_pages import common
 
-common.skip_streamlit_repl_check()  # before the first element: see its docstring
 st.set_page_config(page_title="Keras Playground", page_icon=":material/neurology:", layout="wide")
 common.keep_keras_state()
 common.init_session()

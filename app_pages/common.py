@@ -91,32 +91,6 @@ def keep_keras_state() -> None:
     return True
 
 
-def skip_streamlit_repl_check() -> bool:
-    """Spare a fresh server's first page Streamlit's check for a Python prompt.
-
-    Streamlit (1.67, `delta_generator._maybe_print_use_warning`) checks once per process, at
-    the first element a page draws, whether it runs in a Python prompt, to warn that a script
-    belongs in `streamlit run`. The check (`env_util.is_repl`) calls `inspect.stack()`, which
-    looks up the file of every module loaded so far: 70-200 ms on a fresh server, spent on
-    its first visitor's first page before the title showed. The app always runs under
-    `streamlit run`, where that warning never applies. The flag is private API: if a later
-    Streamlit renames it, this warns in the log and returns False (tests/pages/test_common.py
-    fails then).
-    """
-    from streamlit import delta_generator
-
-    if not hasattr(delta_generator, "_use_warning_has_been_displayed"):
-        LOG.warning(
-            "Streamlit %s has no delta_generator._use_warning_has_been_displayed: a fresh "
-            "server's first page may wait for its check for a Python prompt; see "
-            "app_pages/common.skip_streamlit_repl_check.",
-            st.__version__,
-        )
-        return False
-    delta_generator._use_warning_has_been_displayed = True
-    return True
-
-
 def keep_widget_state(prefix: str) -> None:
     """Keep the values of widgets whose keys start with `prefix` while their page is not shown.
 

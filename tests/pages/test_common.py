@@ -57,27 +57,6 @@ def test_a_missing_hook_is_said_in_the_log(monkeypatch, caplog):
     assert "_clean_problem_modules" in caplog.text
 
 
-def test_streamlits_repl_check_is_still_there_to_skip(monkeypatch):
-    """If an upgrade renames the flag, a fresh server's first page waits for Streamlit's
-    check for a Python prompt again (70-200 ms); skip_streamlit_repl_check must notice."""
-    from streamlit import delta_generator
-
-    monkeypatch.setattr(delta_generator, "_use_warning_has_been_displayed", False)
-    checked = []
-    monkeypatch.setattr(delta_generator.env_util, "is_repl", lambda: checked.append(1))
-    assert common.skip_streamlit_repl_check() is True
-    delta_generator._maybe_print_use_warning()  # what the first element calls
-    assert checked == []
-
-
-def test_a_missing_repl_flag_is_said_in_the_log(monkeypatch, caplog):
-    from streamlit import delta_generator
-
-    monkeypatch.delattr(delta_generator, "_use_warning_has_been_displayed")
-    assert common.skip_streamlit_repl_check() is False
-    assert "_use_warning_has_been_displayed" in caplog.text
-
-
 @pytest.fixture
 def unreadable_data(tmp_path, monkeypatch):
     """A data folder where the training images' IDX file is a folder."""
