@@ -13,9 +13,19 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import common
+from app_pages.text import plain
 from core.export.keras_script import export_script, script_diff, script_filename
-from core.export.links import Restored
+from core.export.links import (
+    Restored,
+    flat_spec_from_params,
+    flat_spec_to_params,
+    spec_from_json,
+    spec_from_params,
+    spec_to_params,
+)
+from core.export.plane_script import export_plane_script, plane_script_filename
+from core.nets.presets import DEFAULT_PRESET, PRESETS
+from core.plane.spec import PlaneSpec
 
 JSON_MEGABYTES = 1
 
@@ -25,8 +35,8 @@ JSON_MEGABYTES = 1
 
 def code_expander(label: str, key: str):
     """An expander for a script, whose contents a page draws only while it is open
-    (`if box.open:` inside it): highlighting a script took the browser 0.4 s of the Train
-    page's load, for code that stays folded away unless asked for. Opening it reruns the
+    (`if box.open:` inside it): highlighting a script slowed the browser's load of the Train
+    page, for code that stays folded away unless asked for. Opening it reruns the
     page, which then draws the code."""
     return st.expander(label, icon=":material/code:", key=key, on_change="rerun")
 
@@ -107,7 +117,7 @@ def link_notice(key: str, spec) -> None:
     """The link's one-line problem, shown while the settings are still the ones it restored."""
     problem, restored_spec = st.session_state.get(f"{key}_link_problem", (None, None))
     if problem and spec == restored_spec:
-        st.warning(common.plain(problem), icon=":material/link_off:")  # "~" is not markdown
+        st.warning(plain(problem), icon=":material/link_off:")  # "~" is not markdown
 
 
 def sync_link(params: dict[str, str]) -> None:
@@ -163,7 +173,7 @@ def spec_upload(key: str, read: Callable[[str], Restored], apply: Callable[[Any]
     notice = st.session_state.pop(f"{key}_upload_notice", None)
     if notice:
         show = {"error": st.error, "warning": st.warning, "success": st.success}[notice[0]]
-        show(common.plain(notice[1]))
+        show(plain(notice[1]))
 
 
 # ----- the Train page --------------------------------------------------------------------------
@@ -171,21 +181,14 @@ def spec_upload(key: str, read: Callable[[str], Restored], apply: Callable[[Any]
 # What the Train page's widgets can show beyond the spec's own ranges (app_pages/
 # train_controls.py): its dropout sliders end at 0.8 and its seed box at 2**31 - 1.
 TRAIN_LIMITS = {"Dropout.rate": (0.0, 0.8), "seed": (0, 2**31 - 1)}
-
-
-def _train_defaults():
-    from core.nets.presets import DEFAULT_PRESET, PRESETS
-
-    return PRESETS[DEFAULT_PRESET].spec
+TRAIN_DEFAULTS = PRESETS[DEFAULT_PRESET].spec  # what a link or file leaves out
 
 
 def train_link(current_spec: Callable[[], Any], set_spec: Callable[[Any], None]) -> None:
     """Top of the Train page: restore a shared link once, then keep the URL on the spec."""
-    from core.export.links import spec_from_params, spec_to_params
-
     restore_link_once(
         "train",
-        lambda params: spec_from_params(params, _train_defaults(), TRAIN_LIMITS),
+        lambda params: spec_from_params(params, TRAIN_DEFAULTS, TRAIN_LIMITS),
         set_spec,
     )
     link_notice("train", current_spec())
@@ -194,8 +197,6 @@ def train_link(current_spec: Callable[[], Any], set_spec: Callable[[Any], None])
 
 def train_extras(spec, set_spec: Callable[[Any], None]) -> None:
     """Under the Train page's model summary: the Keras code, and the settings as a file."""
-    from core.export.links import spec_from_json
-
     with code_expander("Keras code for this network", "train_code_open") as box:
         if box.open:
             spec_code_view(spec, "train_code")
@@ -207,7 +208,7 @@ def train_extras(spec, set_spec: Callable[[Any], None]) -> None:
         spec_download(spec, f"{script_filename(spec)[:-3]}.json", "train_spec")
         spec_upload(
             "train_spec",
-            lambda text: spec_from_json(text, _train_defaults(), TRAIN_LIMITS),
+            lambda text: spec_from_json(text, TRAIN_DEFAULTS, TRAIN_LIMITS),
             set_spec,
         )
 
@@ -252,8 +253,6 @@ def plane_link(spec_from_state: Callable[[], Any], prefix: str = "xor_") -> None
     A restored field is written to its widget's key (`prefix` + field name), before the
     widgets are drawn; `spec_from_state` reads the widgets' spec back.
     """
-    from core.export.links import flat_spec_from_params, flat_spec_to_params
-    from core.plane.spec import PlaneSpec
 
     def apply(spec) -> None:
         for name, value in spec.to_dict().items():
@@ -271,8 +270,6 @@ def plane_link(spec_from_state: Callable[[], Any], prefix: str = "xor_") -> None
 
 def plane_code(spec, epochs: int) -> None:
     """The 2-D playground's set-up as a Keras script, in an expander."""
-    from core.export.plane_script import export_plane_script, plane_script_filename
-
     filename = plane_script_filename(spec)
     with code_expander("Keras code for this set-up", "xor_code_open") as box:
         if not box.open:

@@ -6,7 +6,9 @@ import os
 
 import streamlit as st
 
-from app_pages import common
+from app_pages.data_source import get_data, show_data_source
+from app_pages.run_store import get_store, store_or_stop
+from app_pages.text import format_seconds, plain
 from core.charts.experiments import (
     IMPORTANCE_EVALUATOR,
     METRIC_LABELS,
@@ -65,9 +67,9 @@ def experiment_store(home: str) -> ExperimentStore:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def resume_once(home: str, data_source: str) -> list[str]:
     """Continue the experiments a dead app left running (once per server and store)."""
-    data, _ = common.get_data()
+    data, _ = get_data()
     return runner.resume_interrupted(
-        common.get_store(), experiment_store(home), data, os.environ.get(ADDRESS_VARIABLE)
+        get_store(), experiment_store(home), data, os.environ.get(ADDRESS_VARIABLE)
     )
 
 
@@ -78,7 +80,7 @@ def base_spec(choice: str) -> ModelSpec:
 
 
 def launch(definition: ExperimentDefinition, data, address: str) -> None:
-    xstore = experiment_store(str(common.get_store().home))
+    xstore = experiment_store(str(get_store().home))
     try:
         if data is None:  # before anything is created (the buttons are disabled then too)
             raise RuntimeError(runner.NO_DATA)
@@ -86,7 +88,7 @@ def launch(definition: ExperimentDefinition, data, address: str) -> None:
         experiment_id = runner.create_experiment(
             xstore, definition, "ray" if address else "embedded"
         )
-        runner.start(common.get_store(), xstore, experiment_id, data, address or None)
+        runner.start(get_store(), xstore, experiment_id, data, address or None)
     except (DefinitionError, RuntimeError, ImportError, ConnectionError) as error:
         st.session_state["experiments_notice"] = str(error)
         return
@@ -200,7 +202,7 @@ def new_experiment_form(data) -> None:
 
 def resume(xstore: ExperimentStore, experiment_id: str, data) -> None:
     address = st.session_state.get("experiments_ray") or None
-    store = common.get_store()
+    store = get_store()
     store.mark_interrupted()  # the run a dead process left running
     xstore.requeue_running(experiment_id)
     try:
@@ -261,7 +263,7 @@ def results(experiment, rows: list[dict]) -> None:
 
 
 def experiment_panel(xstore: ExperimentStore, experiment_id: str, data) -> None:
-    store = common.get_store()
+    store = get_store()
     live = runner.RUNNERS.get(experiment_id)
     shown = xstore.get(experiment_id)
     alive = (live is not None and live.alive) or (shown.status == "running" and shown.owner_alive)
@@ -277,8 +279,8 @@ def experiment_panel(xstore: ExperimentStore, experiment_id: str, data) -> None:
         rows = trial_rows(trials, runs)
         capacity = current.backend.capacity() if running else 1
         done = progress(experiment, trials, capacity)
-        st.markdown(f"**{experiment.status.capitalize()}.** {common.plain(experiment.message)}")
-        left = common.format_seconds(done.seconds_left) if running else "—"
+        st.markdown(f"**{experiment.status.capitalize()}.** {plain(experiment.message)}")
+        left = format_seconds(done.seconds_left) if running else "—"
         st.progress(
             done.runs_done / max(1, done.runs_planned),
             text=f"{done.runs_done} of {done.runs_planned} runs done"
@@ -336,9 +338,9 @@ def experiment_panel(xstore: ExperimentStore, experiment_id: str, data) -> None:
 
 st.title(":material/science: Experiments")
 st.caption("Change one thing at a time, over several seeds, and see whether a difference is real.")
-data, data_error = common.get_data()
-common.show_data_source(data, data_error)
-store = common.store_or_stop()
+data, data_error = get_data()
+show_data_source(data, data_error)
+store = store_or_stop()
 xstore = experiment_store(str(store.home))
 if data is not None:
     resumed = resume_once(str(store.home), data.description)
@@ -346,7 +348,7 @@ if data is not None:
         st.info(f"Resumed {len(resumed)} experiment(s) the app was running when it stopped.")
 notice = st.session_state.pop("experiments_notice", None)
 if notice:
-    st.error(common.plain(notice), icon=":material/error:")
+    st.error(plain(notice), icon=":material/error:")
 
 active = runner.RUNNERS.active()
 with st.expander("New experiment", expanded=active is None and not xstore.list()):
@@ -361,7 +363,7 @@ if experiments:
     by_id = {e.id: e for e in experiments}
     # Set before every drawing, even to the value it has: Streamlit's select box keeps the
     # label it shows, and a label that changed (the status in it) stayed shown, stale, and
-    # could lose the choice (streamlit/streamlit#13788; common.run_picker does the same).
+    # could lose the choice (streamlit/streamlit#13788; app_pages/run_picker.py does the same).
     chosen = st.session_state.get("experiments_selected")
     st.session_state["experiments_selected"] = chosen if chosen in ids else ids[0]
     chosen = st.selectbox(

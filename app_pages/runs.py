@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import code_views, common
+from app_pages import code_views, state
+from app_pages.run_picker import run_picker
+from app_pages.run_store import store_or_stop
+from app_pages.text import plain
 from core.charts.runs import (
     METRICS,
     confusion_figures,
@@ -32,15 +35,15 @@ def rename(store: RunStore, run_id: str) -> None:
         store.rename(run_id, st.session_state[f"runs_name_{run_id}"])
         tell("success", "Renamed.")
     except (ValueError, RunStoreError) as error:
-        tell("error", common.plain(error))
+        tell("error", plain(error))
 
 
 def delete(store: RunStore, run_id: str, name: str) -> None:
     try:
         store.delete(run_id)
-        tell("success", f"Deleted {common.plain(name)} and its model file.")
+        tell("success", f"Deleted {plain(name)} and its model file.")
     except RunStoreError as error:
-        tell("error", common.plain(error))
+        tell("error", plain(error))
 
 
 def check_download(store: RunStore, run_id: str, name: str) -> None:
@@ -53,7 +56,7 @@ def check_download(store: RunStore, run_id: str, name: str) -> None:
     if gone:
         tell(
             "error",
-            f"{common.plain(name)} or its model file was deleted meanwhile (in another tab or "
+            f"{plain(name)} or its model file was deleted meanwhile (in another tab or "
             "window?), so there was nothing to download.",
         )
 
@@ -67,14 +70,14 @@ def import_upload(store: RunStore) -> None:
     try:
         run_id = store.import_model(upload.getvalue(), upload.name, name=name)
     except (ModelImportError, ValueError) as error:
-        st.session_state["runs_import_notice"] = ("error", common.plain(error))
+        st.session_state["runs_import_notice"] = ("error", plain(error))
         return
-    st.session_state["runs_import_notice"] = ("success", f"Imported {common.plain(upload.name)}.")
+    st.session_state["runs_import_notice"] = ("success", f"Imported {plain(upload.name)}.")
     st.session_state["selected_run_id"] = run_id
 
 
-common.init_session()
-store = common.store_or_stop()
+state.init_session()
+store = store_or_stop()
 st.title(":material/history: Runs")
 st.caption(f"Every training run is kept in `{store.home}`, epoch by epoch.")
 
@@ -124,15 +127,15 @@ else:
 
 if runs:
     st.subheader("One run")
-    chosen_run = common.run_picker("runs_run", "Run", runs, lambda run: labels[run.id])
+    chosen_run = run_picker("runs_run", "Run", runs, lambda run: labels[run.id])
     try:
         run = store.get(chosen_run.id)
         model_path = store.model_path(run.id)
         history_csv = store.history_csv(run.id)
     except RunNotFoundError:  # deleted in another tab since the list was read: read it again
         st.rerun()
-    st.markdown(f"**{run.status.capitalize()}.** {common.plain(run.message)}")
-    st.caption(f"Data: {common.plain(run.data_source or 'unknown')} · id {run.id}")
+    st.markdown(f"**{run.status.capitalize()}.** {plain(run.message)}")
+    st.caption(f"Data: {plain(run.data_source or 'unknown')} · id {run.id}")
 
     name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
     name_column.text_input("Name", value=run.name, key=f"runs_name_{run.id}")
@@ -172,13 +175,13 @@ if runs:
         width="stretch",
     )
     if model_path is not None:
-        st.caption(f"Evaluate and Draw now use {common.plain(run.name)}.")
+        st.caption(f"Evaluate and Draw now use {plain(run.name)}.")
 
     with st.expander("Delete this run"):
         # The tick belongs to this run: its key changes with the run, so choosing another
         # run shows an unticked box and a disabled Delete.
         confirmed = st.checkbox(
-            f"Yes, delete {common.plain(run.name)} and its model file",
+            f"Yes, delete {plain(run.name)} and its model file",
             key=f"runs_confirm_delete_{run.id}",
         )
         st.button(

@@ -10,7 +10,9 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from app_pages import code_views, common, inside_views
+from app_pages import code_views, inside_views
+from app_pages.data_source import get_data, show_data_source
+from app_pages.text import format_seconds
 from app_pages.train_controls import (
     W,
     apply_preset,
@@ -20,6 +22,13 @@ from app_pages.train_controls import (
     set_spec,
     training_controls,
 )
+from app_pages.training_session import (
+    FIRST_POINT_WAIT_SECONDS,
+    build_ahead,
+    current_job,
+    start_training,
+    training_now,
+)
 from core.charts.training import training_curves_figure
 from core.nets.blocks import from_layers
 from core.nets.model import count_parameters, layer_table
@@ -28,9 +37,9 @@ from core.training.monitor import Snapshot
 
 
 def start() -> None:
-    data, _ = common.get_data()
+    data, _ = get_data()
     st.session_state["train_error"] = None
-    common.start_training(current_spec(), data, callbacks=inside_views.dynamics_callbacks(data))
+    start_training(current_spec(), data, callbacks=inside_views.dynamics_callbacks(data))
     st.session_state["train_just_started"] = True
 
 
@@ -42,7 +51,7 @@ STOP_WAIT_SECONDS = 1.0
 
 
 def stop() -> None:
-    job = common.current_job()
+    job = current_job()
     if job is not None:
         job.stop(wait=STOP_WAIT_SECONDS)
 
@@ -71,11 +80,11 @@ follow_spec()  # another page (Experiments, a share link) may have set the spec
 code_views.train_link(current_spec, set_spec)
 
 st.title(":material/model_training: Train")
-data, data_error = common.get_data()
-common.show_data_source(data, data_error)
-running = common.training_now()
+data, data_error = get_data()
+show_data_source(data, data_error)
+running = training_now()
 spec = current_spec()
-common.build_ahead(spec, data)
+build_ahead(spec, data)
 
 preset_col, train_col = st.columns([5, 1], vertical_alignment="bottom")
 preset_col.selectbox(
@@ -139,7 +148,7 @@ def show_progress(snapshot) -> None:
             f"Epoch {min(snapshot.epoch + 1, snapshot.epochs)}/{snapshot.epochs} · "
             f"batch {snapshot.step}/{snapshot.steps_per_epoch} · "
             f"{snapshot.images_per_second:,.0f} images/s · "
-            f"about {common.format_seconds(snapshot.eta_seconds)} left"
+            f"about {format_seconds(snapshot.eta_seconds)} left"
         )
     st.progress(snapshot.fraction_done, text=text)
 
@@ -149,7 +158,7 @@ def show_result(snapshot) -> None:
         st.error(snapshot.message, icon=":material/error:")
     elif snapshot.status in ("completed", "stopped"):
         (st.success if snapshot.status == "completed" else st.info)(
-            f"{snapshot.message} ({common.format_seconds(snapshot.elapsed_seconds)})",
+            f"{snapshot.message} ({format_seconds(snapshot.elapsed_seconds)})",
             icon=":material/check_circle:"
             if snapshot.status == "completed"
             else ":material/stop_circle:",
@@ -169,7 +178,7 @@ def live_snapshot(job, just_started: bool) -> Snapshot:
     if just_started:
         snapshot = job.monitor.wait_for(
             lambda state: bool(state.batches) or not state.running,
-            common.FIRST_POINT_WAIT_SECONDS,
+            FIRST_POINT_WAIT_SECONDS,
         )
     else:
         snapshot = job.monitor.snapshot()
@@ -180,7 +189,7 @@ def live_snapshot(job, just_started: bool) -> Snapshot:
 @st.fragment(run_every=0.5 if running else None)
 def live_panel() -> None:
     just_started = st.session_state.pop("train_just_started", False)  # this redraw only
-    job = common.current_job()
+    job = current_job()
     if job is None:
         st.info(
             "Choose a network on the left and press **Train** to watch it learn.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import code_views, common
+from app_pages import code_views, keras_runtime
 from app_pages.plane_settings import KEEP, current, sidebar, spec_from_state
 from core.charts.plane import network_figure, unit_figure, unit_label
 from core.charts.xor import boundary_figure, plane_curves_figure
@@ -201,7 +201,7 @@ def show_words(snapshot) -> None:
 
 
 init_state()
-warm_up = common.warm_up_keras()
+warm_up = keras_runtime.warm_up_keras()
 if warm_up.is_alive():
     # The job's worker imports TensorFlow; two threads importing it at once can leave it half
     # initialised (seen on a fresh server opened at /xor), so let the server's import finish.

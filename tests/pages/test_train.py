@@ -334,12 +334,12 @@ def test_the_page_builds_its_network_ahead_and_train_trains_that_model(small_mni
 def test_the_curves_axes_show_before_train_and_the_click_draws_the_first_point(
     small_mnist, monkeypatch
 ):
-    from app_pages import common
+    from app_pages import training_session
     from core.training.live_callback import LiveMetrics
 
     # Every batch here ends a second late, so the first point comes long after the page
     # drawn by the click would have reached its chart; that page waits for the point
-    # (common.FIRST_POINT_WAIT_SECONDS, lengthened so a busy machine cannot make it miss).
+    # (training_session.FIRST_POINT_WAIT_SECONDS, lengthened so a busy machine cannot make it miss).
     batch_end = LiveMetrics.on_train_batch_end
 
     def slow_batch_end(self, batch, logs=None):
@@ -347,7 +347,7 @@ def test_the_curves_axes_show_before_train_and_the_click_draws_the_first_point(
         return batch_end(self, batch, logs)
 
     monkeypatch.setattr(LiveMetrics, "on_train_batch_end", slow_batch_end)
-    monkeypatch.setattr(common, "FIRST_POINT_WAIT_SECONDS", 60.0)
+    monkeypatch.setattr(training_session, "FIRST_POINT_WAIT_SECONDS", 60.0)
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=3)
     before = curves(at)  # before any run: the axes the curves will be drawn on, empty
