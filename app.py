@@ -6,8 +6,7 @@ from app_pages import keras_runtime, state
 
 st.set_page_config(page_title="Keras Playground", page_icon=":material/neurology:", layout="wide")
 keras_runtime.keep_keras_state()
-state.init_session()
-state.keep_widget_state("train_w_")
+state.init()
 
 PAGES = [
     ("app_pages/home.py", "Home", ":material/home:", None),

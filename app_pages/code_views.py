@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages import state
 from app_pages.text import plain
 from core.export.keras_script import export_script, script_diff, script_filename
 from core.export.links import (
@@ -101,21 +102,21 @@ def restore_link_once(
     widgets' session state (before the widgets are drawn). Returns whether a link was applied.
     """
     flag = f"{key}_link_read"
-    if st.session_state.get(flag):
+    if state.get(flag):
         return False
-    st.session_state[flag] = True
+    state.set(flag, True)
     params = st.query_params.to_dict()
     if not params:
         return False
     restored = read(params)
     apply(restored.spec)
-    st.session_state[f"{key}_link_problem"] = (restored.problem, restored.spec)
+    state.set(f"{key}_link_problem", (restored.problem, restored.spec))
     return True
 
 
 def link_notice(key: str, spec) -> None:
     """The link's one-line problem, shown while the settings are still the ones it restored."""
-    problem, restored_spec = st.session_state.get(f"{key}_link_problem", (None, None))
+    problem, restored_spec = state.get(f"{key}_link_problem")
     if problem and spec == restored_spec:
         st.warning(plain(problem), icon=":material/link_off:")  # "~" is not markdown
 
@@ -146,22 +147,22 @@ def spec_upload(key: str, read: Callable[[str], Restored], apply: Callable[[Any]
     """A .json uploader; an uploaded spec goes through `read` (page limits) into the widgets."""
 
     def uploaded() -> None:
-        upload = st.session_state.get(f"{key}_upload_json")
+        upload = state.get(f"{key}_upload_json")
         if upload is None:
             return
         try:
             restored = read(upload.getvalue().decode("utf-8"))
         except (ValueError, TypeError, UnicodeDecodeError) as error:
-            st.session_state[f"{key}_upload_notice"] = (
-                "error",
-                f"{upload.name} is not a settings file of this app: {error}",
+            state.set(
+                f"{key}_upload_notice",
+                ("error", f"{upload.name} is not a settings file of this app: {error}"),
             )
             return
         apply(restored.spec)
         if restored.problem:
-            st.session_state[f"{key}_upload_notice"] = ("warning", restored.problem)
+            state.set(f"{key}_upload_notice", ("warning", restored.problem))
         else:
-            st.session_state[f"{key}_upload_notice"] = ("success", f"Loaded {upload.name}.")
+            state.set(f"{key}_upload_notice", ("success", f"Loaded {upload.name}."))
 
     st.file_uploader(
         "Upload settings (.json)",
@@ -170,7 +171,7 @@ def spec_upload(key: str, read: Callable[[str], Restored], apply: Callable[[Any]
         on_change=uploaded,
         max_upload_size=JSON_MEGABYTES,
     )
-    notice = st.session_state.pop(f"{key}_upload_notice", None)
+    notice = state.pop(f"{key}_upload_notice")
     if notice:
         show = {"error": st.error, "warning": st.warning, "success": st.success}[notice[0]]
         show(plain(notice[1]))
@@ -257,7 +258,7 @@ def plane_link(spec_from_state: Callable[[], Any], prefix: str = "xor_") -> None
     def apply(spec) -> None:
         for name, value in spec.to_dict().items():
             if value != getattr(PlaneSpec(), name):
-                st.session_state[prefix + name] = value
+                state.set(prefix + name, value)
 
     restore_link_once("plane", lambda params: flat_spec_from_params(params, PlaneSpec), apply)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.state import init_session
+from app_pages import state
 from app_pages.text import plain
 from core.mnist.data import MNIST, DataError, load_mnist
 
@@ -18,8 +18,7 @@ def _load(path: str) -> MNIST:
 
 def get_data() -> tuple[MNIST | None, str | None]:
     """The data set this session uses, or None and the message saying what is wrong."""
-    init_session()
-    path = st.session_state["data_path"]
+    path = state.get("data_path")
     try:
         return _load(path), None
     except DataError as error:
@@ -56,8 +55,8 @@ def data_source_panel() -> None:
         )
         with st.form("home_data_form", border=False):
             path = st.text_input(
-                "Folder or .npz file", value=st.session_state["data_path"], key="home_data_path"
+                "Folder or .npz file", value=state.get("data_path"), key="home_data_path"
             )
             if st.form_submit_button("Use these files"):
-                st.session_state["data_path"] = path.strip()
+                state.set("data_path", path.strip())
                 st.rerun()

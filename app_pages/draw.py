@@ -73,7 +73,7 @@ def waiting_panel() -> None:
     st.caption("Draw when it is ready: the first complete epoch is enough to try it.")
 
 
-state.init_session()
+state.init()  # so that the page can be opened on its own
 st.title(":material/draw: Draw")
 data, data_error = get_data()
 show_data_source(data, data_error)
@@ -93,7 +93,7 @@ def draw_section() -> None:
     canvas_col, seen_col, answer_col = st.columns([3, 2, 3], gap="medium")
     with canvas_col:
         st.markdown("**Draw a digit, 0 to 9**")
-        rgba = draw_canvas(st.session_state["draw_pen"], key="draw_canvas")
+        rgba = draw_canvas(state.get("draw_pen"), key="draw_canvas")
         st.slider("Pen width", 6, 30, key="draw_pen")
         st.caption("Use the canvas toolbar to undo or clear. Draw big or small, anywhere.")
     recognition = None if rgba is None else recognise(model, rgba)
@@ -129,7 +129,7 @@ def draw_section() -> None:
             key="draw_probabilities",
             width="stretch",
         )
-    # --- Inside the network (helper "inside"): saliency, activations, what a unit responds to
+    # Inside the network: saliency, activations, what a unit responds to
     inside_views.inside_section(run.id, stamp, recognition.image, key="draw")
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from app_pages import inside_views
+from app_pages import inside_views, state
 from app_pages.data_source import get_data, show_data_source
 from app_pages.run_picker import run_picker
 from app_pages.run_store import checked_model_stamp, get_store, load_run_model, store_or_stop
@@ -83,7 +83,8 @@ def confusion_section() -> None:
     figure = confusion_matrix_figure(evaluation.confusion_matrix, normalised=normalised)
     clicked = clickable_chart(figure, "evaluate_matrix", selected_cell)
     if clicked is not None:
-        st.session_state["evaluate_true"], st.session_state["evaluate_predicted"] = clicked
+        state.set("evaluate_true", clicked[0])
+        state.set("evaluate_predicted", clicked[1])
     st.caption(
         "Rows are the true digit, columns what the network said. Click a cell, or choose one:"
     )
@@ -124,12 +125,12 @@ def mistakes_section() -> None:
     figure = misclassified_grid_figure(evaluation, data.x_test, indices[:GALLERY_SIZE])
     clicked = clickable_chart(figure, "evaluate_mistakes", selected_image)
     if clicked is not None:
-        st.session_state["evaluate_index"] = int(clicked)
+        state.set("evaluate_index", int(clicked))
         st.info(f"Test image {clicked} is now in **Inspect a digit**.", icon=":material/search:")
 
 
 def random_image() -> None:
-    st.session_state["evaluate_index"] = int(np.random.default_rng().integers(evaluation.count))
+    state.set("evaluate_index", int(np.random.default_rng().integers(evaluation.count)))
 
 
 @st.fragment
@@ -153,7 +154,7 @@ def inspect_section() -> None:
         key="evaluate_probabilities",
         width="stretch",
     )
-    # --- Inside the network (helper "inside"): saliency, activations, what a unit responds to
+    # Inside the network: saliency, activations, what a unit responds to
     inside_views.inside_section(
         run.id, stamp, data.x_test[index] / 255.0, key="evaluate", true_digit=true_label
     )

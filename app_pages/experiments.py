@@ -6,9 +6,11 @@ import os
 
 import streamlit as st
 
+from app_pages import state
 from app_pages.data_source import get_data, show_data_source
 from app_pages.run_store import get_store, store_or_stop
 from app_pages.text import format_seconds, plain
+from app_pages.train_controls import current_spec, set_spec
 from core.charts.experiments import (
     IMPORTANCE_EVALUATOR,
     METRIC_LABELS,
@@ -42,7 +44,7 @@ from core.experiments.sweeps import (
     spec_for,
 )
 from core.nets.model import ModelSpec
-from core.nets.presets import DEFAULT_PRESET, PRESETS
+from core.nets.presets import PRESETS
 from core.training.job import epochs
 
 CURRENT = "Current Train settings"
@@ -74,9 +76,7 @@ def resume_once(home: str, data_source: str) -> list[str]:
 
 
 def base_spec(choice: str) -> ModelSpec:
-    if choice == CURRENT:
-        return st.session_state.get("train_spec") or PRESETS[DEFAULT_PRESET].spec
-    return PRESETS[choice].spec
+    return current_spec() if choice == CURRENT else PRESETS[choice].spec
 
 
 def launch(definition: ExperimentDefinition, data, address: str) -> None:
@@ -90,9 +90,9 @@ def launch(definition: ExperimentDefinition, data, address: str) -> None:
         )
         runner.start(get_store(), xstore, experiment_id, data, address or None)
     except (DefinitionError, RuntimeError, ImportError, ConnectionError) as error:
-        st.session_state["experiments_notice"] = str(error)
+        state.set("experiments_notice", str(error))
         return
-    st.session_state["experiments_selected"] = experiment_id
+    state.set("experiments_selected", experiment_id)
 
 
 def new_experiment_form(data) -> None:
@@ -201,19 +201,19 @@ def new_experiment_form(data) -> None:
 
 
 def resume(xstore: ExperimentStore, experiment_id: str, data) -> None:
-    address = st.session_state.get("experiments_ray") or None
+    address = state.get("experiments_ray") or None
     store = get_store()
     store.mark_interrupted()  # the run a dead process left running
     xstore.requeue_running(experiment_id)
     try:
         runner.start(store, xstore, experiment_id, data, address)
     except (RuntimeError, ImportError, ConnectionError) as error:
-        st.session_state["experiments_notice"] = str(error)
+        state.set("experiments_notice", str(error))
 
 
 def open_on_train(experiment, params: dict) -> None:
     spec = spec_for(experiment.definition.base_spec, params, experiment.definition.seed_values()[0])
-    st.session_state["train_spec"] = spec
+    set_spec(spec)
     st.switch_page("app_pages/train.py")
 
 
@@ -346,7 +346,7 @@ if data is not None:
     resumed = resume_once(str(store.home), data.description)
     if resumed:
         st.info(f"Resumed {len(resumed)} experiment(s) the app was running when it stopped.")
-notice = st.session_state.pop("experiments_notice", None)
+notice = state.pop("experiments_notice")
 if notice:
     st.error(plain(notice), icon=":material/error:")
 
@@ -364,8 +364,8 @@ if experiments:
     # Set before every drawing, even to the value it has: Streamlit's select box keeps the
     # label it shows, and a label that changed (the status in it) stayed shown, stale, and
     # could lose the choice (streamlit/streamlit#13788; app_pages/run_picker.py does the same).
-    chosen = st.session_state.get("experiments_selected")
-    st.session_state["experiments_selected"] = chosen if chosen in ids else ids[0]
+    chosen = state.get("experiments_selected")
+    state.set("experiments_selected", chosen if chosen in ids else ids[0])
     chosen = st.selectbox(
         "Experiment",
         ids,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from app_pages import state
 from app_pages.data_source import get_data
 from app_pages.run_picker import shown_run_id
 from app_pages.run_store import checked_model_stamp, load_run_model, model_runs
@@ -79,8 +80,9 @@ def inside_section(
         st.info(f"The inside of this network cannot be shown: {error}", icon=":material/info:")
         return
     other_key = f"{key}_inside_other"
-    st.session_state.setdefault(other_key, RUNNER_UP if true_digit is None else TRUE_DIGIT)
-    choice = st.session_state[other_key]
+    if state.get(other_key) is None:
+        state.set(other_key, RUNNER_UP if true_digit is None else TRUE_DIGIT)
+    choice = state.get(other_key)
     other = true_digit if choice == TRUE_DIGIT else None if choice < 0 else choice
     explanation = inspector.explain(image, other)
     left, right = st.columns([2, 3], gap="medium")
@@ -164,12 +166,13 @@ def activations_view(activations, key: str) -> None:
             width="stretch",
         )
         clicked = selected_image(event.selection) if event else None
-        if clicked is not None and st.session_state.get(click_key) != (info.position, clicked):
-            st.session_state[click_key] = (info.position, clicked)
-            st.session_state[layer_key], st.session_state[unit_key] = info.position, clicked + 1
-    if st.session_state.get(layer_key) not in positions:
-        st.session_state[layer_key] = positions[0]
-        st.session_state[unit_key] = int(activations.strongest(0)[0]) + 1
+        if clicked is not None and state.get(click_key) != (info.position, clicked):
+            state.set(click_key, (info.position, clicked))
+            state.set(layer_key, info.position)
+            state.set(unit_key, clicked + 1)
+    if state.get(layer_key) not in positions:
+        state.set(layer_key, positions[0])
+        state.set(unit_key, int(activations.strongest(0)[0]) + 1)
 
 
 def unit_view(inspector: Inspector, activations, run_id: str, stamp: float, key: str) -> None:
@@ -181,7 +184,7 @@ def unit_view(inspector: Inspector, activations, run_id: str, stamp: float, key:
         "Layer", list(by_position), format_func=lambda p: by_position[p].label, key=layer_key
     )
     info = by_position[position]
-    st.session_state[unit_key] = min(max(1, int(st.session_state.get(unit_key, 1))), info.units)
+    state.set(unit_key, min(max(1, int(state.get(unit_key, 1))), info.units))
     unit = unit_col.number_input("Unit", 1, info.units, key=unit_key) - 1
     value = activations.outputs[activations.layers.index(info)]
     value = float(value[..., unit].max()) if info.is_map else float(value[unit])
@@ -302,7 +305,7 @@ def dynamics_view() -> None:
 
 def dynamics_callbacks(data) -> list:
     """The callbacks a run needs for the dynamics view: none unless the toggle is on."""
-    if not st.session_state.get("train_inside_dynamics") or data is None:
+    if not state.get("train_inside_dynamics") or data is None:
         return []
     from core.inside.dynamics import LayerNorms, NormLog  # TensorFlow: only when asked for
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import state
 from app_pages.run_store import model_runs
-from app_pages.state import init_session
 
 
 def shown_run_id() -> str | None:
     """The run the pages show (Evaluate, Draw, Runs), or None for the newest."""
-    init_session()
-    return st.session_state["selected_run_id"]
+    return state.get("selected_run_id")
 
 
 def run_picker(key: str, label: str = "Run", runs: list | None = None, format_func=None):
@@ -31,10 +30,10 @@ def run_picker(key: str, label: str = "Run", runs: list | None = None, format_fu
         return None
     by_id = {run.id: run for run in runs}
     chosen = shown_run_id()
-    st.session_state[key] = chosen if chosen in by_id else runs[0].id
+    state.set(key, chosen if chosen in by_id else runs[0].id)
 
     def remember() -> None:
-        st.session_state["selected_run_id"] = st.session_state[key]
+        state.set("selected_run_id", state.get(key))
 
     run_id = st.selectbox(
         label,

@@ -27,12 +27,12 @@ ROW_HEIGHT = 35  # pixels of one st.dataframe row
 
 
 def tell(kind: str, text: str) -> None:
-    st.session_state["runs_notice"] = (kind, text)
+    state.set("runs_notice", (kind, text))
 
 
 def rename(store: RunStore, run_id: str) -> None:
     try:
-        store.rename(run_id, st.session_state[f"runs_name_{run_id}"])
+        store.rename(run_id, state.get(f"runs_name_{run_id}"))
         tell("success", "Renamed.")
     except (ValueError, RunStoreError) as error:
         tell("error", plain(error))
@@ -62,26 +62,26 @@ def check_download(store: RunStore, run_id: str, name: str) -> None:
 
 
 def import_upload(store: RunStore) -> None:
-    upload = st.session_state.get("runs_upload")
+    upload = state.get("runs_upload")
     if upload is None:
-        st.session_state["runs_import_notice"] = ("error", "Choose a .keras or .h5 file first.")
+        state.set("runs_import_notice", ("error", "Choose a .keras or .h5 file first."))
         return
-    name = st.session_state.get("runs_import_name", "").strip() or None
+    name = (state.get("runs_import_name") or "").strip() or None
     try:
         run_id = store.import_model(upload.getvalue(), upload.name, name=name)
     except (ModelImportError, ValueError) as error:
-        st.session_state["runs_import_notice"] = ("error", plain(error))
+        state.set("runs_import_notice", ("error", plain(error)))
         return
-    st.session_state["runs_import_notice"] = ("success", f"Imported {plain(upload.name)}.")
-    st.session_state["selected_run_id"] = run_id
+    state.set("runs_import_notice", ("success", f"Imported {plain(upload.name)}."))
+    state.set("selected_run_id", run_id)
 
 
-state.init_session()
+state.init()  # so that the page can be opened on its own
 store = store_or_stop()
 st.title(":material/history: Runs")
 st.caption(f"Every training run is kept in `{store.home}`, epoch by epoch.")
 
-notice = st.session_state.pop("runs_notice", None)
+notice = state.pop("runs_notice")
 if notice:
     (st.success if notice[0] == "success" else st.error)(notice[1])
 
@@ -196,8 +196,8 @@ if runs:
     code_views.run_code(run)  # its Keras script (app_pages/code_views.py)
 
     st.subheader("Compare runs")
-    chosen = [i for i in st.session_state["runs_compare"] if i in labels]
-    st.session_state["runs_compare"] = chosen
+    chosen = [i for i in state.get("runs_compare") if i in labels]
+    state.set("runs_compare", chosen)
     chosen = st.multiselect(
         "Runs to compare",
         ids,
@@ -249,6 +249,6 @@ st.text_input("Name (optional)", key="runs_import_name")
 st.button(
     "Import", key="runs_import", on_click=import_upload, args=(store,), icon=":material/upload:"
 )
-import_notice = st.session_state.pop("runs_import_notice", None)
+import_notice = state.pop("runs_import_notice")
 if import_notice:
     (st.success if import_notice[0] == "success" else st.error)(import_notice[1])

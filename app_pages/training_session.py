@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from app_pages import state
 from app_pages.run_store import get_store
-from app_pages.state import init_session
 from core.training.job import TrainingJob
 from core.training.job import build_ahead as build_model_ahead
 from core.training.registry import JOBS, TrainingBusyError
@@ -47,8 +46,8 @@ def start_training(spec: ModelSpec, data: MNIST, callbacks: tuple | list = ()) -
         if busy is not None:
             return busy
         raise
-    st.session_state["train_run_id"] = job.run_id
-    st.session_state["selected_run_id"] = job.run_id
+    state.set("train_run_id", job.run_id)
+    state.set("selected_run_id", job.run_id)
     return job
 
 
@@ -68,8 +67,7 @@ def current_job() -> TrainingJob | None:
     its whole model and traced TensorFlow graphs in memory after it is forgotten. Pages ask
     `training_now()` instead.
     """
-    init_session()
-    return JOBS.get(st.session_state["train_run_id"])
+    return JOBS.get(state.get("train_run_id"))
 
 
 def training_now() -> bool:

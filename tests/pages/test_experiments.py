@@ -82,6 +82,10 @@ def test_a_tiny_grid_runs_to_the_end_and_opens_the_best_on_train(small_mnist, ti
     spec = at.session_state["train_spec"]
     assert isinstance(spec, ModelSpec)
     assert spec.layers[0]["units"] in (4, 16)
+    # Set through Train's own set_spec, which writes it into Train's widgets too (the button
+    # then switches to Train, which AppTest cannot do from a callback).
+    assert at.session_state["train_w_units_0"] == spec.layers[0]["units"]
+    assert at.session_state["train_w_epochs"] == spec.epochs
     means = {
         units: table[table["Configuration"] == f"Units per hidden layer {units}"][
             "Val accuracy (%)"
