@@ -3,7 +3,7 @@ value and its lifetime, nothing else touching `st.session_state`, one way to kee
 
 from __future__ import annotations
 
-import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -37,29 +37,18 @@ def test_widgets_are_kept_across_pages_one_way_only():
     assert state.KEEP == {"persist_state": "session"}
 
 
+# A widget's `key="..."` or `key=f"...{`, and the first argument of state.get/set/pop. (Read as
+# text, not with `ast`: Python 3.11's ast.parse can fail while another thread parses code,
+# as TensorFlow does when it traces a model.)
+NAMED_KEY = re.compile(r"""(?:\bkey=|\bstate\.(?:get|set|pop)\()f?"([^"{]*)""")
+
+
 def _literal_keys(path: Path):
-    """The session keys a file names as text: widgets' `key=` and state.get/set/pop's first
-    argument; of an f-string, the text before its first placeholder (a family's prefix)."""
-    for node in ast.walk(ast.parse(path.read_text())):
-        if not isinstance(node, ast.Call):
-            continue
-        values = [kw.value for kw in node.keywords if kw.arg == "key"]
-        function = node.func
-        if (
-            isinstance(function, ast.Attribute)
-            and isinstance(function.value, ast.Name)
-            and function.value.id == "state"
-            and function.attr in {"get", "set", "pop"}
-            and node.args
-        ):
-            values.append(node.args[0])
-        for value in values:
-            if isinstance(value, ast.Constant) and value.value in state.PAGES:
-                continue  # a view's prefix: inside_section(..., key="draw")
-            if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                yield value.value
-            elif isinstance(value, ast.JoinedStr) and isinstance(value.values[0], ast.Constant):
-                yield value.values[0].value
+    """The session keys a file names as text; of an f-string, the text before its first
+    placeholder (a family's prefix), if any."""
+    for key in NAMED_KEY.findall(path.read_text()):
+        if key and key not in state.PAGES:  # a view's prefix: inside_section(..., key="draw")
+            yield key
 
 
 def test_every_key_the_pages_name_is_declared():
