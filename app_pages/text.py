@@ -19,7 +19,7 @@ def plain(text: str) -> str:
 
 
 def format_seconds(seconds: float | None) -> str:
-    """ "42 s", "3 min 07 s", or "…" while not known yet."""
+    """Seconds as "42 s" or "3 min 07 s"; "…" while not known yet."""
     if seconds is None:
         return "…"
     seconds = int(round(seconds))

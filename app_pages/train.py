@@ -43,10 +43,10 @@ def start() -> None:
     state.set("train_just_started", True)
 
 
-# Training ends within a fraction of a second of Stop (the batches under way): the click waits
-# up to this long for it, so the page it redraws already says so and which epochs were kept
-# (its test figures follow once the test pass is done; a longer wait, a big CNN's batches
-# say, shows "Stopping…" first).
+# Training ends soon after Stop, once the batches under way are done: the click waits up to
+# this long for it, so the page it redraws already says so and which epochs were kept (its
+# test figures follow once the test pass is done; a longer wait, a big CNN's batches say,
+# shows "Stopping…" first).
 STOP_WAIT_SECONDS = 1.0
 
 

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.nets.model_files import standard_form
 from core.runs.store import RunStore
+from core.training.registry import JOBS
 from tests.support.pages import open_page, train_stored_run
 
 
@@ -179,8 +180,6 @@ def _train_script() -> None:
 
 
 def test_training_dynamics_show_each_layers_norms(small_mnist):
-    from core.training.registry import JOBS
-
     at = AppTest.from_function(_train_script, default_timeout=120).run()
     assert not at.exception, at.exception
     job = JOBS.get(at.session_state["train_run_id"])
