@@ -1,8 +1,9 @@
 """Code and links on the pages: the Keras script view, share links, spec JSON download/upload.
 
-Pure work (the script, the link's parameters) happens in `core.export.keras_script` and `core.export.links`; these
-functions only draw it and keep `st.query_params` in step. Each takes a `key` prefix from the
-page that calls it, so two pages never share widget keys.
+Pure work (the script, the link's parameters) happens in `core.export.keras_script` and
+`core.export.links`; these functions only draw it and keep `st.query_params` in step. Each
+takes a `key` prefix from the page that calls it, so two pages never share widget keys; what
+they remember (a link read, an upload's notice) goes through app_pages/state.py.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 (saliency, every hidden layer's activations, what a chosen unit responds to) on Draw and
 Evaluate, and the network diagram and training dynamics on Train.
 
-Models, inspectors and rankings are cached per run and model file, like `run_store.load_run_model`;
-nothing here keeps a model in a module-level name (see `training_session.current_job`).
+Models, inspectors and rankings are cached per run and model file, like
+`run_store.load_run_model`; nothing here keeps a model in a module-level name (see
+`training_session.current_job`).
 """
 
 from __future__ import annotations
