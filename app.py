@@ -2,13 +2,11 @@
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import keras_runtime, state
 
-common.skip_streamlit_repl_check()  # before the first element: see its docstring
 st.set_page_config(page_title="Keras Playground", page_icon=":material/neurology:", layout="wide")
-common.keep_keras_state()
-common.init_session()
-common.keep_widget_state("train_w_")
+keras_runtime.keep_keras_state()
+state.init()
 
 PAGES = [
     ("app_pages/home.py", "Home", ":material/home:", None),
@@ -28,6 +26,6 @@ navigation = st.navigation(
 try:
     navigation.run()
 finally:
-    # After the page, not before: the ten-second import holds the GIL much of the time, and a
-    # fresh server's first page waited for it.
-    common.warm_up_keras()
+    # After the page, not before: importing TensorFlow holds Python's lock much of the time,
+    # and a fresh server's first page waited for it.
+    keras_runtime.warm_up_keras()

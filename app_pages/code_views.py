@@ -1,8 +1,9 @@
 """Code and links on the pages: the Keras script view, share links, spec JSON download/upload.
 
-Pure work (the script, the link's parameters) happens in `core.export.keras_script` and `core.export.links`; these
-functions only draw it and keep `st.query_params` in step. Each takes a `key` prefix from the
-page that calls it, so two pages never share widget keys.
+Pure work (the script, the link's parameters) happens in `core.export.keras_script` and
+`core.export.links`; these functions only draw it and keep `st.query_params` in step. Each
+takes a `key` prefix from the page that calls it, so two pages never share widget keys; what
+they remember (a link read, an upload's notice) goes through app_pages/state.py.
 """
 
 from __future__ import annotations
@@ -13,9 +14,20 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import state
+from app_pages.text import plain
 from core.export.keras_script import export_script, script_diff, script_filename
-from core.export.links import Restored
+from core.export.links import (
+    Restored,
+    flat_spec_from_params,
+    flat_spec_to_params,
+    spec_from_json,
+    spec_from_params,
+    spec_to_params,
+)
+from core.export.plane_script import export_plane_script, plane_script_filename
+from core.nets.presets import DEFAULT_PRESET, PRESETS
+from core.plane.spec import PlaneSpec
 
 JSON_MEGABYTES = 1
 
@@ -25,8 +37,8 @@ JSON_MEGABYTES = 1
 
 def code_expander(label: str, key: str):
     """An expander for a script, whose contents a page draws only while it is open
-    (`if box.open:` inside it): highlighting a script took the browser 0.4 s of the Train
-    page's load, for code that stays folded away unless asked for. Opening it reruns the
+    (`if box.open:` inside it): highlighting a script slowed the browser's load of the Train
+    page, for code that stays folded away unless asked for. Opening it reruns the
     page, which then draws the code."""
     return st.expander(label, icon=":material/code:", key=key, on_change="rerun")
 
@@ -91,23 +103,23 @@ def restore_link_once(
     widgets' session state (before the widgets are drawn). Returns whether a link was applied.
     """
     flag = f"{key}_link_read"
-    if st.session_state.get(flag):
+    if state.get(flag):
         return False
-    st.session_state[flag] = True
+    state.set(flag, True)
     params = st.query_params.to_dict()
     if not params:
         return False
     restored = read(params)
     apply(restored.spec)
-    st.session_state[f"{key}_link_problem"] = (restored.problem, restored.spec)
+    state.set(f"{key}_link_problem", (restored.problem, restored.spec))
     return True
 
 
 def link_notice(key: str, spec) -> None:
     """The link's one-line problem, shown while the settings are still the ones it restored."""
-    problem, restored_spec = st.session_state.get(f"{key}_link_problem", (None, None))
+    problem, restored_spec = state.get(f"{key}_link_problem")
     if problem and spec == restored_spec:
-        st.warning(common.plain(problem), icon=":material/link_off:")  # "~" is not markdown
+        st.warning(plain(problem), icon=":material/link_off:")  # "~" is not markdown
 
 
 def sync_link(params: dict[str, str]) -> None:
@@ -136,22 +148,22 @@ def spec_upload(key: str, read: Callable[[str], Restored], apply: Callable[[Any]
     """A .json uploader; an uploaded spec goes through `read` (page limits) into the widgets."""
 
     def uploaded() -> None:
-        upload = st.session_state.get(f"{key}_upload_json")
+        upload = state.get(f"{key}_upload_json")
         if upload is None:
             return
         try:
             restored = read(upload.getvalue().decode("utf-8"))
         except (ValueError, TypeError, UnicodeDecodeError) as error:
-            st.session_state[f"{key}_upload_notice"] = (
-                "error",
-                f"{upload.name} is not a settings file of this app: {error}",
+            state.set(
+                f"{key}_upload_notice",
+                ("error", f"{upload.name} is not a settings file of this app: {error}"),
             )
             return
         apply(restored.spec)
         if restored.problem:
-            st.session_state[f"{key}_upload_notice"] = ("warning", restored.problem)
+            state.set(f"{key}_upload_notice", ("warning", restored.problem))
         else:
-            st.session_state[f"{key}_upload_notice"] = ("success", f"Loaded {upload.name}.")
+            state.set(f"{key}_upload_notice", ("success", f"Loaded {upload.name}."))
 
     st.file_uploader(
         "Upload settings (.json)",
@@ -160,10 +172,10 @@ def spec_upload(key: str, read: Callable[[str], Restored], apply: Callable[[Any]
         on_change=uploaded,
         max_upload_size=JSON_MEGABYTES,
     )
-    notice = st.session_state.pop(f"{key}_upload_notice", None)
+    notice = state.pop(f"{key}_upload_notice")
     if notice:
         show = {"error": st.error, "warning": st.warning, "success": st.success}[notice[0]]
-        show(common.plain(notice[1]))
+        show(plain(notice[1]))
 
 
 # ----- the Train page --------------------------------------------------------------------------
@@ -171,21 +183,14 @@ def spec_upload(key: str, read: Callable[[str], Restored], apply: Callable[[Any]
 # What the Train page's widgets can show beyond the spec's own ranges (app_pages/
 # train_controls.py): its dropout sliders end at 0.8 and its seed box at 2**31 - 1.
 TRAIN_LIMITS = {"Dropout.rate": (0.0, 0.8), "seed": (0, 2**31 - 1)}
-
-
-def _train_defaults():
-    from core.nets.presets import DEFAULT_PRESET, PRESETS
-
-    return PRESETS[DEFAULT_PRESET].spec
+TRAIN_DEFAULTS = PRESETS[DEFAULT_PRESET].spec  # what a link or file leaves out
 
 
 def train_link(current_spec: Callable[[], Any], set_spec: Callable[[Any], None]) -> None:
     """Top of the Train page: restore a shared link once, then keep the URL on the spec."""
-    from core.export.links import spec_from_params, spec_to_params
-
     restore_link_once(
         "train",
-        lambda params: spec_from_params(params, _train_defaults(), TRAIN_LIMITS),
+        lambda params: spec_from_params(params, TRAIN_DEFAULTS, TRAIN_LIMITS),
         set_spec,
     )
     link_notice("train", current_spec())
@@ -194,8 +199,6 @@ def train_link(current_spec: Callable[[], Any], set_spec: Callable[[Any], None])
 
 def train_extras(spec, set_spec: Callable[[Any], None]) -> None:
     """Under the Train page's model summary: the Keras code, and the settings as a file."""
-    from core.export.links import spec_from_json
-
     with code_expander("Keras code for this network", "train_code_open") as box:
         if box.open:
             spec_code_view(spec, "train_code")
@@ -207,7 +210,7 @@ def train_extras(spec, set_spec: Callable[[Any], None]) -> None:
         spec_download(spec, f"{script_filename(spec)[:-3]}.json", "train_spec")
         spec_upload(
             "train_spec",
-            lambda text: spec_from_json(text, _train_defaults(), TRAIN_LIMITS),
+            lambda text: spec_from_json(text, TRAIN_DEFAULTS, TRAIN_LIMITS),
             set_spec,
         )
 
@@ -252,13 +255,11 @@ def plane_link(spec_from_state: Callable[[], Any], prefix: str = "xor_") -> None
     A restored field is written to its widget's key (`prefix` + field name), before the
     widgets are drawn; `spec_from_state` reads the widgets' spec back.
     """
-    from core.export.links import flat_spec_from_params, flat_spec_to_params
-    from core.plane.spec import PlaneSpec
 
     def apply(spec) -> None:
         for name, value in spec.to_dict().items():
             if value != getattr(PlaneSpec(), name):
-                st.session_state[prefix + name] = value
+                state.set(prefix + name, value)
 
     restore_link_once("plane", lambda params: flat_spec_from_params(params, PlaneSpec), apply)
     try:
@@ -271,8 +272,6 @@ def plane_link(spec_from_state: Callable[[], Any], prefix: str = "xor_") -> None
 
 def plane_code(spec, epochs: int) -> None:
     """The 2-D playground's set-up as a Keras script, in an expander."""
-    from core.export.plane_script import export_plane_script, plane_script_filename
-
     filename = plane_script_filename(spec)
     with code_expander("Keras code for this set-up", "xor_code_open") as box:
         if not box.open:

@@ -2,8 +2,13 @@
 
 import numpy as np
 import streamlit as st
+from streamlit_drawable_canvas import st_canvas
 
-from app_pages import common, inside_views
+from app_pages import inside_views, state
+from app_pages.data_source import get_data, show_data_source
+from app_pages.run_picker import run_picker
+from app_pages.run_store import checked_model_stamp, load_run_model, model_runs, store_or_stop
+from app_pages.training_session import current_job, start_training, training_now
 from core.charts.images import digit_figure
 from core.charts.metrics import probabilities_figure
 from core.mnist.recognise import LOW_CONFIDENCE, recognise
@@ -17,8 +22,6 @@ def draw_canvas(pen_width: int, key: str) -> np.ndarray | None:
 
     White pen on black, as MNIST digits are; its toolbar has undo, redo and clear.
     """
-    from streamlit_drawable_canvas import st_canvas
-
     result = st_canvas(
         stroke_width=pen_width,
         stroke_color="#FFFFFF",
@@ -35,7 +38,7 @@ def draw_canvas(pen_width: int, key: str) -> np.ndarray | None:
 
 def quick_model_panel(data) -> None:
     """No trained network yet: one click trains the quick preset, with its progress."""
-    if common.training_now():
+    if training_now():
         waiting_panel()
         return
     st.info("There is no trained network to read your digits yet.", icon=":material/info:")
@@ -47,7 +50,7 @@ def quick_model_panel(data) -> None:
         key="draw_quick_train",
         disabled=data is None,
     ):
-        common.start_training(spec, data)
+        start_training(spec, data)
         st.rerun()
 
 
@@ -58,8 +61,8 @@ def waiting_panel() -> None:
     The only part of the page that polls: once the first model is saved (or training ends)
     it reruns the whole page, which then shows the canvas and polls no more.
     """
-    job = common.current_job()
-    if job is None or not job.running or common.model_runs():
+    job = current_job()
+    if job is None or not job.running or model_runs():
         st.rerun(scope="app")
     snapshot = job.monitor.snapshot()
     st.progress(
@@ -70,27 +73,27 @@ def waiting_panel() -> None:
     st.caption("Draw when it is ready: the first complete epoch is enough to try it.")
 
 
-common.init_session()
+state.init()  # so that the page can be opened on its own
 st.title(":material/draw: Draw")
-data, data_error = common.get_data()
-common.show_data_source(data, data_error)
-common.store_or_stop()
+data, data_error = get_data()
+show_data_source(data, data_error)
+store_or_stop()
 
 
 @st.fragment
 def draw_section() -> None:
-    run = common.run_picker("draw_run", "Network")
+    run = run_picker("draw_run", "Network")
     if run is None:
         quick_model_panel(data)
         return
-    stamp = common.checked_model_stamp(run.id)
+    stamp = checked_model_stamp(run.id)
     if stamp is None:
         return
-    model = common.load_run_model(run.id, stamp)
+    model = load_run_model(run.id, stamp)
     canvas_col, seen_col, answer_col = st.columns([3, 2, 3], gap="medium")
     with canvas_col:
         st.markdown("**Draw a digit, 0 to 9**")
-        rgba = draw_canvas(st.session_state["draw_pen"], key="draw_canvas")
+        rgba = draw_canvas(state.get("draw_pen"), key="draw_canvas")
         st.slider("Pen width", 6, 30, key="draw_pen")
         st.caption("Use the canvas toolbar to undo or clear. Draw big or small, anywhere.")
     recognition = None if rgba is None else recognise(model, rgba)
@@ -126,7 +129,7 @@ def draw_section() -> None:
             key="draw_probabilities",
             width="stretch",
         )
-    # --- Inside the network (helper "inside"): saliency, activations, what a unit responds to
+    # Inside the network: saliency, activations, what a unit responds to
     inside_views.inside_section(run.id, stamp, recognition.image, key="draw")
 
 

@@ -3,7 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from app_pages import common, inside_views
+from app_pages import inside_views, state
+from app_pages.data_source import get_data, show_data_source
+from app_pages.run_picker import run_picker
+from app_pages.run_store import checked_model_stamp, get_store, load_run_model, store_or_stop
 from app_pages.selection import clickable_chart, selected_cell, selected_image
 from core.charts.images import (
     digit_figure,
@@ -31,18 +34,18 @@ DIGITS = list(range(10))
 @st.cache_resource(max_entries=4, show_spinner="Predicting the test digits…")
 def evaluate_run(run_id: str, stamp: float, data_source: str):
     """Predictions and every number on the page, computed once per model file and data set."""
-    data, _ = common.get_data()
-    model = common.load_run_model(run_id, stamp)
+    data, _ = get_data()
+    model = load_run_model(run_id, stamp)
     return evaluate_probabilities(predict_probabilities(model, data.x_test), data.y_test)
 
 
 st.title(":material/fact_check: Evaluate")
-data, data_error = common.get_data()
-common.show_data_source(data, data_error)
+data, data_error = get_data()
+show_data_source(data, data_error)
 if data is None:
     st.stop()
-common.store_or_stop()
-run = common.run_picker("evaluate_run")
+store_or_stop()
+run = run_picker("evaluate_run")
 if run is None:
     st.info(
         "No trained network yet. Train one first; it appears here as soon as its first epoch ends."
@@ -50,13 +53,13 @@ if run is None:
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-stamp = common.checked_model_stamp(run.id)
+stamp = checked_model_stamp(run.id)
 if stamp is None:
     st.stop()
 evaluation = evaluate_run(run.id, stamp, data.description)
 if run.test_accuracy is None and run.status != "running" and not data.is_sample:
     # An imported model has no test results yet: keep these for the Runs table and comparisons.
-    common.get_store().record_test_results(
+    get_store().record_test_results(
         run.id, evaluation.loss, evaluation.accuracy, evaluation.confusion_matrix
     )
 if run.status == "running":
@@ -80,7 +83,8 @@ def confusion_section() -> None:
     figure = confusion_matrix_figure(evaluation.confusion_matrix, normalised=normalised)
     clicked = clickable_chart(figure, "evaluate_matrix", selected_cell)
     if clicked is not None:
-        st.session_state["evaluate_true"], st.session_state["evaluate_predicted"] = clicked
+        state.set("evaluate_true", clicked[0])
+        state.set("evaluate_predicted", clicked[1])
     st.caption(
         "Rows are the true digit, columns what the network said. Click a cell, or choose one:"
     )
@@ -121,12 +125,12 @@ def mistakes_section() -> None:
     figure = misclassified_grid_figure(evaluation, data.x_test, indices[:GALLERY_SIZE])
     clicked = clickable_chart(figure, "evaluate_mistakes", selected_image)
     if clicked is not None:
-        st.session_state["evaluate_index"] = int(clicked)
+        state.set("evaluate_index", int(clicked))
         st.info(f"Test image {clicked} is now in **Inspect a digit**.", icon=":material/search:")
 
 
 def random_image() -> None:
-    st.session_state["evaluate_index"] = int(np.random.default_rng().integers(evaluation.count))
+    state.set("evaluate_index", int(np.random.default_rng().integers(evaluation.count)))
 
 
 @st.fragment
@@ -150,7 +154,7 @@ def inspect_section() -> None:
         key="evaluate_probabilities",
         width="stretch",
     )
-    # --- Inside the network (helper "inside"): saliency, activations, what a unit responds to
+    # Inside the network: saliency, activations, what a unit responds to
     inside_views.inside_section(
         run.id, stamp, data.x_test[index] / 255.0, key="evaluate", true_digit=true_label
     )
@@ -173,8 +177,8 @@ with mistakes_tab:
 with inspect_tab:
     inspect_section()
 with weights_tab:
-    # no module-level name for the model: the session would keep it (common.current_job)
-    filters = first_conv_filters(common.load_run_model(run.id, stamp))
+    # no module-level name for the model: the session would keep it (training_session.current_job)
+    filters = first_conv_filters(load_run_model(run.id, stamp))
     if filters is not None:
         st.plotly_chart(filters_grid_figure(filters), key="evaluate_filters", width="stretch")
         st.caption(
@@ -185,7 +189,7 @@ with weights_tab:
         )
     else:
         try:
-            weights = first_layer_weight_images(common.load_run_model(run.id, stamp), limit=36)
+            weights = first_layer_weight_images(load_run_model(run.id, stamp), limit=36)
         except ValueError as error:
             st.info(str(error))
         else:

@@ -1,4 +1,7 @@
-"""Experiments: vary up to three settings over several seeds, queue the runs, compare fairly."""
+"""Experiments: vary up to three settings over several seeds, queue the runs, compare fairly.
+
+The form is here; the chosen experiment's panel is app_pages/experiment_views.py.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +9,12 @@ import os
 
 import streamlit as st
 
-from app_pages import common
-from core.charts.experiments import (
-    IMPORTANCE_EVALUATOR,
-    METRIC_LABELS,
-    MIN_IMPORTANCE_RUNS,
-    best_configuration,
-    configuration_summary,
-    error_bar_figure,
-    importance_figure,
-    parallel_coordinates_figure,
-    parameter_importance,
-    progress,
-    trial_rows,
-    trials_table,
-)
+from app_pages import state
+from app_pages.data_source import get_data, show_data_source
+from app_pages.experiment_views import experiment_panel
+from app_pages.run_store import get_store, store_or_stop
+from app_pages.text import plain
+from app_pages.train_controls import current_spec
 from core.experiments import runner
 from core.experiments.baselines import BASELINES
 from core.experiments.ray_backend import ADDRESS_VARIABLE, ray_available
@@ -34,13 +28,11 @@ from core.experiments.sweeps import (
     DefinitionError,
     ExperimentDefinition,
     classic_definition,
-    distributions,
     parse_values,
     spec_dict,
-    spec_for,
 )
 from core.nets.model import ModelSpec
-from core.nets.presets import DEFAULT_PRESET, PRESETS
+from core.nets.presets import PRESETS
 from core.training.job import epochs
 
 CURRENT = "Current Train settings"
@@ -65,20 +57,14 @@ def experiment_store(home: str) -> ExperimentStore:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def resume_once(home: str, data_source: str) -> list[str]:
     """Continue the experiments a dead app left running (once per server and store)."""
-    data, _ = common.get_data()
+    data, _ = get_data()
     return runner.resume_interrupted(
-        common.get_store(), experiment_store(home), data, os.environ.get(ADDRESS_VARIABLE)
+        get_store(), experiment_store(home), data, os.environ.get(ADDRESS_VARIABLE)
     )
 
 
-def base_spec(choice: str) -> ModelSpec:
-    if choice == CURRENT:
-        return st.session_state.get("train_spec") or PRESETS[DEFAULT_PRESET].spec
-    return PRESETS[choice].spec
-
-
 def launch(definition: ExperimentDefinition, data, address: str) -> None:
-    xstore = experiment_store(str(common.get_store().home))
+    xstore = experiment_store(str(get_store().home))
     try:
         if data is None:  # before anything is created (the buttons are disabled then too)
             raise RuntimeError(runner.NO_DATA)
@@ -86,26 +72,63 @@ def launch(definition: ExperimentDefinition, data, address: str) -> None:
         experiment_id = runner.create_experiment(
             xstore, definition, "ray" if address else "embedded"
         )
-        runner.start(common.get_store(), xstore, experiment_id, data, address or None)
+        runner.start(get_store(), xstore, experiment_id, data, address or None)
     except (DefinitionError, RuntimeError, ImportError, ConnectionError) as error:
-        st.session_state["experiments_notice"] = str(error)
+        state.set("experiments_notice", str(error))
         return
-    st.session_state["experiments_selected"] = experiment_id
+    state.set("experiments_selected", experiment_id)
 
 
 def new_experiment_form(data) -> None:
-    choices = [CURRENT, *PRESETS]
-    start_from = st.selectbox("Start from", choices, key="experiments_base")
-    base = base_spec(start_from)
+    """Start from a network, launch a classic in one click, or vary settings yourself."""
+    base = base_network()
+    address = cluster_address()
+    classic_buttons(base, data, address)
+    st.markdown("**Or vary settings yourself**")
+    method = st.radio(
+        "Method",
+        list(METHODS),
+        format_func=METHODS.get,
+        key="experiments_method",
+        horizontal=True,
+    )
+    axes, problems = varied_settings(method)
+    definition = run_plan(base, axes, method, problems)
+    for problem in problems:
+        st.warning(problem, icon=":material/warning:")
+    if st.button(
+        "Start",
+        type="primary",
+        icon=":material/play_arrow:",
+        key="experiments_start",
+        disabled=bool(problems) or data is None,
+    ):
+        launch(definition, data, address)
+        st.rerun()
+
+
+def base_network() -> ModelSpec:
+    """The network the experiment varies: Train's current one or a preset."""
+    choice = st.selectbox("Start from", [CURRENT, *PRESETS], key="experiments_base")
+    base = current_spec() if choice == CURRENT else PRESETS[choice].spec
     st.caption(f"Base network: {base.architecture()}, {base.optimizer}, {epochs(base.epochs)}.")
-    address = ""
-    if ray_available():
-        address = st.text_input(
-            "Ray cluster address (empty: train here, one run after another)",
-            value=os.environ.get(ADDRESS_VARIABLE, ""),
-            key="experiments_ray",
-            help="For example ray://head-node:10001 or 192.168.1.5:6379 (see the README).",
-        )
+    return base
+
+
+def cluster_address() -> str:
+    """The Ray cluster to train on, where Ray is installed; "" trains here."""
+    if not ray_available():
+        return ""
+    return st.text_input(
+        "Ray cluster address (empty: train here, one run after another)",
+        value=os.environ.get(ADDRESS_VARIABLE, ""),
+        key="experiments_ray",
+        help="For example ray://head-node:10001 or 192.168.1.5:6379 (see the README).",
+    )
+
+
+def classic_buttons(base: ModelSpec, data, address: str) -> None:
+    """One button per classic experiment on `base`; a click starts it."""
     st.markdown("**One-click classics**")
     columns = st.columns(len(CLASSICS))
     for column, (kind, (label, text)) in zip(columns, CLASSICS.items(), strict=True):
@@ -118,14 +141,10 @@ def new_experiment_form(data) -> None:
         ):
             launch(classic_definition(kind, base), data, address)
             st.rerun()
-    st.markdown("**Or vary settings yourself**")
-    method = st.radio(
-        "Method",
-        list(METHODS),
-        format_func=METHODS.get,
-        key="experiments_method",
-        horizontal=True,
-    )
+
+
+def varied_settings(method: str) -> tuple[list[Axis], list[str]]:
+    """Up to MAX_AXES settings and their values, and what is wrong with the values typed."""
     axes, problems = [], []
     for i in range(MAX_AXES):
         left, right = st.columns([1, 2])
@@ -137,32 +156,47 @@ def new_experiment_form(data) -> None:
         )
         if setting is None:
             continue
-        ranged = method != "grid" and SETTINGS[setting].kind != "choice"
-        if ranged:
-            low_col, high_col = right.columns(2)
-            low = low_col.number_input(
-                "From",
-                value=float(SETTINGS[setting].low or 0),
-                key=f"experiments_low_{i}",
-                format="%g",
-            )
-            high = high_col.number_input(
-                "To",
-                value=float(min(SETTINGS[setting].high or 1, 10 * max(low, 1e-3))),
-                key=f"experiments_high_{i}",
-                format="%g",
-            )
-            axes.append(Axis(setting, low=low, high=high))
-        else:
-            text = right.text_input(
-                "Values (comma-separated)",
-                value=DEFAULT_VALUES.get(setting, ""),
-                key=f"experiments_values_{i}_{setting}",
-            )
-            try:
-                axes.append(Axis(setting, parse_values(setting, text)))
-            except DefinitionError as error:
-                problems.append(str(error))
+        if method != "grid" and SETTINGS[setting].kind != "choice":
+            axes.append(setting_range(right, i, setting))
+            continue
+        try:
+            axes.append(setting_values(right, i, setting))
+        except DefinitionError as error:
+            problems.append(str(error))
+    return axes, problems
+
+
+def setting_range(column, i: int, setting: str) -> Axis:
+    """A number setting a sampler draws from: from and to."""
+    low_col, high_col = column.columns(2)
+    low = low_col.number_input(
+        "From",
+        value=float(SETTINGS[setting].low or 0),
+        key=f"experiments_low_{i}",
+        format="%g",
+    )
+    high = high_col.number_input(
+        "To",
+        value=float(min(SETTINGS[setting].high or 1, 10 * max(low, 1e-3))),
+        key=f"experiments_high_{i}",
+        format="%g",
+    )
+    return Axis(setting, low=low, high=high)
+
+
+def setting_values(column, i: int, setting: str) -> Axis:
+    """A setting's values, typed comma-separated; DefinitionError says what is wrong."""
+    text = column.text_input(
+        "Values (comma-separated)",
+        value=DEFAULT_VALUES.get(setting, ""),
+        key=f"experiments_values_{i}_{setting}",
+    )
+    return Axis(setting, parse_values(setting, text))
+
+
+def run_plan(base: ModelSpec, axes: list[Axis], method: str, problems: list[str]):
+    """Seeds, budget, baselines and name; the definition, its run count said (or its problem
+    added to `problems`)."""
     seeds_col, budget_col, baseline_col = st.columns(3)
     seeds = seeds_col.number_input("Seeds per configuration", 1, 10, 3, key="experiments_seeds")
     budget = budget_col.number_input("Budget (runs)", 1, 500, 12, key="experiments_budget")
@@ -185,168 +219,22 @@ def new_experiment_form(data) -> None:
         )
     except DefinitionError as error:
         problems.append(str(error))
-    for problem in problems:
-        st.warning(problem, icon=":material/warning:")
-    if st.button(
-        "Start",
-        type="primary",
-        icon=":material/play_arrow:",
-        key="experiments_start",
-        disabled=bool(problems) or data is None,
-    ):
-        launch(definition, data, address)
-        st.rerun()
-
-
-def resume(xstore: ExperimentStore, experiment_id: str, data) -> None:
-    address = st.session_state.get("experiments_ray") or None
-    store = common.get_store()
-    store.mark_interrupted()  # the run a dead process left running
-    xstore.requeue_running(experiment_id)
-    try:
-        runner.start(store, xstore, experiment_id, data, address)
-    except (RuntimeError, ImportError, ConnectionError) as error:
-        st.session_state["experiments_notice"] = str(error)
-
-
-def open_on_train(experiment, params: dict) -> None:
-    spec = spec_for(experiment.definition.base_spec, params, experiment.definition.seed_values()[0])
-    st.session_state["train_spec"] = spec
-    st.switch_page("app_pages/train.py")
-
-
-def results(experiment, rows: list[dict]) -> None:
-    st.subheader("Results")
-    metric = st.radio(
-        "Compare by",
-        list(METRIC_LABELS),
-        format_func=METRIC_LABELS.get,
-        key="experiments_metric",
-        horizontal=True,
-        help="Choose settings by validation accuracy; the test set is for the final word only.",
-    )
-    summary = configuration_summary(rows, metric)
-    if not summary:
-        st.caption("Results appear here as runs finish.")
-        return
-    st.plotly_chart(error_bar_figure(summary, metric), key="experiments_errors", width="stretch")
-    st.caption(
-        "Each dot is a configuration's mean over its seeds, its bar ± one standard deviation; "
-        "grey rings are single seeds. Bars that overlap mean the difference may be the seed."
-    )
-    best = best_configuration(rows, metric)
-    if best is not None:
-        st.button(
-            f"Open the best configuration on Train ({best['label']})",
-            icon=":material/open_in_new:",
-            key="experiments_open_best",
-            on_click=open_on_train,
-            args=(experiment, best["params"]),
-        )
-    if experiment.definition.axes:
-        st.plotly_chart(
-            parallel_coordinates_figure(rows, metric), key="experiments_parallel", width="stretch"
-        )
-        found = parameter_importance(rows, distributions(experiment.definition.axes), metric)
-        if found is None:
-            st.caption(
-                f"Parameter importance appears once at least {MIN_IMPORTANCE_RUNS} runs have "
-                "finished with two or more settings varied."
-            )
-        else:
-            importances, used = found
-            st.markdown("**Which setting mattered**")
-            st.plotly_chart(importance_figure(importances), key="experiments_importance")
-            st.caption(f"{IMPORTANCE_EVALUATOR}, from {used} finished runs.")
-
-
-def experiment_panel(xstore: ExperimentStore, experiment_id: str, data) -> None:
-    store = common.get_store()
-    live = runner.RUNNERS.get(experiment_id)
-    shown = xstore.get(experiment_id)
-    alive = (live is not None and live.alive) or (shown.status == "running" and shown.owner_alive)
-
-    @st.fragment(run_every=1.0 if alive else None)
-    def live_section() -> None:
-        experiment = xstore.get(experiment_id)
-        current = runner.RUNNERS.get(experiment_id)
-        running = current is not None and current.alive
-        elsewhere = not running and experiment.status == "running" and experiment.owner_alive
-        trials = xstore.trials(experiment_id)
-        runs = {run.id: run for run in store.list_runs()}
-        rows = trial_rows(trials, runs)
-        capacity = current.backend.capacity() if running else 1
-        done = progress(experiment, trials, capacity)
-        st.markdown(f"**{experiment.status.capitalize()}.** {common.plain(experiment.message)}")
-        left = common.format_seconds(done.seconds_left) if running else "—"
-        st.progress(
-            done.runs_done / max(1, done.runs_planned),
-            text=f"{done.runs_done} of {done.runs_planned} runs done"
-            f"{f', {done.runs_failed} failed' if done.runs_failed else ''}"
-            f"{f' · about {left} left' if running else ''}",
-        )
-        buttons = st.columns(3)
-        if running:
-            buttons[0].button(
-                "Stop after this run",
-                key="experiments_stop",
-                icon=":material/stop:",
-                on_click=current.stop,
-                width="stretch",
-            )
-            buttons[1].button(
-                "Stop now",
-                key="experiments_abandon",
-                icon=":material/cancel:",
-                on_click=current.stop,
-                kwargs={"abandon": True},
-                width="stretch",
-                help="Abandons the run under way (kept on Runs as stopped; queued again).",
-            )
-        elif elsewhere:
-            st.caption(f"It is running in another process (pid {experiment.owner_pid}).")
-        elif experiment.status != "completed" and data is not None:
-            buttons[0].button(
-                "Resume",
-                key="experiments_resume",
-                icon=":material/replay:",
-                on_click=resume,
-                args=(xstore, experiment_id, data),
-            )
-        st.dataframe(
-            trials_table(rows),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "Val accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-                "Test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-            },
-            key="experiments_trials",
-        )
-        results(experiment, rows)
-        if alive and not running and not elsewhere:
-            st.rerun()  # the experiment ended: redraw the page without the timer
-
-    live_section()
-    st.caption(
-        f"The experiment's Optuna study is `{xstore.get(experiment_id).study_name}` in "
-        f"`{xstore.optuna_path}`: `optuna-dashboard {xstore.optuna_url}` opens it."
-    )
+    return definition
 
 
 st.title(":material/science: Experiments")
 st.caption("Change one thing at a time, over several seeds, and see whether a difference is real.")
-data, data_error = common.get_data()
-common.show_data_source(data, data_error)
-store = common.store_or_stop()
+data, data_error = get_data()
+show_data_source(data, data_error)
+store = store_or_stop()
 xstore = experiment_store(str(store.home))
 if data is not None:
     resumed = resume_once(str(store.home), data.description)
     if resumed:
         st.info(f"Resumed {len(resumed)} experiment(s) the app was running when it stopped.")
-notice = st.session_state.pop("experiments_notice", None)
+notice = state.pop("experiments_notice")
 if notice:
-    st.error(common.plain(notice), icon=":material/error:")
+    st.error(plain(notice), icon=":material/error:")
 
 active = runner.RUNNERS.active()
 with st.expander("New experiment", expanded=active is None and not xstore.list()):
@@ -361,9 +249,9 @@ if experiments:
     by_id = {e.id: e for e in experiments}
     # Set before every drawing, even to the value it has: Streamlit's select box keeps the
     # label it shows, and a label that changed (the status in it) stayed shown, stale, and
-    # could lose the choice (streamlit/streamlit#13788; common.run_picker does the same).
-    chosen = st.session_state.get("experiments_selected")
-    st.session_state["experiments_selected"] = chosen if chosen in ids else ids[0]
+    # could lose the choice (streamlit/streamlit#13788; app_pages/run_picker.py does the same).
+    chosen = state.get("experiments_selected")
+    state.set("experiments_selected", chosen if chosen in ids else ids[0])
     chosen = st.selectbox(
         "Experiment",
         ids,

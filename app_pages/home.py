@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from app_pages import common
-
 st.title(":material/neurology: Keras Playground")
 st.markdown(
     "Build a neural network for handwritten digits, train it and watch it learn, then find out "
@@ -28,16 +26,20 @@ with right:
         "still reads the other 10,000 has learned something about digits, not just the answers."
     )
 
-common.data_source_panel()
-# Imported here, below the text: on a fresh server, importing them held back the page.
+# Imported here, below the text: they import NumPy and the app's core, which on a fresh server
+# held back the page's title.
+from app_pages.data_source import data_source_panel, get_data  # noqa: E402
 from app_pages.train_controls import current_spec  # noqa: E402
+from app_pages.training_session import build_ahead  # noqa: E402
 from core.charts.images import digit_grid_figure  # noqa: E402
 from core.mnist.data import one_of_each_digit  # noqa: E402
 
-data = common.get_data()[0]
+data_source_panel()
+
+data = get_data()[0]
 if data is not None:
     # What the digits look like. Also the first chart a visit draws, so the browser loads and
-    # runs plotly's code (0.5 s of its time here) while this page is read, not when Train is.
+    # runs plotly's code while this page is read, not when Train is.
     images, digits = one_of_each_digit(data)
     figure = digit_grid_figure(images, [str(digit) for digit in digits], columns=10)
     figure.update_layout(height=100)  # one row in half the page's width
@@ -49,4 +51,4 @@ if data is not None:
             config={"displayModeBar": False},
         )
 # The network Train opens with is built while this page is read (core/training/warm_start.py).
-common.build_ahead(current_spec(), data)
+build_ahead(current_spec(), data)

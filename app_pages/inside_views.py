@@ -2,8 +2,9 @@
 (saliency, every hidden layer's activations, what a chosen unit responds to) on Draw and
 Evaluate, and the network diagram and training dynamics on Train.
 
-Models, inspectors and rankings are cached per run and model file, like `common.load_run_model`;
-nothing here keeps a model in a module-level name (see `common.current_job`).
+Models, inspectors and rankings are cached per run and model file, like
+`run_store.load_run_model`; nothing here keeps a model in a module-level name (see
+`training_session.current_job`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app_pages import common
+from app_pages import state
+from app_pages.data_source import get_data
+from app_pages.run_picker import shown_run_id
+from app_pages.run_store import checked_model_stamp, load_run_model, model_runs
 from app_pages.selection import selected_image
+from app_pages.training_session import current_job
 from core.charts.diagram import diagram_figure
 from core.charts.images import digit_grid_figure
 from core.charts.inside import (
@@ -44,7 +49,7 @@ SALIENCY_HELP = (
 @st.cache_resource(max_entries=4, show_spinner="Opening up the network…")
 def get_inspector(run_id: str, stamp: float) -> Inspector:
     """The run's `Inspector`, one per model file version (its passes compile once)."""
-    model = common.load_run_model(run_id, stamp)
+    model = load_run_model(run_id, stamp)
     if getattr(
         model, "is_baseline", False
     ):  # a scikit-learn baseline (core/experiments/baselines.py)
@@ -55,7 +60,7 @@ def get_inspector(run_id: str, stamp: float) -> Inspector:
 @st.cache_resource(max_entries=16, show_spinner="Finding the test digits that excite each unit…")
 def top_images_for(run_id: str, stamp: float, data_source: str, position: int) -> TopImages:
     """Each unit's most exciting test digits for one layer, computed once per model."""
-    data, _ = common.get_data()
+    data, _ = get_data()
     inspector = get_inspector(run_id, stamp)
     layer = next(info for info in inspector.layers if info.position == position)
     return rank_units(inspector, data.x_test, layer)
@@ -76,8 +81,9 @@ def inside_section(
         st.info(f"The inside of this network cannot be shown: {error}", icon=":material/info:")
         return
     other_key = f"{key}_inside_other"
-    st.session_state.setdefault(other_key, RUNNER_UP if true_digit is None else TRUE_DIGIT)
-    choice = st.session_state[other_key]
+    if state.get(other_key) is None:
+        state.set(other_key, RUNNER_UP if true_digit is None else TRUE_DIGIT)
+    choice = state.get(other_key)
     other = true_digit if choice == TRUE_DIGIT else None if choice < 0 else choice
     explanation = inspector.explain(image, other)
     left, right = st.columns([2, 3], gap="medium")
@@ -161,12 +167,13 @@ def activations_view(activations, key: str) -> None:
             width="stretch",
         )
         clicked = selected_image(event.selection) if event else None
-        if clicked is not None and st.session_state.get(click_key) != (info.position, clicked):
-            st.session_state[click_key] = (info.position, clicked)
-            st.session_state[layer_key], st.session_state[unit_key] = info.position, clicked + 1
-    if st.session_state.get(layer_key) not in positions:
-        st.session_state[layer_key] = positions[0]
-        st.session_state[unit_key] = int(activations.strongest(0)[0]) + 1
+        if clicked is not None and state.get(click_key) != (info.position, clicked):
+            state.set(click_key, (info.position, clicked))
+            state.set(layer_key, info.position)
+            state.set(unit_key, clicked + 1)
+    if state.get(layer_key) not in positions:
+        state.set(layer_key, positions[0])
+        state.set(unit_key, int(activations.strongest(0)[0]) + 1)
 
 
 def unit_view(inspector: Inspector, activations, run_id: str, stamp: float, key: str) -> None:
@@ -178,11 +185,11 @@ def unit_view(inspector: Inspector, activations, run_id: str, stamp: float, key:
         "Layer", list(by_position), format_func=lambda p: by_position[p].label, key=layer_key
     )
     info = by_position[position]
-    st.session_state[unit_key] = min(max(1, int(st.session_state.get(unit_key, 1))), info.units)
+    state.set(unit_key, min(max(1, int(state.get(unit_key, 1))), info.units))
     unit = unit_col.number_input("Unit", 1, info.units, key=unit_key) - 1
     value = activations.outputs[activations.layers.index(info)]
     value = float(value[..., unit].max()) if info.is_map else float(value[unit])
-    data, _ = common.get_data()
+    data, _ = get_data()
     ranking = top_images_for(run_id, stamp, data.description, position)
     indices, responses = ranking.for_unit(unit)
     template = inspector.unit_template(info, unit)
@@ -219,14 +226,14 @@ def unit_view(inspector: Inspector, activations, run_id: str, stamp: float, key:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _trained_diagram(run_id: str, stamp: float):
-    return weights_diagram(common.load_run_model(run_id, stamp))
+    return weights_diagram(load_run_model(run_id, stamp))
 
 
 def _trained_run():
     """The run the pages show (the one this session trained last, or chosen on Evaluate or
     Runs), else the newest one with a saved model; None before any."""
-    runs = common.model_runs()
-    chosen = common.shown_run_id()
+    runs = model_runs()
+    chosen = shown_run_id()
     return next((run for run in runs if run.id == chosen), runs[0] if runs else None)
 
 
@@ -260,24 +267,28 @@ def train_inside(spec) -> None:
                 "gives a score to each digit. " + diagram.note
             )
     else:
-        stamp = common.checked_model_stamp(run.id)
+        stamp = checked_model_stamp(run.id)
         if stamp is not None:
             diagram = _trained_diagram(run.id, stamp)
             st.plotly_chart(diagram_figure(diagram), key="train_weights_diagram", width="stretch")
             st.caption("The trained network's strongest connections. " + diagram.note)
-    from core.inside.dynamics import norm_log
+    job = current_job()
+    if job is None:
+        return
+    from core.inside.dynamics import norm_log  # TensorFlow: only once this session has trained
 
-    job = common.current_job()
-    if job is not None and norm_log(job) is not None:  # no norms recorded: no view, no timer
+    if norm_log(job) is not None:  # no norms recorded: no view, no timer
         st.fragment(run_every=1.0 if job.running else None)(dynamics_view)()
 
 
 def dynamics_view() -> None:
     """Each layer's weight and gradient norms, while the session's run trains and after."""
-    from core.inside.dynamics import norm_log
+    job = current_job()
+    if job is None:
+        return
+    from core.inside.dynamics import norm_log  # TensorFlow: only once this session has trained
 
-    job = common.current_job()
-    log = norm_log(job) if job is not None else None
+    log = norm_log(job)
     if log is None:
         return
     history = log.snapshot()
@@ -295,9 +306,9 @@ def dynamics_view() -> None:
 
 def dynamics_callbacks(data) -> list:
     """The callbacks a run needs for the dynamics view: none unless the toggle is on."""
-    if not st.session_state.get("train_inside_dynamics") or data is None:
+    if not state.get("train_inside_dynamics") or data is None:
         return []
-    from core.inside.dynamics import LayerNorms, NormLog
+    from core.inside.dynamics import LayerNorms, NormLog  # TensorFlow: only when asked for
 
     return [LayerNorms(NormLog(), data.x_train, data.y_train)]
 

@@ -10,6 +10,7 @@ import random
 
 import streamlit as st
 
+from app_pages import state
 from core.plane.spec import (
     DATASETS,
     FEATURES,
@@ -36,16 +37,15 @@ WIDGET_DEFAULTS = {
     "xor_slow": False,
     "xor_discrete": False,
 }
-KEEP = {"persist_state": "session"}
 
 
 def current(key: str):
     """A widget's value: what the person chose, or its default before it is first drawn.
 
-    Every value widget gets this as its `value=` and keeps it with `persist_state="session"`,
-    which keeps the browser's copy right through fragment reruns.
+    Every value widget gets this as its `value=` and keeps its value with `state.KEEP`, which
+    keeps the browser's copy right through fragment reruns and while another page is shown.
     """
-    return st.session_state.get(key, WIDGET_DEFAULTS[key])
+    return state.get(key, WIDGET_DEFAULTS[key])
 
 
 def spec_from_state() -> PlaneSpec:
@@ -53,11 +53,11 @@ def spec_from_state() -> PlaneSpec:
 
 
 def new_seed() -> None:
-    st.session_state["xor_seed"] = random.randrange(10_000)  # the changed spec resets the job
+    state.set("xor_seed", random.randrange(10_000))  # the changed spec resets the job
 
 
 def new_sample() -> None:
-    st.session_state["xor_sample"] = current("xor_sample") + 1
+    state.set("xor_sample", current("xor_sample") + 1)
 
 
 def choice(label: str, key: str, options, names=None, **more) -> None:
@@ -68,7 +68,7 @@ def choice(label: str, key: str, options, names=None, **more) -> None:
         index=options.index(current(key)),
         format_func=names or str,
         key=key,
-        **KEEP,
+        **state.KEEP,
         **more,
     )
 
@@ -79,9 +79,11 @@ def data_settings() -> None:
     if current("xor_data") == "points":
         return
     if current("xor_data") == "blobs":
-        st.slider("Classes", 3, MAX_CLASSES, current("xor_classes"), key="xor_classes", **KEEP)
-    st.slider("Points", 100, 1000, current("xor_samples"), step=50, key="xor_samples", **KEEP)
-    st.slider("Noise", 0.0, 0.5, current("xor_noise"), step=0.05, key="xor_noise", **KEEP)
+        st.slider(
+            "Classes", 3, MAX_CLASSES, current("xor_classes"), key="xor_classes", **state.KEEP
+        )
+    st.slider("Points", 100, 1000, current("xor_samples"), step=50, key="xor_samples", **state.KEEP)
+    st.slider("Noise", 0.0, 0.5, current("xor_noise"), step=0.05, key="xor_noise", **state.KEEP)
     st.slider(
         "Held out to test",
         0.1,
@@ -89,10 +91,14 @@ def data_settings() -> None:
         current("xor_test_fraction"),
         step=0.05,
         key="xor_test_fraction",
-        **KEEP,
+        **state.KEEP,
     )
     st.select_slider(
-        "Batch size", BATCH_SIZES, value=current("xor_batch_size"), key="xor_batch_size", **KEEP
+        "Batch size",
+        BATCH_SIZES,
+        value=current("xor_batch_size"),
+        key="xor_batch_size",
+        **state.KEEP,
     )
     st.button(
         "New sample",
@@ -107,7 +113,7 @@ def feature_settings() -> None:
     left, right = st.columns(2)
     for i, (name, label) in enumerate(FEATURES.items()):
         (left if i % 2 == 0 else right).checkbox(
-            label, value=current(f"xor_{name}"), key=f"xor_{name}", **KEEP
+            label, value=current(f"xor_{name}"), key=f"xor_{name}", **state.KEEP
         )
 
 
@@ -119,7 +125,7 @@ def network_settings() -> None:
         MAX_PLANE_LAYERS,
         current("xor_hidden_layers"),
         key="xor_hidden_layers",
-        **KEEP,
+        **state.KEEP,
     )
     for i in range(1, layers + 1):
         units, activation = st.columns([2, 3])
@@ -129,7 +135,7 @@ def network_settings() -> None:
             MAX_PLANE_UNITS,
             current(f"xor_units_{i}"),
             key=f"xor_units_{i}",
-            **KEEP,
+            **state.KEEP,
         )
         with activation:
             choice(f"Layer {i} activation", f"xor_activation_{i}", PLANE_ACTIVATIONS)
@@ -141,7 +147,7 @@ def network_settings() -> None:
         step=0.05,
         key="xor_dropout",
         disabled=layers == 0,
-        **KEEP,
+        **state.KEEP,
     )
     kind, rate = st.columns(2)
     with kind:
@@ -161,7 +167,7 @@ def network_settings() -> None:
         value=current("xor_learning_rate"),
         format_func=str,
         key="xor_learning_rate",
-        **KEEP,
+        **state.KEEP,
     )
 
 
@@ -173,10 +179,10 @@ def seed_settings() -> None:
         0,
         2**31 - 1,
         # "New seed" writes the seed into session state; that run must not pass a value too
-        "min" if st.session_state.get("xor_new_seed") else current("xor_seed"),
+        "min" if state.get("xor_new_seed") else current("xor_seed"),
         key="xor_seed",
         help="The seed fixes the starting weights, the data and the order of the batches.",
-        **KEEP,
+        **state.KEEP,
     )
     button.button("New seed", key="xor_new_seed", on_click=new_seed)
     st.caption("Any change here rebuilds the network from the seed.")

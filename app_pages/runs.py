@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import code_views, common
+from app_pages import code_views, state
+from app_pages.run_picker import run_picker
+from app_pages.run_store import store_or_stop
+from app_pages.text import plain
 from core.charts.runs import (
     METRICS,
     confusion_figures,
@@ -24,23 +27,23 @@ ROW_HEIGHT = 35  # pixels of one st.dataframe row
 
 
 def tell(kind: str, text: str) -> None:
-    st.session_state["runs_notice"] = (kind, text)
+    state.set("runs_notice", (kind, text))
 
 
 def rename(store: RunStore, run_id: str) -> None:
     try:
-        store.rename(run_id, st.session_state[f"runs_name_{run_id}"])
+        store.rename(run_id, state.get(f"runs_name_{run_id}"))
         tell("success", "Renamed.")
     except (ValueError, RunStoreError) as error:
-        tell("error", common.plain(error))
+        tell("error", plain(error))
 
 
 def delete(store: RunStore, run_id: str, name: str) -> None:
     try:
         store.delete(run_id)
-        tell("success", f"Deleted {common.plain(name)} and its model file.")
+        tell("success", f"Deleted {plain(name)} and its model file.")
     except RunStoreError as error:
-        tell("error", common.plain(error))
+        tell("error", plain(error))
 
 
 def check_download(store: RunStore, run_id: str, name: str) -> None:
@@ -53,32 +56,32 @@ def check_download(store: RunStore, run_id: str, name: str) -> None:
     if gone:
         tell(
             "error",
-            f"{common.plain(name)} or its model file was deleted meanwhile (in another tab or "
+            f"{plain(name)} or its model file was deleted meanwhile (in another tab or "
             "window?), so there was nothing to download.",
         )
 
 
 def import_upload(store: RunStore) -> None:
-    upload = st.session_state.get("runs_upload")
+    upload = state.get("runs_upload")
     if upload is None:
-        st.session_state["runs_import_notice"] = ("error", "Choose a .keras or .h5 file first.")
+        state.set("runs_import_notice", ("error", "Choose a .keras or .h5 file first."))
         return
-    name = st.session_state.get("runs_import_name", "").strip() or None
+    name = (state.get("runs_import_name") or "").strip() or None
     try:
         run_id = store.import_model(upload.getvalue(), upload.name, name=name)
     except (ModelImportError, ValueError) as error:
-        st.session_state["runs_import_notice"] = ("error", common.plain(error))
+        state.set("runs_import_notice", ("error", plain(error)))
         return
-    st.session_state["runs_import_notice"] = ("success", f"Imported {common.plain(upload.name)}.")
-    st.session_state["selected_run_id"] = run_id
+    state.set("runs_import_notice", ("success", f"Imported {plain(upload.name)}."))
+    state.set("selected_run_id", run_id)
 
 
-common.init_session()
-store = common.store_or_stop()
+state.init()  # so that the page can be opened on its own
+store = store_or_stop()
 st.title(":material/history: Runs")
 st.caption(f"Every training run is kept in `{store.home}`, epoch by epoch.")
 
-notice = st.session_state.pop("runs_notice", None)
+notice = state.pop("runs_notice")
 if notice:
     (st.success if notice[0] == "success" else st.error)(notice[1])
 
@@ -124,15 +127,15 @@ else:
 
 if runs:
     st.subheader("One run")
-    chosen_run = common.run_picker("runs_run", "Run", runs, lambda run: labels[run.id])
+    chosen_run = run_picker("runs_run", "Run", runs, lambda run: labels[run.id])
     try:
         run = store.get(chosen_run.id)
         model_path = store.model_path(run.id)
         history_csv = store.history_csv(run.id)
     except RunNotFoundError:  # deleted in another tab since the list was read: read it again
         st.rerun()
-    st.markdown(f"**{run.status.capitalize()}.** {common.plain(run.message)}")
-    st.caption(f"Data: {common.plain(run.data_source or 'unknown')} · id {run.id}")
+    st.markdown(f"**{run.status.capitalize()}.** {plain(run.message)}")
+    st.caption(f"Data: {plain(run.data_source or 'unknown')} · id {run.id}")
 
     name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
     name_column.text_input("Name", value=run.name, key=f"runs_name_{run.id}")
@@ -172,13 +175,13 @@ if runs:
         width="stretch",
     )
     if model_path is not None:
-        st.caption(f"Evaluate and Draw now use {common.plain(run.name)}.")
+        st.caption(f"Evaluate and Draw now use {plain(run.name)}.")
 
     with st.expander("Delete this run"):
         # The tick belongs to this run: its key changes with the run, so choosing another
         # run shows an unticked box and a disabled Delete.
         confirmed = st.checkbox(
-            f"Yes, delete {common.plain(run.name)} and its model file",
+            f"Yes, delete {plain(run.name)} and its model file",
             key=f"runs_confirm_delete_{run.id}",
         )
         st.button(
@@ -193,8 +196,8 @@ if runs:
     code_views.run_code(run)  # its Keras script (app_pages/code_views.py)
 
     st.subheader("Compare runs")
-    chosen = [i for i in st.session_state["runs_compare"] if i in labels]
-    st.session_state["runs_compare"] = chosen
+    chosen = [i for i in state.get("runs_compare") if i in labels]
+    state.set("runs_compare", chosen)
     chosen = st.multiselect(
         "Runs to compare",
         ids,
@@ -246,6 +249,6 @@ st.text_input("Name (optional)", key="runs_import_name")
 st.button(
     "Import", key="runs_import", on_click=import_upload, args=(store,), icon=":material/upload:"
 )
-import_notice = st.session_state.pop("runs_import_notice", None)
+import_notice = state.pop("runs_import_notice")
 if import_notice:
     (st.success if import_notice[0] == "success" else st.error)(import_notice[1])

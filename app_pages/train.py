@@ -10,7 +10,9 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from app_pages import code_views, common, inside_views
+from app_pages import code_views, inside_views, state
+from app_pages.data_source import get_data, show_data_source
+from app_pages.text import format_seconds
 from app_pages.train_controls import (
     W,
     apply_preset,
@@ -20,29 +22,36 @@ from app_pages.train_controls import (
     set_spec,
     training_controls,
 )
+from app_pages.training_session import (
+    FIRST_POINT_WAIT_SECONDS,
+    build_ahead,
+    current_job,
+    start_training,
+    training_now,
+)
 from core.charts.training import training_curves_figure
 from core.nets.blocks import from_layers
 from core.nets.model import count_parameters, layer_table
-from core.nets.presets import DEFAULT_PRESET, PRESETS
+from core.nets.presets import PRESETS
 from core.training.monitor import Snapshot
 
 
 def start() -> None:
-    data, _ = common.get_data()
-    st.session_state["train_error"] = None
-    common.start_training(current_spec(), data, callbacks=inside_views.dynamics_callbacks(data))
-    st.session_state["train_just_started"] = True
+    data, _ = get_data()
+    state.set("train_error", None)
+    start_training(current_spec(), data, callbacks=inside_views.dynamics_callbacks(data))
+    state.set("train_just_started", True)
 
 
-# Training ends within a fraction of a second of Stop (the batches under way): the click waits
-# up to this long for it, so the page it redraws already says so and which epochs were kept
-# (its test figures follow once the test pass is done; a longer wait, a big CNN's batches
-# say, shows "Stopping…" first).
+# Training ends soon after Stop, once the batches under way are done: the click waits up to
+# this long for it, so the page it redraws already says so and which epochs were kept (its
+# test figures follow once the test pass is done; a longer wait, a big CNN's batches say,
+# shows "Stopping…" first).
 STOP_WAIT_SECONDS = 1.0
 
 
 def stop() -> None:
-    job = common.current_job()
+    job = current_job()
     if job is not None:
         job.stop(wait=STOP_WAIT_SECONDS)
 
@@ -61,21 +70,15 @@ def model_summary(spec) -> None:
         st.table(rows.set_index("Layer"))
 
 
-st.session_state.setdefault(W + "preset", DEFAULT_PRESET)
-follow_spec()  # another page (Experiments, a share link) may have set the spec
-# --- Extras (helper "export"): share links and code export --------------------------------
-# Read or write the page's spec only through train_controls.current_spec() / set_spec(spec);
-# e.g. sync st.query_params here, before the widgets are drawn, and show the code view under
-# the model summary (see EXTRAS_AFTER_SUMMARY below).
-# -------------------------------------------------------------------------------------------
-code_views.train_link(current_spec, set_spec)
+follow_spec()  # the widgets show the spec, however it was set
+code_views.train_link(current_spec, set_spec)  # a shared link's settings; the URL follows the spec
 
 st.title(":material/model_training: Train")
-data, data_error = common.get_data()
-common.show_data_source(data, data_error)
-running = common.training_now()
+data, data_error = get_data()
+show_data_source(data, data_error)
+running = training_now()
 spec = current_spec()
-common.build_ahead(spec, data)
+build_ahead(spec, data)
 
 preset_col, train_col = st.columns([5, 1], vertical_alignment="bottom")
 preset_col.selectbox(
@@ -85,6 +88,7 @@ preset_col.selectbox(
     on_change=apply_preset,
     disabled=running,
     help="\n\n".join(f"**{name}**: {preset.source}" for name, preset in PRESETS.items()),
+    **state.KEEP,
 )
 train_col.button(
     "Train",
@@ -95,14 +99,14 @@ train_col.button(
     width="stretch",
     key="train_start_button",
 )
-if spec.to_dict() != PRESETS[st.session_state[W + "preset"]].spec.to_dict():
+if spec.to_dict() != PRESETS[state.get(W + "preset")].spec.to_dict():
     # After an edit, a share link or an uploaded file, the box still names the last preset
     # chosen: say the settings are no longer that preset's.
     st.caption(
         ":material/edit: Changed since this preset was chosen: the settings below are your own."
     )
-if st.session_state.get("train_error"):
-    st.error(st.session_state["train_error"], icon=":material/error:")
+if state.get("train_error"):
+    st.error(state.get("train_error"), icon=":material/error:")
 
 controls, live_area = st.columns([2, 3], gap="large")
 
@@ -118,8 +122,6 @@ with controls:
     training_controls(disabled=running)
     inside_views.dynamics_toggle(disabled=running)
     model_summary(spec)
-    # EXTRAS_AFTER_SUMMARY (helper "export"): the code view of `spec` goes here.
-    # (It is drawn at the end of the page instead: 88-column code needs the page's width.)
 
 
 def show_progress(snapshot) -> None:
@@ -139,7 +141,7 @@ def show_progress(snapshot) -> None:
             f"Epoch {min(snapshot.epoch + 1, snapshot.epochs)}/{snapshot.epochs} · "
             f"batch {snapshot.step}/{snapshot.steps_per_epoch} · "
             f"{snapshot.images_per_second:,.0f} images/s · "
-            f"about {common.format_seconds(snapshot.eta_seconds)} left"
+            f"about {format_seconds(snapshot.eta_seconds)} left"
         )
     st.progress(snapshot.fraction_done, text=text)
 
@@ -149,7 +151,7 @@ def show_result(snapshot) -> None:
         st.error(snapshot.message, icon=":material/error:")
     elif snapshot.status in ("completed", "stopped"):
         (st.success if snapshot.status == "completed" else st.info)(
-            f"{snapshot.message} ({common.format_seconds(snapshot.elapsed_seconds)})",
+            f"{snapshot.message} ({format_seconds(snapshot.elapsed_seconds)})",
             icon=":material/check_circle:"
             if snapshot.status == "completed"
             else ":material/stop_circle:",
@@ -168,8 +170,8 @@ def live_snapshot(job, just_started: bool) -> Snapshot:
     """The job's progress to draw; right after Train, its first point if it comes soon."""
     if just_started:
         snapshot = job.monitor.wait_for(
-            lambda state: bool(state.batches) or not state.running,
-            common.FIRST_POINT_WAIT_SECONDS,
+            lambda progress: bool(progress.batches) or not progress.running,
+            FIRST_POINT_WAIT_SECONDS,
         )
     else:
         snapshot = job.monitor.snapshot()
@@ -179,8 +181,8 @@ def live_snapshot(job, just_started: bool) -> Snapshot:
 
 @st.fragment(run_every=0.5 if running else None)
 def live_panel() -> None:
-    just_started = st.session_state.pop("train_just_started", False)  # this redraw only
-    job = common.current_job()
+    just_started = state.pop("train_just_started")  # this redraw only
+    job = current_job()
     if job is None:
         st.info(
             "Choose a network on the left and press **Train** to watch it learn.",
@@ -221,6 +223,7 @@ def live_panel() -> None:
 with live_area:
     with st.container():  # the panel's elements come and go; what follows it stays in place
         live_panel()
-    inside_views.train_inside(spec)  # the network diagram and training dynamics (helper "inside")
+    inside_views.train_inside(spec)  # the network diagram and training dynamics
 
-code_views.train_extras(spec, set_spec)  # the Keras code and the settings file, full width
+# The Keras code and the settings file, under everything: 88-column code needs the full width.
+code_views.train_extras(spec, set_spec)

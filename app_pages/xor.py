@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import code_views, common
-from app_pages.plane_settings import KEEP, current, sidebar, spec_from_state
+from app_pages import code_views, keras_runtime, state
+from app_pages.plane_settings import current, sidebar, spec_from_state
 from core.charts.plane import network_figure, unit_figure, unit_label
 from core.charts.xor import boundary_figure, plane_curves_figure
 from core.plane.explanations import READING, explanation
@@ -31,14 +31,11 @@ TABLE_COLUMNS = {
 }
 
 
-def init_state() -> None:
-    """Session state for this page, set here only."""
-    if "xor_job" not in st.session_state:
-        st.session_state["xor_job"] = XorJob()
-
-
 def job() -> XorJob:
-    return st.session_state["xor_job"]
+    """This session's job, made when the page first draws."""
+    if state.get("xor_job") is None:
+        state.set("xor_job", XorJob())
+    return state.get("xor_job")
 
 
 def train_epochs() -> None:
@@ -58,7 +55,9 @@ def controls(running: bool, failed: bool) -> None:
     epochs, train, step, reset, stop, slow, discrete = st.columns(
         [1.3, 1, 1, 1.3, 1, 1.5, 1.5], vertical_alignment="bottom"
     )
-    epochs.number_input("Epochs", 1, 5000, current("xor_epochs"), step=50, key="xor_epochs", **KEEP)
+    epochs.number_input(
+        "Epochs", 1, 5000, current("xor_epochs"), step=50, key="xor_epochs", **state.KEEP
+    )
     blocked = running or failed
     why = " The loss blew up: press Reset weights first." if failed else ""
     train.button(
@@ -87,14 +86,14 @@ def controls(running: bool, failed: bool) -> None:
         value=current("xor_slow"),
         key="xor_slow",
         help=f"Train {SLOW_EPOCHS_PER_SECOND} epochs a second, to watch the boundary move.",
-        **KEEP,
+        **state.KEEP,
     )
     discrete.toggle(
         "Discretize",
         value=current("xor_discrete"),
         key="xor_discrete",
         help="Colour each point by the class the network picks, not by how sure it is.",
-        **KEEP,
+        **state.KEEP,
     )
 
 
@@ -142,22 +141,22 @@ def unit_choices(snapshot) -> dict[str, str]:
 
 def clicked_unit() -> None:
     """A click on a square of the network picks that unit for the large view."""
-    event = st.session_state.get("xor_network")
+    event = state.get("xor_network")
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     for point in points:
         layer, unit = point.get("customdata", [None, None])[:2]
         key = f"{layer}:{unit}"
-        if layer is not None and key in st.session_state.get("xor_unit_choices", {}):
-            st.session_state["xor_unit"] = key
+        if layer is not None and key in state.get("xor_unit_choices"):
+            state.set("xor_unit", key)
 
 
 def show_network(snapshot) -> None:
     choices = unit_choices(snapshot)
-    st.session_state["xor_unit_choices"] = choices
-    unit = st.session_state.get("xor_unit")
+    state.set("xor_unit_choices", choices)
+    unit = state.get("xor_unit")
     if unit not in choices:
         unit = "1:0" if "1:0" in choices else next(iter(choices))
-    st.session_state["xor_unit"] = unit
+    state.set("xor_unit", unit)
     layer, index = (int(part) for part in unit.split(":"))
     discrete = current("xor_discrete")
     st.plotly_chart(
@@ -200,8 +199,7 @@ def show_words(snapshot) -> None:
         st.markdown(READING)
 
 
-init_state()
-warm_up = common.warm_up_keras()
+warm_up = keras_runtime.warm_up_keras()
 if warm_up.is_alive():
     # The job's worker imports TensorFlow; two threads importing it at once can leave it half
     # initialised (seen on a fresh server opened at /xor), so let the server's import finish.

@@ -6,6 +6,7 @@ through core."""
 from __future__ import annotations
 
 import pytest
+from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 
 from core.runs.store import RunStore
 from core.training.registry import JOBS
@@ -18,8 +19,6 @@ PAGE = "app_pages/draw.py"
 @pytest.fixture
 def timers(monkeypatch) -> list[float]:
     """The intervals of every fragment timer (st.fragment(run_every=...)) the page sets up."""
-    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
-
     seen: list[float] = []
     enqueue = ScriptRunContext.enqueue
 

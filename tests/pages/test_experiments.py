@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from core.experiments.baselines import BaselineJob, create_baseline_run
 from core.experiments.runner import RUNNERS
 from core.nets.model import ModelSpec
+from core.runs.store import RunStore
 from tests.support.pages import open_page, run_until
 
 PAGE = "app_pages/experiments.py"
@@ -82,6 +84,10 @@ def test_a_tiny_grid_runs_to_the_end_and_opens_the_best_on_train(small_mnist, ti
     spec = at.session_state["train_spec"]
     assert isinstance(spec, ModelSpec)
     assert spec.layers[0]["units"] in (4, 16)
+    # Set through Train's own set_spec, which writes it into Train's widgets too (the button
+    # then switches to Train, which AppTest cannot do from a callback).
+    assert at.session_state["train_w_units_0"] == spec.layers[0]["units"]
+    assert at.session_state["train_w_epochs"] == spec.epochs
     means = {
         units: table[table["Configuration"] == f"Units per hidden layer {units}"][
             "Val accuracy (%)"
@@ -92,9 +98,6 @@ def test_a_tiny_grid_runs_to_the_end_and_opens_the_best_on_train(small_mnist, ti
 
 
 def test_a_random_forest_run_shows_on_evaluate(small_mnist):
-    from core.experiments.baselines import BaselineJob, create_baseline_run
-    from core.runs.store import RunStore
-
     store = RunStore()
     run_id = create_baseline_run(store, "random_forest", 1, small_mnist, "forest")
     job = BaselineJob(store, small_mnist, "random_forest", 1, run_id).start()

@@ -11,16 +11,19 @@ from streamlit.testing.v1 import AppTest
 
 from core.nets.model_files import standard_form
 from core.runs.store import RunStore
+from core.training.registry import JOBS
 from tests.support.pages import open_page, train_stored_run
 
 
 def _inside_script(run_id: str) -> None:
     import streamlit as st
 
-    from app_pages import common, inside_views
+    from app_pages import inside_views
+    from app_pages.data_source import get_data
+    from app_pages.run_store import checked_model_stamp
 
-    data, _ = common.get_data()
-    stamp = common.checked_model_stamp(run_id)
+    data, _ = get_data()
+    stamp = checked_model_stamp(run_id)
     image = data.x_test[st.session_state.get("test_index", 0)] / 255.0
     true_digit = st.session_state.get("true_digit")
     inside_views.inside_section(run_id, stamp, image, key="evaluate", true_digit=true_digit)
@@ -155,7 +158,8 @@ def test_train_page_diagram_follows_the_sliders(small_mnist):
 def _train_script() -> None:
     import streamlit as st
 
-    from app_pages import common, inside_views
+    from app_pages import inside_views
+    from app_pages.data_source import get_data
     from core.nets.model import ModelSpec
 
     spec = ModelSpec(
@@ -165,7 +169,7 @@ def _train_script() -> None:
         from core.training.job import TrainingJob
         from core.training.registry import JOBS
 
-        data, _ = common.get_data()
+        data, _ = get_data()
         st.session_state["train_inside_dynamics"] = True
         callbacks = inside_views.dynamics_callbacks(data)  # as the Train page's start() would
         job = JOBS.add(TrainingJob(spec, data, callbacks=callbacks))
@@ -176,8 +180,6 @@ def _train_script() -> None:
 
 
 def test_training_dynamics_show_each_layers_norms(small_mnist):
-    from core.training.registry import JOBS
-
     at = AppTest.from_function(_train_script, default_timeout=120).run()
     assert not at.exception, at.exception
     job = JOBS.get(at.session_state["train_run_id"])

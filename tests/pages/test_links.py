@@ -7,9 +7,13 @@ from dataclasses import replace
 from streamlit.testing.v1 import AppTest
 
 from core.export.keras_script import export_script
-from core.export.links import spec_to_params
+from core.export.links import flat_spec_to_params, spec_to_params
+from core.export.plane_script import export_plane_script
 from core.nets.model import ModelSpec
-from core.nets.presets import DEFAULT_PRESET, PRESETS
+from core.nets.presets import DEFAULT_PRESET, KERAS_CONVNET, PRESETS
+from core.plane.spec import PlaneSpec
+from core.plane.xor import DEFAULT_EPOCHS
+from core.runs.store import RunStore
 from tests.conftest import REPO
 from tests.support.pages import open_page, train_stored_run
 
@@ -84,8 +88,6 @@ def test_a_link_restores_every_setting_and_the_url_follows_the_sliders(small_mni
 
 
 def test_a_convolutional_link_and_the_code_view_follow_the_spec(small_mnist):
-    from core.nets.presets import KERAS_CONVNET
-
     spec = replace(PRESETS[KERAS_CONVNET].spec, seed=9)
     at = open_with_link("app_pages/train.py", spec_to_params(spec))
     assert page_spec(at) == spec
@@ -123,7 +125,6 @@ def test_runs_shows_a_runs_script_and_the_diff_of_two(small_mnist):
     first, _ = train_stored_run(small_mnist, epochs=1, units=16)
     second, _ = train_stored_run(small_mnist, epochs=1, units=24)
     at = open_page("app_pages/runs.py")
-    from core.runs.store import RunStore
 
     store = RunStore()
     shown = [code.value for code in open_code(at, "runs_code_open").code]
@@ -142,11 +143,6 @@ def test_runs_shows_a_runs_script_and_the_diff_of_two(small_mnist):
 
 
 def test_a_plane_link_restores_the_2d_playground_and_follows_it(small_mnist):
-    from core.export.links import flat_spec_to_params
-    from core.export.plane_script import export_plane_script
-    from core.plane.spec import PlaneSpec
-    from core.plane.xor import DEFAULT_EPOCHS
-
     spec = PlaneSpec(
         data="circle", x1_squared=True, hidden_layers=2, units_1=8, learning_rate=0.03, seed=4
     )

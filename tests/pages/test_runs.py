@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sqlite3
 
 import pytest
 from markdown_it import MarkdownIt
@@ -141,8 +142,6 @@ def test_a_good_upload_becomes_a_run(store, tmp_path):
 
 
 def test_a_run_left_by_a_dead_process_shows_as_interrupted(store):
-    import sqlite3
-
     run_id = store.create_run(small_spec(), "x", name="cut short")
     with sqlite3.connect(store.db_path) as conn:  # as if its owner had died
         conn.execute("UPDATE runs SET owner_pid = 999999999 WHERE id = ?", (run_id,))

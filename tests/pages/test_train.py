@@ -1,15 +1,24 @@
 """The Train page through Streamlit's AppTest: widgets, a short training run, Stop."""
 
+import gc
 import json
 import threading
 import time
+import weakref
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import core.training.job
+from app_pages import train_controls, training_session
+from core.inside.dynamics import norm_log
+from core.mnist.data import load_mnist
 from core.nets.model import ModelSpec, layer_table
 from core.nets.presets import DEFAULT_PRESET, KERAS_CONVNET, PRESETS
+from core.training.job import warm_key
+from core.training.live_callback import LiveMetrics
 from core.training.registry import JOBS
+from core.training.warm_start import WARM_STARTS
 from tests.support.pages import open_page, run_until
 
 
@@ -72,10 +81,8 @@ def test_short_training_run_starts_and_finishes(small_mnist):
 
 
 def test_stop_ends_a_long_run(small_mnist, monkeypatch):
-    from core.training.live_callback import LiveMetrics
-
-    # Fifty epochs of 400 digits take a second or two on a network built ahead: slow each
-    # compiled call down, so the run is surely still training when Stop is pressed.
+    # Fifty epochs of 400 digits go quickly on a network built ahead: slow each compiled call
+    # down, so the run is surely still training when Stop is pressed.
     batch_end = LiveMetrics.on_train_batch_end
 
     def slow_batch_end(self, batch, logs=None):
@@ -84,8 +91,6 @@ def test_stop_ends_a_long_run(small_mnist, monkeypatch):
 
     monkeypatch.setattr(LiveMetrics, "on_train_batch_end", slow_batch_end)
     # And hold the test pass until the page has been looked at.
-    import core.training.job
-
     tested = threading.Event()
     predict = core.training.job.predict_eagerly
 
@@ -140,9 +145,6 @@ def test_broken_data_folder_shows_the_reason_and_disables_train(tmp_path, monkey
 def test_the_page_does_not_keep_a_forgotten_run_in_memory(small_mnist):
     """Streamlit keeps a page run's namespace for as long as the session lives (through its
     widget callbacks), so a job in a module-level name would pin its model and graphs."""
-    import gc
-    import weakref
-
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=1)
     at.button(key="train_start_button").click().run()
@@ -226,8 +228,6 @@ def test_a_conv_preset_fills_the_page(small_mnist):
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_round_trips_through_the_widgets(small_mnist, name):
     """Preset -> widgets -> spec gives the preset back: each value is one the widgets offer."""
-    from app_pages import train_controls
-
     at = open_page("app_pages/train.py")
     at.selectbox(key="train_w_preset").set_value(name).run()
     assert not at.exception, at.exception
@@ -278,8 +278,6 @@ def test_a_spec_set_by_another_page_shows_in_the_widgets(small_mnist):
 def test_the_norms_toggle_decides_whether_a_run_records_norms(small_mnist, record):
     """On: the run carries a LayerNorms callback and its log fills with one weight and one
     gradient norm per layer; off: the run carries none (and costs nothing)."""
-    from core.inside.dynamics import norm_log
-
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=2)
     at.toggle(key="train_inside_dynamics").set_value(record).run()
@@ -313,10 +311,6 @@ def test_the_page_says_when_the_settings_are_no_longer_the_chosen_presets(small_
 
 
 def test_the_page_builds_its_network_ahead_and_train_trains_that_model(small_mnist):
-    from core.mnist.data import load_mnist
-    from core.training.job import warm_key
-    from core.training.warm_start import WARM_STARTS
-
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=2)
     key = warm_key(at.session_state["train_spec"], load_mnist())
@@ -334,12 +328,10 @@ def test_the_page_builds_its_network_ahead_and_train_trains_that_model(small_mni
 def test_the_curves_axes_show_before_train_and_the_click_draws_the_first_point(
     small_mnist, monkeypatch
 ):
-    from app_pages import common
-    from core.training.live_callback import LiveMetrics
 
     # Every batch here ends a second late, so the first point comes long after the page
     # drawn by the click would have reached its chart; that page waits for the point
-    # (common.FIRST_POINT_WAIT_SECONDS, lengthened so a busy machine cannot make it miss).
+    # (training_session.FIRST_POINT_WAIT_SECONDS, lengthened so a busy machine cannot make it miss).
     batch_end = LiveMetrics.on_train_batch_end
 
     def slow_batch_end(self, batch, logs=None):
@@ -347,7 +339,7 @@ def test_the_curves_axes_show_before_train_and_the_click_draws_the_first_point(
         return batch_end(self, batch, logs)
 
     monkeypatch.setattr(LiveMetrics, "on_train_batch_end", slow_batch_end)
-    monkeypatch.setattr(common, "FIRST_POINT_WAIT_SECONDS", 60.0)
+    monkeypatch.setattr(training_session, "FIRST_POINT_WAIT_SECONDS", 60.0)
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=3)
     before = curves(at)  # before any run: the axes the curves will be drawn on, empty

@@ -40,7 +40,7 @@ def run_until(at: AppTest, condition, timeout: float = 120.0) -> None:
 
 def train_stored_run(data: MNIST, epochs: int = 2, units: int = 16) -> tuple[str, TrainingJob]:
     """A small network trained on `data` and kept in the run store, through the same
-    `start_recorded_run` that the pages' `common.start_training` calls."""
+    `start_recorded_run` that the pages' `training_session.start_training` calls."""
     spec = ModelSpec(layers=[{"type": "Dense", "units": units}], epochs=epochs, batch_size=32)
     job = start_recorded_run(RunStore(), spec, data)
     assert job.join(timeout=120)
