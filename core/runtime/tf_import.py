@@ -6,7 +6,7 @@ package reaches back into Keras): each holds one of Python's module locks and wa
 other's, Python breaks the deadlock by handing one of them a half-made module, both imports
 fail part-way, and the next attempt runs TensorFlow's module code a second time ("KeyError:
 Registering two gradient with name 'ReduceDataset'"). The app met this when Train was
-pressed on a fresh server whose background import (app_pages/common.warm_up_keras) and
+pressed on a fresh server whose background import (app_pages/keras_runtime.warm_up_keras) and
 network built ahead (core.training.warm_start) were still importing: the page showed that traceback.
 Two threads that both import `keras` first are safe (the second waits for the first), so
 code that may be the first on its thread to import TensorFlow (a thread's first step:
