@@ -323,18 +323,19 @@ def read_idx(path):
 def small_network():
     """A 784-128-10 network trained for 2 epochs on 20,000 MNIST digits, and the test digits.
 
-    Module-scoped: trained once (about 3 s) for the tests that read digits with it.
+    Module-scoped: trained once for the tests that read digits with it.
     """
     from tests.conftest import full_mnist_dir
 
     folder = full_mnist_dir()
     if folder is None:
         pytest.skip("full MNIST files not found (set MNIST_DATA to a folder with them)")
-    from core.nets.model import ModelSpec, build_model
+    from core.nets.model import build_model
+    from tests.support.specs import small_spec
 
     x_train = read_idx(folder / "train-images-idx3-ubyte.gz")[:20000]
     y_train = read_idx(folder / "train-labels-idx1-ubyte.gz")[:20000]
-    spec = ModelSpec(layers=[{"type": "Dense", "units": 128}], epochs=2, seed=1)
+    spec = small_spec(units=128, epochs=2, seed=1, batch_size=128)
     model = build_model(spec)
     model.fit(
         x_train.reshape(-1, 784).astype(np.float32) / 255,
