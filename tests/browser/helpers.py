@@ -21,6 +21,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.support.waiting import eventually
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -121,8 +123,7 @@ class Server:
         return self
 
     def wait_healthy(self, timeout: float = START_SECONDS) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def healthy() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"streamlit exited with code {self.process.returncode}; its log:\n"
@@ -132,10 +133,12 @@ class Server:
                 contextlib.suppress(OSError),
                 urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer,
             ):
-                if answer.status == 200:
-                    return
-            time.sleep(0.2)  # polling the health endpoint, not waiting for state
-        raise RuntimeError(f"streamlit did not answer on {self.url} within {timeout:.0f} s")
+                return answer.status == 200
+            return False
+
+        eventually(
+            healthy, timeout, interval=0.2, message=f"streamlit did not answer on {self.url}"
+        )
 
     def warm_up(self, browser) -> None:
         """Load the home page once: the first session starts the app's Keras import.

@@ -1,37 +1,19 @@
 import math
 import sys
 import threading
-import time
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from core.mnist.data import MNIST, one_hot, to_model_inputs
-from core.nets.model import ModelSpec
 from core.runs.start import start_recorded_run
 from core.training.job import TrainingJob, epochs, steps_per_execution_for
 from core.training.prepared import ALIGNMENT, PreparedTensors, aligned_empty, as_tensor, prepare
 from core.training.registry import JOBS, JobRegistry, TrainingBusyError
 from tests.support.digits import patch_digits
-
-
-def small_spec(**values) -> ModelSpec:
-    defaults = {
-        "layers": [{"type": "Dense", "units": 32}],
-        "epochs": 3,
-        "batch_size": 32,
-    }
-    return ModelSpec(**(defaults | values))
-
-
-def wait_for(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
+from tests.support.specs import small_spec
+from tests.support.waiting import eventually
 
 
 def test_prepare_holds_out_validation_from_training_only():
@@ -95,7 +77,7 @@ def test_steps_per_execution_keeps_batches_per_call_bounded():
 
 
 def test_short_run_really_learns():
-    job = TrainingJob(small_spec(epochs=4), patch_digits()).start()
+    job = TrainingJob(small_spec(units=32, epochs=4), patch_digits()).start()
     assert job.join(timeout=120)
     snapshot = job.snapshot()
     assert snapshot.status == "completed", snapshot.message
@@ -151,7 +133,9 @@ def test_stop_mid_run_keeps_model_and_history():
         small_spec(epochs=200, batch_size=8), patch_digits(n_train=800), steps_per_execution=1
     )
     job.start()
-    assert wait_for(lambda: job.monitor.snapshot().epoch >= 1), job.monitor.snapshot().message
+    eventually(
+        lambda: job.monitor.snapshot().epoch >= 1, message=lambda: job.monitor.snapshot().message
+    )
     job.stop()
     assert job.join(timeout=60)
     snapshot = job.monitor.snapshot()
@@ -165,7 +149,9 @@ def test_stop_mid_run_keeps_model_and_history():
 def test_stop_can_wait_for_the_run_to_show_its_end():
     job = TrainingJob(small_spec(epochs=200, batch_size=8), patch_digits(n_train=800))
     job.start()
-    assert wait_for(lambda: job.monitor.snapshot().epoch >= 1), job.monitor.snapshot().message
+    eventually(
+        lambda: job.monitor.snapshot().epoch >= 1, message=lambda: job.monitor.snapshot().message
+    )
     assert job.stop(wait=60) is True
     # No join: when stop returns, the page's next snapshot already says training has ended,
     # and with which epochs, while the test pass may still be under way.
