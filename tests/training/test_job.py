@@ -1,5 +1,4 @@
 import math
-import sys
 import threading
 from types import SimpleNamespace
 
@@ -431,25 +430,3 @@ def test_batches_are_kept_and_their_order_is_the_seed_s_whatever_the_process_see
     other = kept.batches(data, small_spec(seed=4, batch_size=32))
     assert other[0] is not train  # another seed: another split and order
     assert not np.array_equal(first_rows(other[0])[:50], first_rows(train)[:50])
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is Linux's")
-def test_background_work_runs_below_the_page_s_priority():
-    import os
-
-    from core.runtime.jobs import BACKGROUND_NICENESS, BackgroundJob
-
-    def niceness() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    seen = []
-
-    class Probe(BackgroundJob):
-        def work(self, stop):
-            seen.append(niceness())
-
-    before = niceness()
-    job = Probe().start()
-    assert job.join(timeout=30)
-    assert seen == [max(before, BACKGROUND_NICENESS)]
-    assert niceness() == before  # the calling thread (the page's) keeps its own
