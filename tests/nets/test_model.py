@@ -421,25 +421,3 @@ def test_a_run_stored_in_the_old_form_loads_compares_and_retrains(tmp_path):
     snapshot = job.monitor.snapshot()
     assert snapshot.status == "completed" and len(snapshot.history["loss"]) == 2
     assert job.model.count_params() == count_parameters(spec) == 784 * 16 + 16 + 16 * 10 + 10
-
-
-def test_a_conv_spec_trains_on_image_shaped_views_of_the_rows():
-    import numpy as np
-
-    from core.training.job import TrainingJob
-    from core.training.prepared import prepare
-    from tests.support.digits import patch_digits
-
-    data = patch_digits(n_train=200, n_test=50)
-    prepared = prepare(data, 0.1, seed=1)
-    images = prepared.as_images()
-    assert images.x_train.shape == (180, 28, 28, 1) and images.x_val.shape == (20, 28, 28, 1)
-    assert np.shares_memory(images.x_train, prepared.x_train)  # a view: no second copy
-    assert np.shares_memory(images.x_test, prepared.x_test)
-    spec = ModelSpec(layers=[CONV, POOL, FLAT], epochs=2, batch_size=32)
-    job = TrainingJob(spec, data).start()
-    assert job.join(timeout=120)
-    snapshot = job.monitor.snapshot()
-    assert snapshot.status == "completed", snapshot.message
-    assert job.model.input_shape == (None, 28, 28, 1)
-    assert snapshot.test_accuracy > 0.3  # patch digits are easy; chance is 10 %

@@ -358,11 +358,15 @@ def test_a_convolutional_network_trains_on_the_same_rows_seen_as_images():
         ],
     )
     data = patch_digits(n_train=300, n_test=50)
-    prepared = prepare(data, 0.1, 0).as_images()
-    assert prepared.x_train.shape[1:] == (28, 28, 1) and prepared.x_train.base is not None
+    prepared = prepare(data, 0.1, 0)
+    images = prepared.as_images()
+    assert images.x_train.shape == (270, 28, 28, 1) and images.x_val.shape == (30, 28, 28, 1)
+    assert np.shares_memory(images.x_train, prepared.x_train)  # a view: no second copy
+    assert np.shares_memory(images.x_test, prepared.x_test)
     job = TrainingJob(spec, data).start()
     assert job.join(timeout=120)
     assert job.snapshot().status == "completed", job.snapshot().message
+    assert job.model.input_shape == (None, 28, 28, 1)
     assert job.result.test_accuracy > 0.5  # chance is 0.1
 
 
