@@ -291,7 +291,7 @@ def test_a_kept_traced_model_is_lent_to_one_job_at_a_time():
     key = warm_key(DENSE, patch_digits(n_train=100, n_test=10))
     pool = TracedModels()
     assert pool.add(key, build_traced(DENSE, key)) and len(pool) == 1
-    assert not pool.add(key, build_traced(DENSE, key))  # one per kind
+    assert not pool.add(key, "another traced model")  # one per kind: not even looked at
     owns = [build_untraced(other_run(DENSE, seed=seed), key) for seed in range(4)]
     leases, barrier = [None] * 4, threading.Barrier(4)
 
