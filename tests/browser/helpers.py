@@ -169,8 +169,8 @@ class Server:
             self.process.wait(timeout=20)
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL for whatever still runs 3 s later: a test's server took up to
-        8 s to exit after SIGTERM, and nothing is read from it once the test is done."""
+        """SIGTERM, then SIGKILL for whatever still runs 3 s later: a server can take longer
+        than that to exit after SIGTERM, and nothing is read from it once the test is done."""
         self.kill(signal.SIGTERM, grace=3)
 
     def rss_bytes(self) -> int:
@@ -349,9 +349,9 @@ STOP_ENABLED = """() => [...document.querySelectorAll('[data-testid=stMain] butt
 def press_train(page: Page) -> None:
     """Press Train and wait until the run is under way (the Stop button is enabled).
 
-    Checked in the page every 20 ms: a short run on a network built ahead can end half a
-    second after it starts, and Playwright's own retries (up to a second apart) missed the
-    moment Stop was enabled (bench/memory.py waited 90 s for it once in ten runs).
+    Checked in the page every 20 ms: a short run on a network built ahead can end moments
+    after it starts, and Playwright's own retries (up to a second apart) can miss the moment
+    Stop is enabled.
     """
     button(page, "Train").click()
     page.wait_for_function(STOP_ENABLED, timeout=PAGE_SECONDS * 1000, polling=20)
