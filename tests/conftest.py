@@ -66,9 +66,9 @@ def mnist_dir() -> Path:
 @pytest.fixture
 def small_mnist(tmp_path, monkeypatch):
     """Easy made-up digits (400 to train, 100 to test) written as IDX files, set as MNIST_DATA."""
-    from tests.support.digits import patch_digits, write_idx_folder
+    from tests.support.digits import small_digits, write_idx_folder
 
-    data = patch_digits(n_train=400, n_test=100, seed=3)
+    data = small_digits()
     folder = tmp_path / "mnist"
     folder.mkdir()
     write_idx_folder(folder, data)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.support.waiting import eventually
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -121,8 +123,7 @@ class Server:
         return self
 
     def wait_healthy(self, timeout: float = START_SECONDS) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def healthy() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"streamlit exited with code {self.process.returncode}; its log:\n"
@@ -132,10 +133,12 @@ class Server:
                 contextlib.suppress(OSError),
                 urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer,
             ):
-                if answer.status == 200:
-                    return
-            time.sleep(0.2)  # polling the health endpoint, not waiting for state
-        raise RuntimeError(f"streamlit did not answer on {self.url} within {timeout:.0f} s")
+                return answer.status == 200
+            return False
+
+        eventually(
+            healthy, timeout, interval=0.2, message=f"streamlit did not answer on {self.url}"
+        )
 
     def warm_up(self, browser) -> None:
         """Load the home page once: the first session starts the app's Keras import.
@@ -166,8 +169,8 @@ class Server:
             self.process.wait(timeout=20)
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL for whatever still runs 3 s later: a test's server took up to
-        8 s to exit after SIGTERM, and nothing is read from it once the test is done."""
+        """SIGTERM, then SIGKILL for whatever still runs 3 s later: a server can take longer
+        than that to exit after SIGTERM, and nothing is read from it once the test is done."""
         self.kill(signal.SIGTERM, grace=3)
 
     def rss_bytes(self) -> int:
@@ -346,9 +349,9 @@ STOP_ENABLED = """() => [...document.querySelectorAll('[data-testid=stMain] butt
 def press_train(page: Page) -> None:
     """Press Train and wait until the run is under way (the Stop button is enabled).
 
-    Checked in the page every 20 ms: a short run on a network built ahead can end half a
-    second after it starts, and Playwright's own retries (up to a second apart) missed the
-    moment Stop was enabled (bench/memory.py waited 90 s for it once in ten runs).
+    Checked in the page every 20 ms: a short run on a network built ahead can end moments
+    after it starts, and Playwright's own retries (up to a second apart) can miss the moment
+    Stop is enabled.
     """
     button(page, "Train").click()
     page.wait_for_function(STOP_ENABLED, timeout=PAGE_SECONDS * 1000, polling=20)

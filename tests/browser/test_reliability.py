@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import re
 import struct
-import time
 from pathlib import Path
 
 import numpy as np
@@ -37,19 +36,9 @@ from tests.browser.helpers import (
     store,
     wait_rerun,
 )
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
-
-
-def wait_until(condition, timeout: float, what: str):
-    """Poll `condition` (a read of the run store) until it gives a true value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)  # polling the store for the condition, not waiting for time
-    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
 
 
 def error_alert(page, pattern):
@@ -314,14 +303,15 @@ def test_a_run_outlives_its_killed_server_marked_interrupted(
     open_train_page(page, server)
     set_network(page, units="32", batch="16", epochs=50)
     press_train(page)
-    run = wait_until(
+    run = eventually(
         # The store writes an epoch's history, then its model file: wait for both, so the
         # kill cannot land between the two (that run would rightly have no model to keep).
         lambda: next(
             (r for r in store(server).list_runs() if r.epochs_done >= 1 and r.has_model), None
         ),
         TRAIN_SECONDS,
-        "a first complete epoch and its model in the store",
+        interval=0.2,
+        message="a first complete epoch and its model in the store did not happen",
     )
     server.kill()  # SIGKILL to the whole process group, mid-training
     killed = store(server).get(run.id)

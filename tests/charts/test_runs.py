@@ -23,7 +23,8 @@ from core.charts.runs import (
     spec_table,
 )
 from core.runs.store import RunStore
-from tests.support.runs import epoch_logs, fill_run, small_spec
+from tests.support.runs import epoch_logs, fill_run
+from tests.support.specs import small_spec
 
 
 @pytest.fixture

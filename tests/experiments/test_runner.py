@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import optuna
@@ -32,6 +31,7 @@ from core.runs.store import RunStore
 from core.training.warm_start import WarmStarts
 from tests.conftest import REPO
 from tests.support.digits import patch_digits
+from tests.support.waiting import eventually
 
 BASE = {
     "layers": [{"type": "Dense", "units": 16, "activation": "relu"}],
@@ -115,12 +115,12 @@ def test_tpe_plans_the_budget_and_stop_now_requeues(digits, tmp_path):
     )
     experiment_id = create_experiment(xstore, definition)
     runner = start(store, xstore, experiment_id, digits)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+
+    def training() -> bool:
         running = [t for t in xstore.trials(experiment_id) if t.status == "running" and t.run_id]
-        if running and store.get(running[0].run_id).epochs_done >= 1:
-            break
-        time.sleep(0.2)
+        return bool(running) and store.get(running[0].run_id).epochs_done >= 1
+
+    eventually(training, 120, interval=0.2, message="no run finished an epoch")
     runner.stop(abandon=True)
     _wait(runner)
     assert xstore.get(experiment_id).status == "stopped"
@@ -160,17 +160,17 @@ def test_an_experiment_resumes_after_its_process_is_killed(digits, tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], env=env)
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:  # kill it once a run is done and the next is training
+
+        def one_done_and_the_next_training() -> bool:  # then the process is killed
             trials = xstore.trials(experiment_id)
             done = [t for t in trials if t.status == "completed"]
             running = [t for t in trials if t.status == "running" and t.run_id]
             if done and running and store.get(running[0].run_id).epochs_done >= 1:
-                break
+                return True
             assert process.poll() is None, "the experiment process ended on its own"
-            time.sleep(0.1)
-        else:
-            pytest.fail("the experiment never got going")
+            return False
+
+        eventually(one_done_and_the_next_training, 180, 0.1, "the experiment never got going")
         os.kill(process.pid, signal.SIGKILL)
         process.wait(30)
     finally:

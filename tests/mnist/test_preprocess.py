@@ -19,9 +19,10 @@ from core.mnist.preprocess import (
     ink_map,
     stroke_width,
 )
-from core.nets.model import ModelSpec, build_model
+from core.nets.model import build_model
 from tests.conftest import full_mnist_dir
 from tests.support.drawings import drawn_digits, place_on_canvas
+from tests.support.specs import small_spec
 
 CANVAS = 280
 COLOURS = {  # background, pen (RGBA)
@@ -333,7 +334,7 @@ def small_network():
 
     x_train = read_idx(folder / "train-images-idx3-ubyte.gz")[:20000]
     y_train = read_idx(folder / "train-labels-idx1-ubyte.gz")[:20000]
-    spec = ModelSpec(layers=[{"type": "Dense", "units": 128}], epochs=2, seed=1)
+    spec = small_spec(units=128, epochs=2, seed=1, batch_size=128)
     model = build_model(spec)
     model.fit(
         x_train.reshape(-1, 784).astype(np.float32) / 255,

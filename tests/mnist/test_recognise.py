@@ -3,13 +3,14 @@ import pytest
 
 from core.mnist.preprocess import canvas_to_mnist
 from core.mnist.recognise import LOW_CONFIDENCE, Recognition, probabilities_for, recognise
-from core.nets.model import ModelSpec, build_model
+from core.nets.model import build_model
 from tests.support.drawings import place_on_canvas
+from tests.support.specs import small_spec
 
 
 @pytest.fixture(scope="module")
 def model():
-    return build_model(ModelSpec(layers=[{"type": "Dense", "units": 16}]))
+    return build_model(small_spec(units=16))
 
 
 def a_seven() -> np.ndarray:

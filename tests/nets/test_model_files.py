@@ -24,6 +24,7 @@ from core.nets.model_files import (
 from core.nets.spec_from_model import model_input_shape
 from core.runs.store import RunStore
 from tests.support.runs import leftovers, model_bytes, tiny_model
+from tests.support.specs import small_spec
 
 
 def lambda_model():
@@ -360,7 +361,7 @@ def test_a_model_with_a_custom_layer_is_refused_before_loading(tmp_path, monkeyp
 def test_a_model_saved_from_the_apps_own_builder_imports(tmp_path):
     """build_model makes a Functional model, whose config carries registered_name "Functional";
     it is Keras's own class and must import like a Sequential one."""
-    spec = ModelSpec(layers=[{"type": "Dense", "units": 8, "activation": "relu"}], epochs=1)
+    spec = small_spec(epochs=1)
     model = build_model(spec)
     store = RunStore(tmp_path / "home")
     run_id = store.import_model(model_bytes(model, tmp_path, "built.keras"), "built.keras")

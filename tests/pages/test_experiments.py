@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
 from core.experiments.baselines import BaselineJob, create_baseline_run
 from core.experiments.runner import RUNNERS
 from core.nets.model import ModelSpec
 from core.runs.store import RunStore
 from tests.support.pages import open_page, run_until
+from tests.support.specs import small_spec
 
 PAGE = "app_pages/experiments.py"
-
-
-@pytest.fixture
-def tiny_spec():
-    return ModelSpec.from_dict(
-        {
-            "layers": [{"type": "Dense", "units": 8, "activation": "relu"}],
-            "epochs": 1,
-            "batch_size": 64,
-            "learning_rate": 0.01,
-        }
-    )
 
 
 def _by_key(widgets, key):
@@ -52,9 +39,9 @@ def test_without_data_nothing_can_be_started(tmp_path, monkeypatch):
     assert RUNNERS.active() is None
 
 
-def test_a_tiny_grid_runs_to_the_end_and_opens_the_best_on_train(small_mnist, tiny_spec):
+def test_a_tiny_grid_runs_to_the_end_and_opens_the_best_on_train(small_mnist):
     at = open_page(PAGE)
-    at.session_state["train_spec"] = tiny_spec
+    at.session_state["train_spec"] = small_spec(epochs=1, batch_size=64, learning_rate=0.01)
     _by_key(at.selectbox, "experiments_setting_0").set_value("units")
     at.run()
     _by_key(at.text_input, "experiments_values_0_units").set_value("4, 16")

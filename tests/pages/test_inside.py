@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core.nets.model_files import standard_form
 from core.runs.store import RunStore
 from core.training.registry import JOBS
+from tests.support.digits import small_digits
 from tests.support.pages import open_page, train_stored_run
 
 
@@ -29,9 +31,24 @@ def _inside_script(run_id: str) -> None:
     inside_views.inside_section(run_id, stamp, image, key="evaluate", true_digit=true_digit)
 
 
+@pytest.fixture(scope="module")
+def trained_home(tmp_path_factory):
+    """A run store holding one small network trained on `small_mnist`'s digits, made once for
+    the tests that only read it; returns the store's folder and the run's id."""
+    home = tmp_path_factory.mktemp("trained-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_PLAYGROUND_HOME", str(home))
+        run_id, _ = train_stored_run(small_digits(), epochs=1, units=16)
+    return home, run_id
+
+
 @pytest.fixture
-def stored(small_mnist):
-    run_id, _ = train_stored_run(small_mnist, epochs=1, units=16)
+def stored(small_mnist, trained_home, _playground_home):
+    """The trained run, copied into the test's own run store (its database and model file)."""
+    home, run_id = trained_home
+    # SQLite rebuilds the write-ahead log's index (-shm) from the log on opening the copy.
+    skip = shutil.ignore_patterns("*-shm")
+    shutil.copytree(home, _playground_home, dirs_exist_ok=True, ignore=skip)
     model, _ = standard_form(RunStore().load_model(run_id, compile=False))
     return small_mnist, run_id, model
 

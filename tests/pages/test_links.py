@@ -15,7 +15,9 @@ from core.plane.spec import PlaneSpec
 from core.plane.xor import DEFAULT_EPOCHS
 from core.runs.store import RunStore
 from tests.conftest import REPO
-from tests.support.pages import open_page, train_stored_run
+from tests.support.pages import open_page
+from tests.support.runs import fill_run
+from tests.support.specs import small_spec
 
 DEFAULT = PRESETS[DEFAULT_PRESET].spec
 
@@ -122,11 +124,10 @@ def test_without_a_link_the_page_opens_on_the_default_and_writes_its_url(small_m
 
 
 def test_runs_shows_a_runs_script_and_the_diff_of_two(small_mnist):
-    first, _ = train_stored_run(small_mnist, epochs=1, units=16)
-    second, _ = train_stored_run(small_mnist, epochs=1, units=24)
+    store = RunStore()  # two runs recorded as training records them; their specs are read
+    first, _ = fill_run(store, small_spec(units=16, epochs=1), epochs=1)
+    second, _ = fill_run(store, small_spec(units=24, epochs=1), epochs=1)
     at = open_page("app_pages/runs.py")
-
-    store = RunStore()
     shown = [code.value for code in open_code(at, "runs_code_open").code]
     assert script(store.get(second).spec) in shown  # the newest run is picked first
     at.multiselect(key="runs_compare").set_value([first, second]).run()

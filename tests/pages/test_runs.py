@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.runs.store import RunStore
 from tests.support.pages import open_page as open_app_page
-from tests.support.runs import fill_run, model_bytes, small_spec, tiny_model
+from tests.support.runs import fill_run, model_bytes, tiny_model
+from tests.support.specs import small_spec
 
 PAGE = "app_pages/runs.py"
 

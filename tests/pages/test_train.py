@@ -20,6 +20,7 @@ from core.training.live_callback import LiveMetrics
 from core.training.registry import JOBS
 from core.training.warm_start import WARM_STARTS
 from tests.support.pages import open_page, run_until
+from tests.support.waiting import eventually
 
 
 def set_small_network(at: AppTest, epochs: int) -> None:
@@ -104,9 +105,7 @@ def test_stop_ends_a_long_run(small_mnist, monkeypatch):
     at.select_slider(key="train_w_batch_size").set_value(16).run()
     at.button(key="train_start_button").click().run()
     job = JOBS.get(at.session_state["train_run_id"])
-    deadline = time.monotonic() + 120
-    while job.monitor.snapshot().epoch < 1 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    eventually(lambda: job.monitor.snapshot().epoch >= 1, 120, 0.1, "the run finished no epoch")
     at.run()
     # Fifty epochs of 25 batches are far from done after one: the page shows a run under way.
     assert job.running
@@ -314,10 +313,7 @@ def test_the_page_builds_its_network_ahead_and_train_trains_that_model(small_mni
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=2)
     key = warm_key(at.session_state["train_spec"], load_mnist())
-    deadline = time.monotonic() + 60
-    while WARM_STARTS.ready_key() != key and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert WARM_STARTS.ready_key() == key  # built while the page was read
+    eventually(lambda: WARM_STARTS.ready_key() == key, message="not built while the page was read")
     built_ahead = WARM_STARTS._ready[1]
     at.button(key="train_start_button").click().run()
     job = JOBS.get(at.session_state["train_run_id"])

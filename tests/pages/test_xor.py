@@ -3,26 +3,24 @@ the data, feature and network controls, the unit view, and Train refused after d
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
+from tests.support.waiting import eventually
 
 
 def run_until_idle(at: AppTest, timeout: float = 120.0) -> None:
     """Rerun the page (as the polling fragment would) until the job's worker has finished."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def finished() -> bool:
         at.run()
         assert not at.exception, at.exception
-        if not at.session_state["xor_job"].running:
-            at.run()  # the page as it looks once the job has ended
-            assert not at.exception, at.exception
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the job still runs after {timeout} s")
+        return not at.session_state["xor_job"].running
+
+    eventually(finished, timeout, interval=0.2, message="the job still runs")
+    at.run()  # the page as it looks once the job has ended
+    assert not at.exception, at.exception
 
 
 def open_page() -> AppTest:

@@ -3,6 +3,7 @@ issue-13 guards (superseded rebuilds skipped, no training on from blown-up weigh
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -156,12 +157,26 @@ def test_snapshot_is_a_copy():
 
 def test_reset_while_training_replaces_the_job_without_waiting():
     job = trained_job(PlaneSpec(seed=0), 0)
+    training, release = threading.Event(), threading.Event()
+    run = job.runner.run
+
+    def held_run(*args):  # the old job's compiled call, held until the reset has returned
+        training.set()
+        release.wait(120)
+        return run(*args)
+
+    job.runner.run = held_run
     assert job.train(2000, epochs_per_second=100)
-    time.sleep(0.3)
-    started = time.perf_counter()
-    job.reset(PlaneSpec(seed=0, hidden_layers=2, units_1=4))
-    assert time.perf_counter() - started < 0.5, "reset must not block the script thread"
-    assert job.snapshot().status == "building" and job.snapshot().epoch == 0
+    assert training.wait(60)
+    spec = PlaneSpec(seed=0, hidden_layers=2, units_1=4)
+    resetting = threading.Thread(target=job.reset, args=(spec,))
+    resetting.start()
+    resetting.join(60)
+    try:
+        assert not resetting.is_alive(), "reset must not block the script thread"
+        assert job.snapshot().status == "building" and job.snapshot().epoch == 0
+    finally:
+        release.set()
     assert job.join(60)
     snapshot = job.snapshot()
     assert snapshot.status == "idle" and snapshot.epoch == 0  # nothing of the old run leaks in

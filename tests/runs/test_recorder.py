@@ -16,11 +16,11 @@ from tests.support.runs import (
     batch_logs,
     epoch_logs,
     leftovers,
-    small_spec,
     start_recorder,
     tiny_model,
     train_epochs,
 )
+from tests.support.specs import small_spec
 
 
 def new_run(store: RunStore, epochs: int = 3) -> str:

@@ -29,10 +29,11 @@ from tests.support.runs import (
     fake_test_results,
     fill_run,
     leftovers,
-    small_spec,
     start_recorder,
     tiny_model,
 )
+from tests.support.specs import small_spec
+from tests.support.waiting import eventually
 
 # ----- round trips -------------------------------------------------------------------------
 
@@ -206,14 +207,11 @@ def test_killing_training_mid_epoch_keeps_every_completed_epoch(tmp_path):
         run_id = child.stdout.readline().strip()
         assert run_id, "the training process printed no run id"
         store = RunStore(home)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            run = store.get(run_id)
-            if run.model_epochs and run.model_epochs >= 2:
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail("training stored no epochs within three minutes")
+        eventually(
+            lambda: (store.get(run_id).model_epochs or 0) >= 2,
+            180,
+            message="training stored no epochs",
+        )
         time.sleep(0.2)  # somewhere inside the next epoch (or its save)
         seen = store.get(run_id).epochs_done
         child.send_signal(signal.SIGKILL)

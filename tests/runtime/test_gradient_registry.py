@@ -3,12 +3,12 @@ import threading
 
 import pytest
 
-from core.nets.model import ModelSpec
 from core.plane.spec import PlaneSpec
 from core.plane.xor import XorJob
 from core.runtime import gradient_registry
 from core.training.job import TrainingJob
 from tests.support.digits import patch_digits
+from tests.support.specs import small_spec
 
 tf = pytest.importorskip("tensorflow")
 
@@ -50,7 +50,7 @@ def double_gradient_function():
 
 
 def train_once() -> None:
-    spec = ModelSpec(layers=[{"type": "Dense", "units": 16}], epochs=1)
+    spec = small_spec(units=16, epochs=1)
     job = TrainingJob(spec, patch_digits(n_train=200, n_test=50)).start()
     assert job.join(timeout=120)
     assert job.monitor.snapshot().status == "completed", job.monitor.snapshot().message

@@ -28,6 +28,11 @@ def patch_digits(n_train: int = 600, n_test: int = 200, seed: int = 0, noise: in
     return MNIST(x_train, y_train, x_test, y_test, source="synthetic patch digits (tests)")
 
 
+def small_digits() -> MNIST:
+    """The page tests' digits (conftest's `small_mnist`): 400 to train, 100 to test."""
+    return patch_digits(n_train=400, n_test=100, seed=3)
+
+
 def write_idx_folder(folder, data: MNIST) -> None:
     """Write `data` as the four gzip IDX files of a MNIST folder (for MNIST_DATA in tests)."""
     import gzip

@@ -13,11 +13,7 @@ from core.nets.model import ModelSpec
 from core.runs.recorder import RunRecorder
 from core.runs.store import RunStore
 from core.training.job import RunResult
-
-
-def small_spec(units: int = 8, **values) -> ModelSpec:
-    defaults = {"layers": [{"type": "Dense", "units": units}], "epochs": 3}
-    return ModelSpec(**(defaults | values))
+from tests.support.specs import small_spec
 
 
 def epoch_logs(epoch: int) -> dict[str, float]:

@@ -1,10 +1,11 @@
-"""Random valid model specs from a seed, for round-trip and property tests of any module.
+"""Model specs for tests: one small spec, and random valid specs from a seed.
 
-    from tests.support.specs import random_spec, random_specs
+    from tests.support.specs import random_spec, random_specs, small_spec
+    spec = small_spec(epochs=1)               # 784-8-10, quick to build and train
     spec = random_spec(random.Random(3))      # one ModelSpec, dense or convolutional
     for spec in random_specs(20, seed=0): ...  # twenty of them, the same twenty every time
 
-Each spec is built layer by layer, keeping only layers whose shape checks pass
+Each random spec is built layer by layer, keeping only layers whose shape checks pass
 (core.nets.layers.output_shape), so every one validates; about half are convolutional.
 """
 
@@ -16,6 +17,13 @@ from typing import Any
 
 from core.nets.layers import ACTIVATIONS, SpecError, clean_layer, output_shape
 from core.nets.model import IMAGE_SHAPE, INPUT_SIZE, LOSSES, LR_SCHEDULES, OPTIMIZERS, ModelSpec
+
+
+def small_spec(units: int = 8, **changes: Any) -> ModelSpec:
+    """One hidden Dense layer of `units` (relu), 3 epochs in batches of 32; `changes` are other
+    ModelSpec fields (epochs, seed, learning_rate, layers...)."""
+    defaults = {"layers": [{"type": "Dense", "units": units}], "epochs": 3, "batch_size": 32}
+    return ModelSpec(**(defaults | changes))
 
 
 def _try_add(layers: list[dict[str, Any]], layer: dict[str, Any], shape: tuple[int, ...]):

@@ -1,10 +1,7 @@
 import gc
 import logging
 import math
-import os
-import sys
 import threading
-import time
 import weakref
 from types import SimpleNamespace
 
@@ -16,11 +13,10 @@ from keras.src.trainers.trainer import Trainer
 
 import core.training.job as job_module
 from core.mnist.data import MNIST, one_hot, to_model_inputs
-from core.nets.model import ModelSpec, build_model
+from core.nets.model import build_model
 from core.runs.recorder import RunRecorder
 from core.runs.start import start_recorded_run
 from core.runs.store import RunStore
-from core.runtime.jobs import BACKGROUND_NICENESS, BackgroundJob
 from core.training.job import (
     TrainingJob,
     _UntilStopped,
@@ -35,24 +31,8 @@ from core.training.pipelines import batches
 from core.training.prepared import ALIGNMENT, PreparedTensors, aligned_empty, as_tensor, prepare
 from core.training.registry import JOBS, JobRegistry, TrainingBusyError
 from tests.support.digits import patch_digits
-
-
-def small_spec(**values) -> ModelSpec:
-    defaults = {
-        "layers": [{"type": "Dense", "units": 32}],
-        "epochs": 3,
-        "batch_size": 32,
-    }
-    return ModelSpec(**(defaults | values))
-
-
-def wait_for(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
+from tests.support.specs import small_spec
+from tests.support.waiting import eventually
 
 
 def test_prepare_holds_out_validation_from_training_only():
@@ -114,7 +94,7 @@ def test_steps_per_execution_keeps_batches_per_call_bounded():
 
 
 def test_short_run_really_learns():
-    job = TrainingJob(small_spec(epochs=4), patch_digits()).start()
+    job = TrainingJob(small_spec(units=32, epochs=4), patch_digits()).start()
     assert job.join(timeout=120)
     snapshot = job.snapshot()
     assert snapshot.status == "completed", snapshot.message
@@ -168,7 +148,9 @@ def test_stop_mid_run_keeps_model_and_history():
         small_spec(epochs=200, batch_size=8), patch_digits(n_train=800), steps_per_execution=1
     )
     job.start()
-    assert wait_for(lambda: job.monitor.snapshot().epoch >= 1), job.monitor.snapshot().message
+    eventually(
+        lambda: job.monitor.snapshot().epoch >= 1, message=lambda: job.monitor.snapshot().message
+    )
     job.stop()
     assert job.join(timeout=60)
     snapshot = job.monitor.snapshot()
@@ -182,7 +164,9 @@ def test_stop_mid_run_keeps_model_and_history():
 def test_stop_can_wait_for_the_run_to_show_its_end():
     job = TrainingJob(small_spec(epochs=200, batch_size=8), patch_digits(n_train=800))
     job.start()
-    assert wait_for(lambda: job.monitor.snapshot().epoch >= 1), job.monitor.snapshot().message
+    eventually(
+        lambda: job.monitor.snapshot().epoch >= 1, message=lambda: job.monitor.snapshot().message
+    )
     assert job.stop(wait=60) is True
     # No join: when stop returns, the page's next snapshot already says training has ended,
     # and with which epochs, while the test pass may still be under way.
@@ -382,11 +366,15 @@ def test_a_convolutional_network_trains_on_the_same_rows_seen_as_images():
         ],
     )
     data = patch_digits(n_train=300, n_test=50)
-    prepared = prepare(data, 0.1, 0).as_images()
-    assert prepared.x_train.shape[1:] == (28, 28, 1) and prepared.x_train.base is not None
+    prepared = prepare(data, 0.1, 0)
+    images = prepared.as_images()
+    assert images.x_train.shape == (270, 28, 28, 1) and images.x_val.shape == (30, 28, 28, 1)
+    assert np.shares_memory(images.x_train, prepared.x_train)  # a view: no second copy
+    assert np.shares_memory(images.x_test, prepared.x_test)
     job = TrainingJob(spec, data).start()
     assert job.join(timeout=120)
     assert job.snapshot().status == "completed", job.snapshot().message
+    assert job.model.input_shape == (None, 28, 28, 1)
     assert job.result.test_accuracy > 0.5  # chance is 0.1
 
 
@@ -514,21 +502,3 @@ def test_batches_are_kept_and_their_order_is_the_seed_s_whatever_the_process_see
     other = kept.batches(data, small_spec(seed=4, batch_size=32))
     assert other[0] is not train  # another seed: another split and order
     assert not np.array_equal(first_rows(other[0])[:50], first_rows(train)[:50])
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is Linux's")
-def test_background_work_runs_below_the_page_s_priority():
-    def niceness() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    seen = []
-
-    class Probe(BackgroundJob):
-        def work(self, stop):
-            seen.append(niceness())
-
-    before = niceness()
-    job = Probe().start()
-    assert job.join(timeout=30)
-    assert seen == [max(before, BACKGROUND_NICENESS)]
-    assert niceness() == before  # the calling thread (the page's) keeps its own

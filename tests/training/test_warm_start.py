@@ -13,7 +13,7 @@ from core.training.traced_models import TracedModels
 from core.training.tracing import WarmKey, build_traced, build_untraced
 from core.training.warm_start import WarmStarts
 from tests.support.digits import patch_digits
-from tests.training.test_job import wait_for
+from tests.support.waiting import eventually
 from tests.training.test_tracing import CONV, DENSE, other_run, weights
 
 
@@ -23,7 +23,7 @@ def test_a_run_on_a_model_built_ahead_equals_a_run_built_at_train(spec):
     key = warm_key(spec, data)
     ahead = WarmStarts(delay=0)
     ahead.request(spec, key)
-    assert wait_for(lambda: ahead.ready_key() == key)
+    eventually(lambda: ahead.ready_key() == key, message="the settings were not built ahead")
     warm_model = ahead._ready[1]
     warm = TrainingJob(spec, data, warm_starts=ahead).start()
     assert warm.join(timeout=120)
@@ -64,7 +64,7 @@ def test_settings_changed_quickly_build_only_the_last():
     for name in ("a", "b", "c"):
         ahead.request(None, key(name))
         time.sleep(0.05)
-    assert wait_for(lambda: ahead.ready_key() == key("c"))
+    eventually(lambda: ahead.ready_key() == key("c"), message="the last settings were not built")
     assert builds.built == ["c"]
     assert ahead.take(key("a")) is None  # not the settings built
     assert ahead.take(key("c")) == "model of c"
@@ -77,7 +77,7 @@ def building_a_for_a_moment() -> tuple[FakeBuilds, WarmStarts]:
     builds.release.clear()
     ahead = WarmStarts(delay=0, build=builds)
     ahead.request(None, key("a"))
-    assert wait_for(lambda: ahead._building == key("a"))
+    eventually(lambda: ahead._building == key("a"), message="the build did not begin")
     threading.Timer(0.2, builds.release.set).start()
     return builds, ahead
 
@@ -107,10 +107,12 @@ def test_a_failing_build_leaves_nothing_and_the_next_request_builds():
 
     ahead = WarmStarts(delay=0, build=build)
     ahead.request(None, key("a"))
-    assert wait_for(lambda: len(calls) == 1 and ahead._building is None)
+    eventually(
+        lambda: len(calls) == 1 and ahead._building is None, message="the build did not fail"
+    )
     assert ahead.take(key("a")) is None
     ahead.request(None, key("a"))
-    assert wait_for(lambda: ahead.ready_key() == key("a"))
+    eventually(lambda: ahead.ready_key() == key("a"), message="the next request built nothing")
 
 
 def test_close_waits_for_the_build_under_way_and_builds_nothing_more():
@@ -136,7 +138,9 @@ def test_warm_starts_trace_a_network_once_then_build_its_runs_untraced(monkeypat
         spec = other_run(DENSE, seed=seed)
         key = warm_key(spec, data)
         ahead.request(spec, key)
-        assert wait_for(lambda key=key: ahead.ready_key() == key)
+        eventually(
+            lambda key=key: ahead.ready_key() == key, message="the settings were not built ahead"
+        )
         model = ahead.take(key)
         assert model.train_function is None  # the run's own model, untraced
         assert model.optimizer.built  # its state ready to be given to the traced model
@@ -158,11 +162,11 @@ def test_the_run_after_the_first_of_a_network_trains_as_it_would_alone():
     data = patch_digits(n_train=300, n_test=60, seed=2)
     ahead = WarmStarts(delay=0, pool=TracedModels())
     first = TrainingJob(DENSE, data, warm_starts=ahead).start()
-    assert wait_for(lambda: first.model is not None)
+    eventually(lambda: first.model is not None, message="the first run built no model")
     spec = other_run(DENSE, seed=11)
     key = warm_key(spec, data)
     ahead.request(spec, key)
-    assert wait_for(lambda: ahead.ready_key() == key)
+    eventually(lambda: ahead.ready_key() == key, message="the settings were not built ahead")
     assert first.join(timeout=120)
     second = TrainingJob(spec, data, warm_starts=ahead).start()
     assert second.join(timeout=120)
