@@ -33,7 +33,7 @@ import numpy as np
 
 from core.nets.model import ModelSpec
 from core.nets.model_files import file_sha256, resave_upload
-from core.runs.database import Database
+from core.runs.database import Database, next_run_number
 from core.runs.model_writes import save_atomically
 from core.runs.records import (
     FINISHED_STATUSES,
@@ -139,14 +139,15 @@ class RunStore:
         run_id: str | None = None,
         **values,
     ) -> str:
-        """Insert a run numbered after the last; `name(number)` names it. A "running" run is
-        owned by this process; `values` are further columns."""
+        """Insert a run with the next number (never one given before, even to a deleted run);
+        `name(number)` names it. A "running" run is owned by this process; `values` are
+        further columns."""
         run_id = run_id or uuid.uuid4().hex[:12]
         now = time.time()
         if status == "running":
             values["owner_pid"], values["owner_started"] = this_process()
         with self._db.write() as conn:
-            number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM runs").fetchone()[0]
+            number = next_run_number(conn)
             row = {"id": run_id, "number": number, "name": name(number), "created": now}
             row |= {"updated": now, "status": status, "message": message, **values}
             conn.execute(
