@@ -142,6 +142,11 @@ class Database:
         finally:
             conn.close()
 
+    def check(self) -> None:
+        """Raise `RunStoreError` if the file cannot be read now (damaged since it was opened)."""
+        with self.connect() as conn:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+
     def unusable(self, error: sqlite3.Error) -> RunStoreError:
         return RunStoreError(
             f"{self.path} is not a readable {self.what} ({error}). Move it aside, or {self.advice}."

@@ -86,6 +86,10 @@ class RunStore:
             f"set {HOME_VARIABLE} to another folder (your model files in {self.models_dir} stay)",
         )
 
+    def check(self) -> None:
+        """Raise `RunStoreError`, with advice, if the database cannot be read now."""
+        self._db.check()
+
     def create_run(
         self,
         spec: ModelSpec,
