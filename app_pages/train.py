@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages import code_views, inside_views, state
 from app_pages.data_source import get_data, show_data_source
-from app_pages.run_store import store_or_stop
+from app_pages.run_store import get_store, store_or_stop
 from app_pages.text import format_seconds, plain
 from app_pages.train_controls import (
     W,
@@ -192,6 +192,10 @@ def live_snapshot(job, just_started: bool) -> Snapshot:
 def live_panel() -> None:
     just_started = state.pop("train_just_started")  # this redraw only
     job = current_job()
+    if job is not None and not job.running and not get_store().exists(job.run_id):
+        # Its run was deleted (on Runs, in any tab): its result goes with it.
+        state.set("train_run_id", None)
+        job = None
     if job is None:
         st.info(
             "Choose a network on the left and press **Train** to watch it learn.",

@@ -12,7 +12,9 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from core.runs.store import RunStore
+from core.training.registry import JOBS
 from tests.support.pages import open_page as open_app_page
+from tests.support.pages import run_until
 from tests.support.runs import fill_run, model_bytes, small_spec, tiny_model
 
 PAGE = "app_pages/runs.py"
@@ -331,3 +333,23 @@ def test_a_run_deleted_here_leaves_nothing_chosen_without_a_warning(store, two_m
     at.button(key="runs_delete").click().run()
     assert shown(at.success[0].value) == "Deleted looked at and its model file."
     assert at.selectbox(key="runs_run").value is None and not at.warning
+
+
+def test_train_drops_the_result_of_its_run_once_it_is_deleted_on_runs(small_mnist):
+    at = open_app_page("app_pages/train.py")
+    at.slider(key="train_w_layers").set_value(1).run()
+    at.select_slider(key="train_w_units_0").set_value(32).run()
+    at.slider(key="train_w_epochs").set_value(1).run()
+    at.button(key="train_start_button").click().run()
+    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
+    run_id = at.session_state["train_run_id"]
+    assert JOBS.get(run_id).join(timeout=120)  # its end stored too
+    at.switch_page(PAGE).run()
+    assert at.selectbox(key="runs_run").value == run_id  # the run just trained
+    at.checkbox(key=f"runs_confirm_delete_{run_id}").check().run()
+    at.button(key="runs_delete").click().run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception, at.exception
+    assert not [m for m in at.metric if m.label == "Test accuracy"]
+    assert not [s for s in at.success if "Trained" in s.value]
+    assert any("press **Train** to watch it learn" in i.value for i in at.info)
