@@ -43,21 +43,25 @@ def code_expander(label: str, key: str):
     return st.expander(label, icon=":material/code:", key=key, on_change="rerun")
 
 
-def code_view(script: str, filename: str, key: str, *, height: int | str = 420) -> None:
-    """The script highlighted (with Streamlit's copy button on hover) and a .py download."""
+def code_view(
+    script: str, filename: str, key: str, *, height: int | str = 420, download: dict | None = None
+) -> None:
+    """The script highlighted (with Streamlit's copy button on hover) and a .py download;
+    `download` replaces its arguments (say `data` made when pressed, and an `on_click`)."""
     st.code(script, language="python", line_numbers=False, height=height)
     st.download_button(
         "Download .py",
-        data=script,
         file_name=filename,
         mime="text/x-python",
         icon=":material/download:",
         key=f"{key}_download_py",
-        on_click="ignore",
+        **({"data": script, "on_click": "ignore"} | (download or {})),
     )
 
 
-def spec_code_view(spec, key: str, *, note: str | None = None) -> None:
+def spec_code_view(
+    spec, key: str, *, note: str | None = None, download: dict | None = None
+) -> None:
     """The Keras script of a `ModelSpec` and how to run it."""
     filename = script_filename(spec)
     st.caption(
@@ -68,7 +72,7 @@ def spec_code_view(spec, key: str, *, note: str | None = None) -> None:
             f"`python {filename} FOLDER` to use your own MNIST IDX files or mnist.npz."
         )
     )
-    code_view(export_script(spec), filename, key)
+    code_view(export_script(spec), filename, key, download=download)
 
 
 def runs_script_diff(specs: list, names: list[str], key: str) -> None:
@@ -218,8 +222,9 @@ def train_extras(spec, set_spec: Callable[[Any], None]) -> None:
 # ----- the Runs page ---------------------------------------------------------------------------
 
 
-def run_code(run, key: str = "runs_code") -> None:
-    """The Keras script of a stored run, in an expander; a note where there is none."""
+def run_code(run, key: str = "runs_code", *, download: dict | None = None) -> None:
+    """The Keras script of a stored run, in an expander; a note where there is none.
+    `download`: the .py download's arguments (see `code_view`)."""
     spec = run.spec
     with code_expander("Keras code for this run", f"{key}_open") as box:
         if not box.open:
@@ -237,7 +242,7 @@ def run_code(run, key: str = "runs_code") -> None:
                 "loss where the file kept them), but the file did not say how long or on what "
                 "batches it was trained, so those settings are the playground's defaults."
             )
-        spec_code_view(spec, f"{key}_{run.id}", note=note)
+        spec_code_view(spec, f"{key}_{run.id}", note=note, download=download)
 
 
 def compared_scripts(runs: list, names: list[str], key: str = "runs_diff") -> None:

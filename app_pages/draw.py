@@ -83,8 +83,9 @@ store_or_stop()
 @st.fragment
 def draw_section() -> None:
     run = run_picker("draw_run", "Network")
-    if run is None:
-        quick_model_panel(data)
+    if run is None:  # none yet, or the one last seen was deleted (the picker said so)
+        if not model_runs():
+            quick_model_panel(data)
         return
     stamp = checked_model_stamp(run.id)
     if stamp is None:

@@ -6,7 +6,13 @@ import streamlit as st
 from app_pages import inside_views, state
 from app_pages.data_source import get_data, show_data_source
 from app_pages.run_picker import run_picker
-from app_pages.run_store import checked_model_stamp, get_store, load_run_model, store_or_stop
+from app_pages.run_store import (
+    checked_model_stamp,
+    get_store,
+    load_run_model,
+    model_runs,
+    store_or_stop,
+)
 from app_pages.selection import clickable_chart, selected_cell, selected_image
 from core.charts.images import (
     digit_figure,
@@ -26,6 +32,7 @@ from core.inside.evaluation import (
     first_layer_weight_images,
     predict_probabilities,
 )
+from core.runs.records import RunNotFoundError
 
 GALLERY_SIZE = 48
 DIGITS = list(range(10))
@@ -46,11 +53,13 @@ if data is None:
     st.stop()
 store_or_stop()
 run = run_picker("evaluate_run")
-if run is None:
-    st.info(
-        "No trained network yet. Train one first; it appears here as soon as its first epoch ends."
-    )
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+if run is None:  # none yet, or the one last seen was deleted (the picker said so)
+    if not model_runs():
+        st.info(
+            "No trained network yet. Train one first; it appears here as soon as its first "
+            "epoch ends."
+        )
+        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 stamp = checked_model_stamp(run.id)
@@ -59,9 +68,12 @@ if stamp is None:
 evaluation = evaluate_run(run.id, stamp, data.description)
 if run.test_accuracy is None and run.status != "running" and not data.is_sample:
     # An imported model has no test results yet: keep these for the Runs table and comparisons.
-    get_store().record_test_results(
-        run.id, evaluation.loss, evaluation.accuracy, evaluation.confusion_matrix
-    )
+    try:
+        get_store().record_test_results(
+            run.id, evaluation.loss, evaluation.accuracy, evaluation.confusion_matrix
+        )
+    except RunNotFoundError:  # deleted meanwhile: the picker says so
+        st.rerun()
 if run.status == "running":
     st.caption(
         ":material/autorenew: Still training: this is the model as saved after its last complete epoch."

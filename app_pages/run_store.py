@@ -24,10 +24,13 @@ def get_store() -> RunStore:
 
 
 def store_or_stop() -> RunStore:
-    """The run store; if it cannot be opened (say its file is not a database), the page shows
-    the store's message and stops. The file is left as it is."""
+    """The run store; if it cannot be opened or read now (say its file is not a database, or
+    was damaged since the server opened it), the page shows the store's message and stops.
+    The file is left as it is."""
     try:
-        return get_store()
+        store = get_store()
+        store.check()
+        return store
     except RunStoreError as error:
         st.error(f"**The run store cannot be opened.** {plain(error)}", icon=":material/error:")
         st.stop()

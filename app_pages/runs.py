@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from app_pages import code_views, state
-from app_pages.run_picker import run_picker
+from app_pages.run_picker import NOTHING, remember_seen, run_picker, seen_label, shown_run_id
 from app_pages.run_store import store_or_stop
 from app_pages.text import plain
 from core.charts.runs import (
@@ -17,6 +19,7 @@ from core.charts.runs import (
     runs_table,
     spec_table,
 )
+from core.export.keras_script import export_script
 from core.nets.model_files import MAX_IMPORT_MEGABYTES, ModelImportError
 from core.runs.records import file_stem
 from core.runs.store import RunNotFoundError, RunStore, RunStoreError
@@ -30,10 +33,23 @@ def tell(kind: str, text: str) -> None:
     state.set("runs_notice", (kind, text))
 
 
+# Every action below is given the id of the run drawn with its button (the run the person was
+# looking at) and reads the run again when it acts; a run deleted meanwhile changes nothing.
+
+
+def deleted_meanwhile(run_id: str, nothing: str) -> str:
+    """The message for an action on a run deleted in another tab: `nothing` was done."""
+    return (
+        f"{nothing}: {plain(seen_label(run_id))} was deleted meanwhile (in another tab or window?)."
+    )
+
+
 def rename(store: RunStore, run_id: str) -> None:
     try:
         store.rename(run_id, state.get(f"runs_name_{run_id}"))
         tell("success", "Renamed.")
+    except RunNotFoundError:
+        tell("error", deleted_meanwhile(run_id, "Nothing was renamed"))
     except (ValueError, RunStoreError) as error:
         tell("error", plain(error))
 
@@ -41,23 +57,42 @@ def rename(store: RunStore, run_id: str) -> None:
 def delete(store: RunStore, run_id: str, name: str) -> None:
     try:
         store.delete(run_id)
-        tell("success", f"Deleted {plain(name)} and its model file.")
+    except RunNotFoundError:
+        tell("error", deleted_meanwhile(run_id, "Nothing more to delete"))
     except RunStoreError as error:
         tell("error", plain(error))
+    else:
+        tell("success", f"Deleted {plain(name)} and its model file.")
+        if shown_run_id() == run_id:  # nothing shown in its place until another is chosen
+            state.set("selected_run_id", NOTHING)
 
 
-def check_download(store: RunStore, run_id: str, name: str) -> None:
-    """After Model (.keras) is pressed: if the run or its file has gone meanwhile (deleted in
-    another tab), the download cannot work; say so instead of failing without a word."""
+def model_bytes(store: RunStore, run_id: str) -> bytes:
+    """The run's model file as it is now (read when Model is pressed)."""
+    path = store.model_path(run_id)
+    if path is None:
+        raise RunStoreError(f"Run {run_id} has no model file now.")
+    return path.read_bytes()
+
+
+def fresh_script(store: RunStore, run_id: str) -> str:
+    """The run's Keras script from its spec as stored now (made when Download is pressed)."""
+    return export_script(store.get(run_id).spec)
+
+
+def check_download(store: RunStore, run_id: str, what: str) -> None:
+    """After a download (`what`: "model", "history", "code") was pressed: if the run, or for a
+    model its file, was deleted meanwhile, nothing could be downloaded; say so."""
     try:
-        gone = store.model_path(run_id) is None
+        gone = store.model_path(run_id) is None and what == "model"
     except RunNotFoundError:
         gone = True
     if gone:
+        also = " or its model file" if what == "model" else ""
         tell(
             "error",
-            f"{plain(name)} or its model file was deleted meanwhile (in another tab or "
-            "window?), so there was nothing to download.",
+            f"Nothing was downloaded: {plain(seen_label(run_id))}{also} was deleted meanwhile "
+            "(in another tab or window?).",
         )
 
 
@@ -125,15 +160,9 @@ if runs:
 else:
     st.info("No runs yet. Train a network on the Train page, or import a model below.")
 
-if runs:
-    st.subheader("One run")
-    chosen_run = run_picker("runs_run", "Run", runs, lambda run: labels[run.id])
-    try:
-        run = store.get(chosen_run.id)
-        model_path = store.model_path(run.id)
-        history_csv = store.history_csv(run.id)
-    except RunNotFoundError:  # deleted in another tab since the list was read: read it again
-        st.rerun()
+
+def one_run(store: RunStore, run) -> None:
+    """The run chosen: its name, downloads, Evaluate link, deletion and Keras script."""
     st.markdown(f"**{run.status.capitalize()}.** {plain(run.message)}")
     st.caption(f"Data: {plain(run.data_source or 'unknown')} · id {run.id}")
 
@@ -142,39 +171,9 @@ if runs:
     button_column.button(
         "Rename", key="runs_rename", on_click=rename, args=(store, run.id), width="stretch"
     )
-
-    csv_column, model_column, use_column = st.columns(3, vertical_alignment="center")
-    csv_column.download_button(
-        "History (.csv)",
-        data=history_csv,
-        file_name=f"{file_stem(run.name)}.csv",
-        mime="text/csv",
-        icon=":material/table:",
-        key="runs_csv",
-        on_click="ignore",
-        disabled=not run.epochs_done,
-        width="stretch",
-    )
-    model_column.download_button(
-        "Model (.keras)",
-        data=model_path.read_bytes if model_path else b"",
-        file_name=f"{file_stem(run.name)}.keras",
-        mime="application/octet-stream",
-        icon=":material/download:",
-        key="runs_model",
-        on_click=check_download,
-        args=(store, run.id, run.name),
-        disabled=model_path is None,
-        width="stretch",
-    )
-    use_column.page_link(
-        "app_pages/evaluate.py",
-        label="Evaluate it",
-        icon=":material/fact_check:",
-        disabled=model_path is None,
-        width="stretch",
-    )
-    if model_path is not None:
+    has_model = store.model_path(run.id) is not None
+    downloads(store, run, has_model)
+    if has_model:
         st.caption(f"Evaluate and Draw now use {plain(run.name)}.")
 
     with st.expander("Delete this run"):
@@ -193,11 +192,82 @@ if runs:
             on_click=delete,
             args=(store, run.id, run.name),
         )
-    code_views.run_code(run)  # its Keras script (app_pages/code_views.py)
+    # Its Keras script (app_pages/code_views.py), made from the run as stored when downloaded
+    code_views.run_code(
+        run,
+        download={
+            "data": partial(fresh_script, store, run.id),
+            "on_click": check_download,
+            "args": (store, run.id, "code"),
+        },
+    )
 
+
+def downloads(store: RunStore, run, has_model: bool) -> None:
+    """History and model downloads, each read from the store when pressed, and Evaluate."""
+    csv_column, model_column, use_column = st.columns(3, vertical_alignment="center")
+    csv_column.download_button(
+        "History (.csv)",
+        data=partial(store.history_csv, run.id),
+        file_name=f"{file_stem(run.name)}.csv",
+        mime="text/csv",
+        icon=":material/table:",
+        key="runs_csv",
+        on_click=check_download,
+        args=(store, run.id, "history"),
+        disabled=not run.epochs_done,
+        width="stretch",
+    )
+    model_column.download_button(
+        "Model (.keras)",
+        data=partial(model_bytes, store, run.id),
+        file_name=f"{file_stem(run.name)}.keras",
+        mime="application/octet-stream",
+        icon=":material/download:",
+        key="runs_model",
+        on_click=check_download,
+        args=(store, run.id, "model"),
+        disabled=not has_model,
+        width="stretch",
+    )
+    use_column.page_link(
+        "app_pages/evaluate.py",
+        label="Evaluate it",
+        icon=":material/fact_check:",
+        disabled=not has_model,
+        width="stretch",
+    )
+
+
+def no_longer_compared(gone: list[str]) -> None:
+    names = ", ".join(plain(seen_label(run_id)) for run_id in gone)
+    st.warning(
+        f"No longer compared: {names}, deleted meanwhile (in another tab or window?).",
+        icon=":material/warning:",
+    )
+
+
+def compared_runs(store: RunStore, ids: list[str]) -> list:
+    """The chosen runs as stored now; any deleted since the list was read are named."""
+    runs, gone = [], []
+    for run_id in ids:
+        try:
+            runs.append(store.get(run_id))
+        except RunNotFoundError:
+            gone.append(run_id)
+    if gone:
+        no_longer_compared(gone)
+    return runs
+
+
+def compare(store: RunStore) -> None:
+    """Two to eight runs side by side; runs deleted meanwhile are named and left out, never
+    replaced."""
     st.subheader("Compare runs")
-    chosen = [i for i in state.get("runs_compare") if i in labels]
-    state.set("runs_compare", chosen)
+    before = state.get("runs_compare")
+    if gone := [run_id for run_id in before if run_id not in labels]:
+        no_longer_compared(gone)
+        state.set("runs_compare", [run_id for run_id in before if run_id in labels])
     chosen = st.multiselect(
         "Runs to compare",
         ids,
@@ -206,32 +276,44 @@ if runs:
         placeholder="Choose two or more runs",
         key="runs_compare",
     )
-    if len(chosen) < 2:
+    remember_seen([run for run in runs if run.id in chosen])
+    compared = compared_runs(store, chosen) if len(chosen) >= 2 else []
+    if len(compared) < 2:
         st.caption("Choose two or more runs to see their curves, settings and mistakes together.")
-    else:
-        compared = [store.get(i) for i in chosen]
-        metric = st.selectbox(
-            "Curve", list(METRICS), index=3, format_func=METRICS.get, key="runs_metric"
-        )
-        st.plotly_chart(overlay_figure(compared, metric), key="runs_overlay")
-        st.markdown("**Settings** (shaded rows differ)")
-        settings = spec_table(compared)
-        st.dataframe(
-            highlight_differences(settings),
-            width="stretch",
-            height=ROW_HEIGHT * (len(settings) + 1) + 3,  # every setting, no inner scrolling
-        )
-        code_views.compared_scripts(compared, [labels[i] for i in chosen])
-        normalised = st.toggle("Confusion matrices as % of each true digit", key="runs_normalised")
-        figures = confusion_figures(compared, normalised=normalised)
-        for start in range(0, len(figures), MATRICES_PER_ROW):
-            for column, figure, i in zip(
-                st.columns(MATRICES_PER_ROW),
-                figures[start : start + MATRICES_PER_ROW],
-                chosen[start : start + MATRICES_PER_ROW],
-                strict=False,
-            ):
-                column.plotly_chart(figure, key=f"runs_confusion_{i}")
+        return
+    metric = st.selectbox(
+        "Curve", list(METRICS), index=3, format_func=METRICS.get, key="runs_metric"
+    )
+    st.plotly_chart(overlay_figure(compared, metric), key="runs_overlay")
+    st.markdown("**Settings** (shaded rows differ)")
+    settings = spec_table(compared)
+    st.dataframe(
+        highlight_differences(settings),
+        width="stretch",
+        height=ROW_HEIGHT * (len(settings) + 1) + 3,  # every setting, no inner scrolling
+    )
+    code_views.compared_scripts(compared, [labels[run.id] for run in compared])
+    normalised = st.toggle("Confusion matrices as % of each true digit", key="runs_normalised")
+    figures = confusion_figures(compared, normalised=normalised)
+    for start in range(0, len(figures), MATRICES_PER_ROW):
+        for column, figure, run in zip(
+            st.columns(MATRICES_PER_ROW),
+            figures[start : start + MATRICES_PER_ROW],
+            compared[start : start + MATRICES_PER_ROW],
+            strict=False,
+        ):
+            column.plotly_chart(figure, key=f"runs_confusion_{run.id}")
+
+
+if runs:
+    st.subheader("One run")
+    chosen_run = run_picker("runs_run", "Run", runs, lambda run: labels[run.id])
+    if chosen_run is not None:
+        try:
+            one_run(store, store.get(chosen_run.id))
+        except RunNotFoundError:  # deleted in another tab since the list was read: read it again
+            st.rerun()
+    compare(store)
 
 st.subheader("Import a model")
 st.markdown(

@@ -48,7 +48,8 @@ KEYS: dict[str, Key] = {
     # Data and runs, shared by every page
     "data_path": Key(SESSION, _data_path, "the MNIST folder or .npz; '' is Keras's own copy"),
     "train_run_id": Key(SESSION, None, "the run this session's job trains (or trained last)"),
-    "selected_run_id": Key(SESSION, None, "the run Evaluate, Draw and Runs show; None: newest"),
+    "selected_run_id": Key(SESSION, None, "the run Evaluate, Draw and Runs show (run_picker)"),
+    "selected_run_names": Key(SESSION, {}, "'#3 name' of runs shown, by id: names a deleted one"),
     # Train (app_pages/train.py, train_controls.py)
     "train_spec": Key(SESSION, None, "the network, a ModelSpec; None: the default preset's"),
     "train_spec_shown": Key(SESSION, None, "train_spec's JSON as the widgets show it now"),

@@ -12,7 +12,8 @@ import streamlit as st
 
 from app_pages import code_views, inside_views, state
 from app_pages.data_source import get_data, show_data_source
-from app_pages.text import format_seconds
+from app_pages.run_store import get_store, store_or_stop
+from app_pages.text import format_seconds, plain
 from app_pages.train_controls import (
     W,
     apply_preset,
@@ -33,13 +34,20 @@ from core.charts.training import training_curves_figure
 from core.nets.blocks import from_layers
 from core.nets.model import count_parameters, layer_table
 from core.nets.presets import PRESETS
+from core.runs.records import RunStoreError
 from core.training.monitor import Snapshot
 
 
 def start() -> None:
     data, _ = get_data()
     state.set("train_error", None)
-    start_training(current_spec(), data, callbacks=inside_views.dynamics_callbacks(data))
+    try:
+        start_training(current_spec(), data, callbacks=inside_views.dynamics_callbacks(data))
+    except RunStoreError as error:  # the store was damaged since the page was drawn
+        state.set(
+            "train_error", f"**Nothing was trained: the run store cannot be used.** {plain(error)}"
+        )
+        return
     state.set("train_just_started", True)
 
 
@@ -76,6 +84,7 @@ code_views.train_link(current_spec, set_spec)  # a shared link's settings; the U
 st.title(":material/model_training: Train")
 data, data_error = get_data()
 show_data_source(data, data_error)
+store_or_stop()  # every run is recorded there: without it, the page says why and stops
 running = training_now()
 spec = current_spec()
 build_ahead(spec, data)
@@ -183,6 +192,10 @@ def live_snapshot(job, just_started: bool) -> Snapshot:
 def live_panel() -> None:
     just_started = state.pop("train_just_started")  # this redraw only
     job = current_job()
+    if job is not None and not job.running and not get_store().exists(job.run_id):
+        # Its run was deleted (on Runs, in any tab): its result goes with it.
+        state.set("train_run_id", None)
+        job = None
     if job is None:
         st.info(
             "Choose a network on the left and press **Train** to watch it learn.",

@@ -3,7 +3,12 @@
 Every operation opens its own connection (WAL mode, a busy timeout), so worker threads, other
 processes and the page can read and write at once (one more stays open, idle, so that closing
 them is cheap); `write()` is one transaction that takes the
-write lock at once, so two writers never deadlock.
+write lock at once, so two writers never deadlock. A file that cannot be read or written (not a
+database, damaged, a folder, read-only) raises `RunStoreError` with advice, on opening or on any
+later operation, and is never changed.
+
+Runs are numbered from a counter kept in the database (`next_run_number`), never from the runs
+left, so a deleted run's number is not given again.
 """
 
 from __future__ import annotations
@@ -15,8 +20,18 @@ from pathlib import Path
 
 from core.runs.records import RunStoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_SECONDS = 30.0
+# The errors of a file that cannot be used (the others, a busy database say, pass unchanged).
+UNUSABLE_FILE_ERRORS = (
+    "SQLITE_NOTADB",
+    "SQLITE_CORRUPT",
+    "SQLITE_CANTOPEN",
+    "SQLITE_READONLY",
+    "SQLITE_IOERR",
+    "SQLITE_PERM",
+    "SQLITE_FULL",
+)
 
 SCHEMA = """
 CREATE TABLE runs (
@@ -49,23 +64,39 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_status ON runs (status);
 CREATE INDEX runs_by_created ON runs (created);
 CREATE INDEX runs_by_experiment ON runs (experiment_id);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO counters (name, value) VALUES ('run_number', 0);
 """
 
+# Schema 2: the experiment a run belongs to, and the checksum of a model file that is not a
+# .keras (a baseline's .joblib).
 MIGRATION_2 = """
 ALTER TABLE runs ADD COLUMN experiment_id TEXT;
 ALTER TABLE runs ADD COLUMN model_sha256 TEXT;
 CREATE INDEX runs_by_experiment ON runs (experiment_id);
 """
 
+# Schema 3: the last run number given, so that a number is never given twice. An older store
+# starts it from the highest number left (a run deleted before the upgrade is not known).
+MIGRATION_3 = """
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO counters (name, value) SELECT 'run_number', COALESCE(MAX(number), 0) FROM runs;
+"""
 
-MIGRATIONS = {1: MIGRATION_2}  # from schema version N to the current one
+MIGRATIONS = {1: MIGRATION_2, 2: MIGRATION_3}  # from schema version N to N + 1
+
+
+def next_run_number(conn: sqlite3.Connection) -> int:
+    """The next run's number, counted on in the database (inside the caller's write)."""
+    conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'run_number'")
+    return conn.execute("SELECT value FROM counters WHERE name = 'run_number'").fetchone()[0]
 
 
 class Database:
     """The SQLite file at `path`, created or migrated on opening. `advice` ends its errors.
 
     By default it holds the runs; another table set (the experiments') passes its own `schema`,
-    `version`, `migrations` (from an older version to `version`) and `what` it is called.
+    `version`, `migrations` (each from version N to N + 1) and `what` it is called.
     """
 
     def __init__(
@@ -95,13 +126,31 @@ class Database:
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        """One connection; a file that cannot be used raises `RunStoreError` with advice."""
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        except sqlite3.DatabaseError as error:
+            raise self.unusable(error) from error
         try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: safe against a killed app
             yield conn
+        except sqlite3.DatabaseError as error:
+            if getattr(error, "sqlite_errorname", "").startswith(UNUSABLE_FILE_ERRORS):
+                raise self.unusable(error) from error
+            raise
         finally:
             conn.close()
+
+    def check(self) -> None:
+        """Raise `RunStoreError` if the file cannot be read now (damaged since it was opened)."""
+        with self.connect() as conn:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+
+    def unusable(self, error: sqlite3.Error) -> RunStoreError:
+        return RunStoreError(
+            f"{self.path} is not a readable {self.what} ({error}). Move it aside, or {self.advice}."
+        )
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -127,20 +176,16 @@ class Database:
                         f"(schema {version}; this one reads up to {self.version}). Update the "
                         f"app, or {self.advice}."
                     )
-                if version == 0:
-                    script = self.schema
-                elif version < self.version:
-                    # Schema 2 of the runs: the experiment a run belongs to, and the checksum
-                    # of a model file that is not a .keras (a baseline's .joblib).
-                    script = self.migrations[version]
-                else:
+                if version == self.version:
                     return
-                for statement in script.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                if version == 0:
+                    scripts = [self.schema]
+                else:
+                    scripts = [self.migrations[n] for n in range(version, self.version)]
+                for script in scripts:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {self.version}")
         except sqlite3.DatabaseError as error:
-            raise RunStoreError(
-                f"{self.path} is not a readable {self.what} ({error}). Move it aside, or "
-                f"{self.advice}."
-            ) from error
+            raise self.unusable(error) from error

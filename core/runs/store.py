@@ -5,14 +5,13 @@ holding `runs.sqlite3` (`core.runs.database`: schema, migrations, connections) a
 `models/<run id>.keras`. A training run is created by `create_run`, then written by its
 `core.runs.recorder.RunRecorder` on the training thread: `write_progress` and `save_model` after
 every complete epoch, `finish_run` once it ends. Each write reports whether the run still
-exists, so a run deleted while it trains is never written again. A run left "running" by a
-process that has died is marked "interrupted" by `mark_interrupted` (`core.runtime.liveness` says who
-is alive), keeping the epochs it finished and its last saved model. The records handed out,
-`RunSummary` and `Run`, and the store's errors live in `core.runs.records`.
-
-Model files are written by `core.runs.model_writes` (atomically, and the process's exit waits
-for them). `import_model` turns an uploaded .keras or .h5 file into a run, after
-`core.nets.model_files` has checked and loaded it safely. Keras is imported lazily.
+exists, so a run deleted while it trains is never written again. A run left "running" by a dead
+process is marked "interrupted" by `mark_interrupted` (`core.runtime.liveness` says who is
+alive), keeping its finished epochs and last saved model. The records handed out (`RunSummary`,
+`Run`) and the store's errors live in `core.runs.records`. Model files are written by
+`core.runs.model_writes` (atomically; the process's exit waits for them). `import_model` turns
+an uploaded .keras or .h5 file into a run, after `core.nets.model_files` has checked and loaded
+it safely. Keras is imported lazily.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ import numpy as np
 
 from core.nets.model import ModelSpec
 from core.nets.model_files import file_sha256, resave_upload
-from core.runs.database import Database
+from core.runs.database import Database, next_run_number
 from core.runs.model_writes import save_atomically
 from core.runs.records import (
     FINISHED_STATUSES,
@@ -85,6 +84,10 @@ class RunStore:
             self.db_path,
             f"set {HOME_VARIABLE} to another folder (your model files in {self.models_dir} stay)",
         )
+
+    def check(self) -> None:
+        """Raise `RunStoreError`, with advice, if the database cannot be read now."""
+        self._db.check()
 
     def create_run(
         self,
@@ -139,14 +142,15 @@ class RunStore:
         run_id: str | None = None,
         **values,
     ) -> str:
-        """Insert a run numbered after the last; `name(number)` names it. A "running" run is
-        owned by this process; `values` are further columns."""
+        """Insert a run with the next number (never one given before, even to a deleted run);
+        `name(number)` names it. A "running" run is owned by this process; `values` are
+        further columns."""
         run_id = run_id or uuid.uuid4().hex[:12]
         now = time.time()
         if status == "running":
             values["owner_pid"], values["owner_started"] = this_process()
         with self._db.write() as conn:
-            number = conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM runs").fetchone()[0]
+            number = next_run_number(conn)
             row = {"id": run_id, "number": number, "name": name(number), "created": now}
             row |= {"updated": now, "status": status, "message": message, **values}
             conn.execute(
@@ -276,6 +280,10 @@ class RunStore:
                 f"No run {run_id!r} in {self.db_path}; it may have been deleted. Refresh the page."
             )
         return run_from_row(row)
+
+    def exists(self, run_id: str) -> bool:
+        with self._db.connect() as conn:
+            return conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None
 
     def rename(self, run_id: str, name: str) -> None:
         name = clean_name(name)

@@ -12,7 +12,9 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from core.runs.store import RunStore
+from core.training.registry import JOBS
 from tests.support.pages import open_page as open_app_page
+from tests.support.pages import run_until
 from tests.support.runs import fill_run, model_bytes, tiny_model
 from tests.support.specs import small_spec
 
@@ -190,3 +192,165 @@ def test_a_run_deleted_in_another_tab_says_why_its_download_failed(store, tmp_pa
     assert not at.exception, at.exception
     assert any("gone or its model file was deleted meanwhile" in shown(e.value) for e in at.error)
     assert "gone" not in list(at.dataframe[0].value["Name"])
+
+
+# ----- two sessions: a run deleted in another tab ----------------------------------------------
+# Session B (`at`) looks at a run; session A, another AppTest on the same store, deletes it
+# through its own page; then B acts. Whatever B does names the deleted run, changes nothing,
+# and shows no other run in its place until B chooses one.
+
+
+@pytest.fixture
+def two_models(store) -> dict[str, str]:
+    """Two more runs with model files, "kept" and, newest, "looked at"."""
+    fill_run(store, model=tiny_model(), name="kept", seed=4)
+    fill_run(store, model=tiny_model(), name="looked at", seed=5)
+    return ids_by_name(store)
+
+
+def delete_in_another_tab(run_id: str) -> None:
+    other = open_page()
+    other.selectbox(key="runs_run").set_value(run_id).run()
+    other.checkbox(key=f"runs_confirm_delete_{run_id}").check().run()
+    other.button(key="runs_delete").click().run()
+    assert not other.exception, other.exception
+    assert "Deleted looked at" in shown(other.success[0].value)
+
+
+def assert_nothing_in_its_place(at: AppTest, store: RunStore, picker: str = "runs_run") -> None:
+    """B's page names the deleted run, chooses none, and every other run is as it was."""
+    assert not at.exception, at.exception
+    assert at.selectbox(key=picker).value is None
+    warnings = [shown(w.value) for w in at.warning]
+    assert any("looked at, the run you were looking at, was deleted" in w for w in warnings)
+    assert sorted(ids_by_name(store)) == ["kept", "narrow", "sgd", "wide"]  # none renamed
+    assert not [w for w in at.text_input if w.key and w.key.startswith("runs_name_")]
+    assert not [b for b in at.button if b.key in ("runs_rename", "runs_delete")]
+
+
+def looking_at(run_id: str) -> AppTest:
+    at = open_page()
+    at.selectbox(key="runs_run").set_value(run_id).run()
+    assert at.text_input(key=f"runs_name_{run_id}").value == "looked at"
+    return at
+
+
+def test_rename_of_a_run_deleted_in_another_tab_renames_nothing(store, two_models):
+    run_id = two_models["looked at"]
+    at = looking_at(run_id)
+    delete_in_another_tab(run_id)
+    at.text_input(key=f"runs_name_{run_id}").input("my best")
+    at.button(key="runs_rename").click().run()
+    assert any("Nothing was renamed: #5 looked at was deleted" in shown(e.value) for e in at.error)
+    assert_nothing_in_its_place(at, store)
+
+
+def test_delete_of_a_run_deleted_in_another_tab_deletes_nothing_else(store, two_models):
+    run_id = two_models["looked at"]
+    at = looking_at(run_id)
+    at.checkbox(key=f"runs_confirm_delete_{run_id}").check().run()
+    delete_in_another_tab(run_id)
+    at.button(key="runs_delete").click().run()
+    assert any("#5 looked at was deleted meanwhile" in shown(e.value) for e in at.error)
+    assert_nothing_in_its_place(at, store)
+
+
+@pytest.mark.parametrize("button", ["runs_model", "runs_csv"])
+def test_a_download_of_a_run_deleted_in_another_tab_says_so(store, two_models, button):
+    run_id = two_models["looked at"]
+    at = looking_at(run_id)
+    delete_in_another_tab(run_id)
+    at.download_button(key=button).click().run()
+    assert any("Nothing was downloaded: #5 looked at" in shown(e.value) for e in at.error)
+    assert_nothing_in_its_place(at, store)
+
+
+def test_the_script_download_of_a_run_deleted_in_another_tab_says_so(store, two_models):
+    run_id = two_models["looked at"]
+    at = looking_at(run_id)
+    at.session_state["runs_code_open"] = True  # the Keras code expander, opened
+    at.run()
+    delete_in_another_tab(run_id)
+    at.download_button(key=f"runs_code_{run_id}_download_py").click().run()
+    assert any("Nothing was downloaded: #5 looked at" in shown(e.value) for e in at.error)
+    assert_nothing_in_its_place(at, store)
+
+
+def test_the_newest_run_shown_by_default_is_the_one_acted_on(store, two_models):
+    at = open_page()  # nothing chosen: the newest, "looked at", is shown
+    run_id = two_models["looked at"]
+    assert at.selectbox(key="runs_run").value == run_id
+    delete_in_another_tab(run_id)
+    at.download_button(key="runs_model").click().run()
+    assert_nothing_in_its_place(at, store)
+
+
+def test_choosing_again_after_a_deletion_shows_that_run(store, two_models):
+    run_id = two_models["looked at"]
+    at = looking_at(run_id)
+    delete_in_another_tab(run_id)
+    at.run()
+    assert_nothing_in_its_place(at, store)
+    at.selectbox(key="runs_run").set_value(two_models["kept"]).run()
+    assert at.text_input(key=f"runs_name_{two_models['kept']}").value == "kept"
+    assert not at.warning
+
+
+def test_a_compared_run_deleted_in_another_tab_is_named_and_not_replaced(store, two_models):
+    ids = two_models
+    at = open_page()
+    at.multiselect(key="runs_compare").set_value([ids["looked at"], ids["kept"], ids["sgd"]]).run()
+    delete_in_another_tab(ids["looked at"])
+    at.selectbox(key="runs_metric").set_value("loss").run()
+    assert not at.exception, at.exception
+    assert any("No longer compared: #5 looked at" in shown(w.value) for w in at.warning)
+    assert at.multiselect(key="runs_compare").value == [ids["kept"], ids["sgd"]]
+    overlay = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [trace["name"] for trace in overlay["data"]] == ["kept", "sgd"]
+
+
+@pytest.mark.parametrize(
+    ("page", "picker"),
+    [("app_pages/evaluate.py", "evaluate_run"), ("app_pages/draw.py", "draw_run")],
+)
+def test_evaluate_and_draw_never_show_another_run_in_place_of_a_deleted_one(
+    store, two_models, small_mnist, page, picker
+):
+    run_id = two_models["looked at"]
+    at = looking_at(run_id)
+    delete_in_another_tab(run_id)
+    at.switch_page(page).run()  # "Evaluate it", or Draw from the sidebar
+    assert_nothing_in_its_place(at, store, picker)
+    assert not at.metric and not at.info  # nothing evaluated, no prompt to draw
+    at.selectbox(key=picker).set_value(two_models["kept"]).run()
+    assert not at.exception and not at.warning
+    assert at.session_state["selected_run_id"] == two_models["kept"]
+
+
+def test_a_run_deleted_here_leaves_nothing_chosen_without_a_warning(store, two_models):
+    run_id = two_models["looked at"]
+    at = looking_at(run_id)
+    at.checkbox(key=f"runs_confirm_delete_{run_id}").check().run()
+    at.button(key="runs_delete").click().run()
+    assert shown(at.success[0].value) == "Deleted looked at and its model file."
+    assert at.selectbox(key="runs_run").value is None and not at.warning
+
+
+def test_train_drops_the_result_of_its_run_once_it_is_deleted_on_runs(small_mnist):
+    at = open_app_page("app_pages/train.py")
+    at.slider(key="train_w_layers").set_value(1).run()
+    at.select_slider(key="train_w_units_0").set_value(32).run()
+    at.slider(key="train_w_epochs").set_value(1).run()
+    at.button(key="train_start_button").click().run()
+    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
+    run_id = at.session_state["train_run_id"]
+    assert JOBS.get(run_id).join(timeout=120)  # its end stored too
+    at.switch_page(PAGE).run()
+    assert at.selectbox(key="runs_run").value == run_id  # the run just trained
+    at.checkbox(key=f"runs_confirm_delete_{run_id}").check().run()
+    at.button(key="runs_delete").click().run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception, at.exception
+    assert not [m for m in at.metric if m.label == "Test accuracy"]
+    assert not [s for s in at.success if "Trained" in s.value]
+    assert any("press **Train** to watch it learn" in i.value for i in at.info)
