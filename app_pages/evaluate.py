@@ -1,4 +1,11 @@
-"""Evaluate: what a trained network gets right and wrong on the 10,000 test digits."""
+"""Evaluate: what a trained network gets right and wrong on the 10,000 test digits.
+
+What is ready is drawn first: the run's stored test figures, then (once the test digits are
+predicted) the same figures measured here and the open tab. Only the open tab is drawn
+(`st.tabs(on_change="rerun")`): opening another reruns the page, so a tab never shows what
+an earlier choice left in it (a mistake chosen in Mistakes is in Inspect a digit when opened),
+and the inside views of a convnet are computed only when Inspect a digit is open.
+"""
 
 import numpy as np
 import streamlit as st
@@ -36,6 +43,9 @@ from core.runs.records import RunNotFoundError
 
 GALLERY_SIZE = 48
 DIGITS = list(range(10))
+TABS = ["Confusion matrix", "Per digit", "Mistakes", "Inspect a digit", "First-layer weights"]
+# The per-digit table's rates, all with one decimal: one test image in a thousand.
+PERCENT = st.column_config.NumberColumn(format="%.1f")
 
 
 @st.cache_resource(max_entries=4, show_spinner="Predicting the test digits…")
@@ -65,6 +75,33 @@ if run is None:  # none yet, or the one last seen was deleted (the picker said s
 stamp = checked_model_stamp(run.id)
 if stamp is None:
     st.stop()
+
+
+def show_metrics(slots, accuracy: float, loss: float, errors: int, count: int) -> None:
+    """The three test figures, short enough for a 900 px window with the sidebar open."""
+    accuracy_slot, loss_slot, wrong_slot = slots
+    accuracy_slot.metric("Test accuracy", f"{accuracy:.2%}")
+    loss_slot.metric(
+        "Test loss",
+        f"{loss:.4f}",
+        help="Cross-entropy of the predicted probabilities, computed the same way for every run.",
+    )
+    wrong_slot.metric(f"Wrong, of {count:,}", f"{errors:,}")
+
+
+def stored_metrics(run, data) -> tuple[float, float, int, int] | None:
+    """The run's test figures as the store has them, if they were measured on these test
+    digits: shown while the page predicts them (the same figures for a network's run)."""
+    if run.test_accuracy is None or run.test_loss is None or run.data_source != data.description:
+        return None
+    count = len(data.y_test)
+    return run.test_accuracy, run.test_loss, round((1 - run.test_accuracy) * count), count
+
+
+slots = [column.empty() for column in st.columns(3)]
+ready = stored_metrics(run, data)
+if ready is not None:
+    show_metrics(slots, *ready)
 evaluation = evaluate_run(run.id, stamp, data.description)
 if run.test_accuracy is None and run.status != "running" and not data.is_sample:
     # An imported model has no test results yet: keep these for the Runs table and comparisons.
@@ -74,24 +111,23 @@ if run.test_accuracy is None and run.status != "running" and not data.is_sample:
         )
     except RunNotFoundError:  # deleted meanwhile: the picker says so
         st.rerun()
+show_metrics(slots, evaluation.accuracy, evaluation.loss, evaluation.errors, evaluation.count)
 if run.status == "running":
     st.caption(
         ":material/autorenew: Still training: this is the model as saved after its last complete epoch."
     )
 
-accuracy, loss, wrong = st.columns(3)
-accuracy.metric("Test accuracy", f"{evaluation.accuracy:.2%}")
-loss.metric("Test loss (cross-entropy)", f"{evaluation.loss:.4f}")
-wrong.metric("Wrong", f"{evaluation.errors:,} of {evaluation.count:,}")
-
+# Only the open tab is drawn; opening another reruns the whole page.
 matrix_tab, class_tab, mistakes_tab, inspect_tab, weights_tab = st.tabs(
-    ["Confusion matrix", "Per digit", "Mistakes", "Inspect a digit", "First-layer weights"]
+    TABS, key="evaluate_tab", on_change="rerun"
 )
 
 
 @st.fragment
 def confusion_section() -> None:
-    normalised = st.toggle("Show rates (each row adds up to 100 %)", key="evaluate_normalised")
+    normalised = st.toggle(
+        "Show rates (each row adds up to 100 %)", key="evaluate_normalised", **state.KEEP
+    )
     figure = confusion_matrix_figure(evaluation.confusion_matrix, normalised=normalised)
     clicked = clickable_chart(figure, "evaluate_matrix", selected_cell)
     if clicked is not None:
@@ -101,8 +137,10 @@ def confusion_section() -> None:
         "Rows are the true digit, columns what the network said. Click a cell, or choose one:"
     )
     true_col, predicted_col = st.columns(2)
-    true_digit = true_col.selectbox("True digit", DIGITS, key="evaluate_true")
-    predicted = predicted_col.selectbox("Predicted digit", DIGITS, key="evaluate_predicted")
+    true_digit = true_col.selectbox("True digit", DIGITS, key="evaluate_true", **state.KEEP)
+    predicted = predicted_col.selectbox(
+        "Predicted digit", DIGITS, key="evaluate_predicted", **state.KEEP
+    )
     indices = evaluation.cell_indices(true_digit, predicted)
     st.markdown(f"**{len(indices):,}** test images of a **{true_digit}** read as **{predicted}**")
     if len(indices):
@@ -123,22 +161,28 @@ def mistakes_section() -> None:
         options,
         format_func=lambda d: "any" if d is None else str(d),
         key="evaluate_mistake_true",
+        **state.KEEP,
     )
     predicted = right.selectbox(
         "Predicted digit",
         options,
         format_func=lambda d: "any" if d is None else str(d),
         key="evaluate_mistake_predicted",
+        **state.KEEP,
     )
     indices = evaluation.misclassified(true_digit, predicted)
     st.markdown(
         f"**{len(indices):,}** mistakes, the most confident first (showing up to {GALLERY_SIZE}). Click one to inspect it."
     )
+    notice = st.empty()  # above the gallery, where it is seen
     figure = misclassified_grid_figure(evaluation, data.x_test, indices[:GALLERY_SIZE])
     clicked = clickable_chart(figure, "evaluate_mistakes", selected_image)
     if clicked is not None:
+        # Inspect a digit is drawn only once opened, with this image (see the module's doc).
         state.set("evaluate_index", int(clicked))
-        st.info(f"Test image {clicked} is now in **Inspect a digit**.", icon=":material/search:")
+        notice.info(
+            f"Test image {clicked} is now in **Inspect a digit**.", icon=":material/search:"
+        )
 
 
 def random_image() -> None:
@@ -148,7 +192,9 @@ def random_image() -> None:
 @st.fragment
 def inspect_section() -> None:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    index = left.number_input("Test image", 0, evaluation.count - 1, key="evaluate_index")
+    index = left.number_input(
+        "Test image", 0, evaluation.count - 1, key="evaluate_index", **state.KEEP
+    )
     right.button(
         "Random",
         icon=":material/casino:",
@@ -172,23 +218,24 @@ def inspect_section() -> None:
     )
 
 
-with matrix_tab:
-    confusion_section()
-with class_tab:
+def per_digit_section() -> None:
     st.plotly_chart(
         per_class_accuracy_figure(evaluation.metrics), key="evaluate_per_class", width="stretch"
     )
-    st.dataframe(evaluation.metrics.rows(), hide_index=True, width="stretch")
+    st.dataframe(
+        evaluation.metrics.rows(),
+        hide_index=True,
+        width="stretch",
+        column_config={name: PERCENT for name in ("precision %", "recall (accuracy) %", "F1 %")},
+    )
     st.caption(
         "Precision: of the images the network called this digit, the share that were. "
         "Recall (accuracy for the digit): of the images of this digit, the share it got right. "
         "F1 balances the two."
     )
-with mistakes_tab:
-    mistakes_section()
-with inspect_tab:
-    inspect_section()
-with weights_tab:
+
+
+def weights_section() -> None:
     # no module-level name for the model: the session would keep it (training_session.current_job)
     filters = first_conv_filters(load_run_model(run.id, stamp))
     if filters is not None:
@@ -199,15 +246,27 @@ with weights_tab:
             "the ink looks like it (blue weights want ink, red ones want none). Many become "
             "small edge and stroke detectors."
         )
+        return
+    try:
+        weights = first_layer_weight_images(load_run_model(run.id, stamp), limit=36)
+    except ValueError as error:
+        st.info(str(error))
     else:
-        try:
-            weights = first_layer_weight_images(load_run_model(run.id, stamp), limit=36)
-        except ValueError as error:
-            st.info(str(error))
-        else:
-            st.plotly_chart(weights_grid_figure(weights), key="evaluate_weights", width="stretch")
-            st.caption(
-                "Each tile is one unit of the first layer: the weight it gives every pixel. Blue "
-                "pixels push the unit up, red ones push it down; many units look for strokes in "
-                "particular places."
-            )
+        st.plotly_chart(weights_grid_figure(weights), key="evaluate_weights", width="stretch")
+        st.caption(
+            "Each tile is one unit of the first layer: the weight it gives every pixel. Blue "
+            "pixels push the unit up, red ones push it down; many units look for strokes in "
+            "particular places."
+        )
+
+
+for tab, section in (
+    (matrix_tab, confusion_section),
+    (class_tab, per_digit_section),
+    (mistakes_tab, mistakes_section),
+    (inspect_tab, inspect_section),
+    (weights_tab, weights_section),
+):
+    if tab.open:
+        with tab:
+            section()

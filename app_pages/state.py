@@ -61,10 +61,13 @@ KEYS: dict[str, Key] = {
     "train_link_problem": Key(SESSION, (None, None), "(what the link could not set, its spec)"),
     "train_spec_upload_json": Key(PAGE, None, "the settings file being uploaded"),
     "train_spec_upload_notice": Key(SESSION, None, "(kind, text) said once about an upload"),
-    # Evaluate
-    "evaluate_true": Key(PAGE, 4, "the confusion-matrix cell opened: its true digit"),
-    "evaluate_predicted": Key(PAGE, 9, "... and its predicted digit"),
-    "evaluate_index": Key(PAGE, 0, "the test image inspected"),
+    # Evaluate: only its open tab is drawn, so the tabs' widgets are kept while another is open
+    "evaluate_true": Key(KEPT, 4, "the confusion-matrix cell opened: its true digit"),
+    "evaluate_predicted": Key(KEPT, 9, "... and its predicted digit"),
+    "evaluate_normalised": Key(KEPT, None, "the confusion matrix shows rates"),
+    "evaluate_mistake_true": Key(KEPT, None, "the mistakes shown: their true digit (None: any)"),
+    "evaluate_mistake_predicted": Key(KEPT, None, "... and their predicted digit"),
+    "evaluate_index": Key(KEPT, 0, "the test image inspected"),
     "evaluate_run": Key(PAGE, None, "the run picker, set from selected_run_id on every draw"),
     # Draw
     "draw_pen": Key(PAGE, 18, "the pen's width in pixels"),

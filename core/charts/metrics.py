@@ -127,32 +127,78 @@ def _cell_markers(cm: np.ndarray, rates: np.ndarray) -> go.Scatter:
     )
 
 
+# Steps the per-digit accuracy axis may start on (in %), finest first.
+AXIS_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20)
+# Below this the accuracy axis starts at 0: the spread is wide enough to see on a full axis.
+ZERO_AXIS_BELOW = 50.0
+
+
+def accuracy_axis(percent: Any) -> tuple[float, float]:
+    """Where an accuracy axis (in %, up to 100) should start so that the differences between
+    `percent` show, and its tick step: a round number a little below the lowest value, or 0
+    (ticks every 20 %) if that is low.
+
+    96.9 % and 99.8 % on a 0-100 axis are bars of the same height; from 96 % they differ by
+    three quarters of the axis."""
+    values = np.asarray(percent, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return 0.0, 20.0
+    lowest = float(values.min())
+    spread = max(100.0 - lowest, 0.5)
+    target = lowest - 0.15 * spread  # room under the lowest dot
+    step = next((s for s in AXIS_STEPS if (100.0 - target) / s <= 8), AXIS_STEPS[-1])
+    start = float(np.floor(target / step) * step)
+    return (0.0, 20.0) if start < ZERO_AXIS_BELOW else (round(start, 1), float(step))
+
+
 def per_class_accuracy_figure(metrics: ClassMetrics) -> go.Figure:
-    """Bars of each digit's accuracy (recall) in %, with the overall accuracy as a line."""
-    percent = 100 * np.asarray(metrics.recall, dtype=np.float64)
+    """A dot for each digit's accuracy (recall) in %, with the overall accuracy as a line.
+
+    The axis starts where the differences show (`accuracy_axis`), not at 0, and the
+    subtitle says so; dots, not bars, since a bar's length would mean nothing on it. A digit
+    with no test images has no dot."""
+    present = np.asarray(metrics.support) > 0
+    percent = np.where(present, 100 * np.asarray(metrics.recall, dtype=np.float64), np.nan)
     overall = 100 * metrics.overall_accuracy
+    start, step = accuracy_axis(percent)
     customdata = np.stack([metrics.correct, metrics.support], axis=1)
     figure = go.Figure(
-        go.Bar(
+        go.Scatter(
             x=DIGITS,
-            y=percent,
-            marker_color=BAR_COLOUR,
-            text=[f"{v:.1f} %" for v in percent],
-            textposition="auto",
-            textangle=0,
+            y=[None if np.isnan(v) else float(v) for v in percent],
+            mode="markers+text",
+            marker={"color": BAR_COLOUR, "size": 12},
+            text=["" if np.isnan(v) else f"{v:.1f} %" for v in percent],
+            textposition="top center",
             customdata=customdata,
             hovertemplate=(
-                "digit %{x}: %{customdata[0]} of %{customdata[1]} right (%{y:.2f} %)<extra></extra>"
+                "digit %{x}: %{customdata[0]} of %{customdata[1]} right (%{y:.1f} %)<extra></extra>"
             ),
         )
     )
     figure.add_hline(y=overall, line={"dash": "dash", "color": LINE_COLOUR, "width": 1})
+    title: dict[str, Any] = {
+        "text": f"Accuracy on each digit (dashed line: all digits, {overall:.1f} %)"
+    }
+    if start > 0:
+        title["subtitle"] = {
+            "text": f"The axis starts at {start:g} %, not 0, to show the differences."
+        }
     figure.update_layout(
-        title={"text": f"Accuracy on each digit (dashed line: all digits, {overall:.1f} %)"},
+        title=title,
         xaxis=_digit_axis("True digit"),
-        yaxis={"title": {"text": "Accuracy (%)"}, "range": [0, 100], "ticksuffix": " %"},
-        height=360,
-        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        yaxis={
+            "title": {"text": "Accuracy (%)"},
+            # headroom over 100 % for the labels above the dots
+            "range": [start, 100 + 0.12 * (100 - start)],
+            "tick0": start,
+            "dtick": step,
+            "ticksuffix": " %",
+            "zeroline": False,
+        },
+        height=380,
+        margin={"l": 60, "r": 20, "t": 70, "b": 50},
         showlegend=False,
     )
     return figure

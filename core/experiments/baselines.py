@@ -15,6 +15,9 @@ pages can ask for class probabilities.
   It is exactly a network with no hidden layer, so it is stored as that Keras model (its
   coefficients as the output layer's weights): a plain .keras file that every page, the model
   download and the first-layer weights view handle like any other.
+
+The test loss stored is `core.inside.evaluation.cross_entropy` of the test probabilities, the
+one definition every run's test loss has.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from core.inside.evaluation import confusion_matrix
+from core.inside.evaluation import confusion_matrix, cross_entropy
 from core.mnist.data import MNIST
 from core.runs.sklearn_file import SklearnModel
 from core.runtime.jobs import BackgroundJob
@@ -66,11 +69,6 @@ class BaselineResult:
 
 def _accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float((probabilities.argmax(axis=1) == labels).mean())
-
-
-def _log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    picked = probabilities[np.arange(len(labels)), labels.astype(int)]
-    return float(-np.log(np.clip(picked, 1e-7, 1.0)).mean())
 
 
 def make_estimator(kind: str, seed: int):
@@ -127,7 +125,7 @@ def train_baseline(data: MNIST, kind: str, seed: int) -> BaselineResult:
         model=model,
         train_accuracy=train_accuracy,
         val_accuracy=val_accuracy,
-        test_loss=_log_loss(probabilities, data.y_test),
+        test_loss=cross_entropy(probabilities, data.y_test),
         test_accuracy=_accuracy(probabilities, data.y_test),
         test_probabilities=probabilities,
         seconds=time.perf_counter() - start,

@@ -116,16 +116,17 @@ class ClassMetrics:
         return float(self.correct.sum() / total) if total else 0.0
 
     def rows(self) -> list[dict[str, Any]]:
-        """One plain dict per digit, ready for a table (rates in %)."""
+        """One plain dict per digit, ready for a table: rates in %, to one decimal (one test
+        image in a thousand), every one alike."""
         return [
             {
                 "digit": str(d),
                 "test images": int(self.support[d]),
                 "predicted as it": int(self.predicted[d]),
                 "correct": int(self.correct[d]),
-                "precision %": round(100 * float(self.precision[d]), 2),
-                "recall (accuracy) %": round(100 * float(self.recall[d]), 2),
-                "F1 %": round(100 * float(self.f1[d]), 2),
+                "precision %": round(100 * float(self.precision[d]), 1),
+                "recall (accuracy) %": round(100 * float(self.recall[d]), 1),
+                "F1 %": round(100 * float(self.f1[d]), 1),
             }
             for d in range(len(self.support))
         ]

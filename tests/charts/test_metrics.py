@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from core.charts.metrics import (
+    accuracy_axis,
     confusion_matrix_figure,
     per_class_accuracy_figure,
     percent_text,
@@ -75,18 +76,45 @@ def test_confusion_matrix_figure_rejects_a_wrong_shape():
         confusion_matrix_figure(np.zeros((5, 5)))
 
 
-def test_per_class_accuracy_figure_has_ten_bars_in_percent():
+def test_per_class_accuracy_figure_has_a_dot_per_digit_in_percent():
     metrics = per_class_metrics(CM)
     figure = per_class_accuracy_figure(metrics)
-    (bar,) = bars(figure)
-    assert list(bar.x) == DIGITS
-    expected = [100 * CM[d, d] / CM[d].sum() if CM[d].sum() else 0 for d in range(10)]
-    np.testing.assert_allclose(bar.y, expected)
-    assert tuple(figure.layout.yaxis.range) == (0, 100)
-    assert figure.layout.yaxis.title.text == "Accuracy (%)"
+    (dots,) = figure.data
+    assert dots.type == "scatter" and list(dots.x) == DIGITS
+    expected = [100 * CM[d, d] / CM[d].sum() if CM[d].sum() else None for d in range(10)]
+    assert dots.y[3] is None  # no test images of a 3: no dot, not a dot at 0 %
+    np.testing.assert_allclose([y for y in dots.y if y is not None], [e for e in expected if e])
+    assert dots.text[0] == f"{expected[0]:.1f} %" and dots.text[3] == ""
     assert figure.layout.xaxis.title.text == "True digit"
+    assert figure.layout.yaxis.title.text == "Accuracy (%)"
     overall = 100 * np.trace(CM) / CM.sum()
     assert figure.layout.shapes[0].y0 == pytest.approx(overall)
+
+
+def test_per_digit_accuracies_close_together_are_told_apart_on_an_axis_that_says_so():
+    """96.9 % and 99.8 % were bars of one height on a 0-100 % axis (issue 29)."""
+    cm = np.diag([1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000])
+    cm[4, 9], cm[4, 4] = 31, 969  # 96.9 %
+    cm[1, 7], cm[1, 1] = 2, 998  # 99.8 %
+    figure = per_class_accuracy_figure(per_class_metrics(cm))
+    low, high = figure.layout.yaxis.range
+    assert 90 <= low < 96.9 and 100 < high < 101
+    # the two digits' dots lie most of the axis apart, not 3 % of it
+    assert (99.8 - 96.9) / (high - low) > 0.5
+    assert figure.layout.title.subtitle.text == (
+        f"The axis starts at {low:g} %, not 0, to show the differences."
+    )
+    assert all(low <= y <= high for y in figure.data[0].y)
+
+
+@pytest.mark.parametrize(
+    ("percent", "start"),
+    [([96.9, 99.8], 96.0), ([99.2, 99.9], 99.0), ([85, 99], 80.0), ([12, 99], 0.0), ([], 0.0)],
+)
+def test_the_accuracy_axis_starts_a_little_below_the_lowest_value(percent, start):
+    low, step = accuracy_axis(percent)
+    assert low == start
+    assert low == 0 or (100 - low) / step <= 8  # a handful of ticks, never a wall of them
 
 
 def test_probabilities_figure_marks_the_true_and_the_wrong_predicted_digit():

@@ -14,7 +14,7 @@ from core.experiments.baselines import (
     logistic_as_keras,
     train_baseline,
 )
-from core.inside.evaluation import confusion_matrix, predict_probabilities
+from core.inside.evaluation import confusion_matrix, cross_entropy, predict_probabilities
 from core.runs.sklearn_file import SklearnModel, load_baseline
 from core.runs.store import RunStore, file_sha256
 from core.training.prepared import prepare
@@ -89,6 +89,8 @@ def test_a_baseline_is_a_run_pages_can_use(digits, tmp_path, kind):
     run = store.get(run_id)
     assert run.status == "completed" and run.experiment_id == "e1"
     assert run.test_accuracy == pytest.approx(job.result.test_accuracy)
+    # One definition of test loss for every kind of run (a network's: core.training.job).
+    assert run.test_loss == cross_entropy(job.result.test_probabilities, digits.y_test)
     assert run.val_accuracy == pytest.approx(job.result.val_accuracy)
     expected = confusion_matrix(digits.y_test, job.result.test_probabilities.argmax(1))
     assert np.array_equal(run.confusion, expected)

@@ -139,7 +139,7 @@ def test_per_class_metrics_match_python_loops_on_random_labels():
         assert metrics.support[digit] == present
 
 
-def test_metric_rows_are_plain_values_in_percent():
+def test_metric_rows_are_plain_values_in_percent_to_one_decimal():
     rows = per_class_metrics(CM).rows()
     assert len(rows) == 5
     assert rows[1] == {
@@ -147,7 +147,7 @@ def test_metric_rows_are_plain_values_in_percent():
         "test images": 2,
         "predicted as it": 3,
         "correct": 1,
-        "precision %": 33.33,
+        "precision %": 33.3,
         "recall (accuracy) %": 50.0,
         "F1 %": 40.0,
     }

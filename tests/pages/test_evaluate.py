@@ -52,7 +52,7 @@ def test_page_shows_the_runs_numbers_and_figures(stored):
     predicted = probabilities.argmax(axis=1)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy"] == f"{np.mean(predicted == labels):.2%}"
-    assert metrics["Wrong"] == f"{int(np.sum(predicted != labels)):,} of 100"
+    assert metrics["Wrong, of 100"] == f"{int(np.sum(predicted != labels)):,}"
     cm = confusion_matrix(labels, predicted)
     matrix = chart_titled(at, "Confusion matrix")
     np.testing.assert_array_equal(matrix["data"][0]["z"], cm)
@@ -62,9 +62,15 @@ def test_page_shows_the_runs_numbers_and_figures(stored):
     assert any(f"**{cell:,}** test images of a **3**" in m.value for m in at.markdown)
 
 
+def open_tab(at, label: str):
+    """Open one of the page's tabs, as a click on it does (it reruns the page)."""
+    at.session_state["evaluate_tab"] = label
+    return at.run()
+
+
 def test_inspecting_and_filtering(stored):
     _, _, probabilities, labels = stored
-    at = open_page(PAGE)
+    at = open_tab(open_page(PAGE), "Inspect a digit")
 
     # 1. The chosen test image is drawn and captioned with its own prediction.
     at.number_input(key="evaluate_index").set_value(7).run()
@@ -77,6 +83,7 @@ def test_inspecting_and_filtering(stored):
     )
 
     # 2. Filtering mistakes by true digit counts and shows only those, most confident first.
+    open_tab(at, "Mistakes")
     at.selectbox(key="evaluate_mistake_true").set_value(1).run()
     wrong = np.flatnonzero((probabilities.argmax(1) != labels) & (labels == 1))
     assert any(f"**{len(wrong):,}** mistakes" in m.value for m in at.markdown)
@@ -89,6 +96,8 @@ def test_inspecting_and_filtering(stored):
     assert list(confidence) == sorted(confidence, reverse=True)
 
     # 3. Random picks other images, each then shown with its own caption.
+    open_tab(at, "Inspect a digit")
+    assert at.number_input(key="evaluate_index").value == 7  # kept while Mistakes was open
     seen = set()
     for _ in range(6):
         at.button(key="evaluate_random").click().run()
@@ -117,3 +126,71 @@ def test_a_run_whose_model_file_is_gone_is_an_error_not_a_traceback(stored, dama
     at = open_page(PAGE)
     assert any("model cannot be loaded" in e.value for e in at.error), [e.value for e in at.error]
     assert not at.metric
+
+
+def test_a_mistake_chosen_is_the_image_inspect_a_digit_shows(stored, monkeypatch):
+    """Choosing a mistake reruns only the Mistakes tab (a fragment); Inspect a digit kept
+    showing the image before until a full rerun (issue 29). Only the open tab is drawn now,
+    and opening Inspect a digit reruns the page with the chosen image."""
+    _, _, probabilities, labels = stored
+    wrong = np.flatnonzero(probabilities.argmax(1) != labels)
+    chosen = int(wrong[-1])  # the least confident mistake: not the first tile
+    at = open_page(PAGE)  # the confusion matrix open
+    assert all(n.key != "evaluate_index" for n in at.number_input)
+    open_tab(at, "Mistakes")
+    # While Mistakes is open, Inspect a digit is not drawn: nothing there can go stale.
+    assert all(n.key != "evaluate_index" for n in at.number_input)
+    assert not [h for h in at.subheader if h.value == "Inside the network"]
+
+    import app_pages.selection
+
+    real = app_pages.selection.clickable_chart
+
+    def click_a_mistake(figure, key, read):
+        real(figure, key, read)
+        return chosen if key == "evaluate_mistakes" else None
+
+    monkeypatch.setattr(app_pages.selection, "clickable_chart", click_a_mistake)
+    at.run()
+    assert any(f"Test image {chosen} is now in" in i.value for i in at.info)
+    monkeypatch.setattr(app_pages.selection, "clickable_chart", real)
+
+    open_tab(at, "Inspect a digit")
+    assert at.number_input(key="evaluate_index").value == chosen
+    digit = chart_titled(at, "true ")
+    assert digit["layout"]["title"]["text"] == describe(probabilities, labels, chosen)
+
+
+def test_the_first_draw_leaves_the_inside_views_until_their_tab_is_opened(stored, monkeypatch):
+    """With a convnet the page took 14.9 s to first show, most of it the inside views of a
+    tab nobody had opened (issue 29)."""
+    import app_pages.inside_views
+
+    opened = []
+    monkeypatch.setattr(
+        app_pages.inside_views, "get_inspector", lambda *args: opened.append(args) or 1 / 0
+    )
+    at = open_page(PAGE)
+    assert {m.label for m in at.metric} == {"Test accuracy", "Test loss", "Wrong, of 100"}
+    assert chart_titled(at, "Confusion matrix")
+    assert opened == []
+    for tab in ("Per digit", "Mistakes", "First-layer weights"):
+        open_tab(at, tab)
+        assert not at.exception and opened == [], tab
+
+
+def test_the_per_digit_table_gives_every_rate_with_one_decimal(stored):
+    """It showed "99.8" beside "99.24", and an F1 of "98" (issue 29)."""
+    at = open_tab(open_page(PAGE), "Per digit")
+    (table,) = at.dataframe
+    rates = ["precision %", "recall (accuracy) %", "F1 %"]
+    columns = json.loads(table.proto.columns)
+    assert {name: columns[name]["type_config"]["format"] for name in rates} == dict.fromkeys(
+        rates, "%.1f"
+    )
+    values = table.value[rates].to_numpy()
+    assert np.array_equal(values, np.round(values, 1))
+    dots = chart_titled(at, "Accuracy on each digit")
+    start = dots["layout"]["yaxis"]["range"][0]
+    subtitle = dots["layout"]["title"].get("subtitle", {}).get("text", "")
+    assert (start == 0 and not subtitle) or f"starts at {start:g} %, not 0" in subtitle

@@ -157,6 +157,8 @@ def test_activations_follow_the_image(stored):
 def test_evaluate_page_shows_the_inside_of_the_inspected_digit(stored):
     _, run_id, _ = stored
     at = open_page("app_pages/evaluate.py")
+    at.session_state["evaluate_tab"] = "Inspect a digit"  # only the open tab is drawn
+    at.run()
     assert any(s.value == "Inside the network" for s in at.subheader)
     assert "Blue pixels pushed the network towards" in _captions(at)
 
