@@ -9,6 +9,9 @@ Models, inspectors and rankings are cached per run and model file, like
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import numpy as np
 import streamlit as st
 
@@ -237,28 +240,39 @@ def _trained_run():
     return next((run for run in runs if run.id == chosen), runs[0] if runs else None)
 
 
+AS_BUILT = "As built"
+
+
+def network_key(spec) -> str:
+    """A short digest of the layers the controls describe (None: layers that do not fit)."""
+    layers = json.dumps(spec.layers if spec is not None else None, sort_keys=True)
+    return hashlib.sha1(layers.encode()).hexdigest()[:12]
+
+
 def train_inside(spec) -> None:
     """The network diagram (as built, or a trained run's weights) and the training dynamics."""
     st.markdown("**The network**")
     run = _trained_run()
-    view = "As built"
+    view = AS_BUILT
     # In a container of its own: the choice appears once a run has a model (at the end of the
     # first run), and the diagram after it keeps its place instead of being drawn anew.
     with st.container():
         if run is not None:
+            # Keyed by the network the controls describe: a new one (a preset, a layer slider)
+            # brings the diagram back to it, never leaving another run's weights beside it.
             view = (
                 st.segmented_control(
                     "Diagram",
-                    ["As built", f"Trained weights of run #{run.number}"],
-                    default="As built",
-                    key="train_inside_diagram",
+                    [AS_BUILT, f"Trained weights of run #{run.number}"],
+                    default=AS_BUILT,
+                    key=f"train_inside_diagram_{network_key(spec)}",
                     label_visibility="collapsed",
                 )
-                or "As built"
+                or AS_BUILT
             )
-    if view == "As built":
+    if view == AS_BUILT:
         if spec is None:
-            st.caption("Fix the layers above to see the network.")
+            st.caption("Fix the network's layers to see it.")
         else:
             diagram = spec_diagram(spec)
             st.plotly_chart(diagram_figure(diagram), key="train_diagram", width="stretch")
@@ -267,11 +281,7 @@ def train_inside(spec) -> None:
                 "gives a score to each digit. " + diagram.note
             )
     else:
-        stamp = checked_model_stamp(run.id)
-        if stamp is not None:
-            diagram = _trained_diagram(run.id, stamp)
-            st.plotly_chart(diagram_figure(diagram), key="train_weights_diagram", width="stretch")
-            st.caption("The trained network's strongest connections. " + diagram.note)
+        trained_diagram_view(run, spec)
     job = current_job()
     if job is None:
         return
@@ -279,6 +289,24 @@ def train_inside(spec) -> None:
 
     if norm_log(job) is not None:  # no norms recorded: no view, no timer
         st.fragment(run_every=1.0 if job.running else None)(dynamics_view)()
+
+
+def trained_diagram_view(run, spec) -> None:
+    """The run's trained network, said plainly to be another network than the controls' if
+    it is one."""
+    stamp = checked_model_stamp(run.id)
+    if stamp is None:
+        return
+    if spec is None or run.architecture != spec.architecture():
+        yours = f" ({spec.architecture()})" if spec is not None else ""
+        st.info(
+            f"This is run #{run.number}'s network, {run.architecture}: not the one the controls "
+            f"describe{yours}. **{AS_BUILT}** draws yours.",
+            icon=":material/info:",
+        )
+    diagram = _trained_diagram(run.id, stamp)
+    st.plotly_chart(diagram_figure(diagram), key="train_weights_diagram", width="stretch")
+    st.caption(f"Run #{run.number}'s strongest connections, as trained. " + diagram.note)
 
 
 def dynamics_view() -> None:
@@ -295,7 +323,8 @@ def dynamics_view() -> None:
     if history.empty:
         return
     st.markdown("**Training dynamics**")
-    st.plotly_chart(norms_figure(history), key="train_norms", width="stretch")
+    figure = norms_figure(history, epochs=job.spec.epochs)
+    st.plotly_chart(figure, key="train_norms", width="stretch")
     st.caption(
         "How big each layer's weights are, and how strongly the loss pulls on them (the "
         "gradient), measured on 128 training digits: gradients far smaller in the first layers "

@@ -51,6 +51,9 @@ def start() -> None:
     state.set("train_just_started", True)
 
 
+CONTROLS_WIDTH = 380  # pixels: the network and training controls' column
+LIVE_MIN_REM = 22  # the curves and the diagram beside the controls need at least this width
+
 # Training ends soon after Stop, once the batches under way are done: the click waits up to
 # this long for it, so the page it redraws already says so and which epochs were kept (its
 # test figures follow once the test pass is done; a longer wait, a big CNN's batches say,
@@ -89,25 +92,27 @@ running = training_now()
 spec = current_spec()
 build_ahead(spec, data)
 
-preset_col, train_col = st.columns([5, 1], vertical_alignment="bottom")
-preset_col.selectbox(
-    "Preset",
-    list(PRESETS),
-    key=W + "preset",
-    on_change=apply_preset,
-    disabled=running,
-    help="\n\n".join(f"**{name}**: {preset.source}" for name, preset in PRESETS.items()),
-    **state.KEEP,
-)
-train_col.button(
-    "Train",
-    type="primary",
-    icon=":material/play_arrow:",
-    on_click=start,
-    disabled=running or data is None,
-    width="stretch",
-    key="train_start_button",
-)
+# The button as wide as its word, the preset box the rest of the row (a share of the row, at
+# 900 px, left the button "T..").
+with st.container(horizontal=True, vertical_alignment="bottom", key="train_preset_row"):
+    st.selectbox(
+        "Preset",
+        list(PRESETS),
+        key=W + "preset",
+        on_change=apply_preset,
+        disabled=running,
+        help="\n\n".join(f"**{name}**: {preset.source}" for name, preset in PRESETS.items()),
+        **state.KEEP,
+    )
+    st.button(
+        "Train",
+        type="primary",
+        icon=":material/play_arrow:",
+        on_click=start,
+        disabled=running or data is None,
+        width="content",
+        key="train_start_button",
+    )
 if spec.to_dict() != PRESETS[state.get(W + "preset")].spec.to_dict():
     # After an edit, a share link or an uploaded file, the box still names the last preset
     # chosen: say the settings are no longer that preset's.
@@ -117,7 +122,16 @@ if spec.to_dict() != PRESETS[state.get(W + "preset")].spec.to_dict():
 if state.get("train_error"):
     st.error(state.get("train_error"), icon=":material/error:")
 
-controls, live_area = st.columns([2, 3], gap="large")
+# The controls keep a width their three-in-a-row widgets read well at; the live area takes the
+# rest of the row where at least LIVE_MIN_REM is left, else it goes below them (a laptop with
+# the sidebar open): a row that wraps, where columns would have squeezed both.
+st.html(
+    f"<style>.st-key-train_layout > :last-child {{ min-width: min(100%, {LIVE_MIN_REM}rem); }}"
+    "</style>"
+)
+with st.container(horizontal=True, gap="large", key="train_layout"):
+    controls = st.container(width=CONTROLS_WIDTH, key="train_controls")
+    live_area = st.container(key="train_live")
 
 with controls:
     if from_layers(spec.layers) is None:
@@ -198,7 +212,7 @@ def live_panel() -> None:
         job = None
     if job is None:
         st.info(
-            "Choose a network on the left and press **Train** to watch it learn.",
+            "Choose a network and press **Train** to watch it learn.",
             icon=":material/info:",
         )
         # The empty axes the curves will be drawn on. Streamlit draws a chart anew whenever

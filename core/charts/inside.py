@@ -235,8 +235,58 @@ def saliency_figure(image: Any, attributions: Any, title: str | None = None) -> 
 # --- training dynamics -----------------------------------------------------------------------
 
 
-def norms_figure(history) -> go.Figure:
-    """Each layer's weight norm and gradient norm against epochs, on log scales."""
+NICE_MANTISSAS = (1, 2, 5)
+MOST_LOG_TICKS = 7
+
+
+def _log_label(mantissa: int, exponent: int) -> str:
+    """1 x 10^-2 -> "0.01", 2 x 10^1 -> "20", 5 x 10^-6 -> "5e-6": never just a "2"."""
+    if -4 <= exponent <= 4:
+        return f"{mantissa * 10.0**exponent:.{max(0, -exponent)}f}"
+    return f"{mantissa}e{exponent}"
+
+
+def log_ticks(values) -> tuple[list[float], list[str], list[float]]:
+    """Ticks for a log axis over the positive, finite `values`: (values, labels, the axis's
+    range in log10 units).
+
+    1, 2 and 5 times the powers of ten from the nearest below the smallest value to the
+    nearest above the largest, if at most MOST_LOG_TICKS of them; else powers of ten only,
+    every few decades if need be. Each label is the whole number (plotly's own labels on a
+    log axis read "2" for both 2 and 20). No value: no ticks, plotly's range.
+    """
+    shown = [float(v) for v in values if v is not None and math.isfinite(v) and v > 0]
+    if not shown:
+        return [], [], []
+    low, high = min(shown), max(shown)
+    first, last = math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1
+    nice = [(m, e) for e in range(first, last + 1) for m in NICE_MANTISSAS]
+    below = max(i for i, (m, e) in enumerate(nice) if m * 10.0**e <= low * (1 + 1e-9))
+    above = min(i for i, (m, e) in enumerate(nice) if m * 10.0**e >= high * (1 - 1e-9))
+    ticks = nice[below : above + 1] if above > below else nice[below : below + 2]
+    if len(ticks) > MOST_LOG_TICKS:
+        decades = list(range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1))
+        step = math.ceil(len(decades) / MOST_LOG_TICKS)
+        ticks = [(1, e) for e in decades[::step]]
+        if ticks[-1][1] < decades[-1]:
+            ticks.append((1, ticks[-1][1] + step))
+    values_ = [m * 10.0**e for m, e in ticks]
+    return (
+        values_,
+        [_log_label(m, e) for m, e in ticks],
+        [
+            math.log10(values_[0]),
+            math.log10(values_[-1]),
+        ],
+    )
+
+
+def norms_figure(history, epochs: int | None = None) -> go.Figure:
+    """Each layer's weight norm and gradient norm against epochs, on log scales.
+
+    The x axis runs from 0 to the run's planned `epochs` (or to the last point), as the
+    training curves' does: one point before the first epoch is not a range of its own.
+    """
     figure = make_subplots(
         rows=1, cols=2, subplot_titles=("Weight norm", "Gradient norm"), horizontal_spacing=0.12
     )
@@ -268,8 +318,14 @@ def norms_figure(history) -> go.Figure:
                 row=1,
                 col=col,
             )
-    figure.update_yaxes(type="log")
-    figure.update_xaxes(title_text="epoch")
+    for col, norms in ((1, history.weight_norms), (2, history.gradient_norms)):
+        ticks, labels, span = log_ticks(v for values in norms.values() for v in values)
+        axis = {"type": "log"}
+        if ticks:
+            axis.update(tickmode="array", tickvals=ticks, ticktext=labels, range=span)
+        figure.update_yaxes(axis, row=1, col=col)
+    last = max(history.epochs, default=0.0)
+    figure.update_xaxes(title_text="epoch", range=[0, max(epochs or 0, last, 1) + 0.05])
     figure.update_layout(
         height=320,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},

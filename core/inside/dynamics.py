@@ -1,9 +1,10 @@
 """Training dynamics: each layer's weight norm and gradient norm as the network trains.
 
 `LayerNorms` is a Keras callback. Up to four times per epoch (and once before the first
-batch) it measures, for every layer with weights, the size of its weights (the Frobenius norm of the
-kernel: the square root of the sum of the squared weights) and of the loss's gradient with
-respect to them, on a fixed probe batch of training images. A deep sigmoid network shows its
+batch) it measures, for every layer with weights, the size of its weights (the Frobenius norm of
+the kernel: the square root of the sum of the squared weights) and of the loss's gradient with
+respect to them, on a fixed probe batch of training images. An epoch that Stop cuts short gets
+no point at its end, as it gets none on the run's curves. A deep sigmoid network shows its
 vanishing gradients as first-layer gradient norms far below the last layer's; a learning rate
 that is too high shows as weight and gradient norms that shoot up.
 
@@ -139,6 +140,7 @@ class LayerNorms(keras.callbacks.Callback):
         self.budget = float(budget)
         self._layers: list = []
         self._epoch = 0
+        self._steps_done = 0  # batches of this epoch done so far
         self._next_point = 0
         self._epoch_start = 0.0
         self._spent = 0.0  # seconds spent measuring in this epoch
@@ -152,12 +154,14 @@ class LayerNorms(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._steps_done = 0
         self._next_point = 1
         self._epoch_start = time.perf_counter()
         self._spent = 0.0
 
     def on_train_batch_end(self, batch, logs=None):
         steps = (self.params or {}).get("steps") or 0
+        self._steps_done = min(batch + 1, steps) if steps else batch + 1
         due = self._next_point * steps / self.points_per_epoch
         # The last batch's point is the epoch's end, recorded by on_epoch_end.
         if steps and self._next_point < self.points_per_epoch and due <= batch + 1 < steps:
@@ -167,6 +171,13 @@ class LayerNorms(keras.callbacks.Callback):
                 self.record(self._epoch + (batch + 1) / steps)
 
     def on_epoch_end(self, epoch, logs=None):
+        # Keras still closes an epoch that Stop or a diverging loss cut short (they set
+        # stop_training at a batch's end, before this hook): its end is no point of the
+        # chart, as it is no epoch of the run's curves (core.training.live_callback).
+        steps = (self.params or {}).get("steps")
+        stopped = bool(getattr(self.model, "stop_training", False))
+        if stopped or (steps and self._steps_done < steps):
+            return
         self.record(epoch + 1.0)
 
     def on_train_end(self, logs=None):

@@ -72,3 +72,30 @@ def test_a_cnn_trains_with_moving_curves_shows_its_filters_and_reads_a_drawing(
     # three epochs on 2,000 digits read this plain 7 as 7, 99 % sure, in helper cnn's run
     assert prediction.get_by_test_id("stMetricValue").inner_text().strip() == "7"
     no_exception(page)
+
+
+# Every element of `root` that cuts its own text or value short (its content is wider than its
+# box, and its overflow is not shown): "T.." for Train, half of "Convolutional network".
+CUT_SHORT = """root => [...document.querySelector(root).querySelectorAll('*')].filter(el => {
+    const text = (el.tagName === 'INPUT' ? el.value : el.innerText || '').trim();
+    return text && el.clientWidth > 0 && getComputedStyle(el).overflowX !== 'visible'
+        && el.scrollWidth > el.clientWidth + 1;
+}).map(el => `${el.dataset.testid || el.tagName}: ${el.innerText || el.value}`)"""
+
+
+def test_the_train_page_fits_a_laptop_with_the_sidebar_open(app_server, open_session):
+    """At 900 px with the sidebar open (and at 1440 px), nothing on Train is cut short: the
+    button, the network switch, the conv blocks' toggles, the drop-downs, the model table."""
+    page = open_session()
+    for width in (900, 1440):
+        page.set_viewport_size({"width": width, "height": 1000})
+        open_train_page(page, app_server)
+        choose(page, "Preset", "Simple MNIST convnet (keras.io)")
+        expect(page.get_by_test_id("stSidebar")).to_be_visible()
+        assert page.evaluate(CUT_SHORT, "[data-testid=stMain]") == [], width
+        table = page.get_by_test_id("stTable")
+        header = table.get_by_text("Parameters", exact=True)
+        expect(header).to_be_visible()
+        right = table.bounding_box()["x"] + table.bounding_box()["width"]
+        assert header.bounding_box()["x"] + header.bounding_box()["width"] <= right + 1, width
+        no_exception(page)

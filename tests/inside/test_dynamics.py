@@ -81,12 +81,8 @@ def test_every_weighted_layer_of_a_nested_conv_model_is_measured():
 def test_points_follow_the_schedule_when_hooks_are_called_directly():
     """As Keras's own callback tests do: call the hooks with fake params, no training."""
 
-    class Recording(LayerNorms):
-        def measure(self):
-            return {"dense": 1.0}, {"dense": 2.0}
-
     log = NormLog()
-    callback = Recording(log, *_data(8), points_per_epoch=4, budget=1e9)
+    callback = _Recording(log, *_data(8), points_per_epoch=4, budget=1e9)
     callback.set_params({"steps": 8, "epochs": 2})
     log.reset(["dense"])
     for epoch in range(2):
@@ -101,6 +97,66 @@ def test_points_follow_the_schedule_when_hooks_are_called_directly():
     for batch in (3, 7):
         callback.on_train_batch_end(batch)
     assert log.snapshot().epochs == [0.5]
+
+
+class _Recording(LayerNorms):
+    def measure(self):
+        return {"dense": 1.0}, {"dense": 2.0}
+
+
+def test_an_epoch_cut_short_gets_no_end_point():
+    """Stop (or a diverging loss) sets stop_training at a batch's end; Keras still calls
+    on_epoch_end for the cut epoch, which must not be drawn as a whole one."""
+
+    class Model:
+        stop_training = False
+
+    log = NormLog()
+    callback = _Recording(log, *_data(8), points_per_epoch=2, budget=1e9)
+    callback.set_params({"steps": 8, "epochs": 3})
+    callback.set_model(Model())
+    log.reset(["dense"])
+    callback.on_epoch_begin(0)
+    for batch in range(8):
+        callback.on_train_batch_end(batch)
+    callback.on_epoch_end(0)
+    callback.on_epoch_begin(1)
+    for batch in range(5):
+        callback.on_train_batch_end(batch)
+    callback.model.stop_training = True  # Stop seen at the end of batch 5 of 8
+    callback.on_epoch_end(1)
+    assert log.snapshot().epochs == [0.5, 1.0, 1.5]  # measured points only, no 2.0
+    # An epoch whose batches were not all reported (a short compiled call) is no whole epoch.
+    log.reset(["dense"])
+    callback.model.stop_training = False
+    callback.on_epoch_begin(2)
+    callback.on_train_batch_end(3)
+    callback.on_epoch_end(2)
+    assert log.snapshot().epochs == [2.5]
+
+
+def test_stop_during_fit_leaves_no_point_for_the_cut_epoch():
+    """Through Keras's own fit: a callback stops training half-way through the second epoch."""
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((784,)), layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    images, labels = _data(64)
+
+    class StopInSecondEpoch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == 1 and batch == 1:
+                self.model.stop_training = True
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+    log = NormLog()
+    x, y = probe_batch(images, labels)
+    callbacks = [StopInSecondEpoch(), LayerNorms(log, images, labels, budget=1e9)]
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=callbacks)
+    epochs = log.snapshot().epochs
+    assert epochs[0] == 0.0 and 1.0 in epochs
+    assert max(epochs) < 2.0, epochs  # the second epoch ran 2 of its 4 batches
 
 
 def test_measurements_within_an_epoch_keep_to_the_budget():

@@ -347,3 +347,44 @@ def test_the_curves_axes_show_before_train_and_the_click_draws_the_first_point(
     assert job.running
     at.button(key="train_stop_button").click().run()
     assert job.join(timeout=60)
+
+
+# ----- the network diagram beside the controls (issue 29) ------------------------------------
+
+
+def chart_texts(at: AppTest, key: str) -> str | None:
+    """Every text of the chart with widget key `key`, or None if the page has no such chart."""
+    for chart in at.get("plotly_chart"):
+        if chart.proto.id and f"-{key}" in chart.proto.id:
+            spec = json.loads(chart.proto.spec)
+            return " ".join(str(trace.get("text")) for trace in spec["data"]) + json.dumps(
+                spec["layout"].get("annotations", [])
+            )
+    return None
+
+
+def diagram_choice(at: AppTest):
+    return next(group for group in at.button_group if group.key.startswith("train_inside_diagram"))
+
+
+def test_the_diagram_shows_the_network_the_controls_describe(small_mnist):
+    """A trained dense run's weights, then a convnet preset: the diagram draws the convnet, not
+    the run; chosen again, the run's diagram says plainly that it is another network."""
+    from tests.support.pages import train_stored_run
+
+    train_stored_run(load_mnist(), epochs=1, units=16)
+    at = open_page("app_pages/train.py")
+    assert chart_texts(at, "train_diagram") is not None
+    diagram_choice(at).set_value("Trained weights of run #1").run()
+    assert not at.exception, at.exception
+    assert chart_texts(at, "train_weights_diagram") is not None
+    assert chart_texts(at, "train_diagram") is None
+    at.selectbox(key="train_w_preset").set_value(KERAS_CONVNET).run()
+    assert not at.exception, at.exception
+    assert chart_texts(at, "train_weights_diagram") is None  # run #1's dense network is gone
+    assert "Conv" in chart_texts(at, "train_diagram")
+    assert diagram_choice(at).value == "As built"
+    diagram_choice(at).set_value("Trained weights of run #1").run()
+    said = " ".join(info.value for info in at.info)
+    assert "run #1's network, 784-16-10: not the one the controls describe" in said
+    assert PRESETS[KERAS_CONVNET].spec.architecture() in said
