@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-# No single setting of a link is longer (a layer list is read token by token, each far shorter).
-MAX_VALUE_CHARACTERS = 64
+# The longest text a setting's value may be: a word (an optimizer, an activation) is far
+# shorter than MAX_WORD_CHARACTERS; a number written in full takes up to MAX_NUMBER_CHARACTERS
+# (the smallest float, 5e-324, takes 326 as "0.000...5").
+MAX_WORD_CHARACTERS = 40
+MAX_NUMBER_CHARACTERS = 400
 EXCERPT_CHARACTERS = 24
 
 # A field's limits beyond the spec's own: a (low, high) tuple, inclusive, or a list of the
@@ -56,13 +59,16 @@ def plain_number(value: float) -> str:
         text = f"{int(value):,}"
     else:
         text = format_value(float(value))
-    return text if len(text) <= EXCERPT_CHARACTERS else f"{value:g}"
+    if len(text) <= EXCERPT_CHARACTERS:
+        return text
+    return format(Decimal(value), ".3g")  # Decimal: an int may be beyond any float
 
 
 def parse_value(text: str, like: Any, name: str) -> Any:
     """`text` read as the type of `like` (bool, int, float or str)."""
     text = text.strip()
-    if len(text) > MAX_VALUE_CHARACTERS:
+    longest = MAX_WORD_CHARACTERS if isinstance(like, str) else MAX_NUMBER_CHARACTERS
+    if len(text) > longest:
         raise LinkError(f"{name} {excerpt(text)} is longer than any value it can take")
     if isinstance(like, bool):
         if text.lower() in ("1", "true", "yes", "on"):

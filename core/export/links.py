@@ -27,7 +27,6 @@ from typing import Any
 
 from core.export.link_values import (
     EXCERPT_CHARACTERS,
-    MAX_VALUE_CHARACTERS,
     Limits,
     LinkError,
     check_limits,
@@ -56,7 +55,8 @@ __all__ = [
 VERSION = 1
 LAYER_SEPARATOR = "~"
 SETTING_SEPARATOR = "-"
-MAX_PROBLEMS_SHOWN = 5
+MAX_PROBLEMS_SHOWN = 5  # and no more than PROBLEMS_CHARACTERS of them: the rest are counted
+PROBLEMS_CHARACTERS = 500
 MAX_NAMES_SHOWN = 5
 
 # Short, lower-case names for the layer types in a link.
@@ -101,7 +101,11 @@ class Restored:
         """One line for the page, or None when the link restored everything."""
         if not self.problems:
             return None
-        said = self.problems[:MAX_PROBLEMS_SHOWN]
+        said = self.problems[:1]
+        for problem in self.problems[1:MAX_PROBLEMS_SHOWN]:
+            if sum(map(len, said)) + len(problem) > PROBLEMS_CHARACTERS:
+                break
+            said.append(problem)
         if len(self.problems) > len(said):
             said.append(f"and {len(self.problems) - len(said):,} more")
         # " · " between problems: a problem's own message may hold a ";".
@@ -132,8 +136,6 @@ def layer_to_text(layer: dict[str, Any]) -> str:
 
 def layer_from_text(text: str, position: int, limits: Limits | None = None) -> dict[str, Any]:
     """The layer "dense-512-relu" stands for, checked; LinkError says what is wrong."""
-    if len(text) > MAX_VALUE_CHARACTERS:
-        raise LinkError(f"layer {position} {excerpt(text)} is longer than any layer's settings")
     code, *values = text.split(SETTING_SEPARATOR)
     kind = LAYER_TYPES_BY_CODE.get(code.strip().lower())
     if kind is None:

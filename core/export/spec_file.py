@@ -13,7 +13,7 @@ import json
 from dataclasses import fields
 from typing import Any
 
-from core.export.link_values import MAX_VALUE_CHARACTERS, Limits, excerpt
+from core.export.link_values import MAX_WORD_CHARACTERS, Limits, excerpt
 from core.export.links import Restored, spec_from_params, spec_to_params
 from core.nets.layers import SpecError
 from core.nets.model import MAX_LAYERS, OLD_FIELDS, ModelSpec
@@ -85,7 +85,7 @@ def _check_layers(layers: Any) -> None:
                 'at most a few settings, such as {"type": "Dense", "units": 128}'
             )
         for name, value in layer.items():
-            if len(name) > MAX_VALUE_CHARACTERS:
+            if len(name) > MAX_WORD_CHARACTERS:
                 raise SpecFileError(f"layer {position} has a setting named {excerpt(name)}")
             if isinstance(value, list):
                 _check_list(value, f"layer {position} {name}", MAX_WINDOW_ITEMS)
@@ -114,14 +114,14 @@ def _is_kind(value: Any, kind: type) -> bool:
     if kind is float:
         return isinstance(value, int | float)
     if kind is str:
-        return isinstance(value, str) and len(value) <= MAX_VALUE_CHARACTERS
+        return isinstance(value, str) and len(value) <= MAX_WORD_CHARACTERS
     return isinstance(value, kind)
 
 
 def _is_plain(value: Any) -> bool:
     """A number, a short word, true, false or null."""
     if isinstance(value, str):
-        return len(value) <= MAX_VALUE_CHARACTERS
+        return len(value) <= MAX_WORD_CHARACTERS
     return value is None or isinstance(value, bool | int | float)
 
 

@@ -262,3 +262,15 @@ def test_a_settings_file_reads_back_and_keeps_to_the_page_limits():
     for text in ("[1, 2]", "{not json", '{"layers": 5}', '{"colour": "red"}'):
         with pytest.raises(ValueError):
             spec_from_json(text, defaults=DEFAULT)
+
+
+def test_numbers_of_any_size_give_a_message_or_read_back():
+    """Found by fuzzing: a 400-digit batch size stopped the message with an OverflowError, and a
+    float written in full (3e-226) did not read back from the link the page wrote."""
+    restored = spec_from_params(
+        {"batch": "9" * 400}, defaults=DEFAULT, limits={"batch_size": (16, 1024)}
+    )
+    assert "batch 1.00e+400 is out of range (16 to 1,024)" in restored.problem
+    spec = replace(DEFAULT, validation_split=3.0324237412679728e-226)
+    again = spec_from_params(through_url(spec_to_params(spec)), defaults=DEFAULT)
+    assert again.spec == spec and again.problems == []
