@@ -14,18 +14,18 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import state
+from app_pages import plane_settings, state, train_controls
 from app_pages.text import plain
 from core.export.keras_script import export_script, script_diff, script_filename
 from core.export.links import (
     Restored,
     flat_spec_from_params,
     flat_spec_to_params,
-    spec_from_json,
     spec_from_params,
     spec_to_params,
 )
 from core.export.plane_script import export_plane_script, plane_script_filename
+from core.export.spec_file import spec_from_json
 from core.nets.presets import DEFAULT_PRESET, PRESETS
 from core.plane.spec import PlaneSpec
 
@@ -184,9 +184,8 @@ def spec_upload(key: str, read: Callable[[str], Restored], apply: Callable[[Any]
 
 # ----- the Train page --------------------------------------------------------------------------
 
-# What the Train page's widgets can show beyond the spec's own ranges (app_pages/
-# train_controls.py): its dropout sliders end at 0.8 and its seed box at 2**31 - 1.
-TRAIN_LIMITS = {"Dropout.rate": (0.0, 0.8), "seed": (0, 2**31 - 1)}
+# What the Train page's controls can show (their own table, in app_pages/train_controls.py).
+TRAIN_LIMITS = train_controls.LIMITS
 TRAIN_DEFAULTS = PRESETS[DEFAULT_PRESET].spec  # what a link or file leaves out
 
 
@@ -266,7 +265,11 @@ def plane_link(spec_from_state: Callable[[], Any], prefix: str = "xor_") -> None
             if value != getattr(PlaneSpec(), name):
                 state.set(prefix + name, value)
 
-    restore_link_once("plane", lambda params: flat_spec_from_params(params, PlaneSpec), apply)
+    restore_link_once(
+        "plane",
+        lambda params: flat_spec_from_params(params, PlaneSpec, plane_settings.LIMITS),
+        apply,
+    )
     try:
         spec = spec_from_state()
     except ValueError:  # the page says what is wrong; the URL keeps the last good spec

@@ -28,6 +28,23 @@ from core.plane.xor import DEFAULT_EPOCHS
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 REGULARIZATION_RATES = [0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 BATCH_SIZES = [1, 4, 8, 10, 16, 32, 64, 128]
+# What the sidebar's controls can show, in one table: a (low, high) tuple is a slider's or a
+# number box's ends, a list a control's choices. The widgets take their ends and choices from
+# it, and a share link is held to it (app_pages/code_views.py), so a link never sets a value
+# the sidebar cannot show (the spec's own ranges are wider).
+LIMITS = {
+    "samples": (100, 1000),
+    "noise": (0.0, 0.5),
+    "test_fraction": (0.1, 0.5),
+    "batch_size": BATCH_SIZES,
+    "classes": (3, MAX_CLASSES),
+    "hidden_layers": (0, MAX_PLANE_LAYERS),
+    **{f"units_{i}": (1, MAX_PLANE_UNITS) for i in range(1, MAX_PLANE_LAYERS + 1)},
+    "dropout": (0.0, 0.5),
+    "regularization_rate": REGULARIZATION_RATES,
+    "learning_rate": LEARNING_RATES,
+    "seed": (0, 2**31 - 1),
+}
 
 # Every value widget's key and first value: the spec's fields, then the view's.
 SPEC_KEYS = {f"xor_{name}": value for name, value in PlaneSpec().to_dict().items()}
@@ -80,14 +97,22 @@ def data_settings() -> None:
         return
     if current("xor_data") == "blobs":
         st.slider(
-            "Classes", 3, MAX_CLASSES, current("xor_classes"), key="xor_classes", **state.KEEP
+            "Classes", *LIMITS["classes"], current("xor_classes"), key="xor_classes", **state.KEEP
         )
-    st.slider("Points", 100, 1000, current("xor_samples"), step=50, key="xor_samples", **state.KEEP)
-    st.slider("Noise", 0.0, 0.5, current("xor_noise"), step=0.05, key="xor_noise", **state.KEEP)
+    st.slider(
+        "Points",
+        *LIMITS["samples"],
+        current("xor_samples"),
+        step=50,
+        key="xor_samples",
+        **state.KEEP,
+    )
+    st.slider(
+        "Noise", *LIMITS["noise"], current("xor_noise"), step=0.05, key="xor_noise", **state.KEEP
+    )
     st.slider(
         "Held out to test",
-        0.1,
-        0.5,
+        *LIMITS["test_fraction"],
         current("xor_test_fraction"),
         step=0.05,
         key="xor_test_fraction",
@@ -95,7 +120,7 @@ def data_settings() -> None:
     )
     st.select_slider(
         "Batch size",
-        BATCH_SIZES,
+        LIMITS["batch_size"],
         value=current("xor_batch_size"),
         key="xor_batch_size",
         **state.KEEP,
@@ -121,8 +146,7 @@ def network_settings() -> None:
     st.header("Network")
     layers = st.slider(
         "Hidden layers",
-        0,
-        MAX_PLANE_LAYERS,
+        *LIMITS["hidden_layers"],
         current("xor_hidden_layers"),
         key="xor_hidden_layers",
         **state.KEEP,
@@ -131,8 +155,7 @@ def network_settings() -> None:
         units, activation = st.columns([2, 3])
         units.number_input(
             f"Layer {i} units",
-            1,
-            MAX_PLANE_UNITS,
+            *LIMITS[f"units_{i}"],
             current(f"xor_units_{i}"),
             key=f"xor_units_{i}",
             **state.KEEP,
@@ -141,8 +164,7 @@ def network_settings() -> None:
             choice(f"Layer {i} activation", f"xor_activation_{i}", PLANE_ACTIVATIONS)
     st.slider(
         "Dropout after each layer",
-        0.0,
-        0.5,
+        *LIMITS["dropout"],
         current("xor_dropout"),
         step=0.05,
         key="xor_dropout",
@@ -156,14 +178,14 @@ def network_settings() -> None:
         choice(
             "Rate",
             "xor_regularization_rate",
-            REGULARIZATION_RATES,
+            LIMITS["regularization_rate"],
             disabled=current("xor_regularization") == "none",
         )
     choice("Loss", "xor_loss", PLANE_LOSSES, PLANE_LOSSES.get)
     choice("Optimizer", "xor_optimizer", PLANE_OPTIMIZERS)
     st.select_slider(
         "Learning rate",
-        LEARNING_RATES,
+        LIMITS["learning_rate"],
         value=current("xor_learning_rate"),
         format_func=str,
         key="xor_learning_rate",
@@ -176,8 +198,7 @@ def seed_settings() -> None:
     seed, button = st.columns([3, 2], vertical_alignment="bottom")
     seed.number_input(
         "Seed",
-        0,
-        2**31 - 1,
+        *LIMITS["seed"],
         # "New seed" writes the seed into session state; that run must not pass a value too
         "min" if state.get("xor_new_seed") else current("xor_seed"),
         key="xor_seed",

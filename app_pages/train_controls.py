@@ -51,6 +51,25 @@ UNIT_CHOICES = [8, 16, 32, 64, 128, 256, 512, 1024, 2048]
 FILTER_CHOICES = [4, 8, 16, 32, 48, 64, 96, 128, 256]
 KERNEL_CHOICES = [1, 3, 5, 7]
 DROPOUT_STEP = 0.05
+MAX_DROPOUT = 0.8
+MAX_EPOCHS = 50
+MAX_PATIENCE = 10
+MAX_SEED = 2**31 - 1
+# The ends of the page's controls, in one table: the sliders take their ends from it, and share
+# links and settings files are held to it (app_pages/code_views.py), so a link never sets a
+# value that the controls cannot show. A link may still set a value between two of a slider's
+# marks (100 units, say); the slider then shows it as one more mark (`with_value`).
+LIMITS = {
+    "Dense.units": (UNIT_CHOICES[0], UNIT_CHOICES[-1]),
+    "Conv2D.filters": (FILTER_CHOICES[0], FILTER_CHOICES[-1]),
+    "Conv2D.kernel_size": (KERNEL_CHOICES[0], KERNEL_CHOICES[-1]),
+    "Dropout.rate": (0.0, MAX_DROPOUT),
+    "learning_rate": (LEARNING_RATES[0], LEARNING_RATES[-1]),
+    "batch_size": (BATCH_SIZES[0], BATCH_SIZES[-1]),
+    "epochs": (1, MAX_EPOCHS),
+    "patience": (0, MAX_PATIENCE),
+    "seed": (0, MAX_SEED),
+}
 TRAINING_FIELDS = ("optimizer", "learning_rate", "loss", "lr_schedule", "batch_size", "epochs")
 TRAINING_FIELDS += ("early_stopping", "patience", "seed")
 
@@ -79,8 +98,16 @@ def set_spec(spec: ModelSpec) -> None:
     show_spec(spec)
 
 
+def preset_of(spec: ModelSpec) -> str | None:
+    """The preset whose settings `spec` has, or None; the one the box shows if it is one."""
+    shown = widget("preset")
+    names = [shown, *PRESETS] if shown in PRESETS else list(PRESETS)
+    return next((name for name in names if PRESETS[name].spec == spec), None)
+
+
 def show_spec(spec: ModelSpec) -> None:
-    """Write the spec into every widget's key (never the other way round)."""
+    """Write the spec into every widget's key (never the other way round); the preset box
+    names the preset whose settings it has, however it was set (a link, a file, an edit)."""
     blocks = from_layers(spec.layers) or Blocks(family=CONV if spec.is_convolutional else DENSE)
     shown = {"family": blocks.family, "conv_blocks": len(blocks.conv)}
     for i, block in enumerate(blocks.conv):
@@ -96,6 +123,9 @@ def show_spec(spec: ModelSpec) -> None:
         shown[f"activation_{i}"] = dense.activation
         shown[f"dropout_{i}"] = dense.dropout
     shown.update({name: getattr(spec, name) for name in TRAINING_FIELDS})
+    preset = preset_of(spec)
+    if preset is not None:
+        shown["preset"] = preset
     for name, value in shown.items():
         state.set(W + name, value)
     state.set(SHOWN, spec.to_json())
@@ -213,7 +243,11 @@ def model_controls(disabled: bool) -> None:
             **shared,
         )
         head_dropout.slider(
-            "Dropout after it", 0.0, 0.8, step=DROPOUT_STEP, key=W + "head_dropout", **shared
+            "Dropout after it",
+            *LIMITS["Dropout.rate"],
+            step=DROPOUT_STEP,
+            key=W + "head_dropout",
+            **shared,
         )
     st.slider(
         "Dense layers" if widget("family") == CONV else "Hidden layers",
@@ -234,7 +268,11 @@ def model_controls(disabled: bool) -> None:
             f"Layer {i + 1} activation", ACTIVATIONS, key=W + f"activation_{i}", **shared
         )
         dropout.slider(
-            f"Layer {i + 1} dropout", 0.0, 0.8, step=DROPOUT_STEP, key=W + f"dropout_{i}", **shared
+            f"Layer {i + 1} dropout",
+            *LIMITS["Dropout.rate"],
+            step=DROPOUT_STEP,
+            key=W + f"dropout_{i}",
+            **shared,
         )
 
 
@@ -295,7 +333,9 @@ def training_controls(disabled: bool) -> None:
         key=W + "batch_size",
         **shared,
     )
-    right.slider("Epochs", 1, max(50, widget("epochs")), key=W + "epochs", **shared)
+    # A spec from the Experiments page may train longer than a link can ask for.
+    first, last = LIMITS["epochs"]
+    right.slider("Epochs", first, max(last, widget("epochs")), key=W + "epochs", **shared)
     left.toggle(
         "Early stopping",
         key=W + "early_stopping",
@@ -305,11 +345,11 @@ def training_controls(disabled: bool) -> None:
     )
     right.slider(
         "Patience (epochs)",
-        0,
-        max(10, widget("patience")),
+        LIMITS["patience"][0],
+        max(LIMITS["patience"][1], widget("patience")),
         key=W + "patience",
         on_change=edited,
         disabled=disabled or not widget("early_stopping"),
         **state.KEEP,
     )
-    left.number_input("Random seed", 0, 2**31 - 1, key=W + "seed", **shared)
+    left.number_input("Random seed", *LIMITS["seed"], key=W + "seed", **shared)

@@ -13,24 +13,51 @@ are used, so the link stays readable in the address bar. A 2-D playground link h
 
 Reading is forgiving: every key is read on its own, so a link that is malformed, from another
 version, or out of range restores every setting it can, uses the defaults for the rest, and
-`Restored.problem` says in one line what it could not restore and why.
+`Restored.problem` says in one line what it could not restore, why, and what it did instead
+(the default used, the layer left out, and then the network really built). A page passes its
+`Limits`, so a link never sets what the page's controls cannot show; values are read and
+echoed by core/export/link_values.py.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from decimal import Decimal
 from typing import Any
 
+from core.export.link_values import (
+    EXCERPT_CHARACTERS,
+    Limits,
+    LinkError,
+    check_limits,
+    excerpt,
+    format_value,
+    parse_value,
+    shown,
+)
 from core.nets.layers import LAYER_TYPES, SpecError, clean_layer
-from core.nets.model import ModelSpec
+from core.nets.model import MAX_LAYERS, ModelSpec
+
+__all__ = [
+    "LAYER_CODES",
+    "VERSION",
+    "Limits",
+    "LinkError",
+    "Restored",
+    "flat_spec_from_params",
+    "flat_spec_to_params",
+    "format_value",
+    "parse_value",
+    "spec_from_params",
+    "spec_to_params",
+]
 
 VERSION = 1
 LAYER_SEPARATOR = "~"
 SETTING_SEPARATOR = "-"
+MAX_PROBLEMS_SHOWN = 5  # and no more than PROBLEMS_CHARACTERS of them: the rest are counted
+PROBLEMS_CHARACTERS = 500
+MAX_NAMES_SHOWN = 5
 
 # Short, lower-case names for the layer types in a link.
 LAYER_CODES = {
@@ -59,82 +86,43 @@ TRAIN_KEYS = {
     "seed": "seed",
 }
 
-# A field's limits beyond the spec's own: (low, high) inclusive, or the allowed values.
-Limits = Mapping[str, tuple[float, float] | tuple | list]
-
 
 @dataclass
 class Restored:
-    """What a link gave: the spec (defaults where it could not), and what went wrong."""
+    """What a link gave: the spec (defaults where it could not), what went wrong and, where
+    the link's network could not be built as it was, a sentence saying what was built."""
 
     spec: Any
     problems: list[str] = field(default_factory=list)
+    built: str | None = None
 
     @property
     def problem(self) -> str | None:
         """One line for the page, or None when the link restored everything."""
         if not self.problems:
             return None
+        said = self.problems[:1]
+        for problem in self.problems[1:MAX_PROBLEMS_SHOWN]:
+            if sum(map(len, said)) + len(problem) > PROBLEMS_CHARACTERS:
+                break
+            said.append(problem)
+        if len(self.problems) > len(said):
+            said.append(f"and {len(self.problems) - len(said):,} more")
         # " · " between problems: a problem's own message may hold a ";".
-        problems = " · ".join(self.problems)
-        return f"Not restored from this link (defaults used instead): {problems}."
+        line = f"Not restored from this link: {' · '.join(said)}."
+        return f"{line} {self.built}" if self.built else line
 
 
-class LinkError(ValueError):
-    """One value of a link cannot be read; the message says which and why."""
-
-
-# ----- values --------------------------------------------------------------------------------
-
-
-def format_value(value: Any) -> str:
-    """A plain value as URL-safe text that `parse_value` reads back exactly."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        text = repr(value)
-        if "e" in text:  # 1e-05 would hold a "-", the separator of a layer's settings
-            text = format(Decimal(text), "f")
-        return text
-    return str(value)
-
-
-def parse_value(text: str, like: Any, name: str) -> Any:
-    """`text` read as the type of `like` (bool, int, float or str)."""
-    text = text.strip()
-    if isinstance(like, bool):
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise LinkError(f"{name} {text!r} is not 1 or 0")
-    if isinstance(like, int):
-        try:
-            return int(text)
-        except ValueError:
-            raise LinkError(f"{name} {text!r} is not a whole number") from None
-    if isinstance(like, float):
-        try:
-            value = float(text)
-        except ValueError:
-            raise LinkError(f"{name} {text!r} is not a number") from None
-        if not math.isfinite(value):
-            raise LinkError(f"{name} {text!r} is not a finite number")
-        return value
-    return text
-
-
-def check_limits(name: str, value: Any, limits: Limits | None, label: str | None = None) -> None:
-    if not limits or name not in limits:
-        return
-    allowed = limits[name]
-    label = label or name
-    if isinstance(allowed, tuple) and len(allowed) == 2 and not isinstance(allowed[0], str):
-        low, high = allowed
-        if not low <= value <= high:
-            raise LinkError(f"{label} {format_value(value)} is out of range ({low:g} to {high:g})")
-    elif value not in allowed:
-        raise LinkError(f"{label} {format_value(value)} is not one of the page's choices")
+def _unknown_keys(names: set[str]) -> str:
+    """ "unknown settings a, b ignored": a few of them, each cut short if it is long."""
+    ordered = sorted(names)
+    said = [
+        name if len(name) <= EXCERPT_CHARACTERS and name.isprintable() else excerpt(name)
+        for name in ordered[:MAX_NAMES_SHOWN]
+    ]
+    if len(ordered) > len(said):
+        said.append(f"and {len(ordered) - len(said):,} more")
+    return f"unknown setting{'s' * (len(names) > 1)} {', '.join(said)} ignored"
 
 
 # ----- layers --------------------------------------------------------------------------------
@@ -151,11 +139,11 @@ def layer_from_text(text: str, position: int, limits: Limits | None = None) -> d
     code, *values = text.split(SETTING_SEPARATOR)
     kind = LAYER_TYPES_BY_CODE.get(code.strip().lower())
     if kind is None:
-        raise LinkError(f"layer {position} {text!r} is of no known type")
+        raise LinkError(f"layer {position} {excerpt(text)} is of no known type")
     settings = LAYER_TYPES[kind].settings
     if len(values) > len(settings):
         raise LinkError(
-            f"layer {position} {text!r} has {len(values)} settings, not {len(settings)}"
+            f"layer {position} {excerpt(text)} has {len(values)} settings, not {len(settings)}"
         )
     layer: dict[str, Any] = {"type": kind}
     for (name, setting), value in zip(settings.items(), values, strict=False):
@@ -187,7 +175,7 @@ def _check_version(params: Mapping[str, str], problems: list[str]) -> None:
     version = params.get("v", str(VERSION)).strip()
     if version != str(VERSION):
         problems.append(
-            f"the link is version {version!r} and this app reads version {VERSION}, "
+            f"the link is version {excerpt(version)} and this app reads version {VERSION}, "
             "so settings it names differently were not read"
         )
 
@@ -212,28 +200,43 @@ def spec_from_params(
             check_limits(name, value, limits, key)
             replace(defaults, **{name: value})  # the spec's own check of this one value
         except (LinkError, SpecError) as error:
-            problems.append(str(error).rstrip("."))
+            default = shown(getattr(defaults, name))
+            problems.append(f"{str(error).rstrip('.')}, so the default {default} is used")
             continue
         values[name] = value
+    layer_problems = len(problems)
     if "layers" in params:
-        layers = _layers_from_text(params["layers"], limits, problems)
-        if layers is not None:
-            values["layers"] = layers
+        values["layers"] = _layers_from_text(params["layers"], limits, problems)
     spec = _combine(defaults, values, problems)
-    unknown = sorted(set(params) - {"v", "layers", *TRAIN_KEYS})
+    built = _built(spec) if len(problems) > layer_problems else None
+    unknown = set(params) - {"v", "layers", *TRAIN_KEYS}
     if unknown:
-        problems.append(f"unknown setting{'s' * (len(unknown) > 1)} {', '.join(unknown)} ignored")
-    return Restored(spec, problems)
+        problems.append(_unknown_keys(unknown))
+    return Restored(spec, problems, built)
+
+
+def _built(spec: ModelSpec) -> str:
+    """What a link whose layers could not all be read really built."""
+    hidden = "" if spec.layers else ", with no hidden layer"
+    return f"The network built is {spec.architecture()}{hidden}."
 
 
 def _layers_from_text(
     text: str, limits: Limits | None, problems: list[str]
 ) -> list[dict[str, Any]] | None:
-    """The layers a link lists, leaving out the ones it cannot read (said in `problems`)."""
+    """The layers a link lists, leaving out the ones it cannot read (said in `problems`);
+    None (the defaults') when it lists more than a spec can hold."""
     if not text.strip():
         return []
+    tokens = text.split(LAYER_SEPARATOR)
+    if len(tokens) > MAX_LAYERS:
+        problems.append(
+            f"the link lists {len(tokens):,} layers and a network holds up to {MAX_LAYERS}, "
+            "so the default layers are used"
+        )
+        return None
     layers = []
-    for position, token in enumerate(text.split(LAYER_SEPARATOR), start=1):
+    for position, token in enumerate(tokens, start=1):
         try:
             layers.append(layer_from_text(token, position, limits))
         except LinkError as error:
@@ -243,12 +246,17 @@ def _layers_from_text(
 
 def _combine(defaults: ModelSpec, values: dict[str, Any], problems: list[str]) -> ModelSpec:
     """`defaults` with `values`; layers that do not fit together give way to the defaults."""
+    if values.get("layers", ()) is None:
+        values = {k: v for k, v in values.items() if k != "layers"}
     try:
         return replace(defaults, **values)
     except SpecError as error:
         if "layers" not in values:
             raise
-        problems.append(f"the layers do not fit together ({str(error).rstrip('.')})")
+        problems.append(
+            f"the layers do not fit together ({str(error).rstrip('.')}), "
+            "so the default layers are used"
+        )
         values = {k: v for k, v in values.items() if k != "layers"}
         return replace(defaults, **values)
 
@@ -285,27 +293,19 @@ def flat_spec_from_params(
             check_limits(name, value, limits)
             replace(default, **{name: value})
         except (LinkError, ValueError) as error:
-            problems.append(str(error).rstrip("."))
+            said = shown(getattr(default, name))
+            problems.append(f"{str(error).rstrip('.')}, so the default {said} is used")
             continue
         values[name] = value
     try:
         spec = replace(default, **values)
     except ValueError as error:  # values that are fine alone but not together
-        problems.append(f"the settings do not fit together ({str(error).rstrip('.')})")
+        problems.append(
+            f"the settings do not fit together ({str(error).rstrip('.')}), "
+            "so every setting is the default"
+        )
         spec = default
-    unknown = sorted(set(params) - names - {"v"})
+    unknown = set(params) - names - {"v"}
     if unknown:
-        problems.append(f"unknown setting{'s' * (len(unknown) > 1)} {', '.join(unknown)} ignored")
+        problems.append(_unknown_keys(unknown))
     return Restored(spec, problems)
-
-
-def spec_from_json(text: str, defaults: ModelSpec, limits: Limits | None = None) -> Restored:
-    """A spec from a downloaded settings file, held to the same page limits as a link.
-
-    Raises ValueError (json's or SpecError) when the file is not a spec at all.
-    """
-    data = json.loads(text)
-    if not isinstance(data, dict):
-        raise ValueError(f"it holds a JSON {type(data).__name__}, not the settings' object")
-    spec = ModelSpec.from_dict(data)
-    return spec_from_params(spec_to_params(spec), defaults, limits)

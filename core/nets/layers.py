@@ -13,6 +13,7 @@ for a feature map.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,22 +48,27 @@ class Setting:
         if isinstance(self.default, float):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise SpecError(f"{where}: {name} {value!r} is not a number.")
-            value = float(value)
+            upper = f"just under {self.high:g}" if self.below_high else f"{self.high:g}"
+            try:
+                value = float(value)
+            except OverflowError:  # an int beyond any float
+                raise SpecError(
+                    f"{where}: {name} is far out of range; choose {self.low:g} to {upper}."
+                ) from None
             top_ok = value < self.high if self.below_high else value <= self.high
             if not (self.low <= value and top_ok):
-                upper = f"just under {self.high:g}" if self.below_high else f"{self.high:g}"
                 raise SpecError(
                     f"{where}: {name} {value:g} is out of range; choose {self.low:g} to {upper}."
                 )
             return value
         if isinstance(value, list | tuple):  # Keras writes windows as [3, 3]
-            if len(set(value)) != 1:
+            if not value or any(repr(item) != repr(value[0]) for item in value):
                 raise SpecError(
                     f"{where}: {name} {list(value)} is not square; the playground builds square "
-                    f"windows only, so give one number such as {value[0]}."
+                    f"windows only, so give one number such as {self.default}."
                 )
             value = value[0]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        if not _whole(value):
             raise SpecError(f"{where}: {name} {value!r} is not a whole number.")
         value = int(value)
         if not self.low <= value <= self.high:
@@ -70,6 +76,13 @@ class Setting:
                 f"{where}: {name} {value} is out of range; choose {self.low:g} to {self.high:g}."
             )
         return value
+
+
+def _whole(value: Any) -> bool:
+    """Whether `value` is a whole number (3 or 3.0; not True, nan or infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or (math.isfinite(value) and value == int(value))
 
 
 @dataclass(frozen=True)
@@ -134,7 +147,7 @@ def clean_layer(layer: Any, position: int) -> dict[str, Any]:
             f'{{"type": "Dense", "units": 128}}.'
         )
     kind = layer["type"]
-    if kind not in LAYER_TYPES:
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
         raise SpecError(
             f"layer {position} has unknown type {kind!r}; choose one of {', '.join(LAYER_TYPES)}."
         )

@@ -74,6 +74,11 @@ def dense_layers(
         )
     layers: list[dict[str, Any]] = []
     for n, activation, rate in zip(units, activations, dropouts, strict=True):
+        if isinstance(rate, bool) or not isinstance(rate, int | float):
+            raise SpecError(
+                f"dropouts holds {rate!r}; give each hidden layer's dropout rate as a number "
+                "(0 for none)."
+            )
         layers.append({"type": "Dense", "units": n, "activation": activation})
         if rate > 0:
             layers.append({"type": "Dropout", "rate": rate})

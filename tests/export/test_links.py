@@ -17,10 +17,10 @@ from core.export.links import (
     flat_spec_to_params,
     format_value,
     parse_value,
-    spec_from_json,
     spec_from_params,
     spec_to_params,
 )
+from core.export.spec_file import spec_from_json
 from core.nets.layers import LAYER_TYPES
 from core.nets.model import ModelSpec
 from core.nets.presets import DEFAULT_PRESET, PRESETS
@@ -105,7 +105,9 @@ def test_the_pages_own_limits_are_kept():
     assert restored.spec.learning_rate == DEFAULT.learning_rate
     assert restored.spec.layers == [{"type": "Dense", "units": 64, "activation": "tanh"}]
     assert "epochs 200 is out of range (1 to 50)" in restored.problem
-    assert "layer 1 units 4000 is out of range" in restored.problem
+    assert (
+        "layer 1 units 4,000 is out of range (1 to 2,048), so it was left out" in restored.problem
+    )
 
 
 def test_layers_that_do_not_fit_together_give_way_to_the_defaults():
@@ -113,6 +115,60 @@ def test_layers_that_do_not_fit_together_give_way_to_the_defaults():
     restored = spec_from_params(params, defaults=DEFAULT)
     assert restored.spec.layers == DEFAULT.layers
     assert "Flatten" in restored.problem
+    assert "so the default layers are used" in restored.problem
+    assert restored.problem.endswith("The network built is 784-512-512-10.")
+
+
+def test_a_bad_layer_says_what_was_really_built():
+    """A layer left out makes another network than the link's: the message says which, and
+    never that the defaults were used (the default network has two hidden layers)."""
+    restored = spec_from_params({"layers": "dense-abc-relu"}, defaults=DEFAULT)
+    assert restored.spec.layers == []
+    line = restored.problem
+    assert "defaults used instead" not in line
+    assert "layer 1 units 'abc' is not a whole number, so it was left out" in line
+    assert line.endswith("The network built is 784-10, with no hidden layer.")
+    kept = spec_from_params({"layers": "dense-64-relu~dense-x"}, defaults=DEFAULT)
+    assert kept.problem.endswith("The network built is 784-64-10.")
+
+
+def test_each_problem_says_what_was_used_instead():
+    params = {"epochs": "many", "seed": "-3", "colour": "red"}
+    restored = spec_from_params(params, defaults=DEFAULT, limits={"seed": (0, 2**31 - 1)})
+    line = restored.problem
+    assert "epochs 'many' is not a whole number, so the default 10 is used" in line
+    assert "seed -3 is out of range (0 to 2,147,483,647), so the default 42 is used" in line
+    assert "unknown setting colour ignored" in line
+    assert "The network built" not in line  # the layers are as the link says (the defaults')
+
+
+def test_limits_are_written_as_a_person_writes_numbers():
+    limits = {"seed": (0, 2**31 - 1), "learning_rate": (1e-05, 10.0)}
+    params = {"seed": "3000000000", "lr": "20"}
+    line = spec_from_params(params, defaults=DEFAULT, limits=limits).problem
+    assert "seed 3,000,000,000 is out of range (0 to 2,147,483,647)" in line
+    assert "lr 20 is out of range (0.00001 to 10)" in line
+    assert "e+" not in line and "e-" not in line
+
+
+def test_a_long_value_is_echoed_as_a_short_marked_excerpt():
+    for key in ("epochs", "optimizer", "v", "x" * 5000):
+        restored = spec_from_params({key: "9" * 5000, "layers": "q" * 5000}, defaults=DEFAULT)
+        line = restored.problem
+        assert len(line) < 400, line
+        assert "…" in line and "(5,000 characters)" in line
+        assert "9" * 100 not in line and "q" * 100 not in line and "x" * 100 not in line
+
+
+def test_many_problems_are_counted_not_listed():
+    params = {"layers": "~".join(f"wobble-{i}" for i in range(30))}
+    params |= {f"key{i}": "1" for i in range(40)}
+    line = spec_from_params(params, defaults=DEFAULT).problem
+    assert len(line) < 600, line
+    assert "and 26 more" in line  # 30 layers and the unknown keys, five of them said
+    params = {"layers": "~".join(["dense-8"] * 500)}  # more layers than a network holds
+    line = spec_from_params(params, defaults=DEFAULT).problem
+    assert "lists 500 layers and a network holds up to 32" in line
 
 
 def test_missing_settings_take_the_defaults_and_an_empty_layer_list_is_allowed():
@@ -206,3 +262,15 @@ def test_a_settings_file_reads_back_and_keeps_to_the_page_limits():
     for text in ("[1, 2]", "{not json", '{"layers": 5}', '{"colour": "red"}'):
         with pytest.raises(ValueError):
             spec_from_json(text, defaults=DEFAULT)
+
+
+def test_numbers_of_any_size_give_a_message_or_read_back():
+    """Found by fuzzing: a 400-digit batch size stopped the message with an OverflowError, and a
+    float written in full (3e-226) did not read back from the link the page wrote."""
+    restored = spec_from_params(
+        {"batch": "9" * 400}, defaults=DEFAULT, limits={"batch_size": (16, 1024)}
+    )
+    assert "batch 1.00e+400 is out of range (16 to 1,024)" in restored.problem
+    spec = replace(DEFAULT, validation_split=3.0324237412679728e-226)
+    again = spec_from_params(through_url(spec_to_params(spec)), defaults=DEFAULT)
+    assert again.spec == spec and again.problems == []

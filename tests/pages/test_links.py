@@ -159,3 +159,50 @@ def test_a_plane_link_restores_the_2d_playground_and_follows_it(small_mnist):
     at.slider(key="xor_hidden_layers").set_value(3).run()
     assert at.query_params["hidden_layers"] == "3"
     assert not at.warning
+
+
+def test_a_link_with_a_presets_settings_names_that_preset(small_mnist):
+    """A link that restores exactly a preset's settings shows that preset in the box, not the
+    default's name with "Changed since this preset was chosen"."""
+    spec = PRESETS[KERAS_CONVNET].spec
+    at = open_with_link("app_pages/train.py", spec_to_params(spec))
+    assert page_spec(at) == spec
+    assert at.selectbox(key="train_w_preset").value == KERAS_CONVNET
+    assert not [c for c in at.caption if "Changed since this preset" in c.value]
+    at.slider(key="train_w_epochs").set_value(3).run()  # an edit: no longer the preset's
+    assert at.selectbox(key="train_w_preset").value == KERAS_CONVNET
+    assert [c for c in at.caption if "Changed since this preset" in c.value]
+
+
+def test_a_link_is_held_to_the_limits_the_sliders_show(small_mnist):
+    """One table of limits: the units slider's last mark is the most a link may ask for."""
+    at = open_with_link("app_pages/train.py", {"layers": "dense-4096-relu~dense-2048-relu"})
+    assert page_spec(at).layers == [{"type": "Dense", "units": 2048, "activation": "relu"}]
+    assert at.select_slider(key="train_w_units_0").options[-1] == "2048"
+    line = at.warning[0].value.replace("\\", "")
+    assert "layer 1 units 4,096 is out of range (8 to 2,048), so it was left out" in line
+    assert line.endswith("The network built is 784-2048-10.")
+
+
+def test_a_long_value_makes_a_short_warning(small_mnist):
+    at = open_with_link("app_pages/train.py", {"optimizer": "a" * 5000, "epochs": "9" * 5000})
+    assert len(at.warning) == 1
+    line = at.warning[0].value.replace("\\", "")
+    assert len(line) < 400, line
+    assert "(5,000 characters)" in line and "a" * 100 not in line
+
+
+def test_a_plane_link_is_held_to_the_sidebars_limits(small_mnist):
+    """Values the spec allows but the sidebar cannot show (a batch size or learning rate it
+    does not offer, more points than its slider) once stopped the page with a traceback."""
+    params = {"data": "cloud", "batch_size": "100", "learning_rate": "0.05"}
+    params |= {"regularization_rate": "0.5", "samples": "20", "dropout": "0.8", "seed": "7"}
+    at = open_with_link("app_pages/xor.py", params)
+    spec = at.session_state["xor_job"].spec
+    assert (spec.data, spec.seed) == ("cloud", 7)
+    default = PlaneSpec()
+    for name in ("batch_size", "learning_rate", "regularization_rate", "samples", "dropout"):
+        assert getattr(spec, name) == getattr(default, name), name
+    line = at.warning[0].value.replace("\\", "")
+    assert "batch_size 100 is not one of the page's choices (1, 4, 8, 10, 16, 32, 64, 128)" in line
+    assert "samples 20 is out of range (100 to 1,000), so the default 400 is used" in line
