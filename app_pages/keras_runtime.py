@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 
@@ -11,6 +12,10 @@ from streamlit.runtime.scriptrunner import script_runner
 from core.runtime.tf_import import tensorflow
 
 LOG = logging.getLogger(__name__)
+# How long the server's exit waits for the background import to finish: a process that ends
+# while TensorFlow's C++ code is still loading on a daemon thread aborts
+# ("FATAL: exception not rethrown") instead of exiting.
+EXIT_WAIT_SECONDS = 120.0
 
 
 def keep_keras_state() -> bool:
@@ -53,4 +58,5 @@ def warm_up_keras() -> threading.Thread:
 
     thread = threading.Thread(target=_import, name="warm-up-keras", daemon=True)
     thread.start()
+    atexit.register(thread.join, EXIT_WAIT_SECONDS)
     return thread
