@@ -123,7 +123,7 @@ def cluster_address() -> str:
         "Ray cluster address (empty: train here, one run after another)",
         value=os.environ.get(ADDRESS_VARIABLE, ""),
         key="experiments_ray",
-        help="For example ray://head-node:10001 or 192.168.1.5:6379 (see the README).",
+        help="For example ray://head-node:10001 or 192.168.1.5:6379 (see docs/ray.md).",
     )
 
 
