@@ -21,7 +21,7 @@ from core.charts.experiments import (
     parameter_importance,
     progress,
     trial_rows,
-    trials_table,
+    trials_view,
 )
 from core.experiments import runner
 from core.experiments.store import ExperimentStore
@@ -105,16 +105,8 @@ def stop_buttons(buttons: list, running) -> None:
 
 
 def trials_dataframe(rows: list[dict]) -> None:
-    st.dataframe(
-        trials_table(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "Val accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-            "Test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-        },
-        key="experiments_trials",
-    )
+    """One row per run; a run's missing accuracy says why ("queued", "training…", "—")."""
+    st.dataframe(trials_view(rows), hide_index=True, width="stretch", key="experiments_trials")
 
 
 def results(experiment, rows: list[dict]) -> None:

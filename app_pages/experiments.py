@@ -27,6 +27,7 @@ from core.experiments.sweeps import (
     Axis,
     DefinitionError,
     ExperimentDefinition,
+    classic_base,
     classic_definition,
     parse_values,
     spec_dict,
@@ -80,11 +81,11 @@ def launch(definition: ExperimentDefinition, data, address: str) -> None:
 
 
 def new_experiment_form(data) -> None:
-    """Start from a network, launch a classic in one click, or vary settings yourself."""
-    base = base_network()
+    """Launch a classic in one click, or vary settings of a network yourself."""
     address = cluster_address()
-    classic_buttons(base, data, address)
+    classic_buttons(data, address)
     st.markdown("**Or vary settings yourself**")
+    base = base_network()
     method = st.radio(
         "Method",
         list(METHODS),
@@ -111,7 +112,7 @@ def base_network() -> ModelSpec:
     """The network the experiment varies: Train's current one or a preset."""
     choice = st.selectbox("Start from", [CURRENT, *PRESETS], key="experiments_base")
     base = current_spec() if choice == CURRENT else PRESETS[choice].spec
-    st.caption(f"Base network: {base.architecture()}, {base.optimizer}, {epochs(base.epochs)}.")
+    st.caption(f"Base network: {describe(base)}.")
     return base
 
 
@@ -127,20 +128,30 @@ def cluster_address() -> str:
     )
 
 
-def classic_buttons(base: ModelSpec, data, address: str) -> None:
-    """One button per classic experiment on `base`; a click starts it."""
+def classic_buttons(data, address: str) -> None:
+    """One button per classic experiment, each on the network it compares; a click starts it."""
     st.markdown("**One-click classics**")
     columns = st.columns(len(CLASSICS))
     for column, (kind, (label, text)) in zip(columns, CLASSICS.items(), strict=True):
         if column.button(
             label,
             key=f"experiments_classic_{kind}",
-            help=text,
+            help=f"{text} It starts from {describe(classic_base(kind))}, whatever Train shows.",
             width="stretch",
             disabled=data is None,  # nothing to train on: the page says why above
         ):
-            launch(classic_definition(kind, base), data, address)
+            launch(classic_definition(kind), data, address)
             st.rerun()
+    st.caption(
+        "Each classic trains the networks it compares, whatever Train shows: the hidden-layers "
+        f"one starts from {describe(classic_base('layers'))}, the random-forest one from "
+        f"{describe(classic_base('forest'))}."
+    )
+
+
+def describe(spec: ModelSpec) -> str:
+    """ "784-512-10, adam, 10 epochs": a network in a few words."""
+    return f"{spec.architecture()}, {spec.optimizer}, {epochs(spec.epochs)}"
 
 
 def varied_settings(method: str) -> tuple[list[Axis], list[str]]:

@@ -90,9 +90,16 @@ def choice(label: str, key: str, options, names=None, **more) -> None:
     )
 
 
+def dataset_chosen() -> None:
+    """Choosing the blobs (three or more classes) chooses cross-entropy, the usual loss for
+    classes; the page's words say which loss is in use (core/plane/explanations.py)."""
+    if state.get("xor_data") == "blobs":
+        state.set("xor_loss", "crossentropy")
+
+
 def data_settings() -> None:
     st.header("Data")
-    choice("Dataset", "xor_data", DATASETS, DATASETS.get)
+    choice("Dataset", "xor_data", DATASETS, DATASETS.get, on_change=dataset_chosen)
     if current("xor_data") == "points":
         return
     if current("xor_data") == "blobs":

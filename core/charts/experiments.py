@@ -247,6 +247,25 @@ def trials_table(rows: list[dict]) -> pd.DataFrame:
     )
 
 
+ACCURACY_COLUMNS = ["Val accuracy (%)", "Test accuracy (%)"]
+# What a trial's missing accuracy means, by its status; any other is "—" (none to show).
+MISSING_ACCURACY = {"queued": "queued", "running": "training…"}
+
+
+def trials_view(rows: list[dict]):
+    """The trials table as the page shows it (a pandas Styler over `trials_table`): accuracies
+    to two decimals and, where a run has none yet, what it waits for ("queued", "training…")
+    or "—"; never "None". The numbers stay numbers, so the columns sort as numbers."""
+    table = trials_table(rows)
+    styler = table.style.format("{:.2f}", subset=ACCURACY_COLUMNS, na_rep="—")
+    for status, text in MISSING_ACCURACY.items():
+        waiting = table.index[table["Status"] == status]
+        if len(waiting):
+            cells = pd.IndexSlice[waiting, ACCURACY_COLUMNS]
+            styler = styler.format("{:.2f}", subset=cells, na_rep=text)
+    return styler
+
+
 @dataclass
 class Progress:
     runs_planned: int

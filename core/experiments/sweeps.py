@@ -19,6 +19,7 @@ from typing import Any
 
 from core.experiments.settings import SETTINGS
 from core.nets.model import ModelSpec, SpecError
+from core.nets.presets import DEFAULT_PRESET, PRESETS
 
 MAX_AXES = 3
 MAX_SEEDS = 10
@@ -300,32 +301,46 @@ def spec_dict(spec: ModelSpec) -> dict[str, Any]:
 
 # ----- one-click classics -------------------------------------------------------------------
 
+# Each classic starts from the network it compares, whatever the Train page shows: the hidden
+# layers one from the seed articles' one-hidden-layer network (512 ReLU, dropout 0.2), made
+# with no, one and two such layers; the baselines one from the default preset, the best dense
+# network of the playground.
+ONE_HIDDEN_LAYER = "512 relu, dropout 0.2"
+CLASSIC_PRESETS = {"layers": ONE_HIDDEN_LAYER, "forest": DEFAULT_PRESET}
 CLASSICS = {
     "layers": (
         "No, one and two hidden layers × 3 seeds",
-        "The first article's experiment: the same network with 0, 1 and 2 hidden layers of 512, "
-        "each trained with three seeds, so the difference can be told from the seed's noise.",
+        "The first article's experiment: the same network with 0, 1 and 2 hidden layers of 512 "
+        "ReLU units (dropout 0.2, Adam, 10 epochs), each trained with three seeds, so the "
+        "difference can be told from the seed's noise.",
     ),
     "forest": (
         "Random forest against the network × 3 seeds",
-        "The other article's exercise: a random forest and logistic "
-        "regression from scikit-learn on the same split, against the network, three seeds each.",
+        "The other article's exercise: a random forest and logistic regression from "
+        "scikit-learn on the same split, against the playground's default network "
+        "(two hidden layers of 512), three seeds each.",
     ),
 }
 
 
-def classic_definition(kind: str, base: ModelSpec) -> ExperimentDefinition:
+def classic_base(kind: str) -> ModelSpec:
+    """The network a classic starts from (a preset's), whatever the Train page shows."""
+    return PRESETS[CLASSIC_PRESETS[kind]].spec
+
+
+def classic_definition(kind: str) -> ExperimentDefinition:
     """The one-click classics: 0/1/2 hidden layers, or the baselines against the network."""
+    base = spec_dict(classic_base(kind))
     if kind == "layers":
         return ExperimentDefinition(
-            spec_dict(base),
+            base,
             [Axis("hidden_layers", [0, 1, 2])],
             seeds=3,
             budget=9,
             name="No, one and two hidden layers",
         )
     return ExperimentDefinition(
-        spec_dict(base),
+        base,
         [],
         seeds=3,
         budget=9,

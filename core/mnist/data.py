@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import socket
 import tempfile
 import urllib.parse
 import urllib.request
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,6 +28,7 @@ import numpy as np
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
+MAX_IDX_DIMENSIONS = 3  # images (N, 28, 28); labels have 1
 IDX_NAMES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -75,7 +78,7 @@ def _open(path: Path) -> bytes:
     if raw[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(raw)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             raise DataError(
                 f"{path} is a gzip file that does not decompress ({error}). "
                 "It was probably cut short while downloading: download it again."
@@ -110,9 +113,19 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     header = 4 + 4 * ndim
     if ndim == 0 or len(data) < header:
         raise DataError(f"{path} has a broken IDX header ({ndim} dimensions in {len(data)} bytes).")
+    if ndim > MAX_IDX_DIMENSIONS:
+        raise DataError(
+            f"{path} has an IDX header of {ndim} dimensions; MNIST files have 1 (labels) or 3 "
+            "(images). Is it the right file?"
+        )
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(shape))
+    expected = math.prod(shape)  # exact: numpy's product of four-byte sizes can overflow
     body = len(data) - header
+    if expected == 0:
+        raise DataError(
+            f"{path.name}'s header promises {'x'.join(map(str, shape))}, no values at all. "
+            "Is it the right file?"
+        )
     if body != expected:
         cause = "Was the download cut short?" if body < expected else "Is it the right file?"
         raise DataError(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +49,28 @@ def read_model_config(path: Path, filename: str) -> dict:
         "model.save('model.keras') (or a Keras .h5 file)."
     )
     if path.suffix == ".keras":
-        if not zipfile.is_zipfile(path):
-            raise ModelImportError(not_a_model.format(detail=" (a .keras file is a zip archive)"))
+        text = _archive_config(path, filename, not_a_model)
+    else:
+        text = _h5_config(path, filename, not_a_model)
+    try:
+        config = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        raise ModelImportError(not_a_model.format(detail=" (its config is not JSON)")) from None
+    if not isinstance(config, dict):
+        raise ModelImportError(not_a_model.format(detail=""))
+    return config
+
+
+# What reading a damaged zip archive raises (a bad header, checksum or compressed stream, a
+# method zipfile does not know, an encrypted entry, an entry cut short).
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError)
+
+
+def _archive_config(path: Path, filename: str, not_a_model: str) -> bytes:
+    """config.json of a .keras archive, read after the archive is checked for a zip bomb."""
+    if not zipfile.is_zipfile(path):
+        raise ModelImportError(not_a_model.format(detail=" (a .keras file is a zip archive)"))
+    try:
         with zipfile.ZipFile(path) as archive:
             refuse_archive_bomb(archive, path.stat().st_size, filename)
             try:
@@ -60,33 +81,44 @@ def read_model_config(path: Path, filename: str) -> dict:
                 ) from None
             if info.file_size > MAX_CONFIG_BYTES:
                 raise ModelImportError(not_a_model.format(detail=" (its config.json is too large)"))
-            text = archive.read(info)
-    else:
-        import h5py  # h5py: slow to import; only when a file is read
+            return archive.read(info)
+    except ZIP_ERRORS as error:
+        raise ModelImportError(
+            not_a_model.format(detail=f" (its zip archive is damaged: {_first_line(error)})")
+        ) from None
 
-        try:
-            with h5py.File(path, "r") as file:
-                text = file.attrs.get("model_config")
-                has_weights = len(file) > 0  # groups of weights, but no model
-                expanded = _h5_data_bytes(file)
-        except OSError:
-            raise ModelImportError(not_a_model.format(detail=" (it is not an HDF5 file)")) from None
-        if text is None:
-            raise ModelImportError(
-                f"{filename} holds weights only, without the model's layers. Save the whole "
-                "model with model.save('model.keras') and upload that."
-                if has_weights
-                else not_a_model.format(detail=" (the HDF5 file has no model in it)")
-            )
-    if path.suffix != ".keras":  # an HDF5 dataset may be gzip-compressed: the same bound
-        _refuse_expansion(expanded, path.stat().st_size, filename)
+
+def _h5_config(path: Path, filename: str, not_a_model: str) -> str | bytes:
+    """The model config an HDF5 file keeps, after its datasets are checked for a bomb."""
+    import h5py  # h5py: slow to import; only when a file is read
+
     try:
-        config = json.loads(text)
-    except (ValueError, TypeError):
-        raise ModelImportError(not_a_model.format(detail=" (its config is not JSON)")) from None
-    if not isinstance(config, dict):
-        raise ModelImportError(not_a_model.format(detail=""))
-    return config
+        file = h5py.File(path, "r")
+    except OSError:
+        raise ModelImportError(not_a_model.format(detail=" (it is not an HDF5 file)")) from None
+    try:
+        with file:
+            text = file.attrs.get("model_config")
+            has_weights = len(file) > 0  # groups of weights, but no model
+            expanded = _h5_data_bytes(file)
+    except Exception as error:  # a damaged file: HDF5's errors come as many Python types
+        raise ModelImportError(
+            not_a_model.format(detail=f" (its HDF5 structure is damaged: {_first_line(error)})")
+        ) from None
+    if text is None:
+        raise ModelImportError(
+            f"{filename} holds weights only, without the model's layers. Save the whole "
+            "model with model.save('model.keras') and upload that."
+            if has_weights
+            else not_a_model.format(detail=" (the HDF5 file has no model in it)")
+        )
+    _refuse_expansion(expanded, path.stat().st_size, filename)  # datasets may be compressed
+    return text
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:120].strip("'\"")
 
 
 def refuse_archive_bomb(archive: zipfile.ZipFile, size: int, filename: str) -> None:
@@ -130,14 +162,15 @@ def _h5_data_bytes(file) -> int:
 
 
 def _objects(node: Any) -> Iterator[dict]:
-    """Every JSON object in a model's config, depth first."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _objects(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _objects(value)
+    """Every JSON object in a model's config (without recursion: a config may nest deeply)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
 
 
 def refuse_code_layers(config: dict, filename: str) -> None:

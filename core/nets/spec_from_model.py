@@ -142,14 +142,14 @@ def derive_spec(model, config: dict | None = None) -> dict[str, Any] | None:
     if layers is None:
         return None
     spec: dict[str, Any] = {"layers": layers}
-    compiled = (config or {}).get("compile_config") or {}
+    compiled = _object((config or {}).get("compile_config"))
     optimizer = compiled.get("optimizer")
     if isinstance(optimizer, dict):
         name = str(optimizer.get("class_name", "")).lower()
-        rate = (optimizer.get("config") or {}).get("learning_rate")
+        rate = _object(optimizer.get("config")).get("learning_rate")
         if name in OPTIMIZERS:
             spec["optimizer"] = name
-            if isinstance(rate, int | float) and rate > 0:
+            if isinstance(rate, int | float) and not isinstance(rate, bool) and 0 < rate < 1e300:
                 spec["learning_rate"] = float(f"{rate:.6g}")
     if compiled.get("loss") in ("categorical_crossentropy", "mean_squared_error"):
         spec["loss"] = compiled["loss"]
@@ -158,3 +158,8 @@ def derive_spec(model, config: dict | None = None) -> dict[str, Any] | None:
     except (SpecError, TypeError):
         return None
     return spec
+
+
+def _object(value: Any) -> dict:
+    """A JSON object of a model's config; {} where the file holds anything else there."""
+    return value if isinstance(value, dict) else {}

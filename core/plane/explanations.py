@@ -56,7 +56,22 @@ and the features sin(x1) and sin(x2), whose waves follow the arms; a higher lear
 values into probabilities that add up to 1 (one output square per class). The colour at each
 point mixes the classes' colours by those probabilities, pale where the network is unsure,
 and the black lines are where the likeliest class changes: a boundary between every pair of
-neighbours. Cross-entropy is the usual loss here.
+neighbours.
+""",
+}
+
+# With three or more classes: what the loss in use does, and which one is the usual.
+CLASSES_LOSS_WORDS = {
+    "crossentropy": """
+**The loss is cross-entropy**, the usual one for classes: minus the log of the probability
+the network gives the right class, so a confident mistake costs the most. Choosing this
+dataset chooses it; the setting is under Network, Loss.
+""",
+    "mean_squared_error": """
+**The loss is mean squared error** here, between the probabilities and the right class's
+one-hot answer (1 for it, 0 for the others). Cross-entropy is the usual loss for classes:
+it punishes a confident mistake far more, and often trains faster. Choose it under Network,
+Loss, to compare.
 """,
 }
 
@@ -83,6 +98,8 @@ DROPOUT = (
 def explanation(spec: PlaneSpec) -> str:
     """The words that fit this set-up: its dataset, its features, regularisation, dropout."""
     parts = [DATASET_WORDS[spec.data]]
+    if spec.n_classes > 2:
+        parts.append(CLASSES_LOSS_WORDS[spec.loss])
     if spec.features != ["x1", "x2"]:
         parts.append(FEATURE_WORDS)
     if spec.regularization != "none" and spec.regularization_rate > 0:

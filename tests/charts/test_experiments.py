@@ -13,6 +13,7 @@ from core.charts.experiments import (
     importance_figure,
     parallel_coordinates_figure,
     parameter_importance,
+    trials_view,
 )
 from core.experiments.sweeps import Axis, distributions
 
@@ -122,3 +123,42 @@ def test_importance_waits_for_enough_runs():
     assert parameter_importance(few, distributions(axes)) is None
     one_axis = [{"params": {"units": 16 + i}, "val_accuracy": 0.5 + i / 100} for i in range(20)]
     assert parameter_importance(one_axis, distributions([Axis("units", low=16, high=512)])) is None
+
+
+def trial_row(status: str, val=None, test=None, seed=42) -> dict:
+    return {
+        "configuration": "Hidden layers 1",
+        "seed": seed,
+        "status": status,
+        "epochs_done": 0,
+        "epochs_planned": None,
+        "val_accuracy": val,
+        "test_accuracy": test,
+        "run_number": None,
+        "message": "",
+    }
+
+
+def test_a_runs_missing_accuracy_says_why_and_never_none():
+    rows = [
+        trial_row("completed", 0.97531, 0.9612),
+        trial_row("running", 0.912),  # its validation accuracy so far, no test yet
+        trial_row("running"),
+        trial_row("queued"),
+        trial_row("failed"),
+    ]
+    view = trials_view(rows)
+    shown = [
+        line.split("|") for line in view.hide(axis="index").to_string(delimiter="|").splitlines()
+    ]
+    header, *cells = shown
+    val, test = header.index("Val accuracy (%)"), header.index("Test accuracy (%)")
+    assert [(row[val], row[test]) for row in cells] == [
+        ("97.53", "96.12"),
+        ("91.20", "training…"),
+        ("training…", "training…"),
+        ("queued", "queued"),
+        ("—", "—"),
+    ]
+    assert not any("None" in cell or "nan" in cell.lower() for row in cells for cell in row)
+    assert view.data[header[val]].dtype == "Float64"  # still numbers: the column sorts as such

@@ -9,9 +9,12 @@ import optuna
 import pytest
 
 from core.experiments.sweeps import (
+    CLASSIC_PRESETS,
+    CLASSICS,
     Axis,
     DefinitionError,
     ExperimentDefinition,
+    classic_definition,
     distributions,
     grid_configurations,
     make_sampler,
@@ -20,6 +23,7 @@ from core.experiments.sweeps import (
     spec_for,
 )
 from core.nets.model import ModelSpec
+from core.nets.presets import PRESETS
 
 BASE = {
     "layers": [
@@ -153,3 +157,21 @@ def test_definition_json_round_trip_and_parsing():
     assert parse_values("optimizer", "adam, sgd") == ["adam", "sgd"]
     with pytest.raises(DefinitionError, match="not a list of numbers"):
         parse_values("units", "sixteen")
+
+
+def test_the_classics_start_from_the_networks_they_compare():
+    """Whatever the Train page shows: the hidden-layers classic compares dense networks of no,
+    one and two hidden layers of 512 (it once varied the dense head of a convnet)."""
+    layers = classic_definition("layers")
+    built = [
+        spec_for(layers.base_spec, params, 42).architecture()
+        for params in grid_configurations(layers.axes)
+    ]
+    assert built == ["784-10", "784-512-10", "784-512-512-10"]
+    assert layers.runs_planned() == 9
+    forest = classic_definition("forest")
+    assert ModelSpec.from_dict(forest.base_spec).architecture() == "784-512-512-10"
+    assert forest.baselines == ["random_forest", "logistic_regression"]
+    assert set(CLASSICS) == set(CLASSIC_PRESETS) and all(
+        p in PRESETS for p in CLASSIC_PRESETS.values()
+    )

@@ -108,6 +108,32 @@ def test_too_short_for_a_header(tmp_path):
         read_idx(path)
 
 
+def header(*sizes: int, ndim: int | None = None) -> bytes:
+    count = len(sizes) if ndim is None else ndim
+    return bytes([0, 0, 8, count]) + b"".join(struct.pack(">I", n) for n in sizes)
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        # Found by fuzzing: a body that starts as gzip does but is not (zlib.error).
+        (b"\x1f\x8b\x08\x00" + bytes(12), "does not decompress"),
+        # A zero dimension beside huge ones (numpy: "array is too big").
+        (header(0, 2**32 - 1, 2**32 - 1), "no values at all"),
+        # Sizes whose product is 2**64, which numpy's product wraps to 0 (an empty body).
+        (header(2**21, 2**21, 2**22), "promises 2097152x2097152x4194304"),
+        # More dimensions than numpy arrays have.
+        (header(*[1] * 70) + b"\x07", "70 dimensions"),
+    ],
+)
+def test_a_header_of_impossible_sizes_is_a_data_error(tmp_path, data, says):
+    path = tmp_path / "odd-idx3-ubyte"
+    path.write_bytes(data)
+    with pytest.raises(DataError) as error:
+        read_idx(path)
+    assert says in str(error.value)
+
+
 @pytest.mark.parametrize("gz", [True, False])
 def test_load_folder_of_idx_files(tmp_path, gz):
     arrays = write_mnist_folder(tmp_path, gz=gz)

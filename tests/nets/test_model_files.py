@@ -371,3 +371,50 @@ def test_a_model_saved_from_the_apps_own_builder_imports(tmp_path):
     np.testing.assert_allclose(
         store.load_model(run_id).predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6
     )
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_damaged_file_is_refused_with_a_message_wherever_the_damage(tmp_path, suffix):
+    """Found by fuzzing: a byte changed in a real file's zip entries raised BadZipFile, and in
+    its HDF5 structure RuntimeError or KeyError. Each of 32 places changed in turn gives a
+    ModelImportError or a model."""
+    data = model_bytes(tiny_model(), tmp_path, f"model{suffix}")
+    refused = 0
+    for i in range(32):
+        at = len(data) * i // 32
+        damaged = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+        scratch = tmp_path / f"scratch{i}"
+        scratch.mkdir()
+        try:
+            core.nets.model_files.resave_upload(damaged, f"model{suffix}", scratch)
+        except ModelImportError as error:
+            assert "model" + suffix in str(error)
+            refused += 1
+    assert refused > 0
+
+
+def test_a_damaged_zip_entry_says_so(tmp_path):
+    files = {"config.json": b'{"class_name": "Sequential"}' * 20, "metadata.json": b"{}"}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    data = bytearray(buffer.getvalue())
+    data[data.index(b"Sequential") + 2] ^= 0xFF  # the entry's checksum no longer holds
+    path = tmp_path / "model.keras"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelImportError, match="its zip archive is damaged: Bad CRC-32"):
+        core.nets.model_files.read_model_config(path, "model.keras")
+
+
+def test_a_deeply_nested_config_or_an_odd_compile_config_is_no_crash(tmp_path):
+    """Found by fuzzing: json.loads raised RecursionError on a deeply nested config.json, and a
+    compile_config that is not an object stopped derive_spec with an AttributeError."""
+    path = tmp_path / "deep.keras"
+    path.write_bytes(make_zip({"config.json": "[" * 50_000}))
+    with pytest.raises(ModelImportError, match="its config is not JSON"):
+        core.nets.model_files.read_model_config(path, "deep.keras")
+    model = tiny_model()
+    for compiled in (5, [], "adam", {"optimizer": {"class_name": "Adam", "config": 3}}):
+        spec = core.nets.model_files.derive_spec(model, {"compile_config": compiled})
+        assert spec["layers"][0]["units"] == 6 and "learning_rate" not in spec

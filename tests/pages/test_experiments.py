@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+import pytest
+
+from core.experiments import runner
 from core.experiments.baselines import BaselineJob, create_baseline_run
 from core.experiments.runner import RUNNERS
+from core.experiments.store import ExperimentStore
+from core.experiments.sweeps import grid_configurations, spec_for
 from core.nets.model import ModelSpec
+from core.nets.presets import KERAS_CONVNET, PRESETS
 from core.runs.store import RunStore
 from tests.support.pages import open_page, run_until
 from tests.support.specs import small_spec
@@ -95,3 +102,42 @@ def test_a_random_forest_run_shows_on_evaluate(small_mnist):
     assert accuracy.value == f"{job.result.test_accuracy:.2%}"
     infos = " ".join(i.value for i in at.info)
     assert "decision trees" in infos  # the inside views say why they are not shown
+
+
+def shown_cells(frame):
+    """The table's cells as the browser shows them (the Styler's display values)."""
+    return pa.ipc.open_stream(frame.proto.arrow_data.styler.display_values).read_all().to_pandas()
+
+
+def test_a_classic_starts_from_its_own_networks_and_waiting_runs_say_so(small_mnist, monkeypatch):
+    """With a convnet on Train, the hidden-layers classic once trained nine convnets (it varied
+    their dense head); it trains the dense networks it compares. Its queued runs' accuracy
+    cells read "queued", not "None"."""
+    started = []
+    monkeypatch.setattr(runner, "start", lambda store, xstore, eid, *_: started.append(eid))
+    at = open_page(PAGE)
+    at.session_state["train_spec"] = PRESETS[KERAS_CONVNET].spec
+    at.run()
+    _by_key(at.button, "experiments_classic_layers").click()
+    at.run()
+    assert not at.exception, at.exception
+    xstore = ExperimentStore(RunStore().home)
+    (experiment_id,) = started
+    definition = xstore.get(experiment_id).definition
+    built = [
+        spec_for(definition.base_spec, params, 42).architecture()
+        for params in grid_configurations(definition.axes)
+    ]
+    assert built == ["784-10", "784-512-10", "784-512-512-10"]
+
+    for index, params in enumerate(grid_configurations(definition.axes)):
+        xstore.add_trials(experiment_id, index, params, definition.seed_values(), None)
+    first = xstore.take_next(experiment_id)
+    xstore.finish(first, "completed", 0.9713, 0.9688)
+    xstore.take_next(experiment_id)  # the second one training
+    at.run()
+    (frame,) = at.dataframe
+    cells = shown_cells(frame)
+    assert list(cells["Val accuracy (%)"][:4]) == ["97.13", "training…", "queued", "queued"]
+    assert list(cells["Test accuracy (%)"][:3]) == ["96.88", "training…", "queued"]
+    assert not cells.isin(["None", "nan", "<NA>"]).any().any()

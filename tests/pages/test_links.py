@@ -204,5 +204,7 @@ def test_a_plane_link_is_held_to_the_sidebars_limits(small_mnist):
     for name in ("batch_size", "learning_rate", "regularization_rate", "samples", "dropout"):
         assert getattr(spec, name) == getattr(default, name), name
     line = at.warning[0].value.replace("\\", "")
-    assert "batch_size 100 is not one of the page's choices (1, 4, 8, 10, 16, 32, 64, 128)" in line
     assert "samples 20 is out of range (100 to 1,000), so the default 400 is used" in line
+    at = open_with_link("app_pages/xor.py", {"data": "cloud", "batch_size": "100"})
+    line = at.warning[0].value.replace("\\", "")
+    assert "batch_size 100 is not one of the page's choices (1, 4, 8, 10, 16, 32, 64, 128)" in line

@@ -156,3 +156,23 @@ def test_after_the_loss_blows_up_train_waits_for_a_reset():
     at.button(key="xor_reset").click().run()
     run_until_idle(at)
     assert not at.button(key="xor_train").disabled and job(at).snapshot().status == "idle"
+
+
+def test_with_several_classes_the_loss_and_the_words_agree():
+    """Choosing the blobs chooses cross-entropy, and the words say the loss in use: with three
+    classes the loss stayed mean squared error while the page said "Cross-entropy is the usual
+    loss here"."""
+    at = open_page()
+    assert job(at).spec.loss == "mean_squared_error"  # seed 000's XOR network
+    at.selectbox(key="xor_data").set_value("blobs").run()
+    run_until_idle(at)
+    assert at.selectbox(key="xor_loss").value == "crossentropy"
+    assert job(at).spec.loss == "crossentropy" and job(at).spec.n_classes == 3
+    words = " ".join(" ".join(md.value.split()) for md in at.markdown)
+    assert "**The loss is cross-entropy**" in words and "mean squared error" not in words
+    at.selectbox(key="xor_loss").set_value("mean_squared_error").run()
+    run_until_idle(at)
+    assert job(at).spec.loss == "mean_squared_error"
+    words = " ".join(" ".join(md.value.split()) for md in at.markdown)
+    assert "**The loss is mean squared error**" in words
+    assert "Choose it under Network, Loss, to compare" in words

@@ -11,7 +11,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-DEFAULT_EXAMPLES = 150
+DEFAULT_EXAMPLES = 100
 
 
 def fuzz(scale: float = 1.0) -> settings:
