@@ -39,14 +39,57 @@ from core.inside.unit_search import TopImages, rank_units
 RUNNER_UP, TRUE_DIGIT = -1, -2  # choices of the digit the saliency compares the answer with
 COLUMN_WIDTH = 370  # pixels: about the width of the left column the galleries are drawn in
 SALIENCY_HELP = (
-    "**Integrated gradients.** For every pixel, the app follows the straight path from a black "
-    "image to this one and adds up how much that pixel's ink raised the answer's score over the "
-    "other digit's (their logits, the scores before the softmax). The values add up to the whole "
-    "difference the image makes between the two scores; for a network without hidden layers "
-    "they are exactly its weights times the pixels. **Limits:** a pixel without ink always gets "
-    "0, so it cannot show that a missing stroke would have changed the answer; and it explains "
-    "this one image, not what the network does in general."
+    "**Integrated gradients.** For every pixel, the app follows the straight path from an average "
+    "digit (the mean image of all the 0s in MNIST's training set; then of the 1s, and so on: ten "
+    "paths) to this image, and adds up how much that pixel raised the answer's score over the "
+    "other digit's (their logits, the scores before the softmax), times how much the pixel "
+    "differs from the average digit. The values add up to how much more this image favours the "
+    "answer over the other digit than the average digits do, to within 1 % (the steps along "
+    "the paths are halved until they do; the page says so if they cannot). For a network "
+    "without hidden layers they are exactly its weights times the pixels less the average "
+    "digits. **Why not a black image:** some networks read a black image as a digit, sure of "
+    "it, and against it a right answer can come out all red. **Limits:** it explains this one "
+    "image against the average digits, not what the network does in general."
 )
+SALIENCY_COLOURS = (
+    "Blue pixels pushed the network towards {answer}, red ones towards {other}; clear pixels made "
+    "no difference. A pixel counts where it differs from the average digits: ink where they have "
+    "little, or none where they have some."
+)
+
+
+def saliency_words(saliency) -> str:
+    """What the saliency's numbers say, in words that hold whatever their sign: the two
+    scores' difference for the image and for the average digits, and what the pixels' values
+    add up to."""
+    answer, other, difference = saliency.answer, saliency.other, saliency.difference
+    words = (
+        f"{answer}'s score less {other}'s: {saliency.margin:.2f} for this image, "
+        f"{saliency.baseline_margin:.2f} for the average digits. "
+    )
+    if abs(difference) < 0.005:
+        words += (
+            f"This image favours {answer} over {other} as much as they do, so the pixels' values "
+            f"add up to about 0 ({saliency.total:.2f})."
+        )
+    elif difference > 0:
+        words += (
+            f"The pixels' values add up to the difference, {saliency.total:.2f}: what in this "
+            f"image makes it more of a {answer}, and less of a {other}, than the average digits."
+        )
+    else:
+        words += (
+            f"The average digits favour {answer} over {other} even more than this image does, "
+            f"so the pixels' values add up to a negative number ({saliency.total:.2f}) although "
+            f"the answer is {answer}: they show what in this image holds {answer} back against "
+            f"{other}, not what makes it a {answer}."
+        )
+    if not saliency.adds_up:
+        words += (
+            f" Their sum is {saliency.gap:.0%} off that difference ({difference:.2f}): the paths "
+            "would have needed more steps than the page takes."
+        )
+    return words
 
 
 @st.cache_resource(max_entries=4, show_spinner="Opening up the network…")
@@ -114,16 +157,8 @@ def saliency_view(saliency, other_key: str, key: str, true_digit: int | None) ->
         key=f"{key}_saliency",
         width="stretch",
     )
-    st.caption(
-        f"Blue pixels pushed the network towards {answer}, red ones towards {other}; "
-        "clear pixels made no difference.",
-        help=SALIENCY_HELP,
-    )
-    explained = saliency.margin - saliency.baseline_margin
-    st.caption(
-        f"The image raises {answer}'s score over {other}'s by {explained:.2f} compared with a "
-        f"black image; the pixels' values add up to {saliency.total:.2f}."
-    )
+    st.caption(SALIENCY_COLOURS.format(answer=answer, other=other), help=SALIENCY_HELP)
+    st.caption(saliency_words(saliency))
 
 
 def _layer_figure(output: np.ndarray, info: LayerInfo, strongest: np.ndarray):

@@ -6,8 +6,8 @@
    activations and the saliency (Inspector.explain), server side, median and 90th percentile
    over --calls drawings. Goal: median at most 30 ms, for the default dense preset and the
    keras.io convnet (the CNN anchor in STYLE.md), both as the pages get them (standard_form,
-   the conv one nested behind a Reshape). Weights are untrained: timing does not depend on
-   them.
+   the conv one nested behind a Reshape). Weights are untrained: timing depends on them only
+   through the saliency's steps (bench/saliency.py times trained networks).
 2. Top-exciting images: each hidden layer's ranking over the 10,000 test digits, the first
    time (compiling its pass) and again. Goal: at most 2 s per layer.
 3. Diagram: the spec's diagram and its figure, serialised as Streamlit sends it, for the

@@ -5,8 +5,8 @@ goes through, looking inside models nested in the model (a stored or imported ru
 by `core.nets.model_files.standard_form`, the original model inside), and checks that the chain
 gives the model's own output, so a model with branches is refused rather than misread. It
 then answers, for one image, the probabilities and the output of each shown hidden layer
-(`activations`), and, with the saliency in the same compiled pass, `explain`. For many
-images it gives each unit's response (`unit_responses`, used by `core.inside.unit_search`).
+(`activations`), and, with the saliency, `explain`. For many images it gives each unit's
+response (`unit_responses`, used by `core.inside.unit_search`).
 
 Keras and TensorFlow are imported only when an Inspector is made.
 """
@@ -71,7 +71,7 @@ class Inspector:
     passes once, on first use.
     """
 
-    def __init__(self, model: Any, saliency_steps: int = 32) -> None:
+    def __init__(self, model: Any, saliency_references: np.ndarray | None = None) -> None:
         import keras  # Keras: not at start-up
 
         self.model = model
@@ -79,7 +79,8 @@ class Inspector:
         self.chain = layer_chain(model)
         if not self.chain:
             raise ModelChainError("the model has no layers to show.")
-        self.saliency_steps = int(saliency_steps)
+        # Where the saliency's paths start (None: the ten average digits, core.inside.saliency).
+        self.saliency_references = saliency_references
         self._check_chain(keras)
         self.layers = self._shown_layers(keras)
         self._explain = None
@@ -126,18 +127,22 @@ class Inspector:
         """Images (n, 28, 28) or (n, 784), uint8 or floats in [0, 1], as the model's input."""
         return to_model_inputs(images, self.input_shape)
 
+    def _explainer(self) -> Explainer:
+        if self._explain is None:
+            self._explain = Explainer(self, self.saliency_references)
+        return self._explain
+
     def activations(self, image28: np.ndarray) -> Activations:
-        """The probabilities and each shown layer's output for one (28, 28) image in [0, 1]."""
-        return self.explain(image28).activations
+        """The probabilities and each shown layer's output for one (28, 28) image in [0, 1]
+        (one forward pass: no saliency)."""
+        return self._explainer().activations(image28)
 
     def explain(self, image28: np.ndarray, other: int | None = None):
-        """Activations and saliency for one image in one compiled pass (`core.inside.saliency`).
+        """Activations and saliency for one image (`core.inside.saliency`).
 
         The saliency compares the network's answer with `other` (default: its runner-up).
         """
-        if self._explain is None:
-            self._explain = Explainer(self)
-        return self._explain(image28, other)
+        return self._explainer()(image28, other)
 
     # --- many images -------------------------------------------------------------------------
 

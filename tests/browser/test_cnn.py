@@ -99,3 +99,12 @@ def test_the_train_page_fits_a_laptop_with_the_sidebar_open(app_server, open_ses
         right = table.bounding_box()["x"] + table.bounding_box()["width"]
         assert header.bounding_box()["x"] + header.bounding_box()["width"] <= right + 1, width
         no_exception(page)
+    # Where the curves would be squeezed beside the controls, they go below them (the page's
+    # CSS rule on its row's last child: it fails here if Streamlit's layout moves it).
+    for width, below in ((1200, True), (1440, False)):
+        page.set_viewport_size({"width": width, "height": 1000})
+        wait_idle(page)
+        controls = page.locator(".st-key-train_controls").bounding_box()
+        live = page.locator(".st-key-train_live").bounding_box()
+        assert (live["y"] >= controls["y"] + controls["height"]) == below, (width, live)
+        assert live["width"] >= 352 or not below, (width, live)

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages.inside_views import saliency_words
+from core.inside.saliency import Saliency
 from core.nets.model_files import standard_form
 from core.runs.store import RunStore
 from core.training.registry import JOBS
@@ -93,6 +95,49 @@ def test_saliency_compares_the_answer_with_the_chosen_digit(stored):
     other = (answer + 1) % 10
     at.selectbox(key="evaluate_inside_other").set_value(int(other)).run()
     assert f"towards {answer}, red ones towards {other};" in _captions(at)
+
+
+def _logits(model, image: np.ndarray) -> np.ndarray:
+    """The stored 784-16-10 network's logits, computed with numpy from its weights."""
+    (k1, b1), (k2, b2) = (
+        [np.asarray(w) for w in model.get_layer(name).get_weights()]
+        for name in ("dense_1", "output")
+    )
+    return np.maximum(image.reshape(-1) / 255.0 @ k1 + b1, 0) @ k2 + b2
+
+
+def test_the_saliency_words_give_the_scores_and_what_the_pixels_add_up_to(stored):
+    data, run_id, model = stored
+    at = AppTest.from_function(_inside_script, args=(run_id,), default_timeout=120).run()
+    assert not at.exception, at.exception
+    logits = _logits(model, data.x_test[0])
+    answer, runner_up = np.argsort(logits)[::-1][:2]
+    words = next(c.value for c in at.caption if "score less" in c.value)
+    assert f"{answer}'s score less {runner_up}'s: {logits[answer] - logits[runner_up]:.2f}" in words
+    assert "raises" not in words and "black image" not in words
+
+
+def _saliency(margin: float, baseline: float, total: float) -> Saliency:
+    attributions = np.full((28, 28), total / 784, dtype=np.float32)
+    return Saliency(attributions, np.zeros((28, 28)), 1, 4, margin, baseline, steps=8)
+
+
+def test_the_words_never_contradict_the_answer():
+    """The issue's 1, read as 1 at 100 %: the old words said the image "raises 1's score over
+    4's by -43.56"; the words now say which way it goes, with every number they give."""
+    negative = saliency_words(_saliency(margin=20.0, baseline=63.56, total=-43.56))
+    assert "1's score less 4's: 20.00 for this image, 63.56 for the average digits" in negative
+    assert "favour 1 over 4 even more than this image does" in negative
+    assert "add up to a negative number (-43.56) although the answer is 1" in negative
+    assert "raises" not in negative and "by -" not in negative
+    positive = saliency_words(_saliency(margin=44.42, baseline=0.3, total=44.12))
+    assert "add up to the difference, 44.12: what in this image makes it more of a 1" in positive
+    assert "negative" not in positive and "off that difference" not in positive
+    same = saliency_words(_saliency(margin=3.0, baseline=2.998, total=0.002))
+    assert "as much as they do" in same and "about 0 (0.00)" in same
+    # A sum the paths could not bring within 2 % says so, with the difference it misses.
+    off = saliency_words(_saliency(margin=10.0, baseline=0.0, total=8.0))
+    assert "Their sum is 20% off that difference (10.00)" in off
 
 
 def test_a_labelled_digit_is_compared_with_its_true_digit(stored):
