@@ -72,10 +72,6 @@ if run is None:  # none yet, or the one last seen was deleted (the picker said s
         st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-stamp = checked_model_stamp(run.id)
-if stamp is None:
-    st.stop()
-
 
 def show_metrics(slots, accuracy: float, loss: float, errors: int, count: int) -> None:
     """The three test figures, short enough for a 900 px window with the sidebar open."""
@@ -100,8 +96,11 @@ def stored_metrics(run, data) -> tuple[float, float, int, int] | None:
 
 slots = [column.empty() for column in st.columns(3)]
 ready = stored_metrics(run, data)
-if ready is not None:
+if ready is not None:  # before the model is loaded, a few seconds for a convnet
     show_metrics(slots, *ready)
+stamp = checked_model_stamp(run.id)
+if stamp is None:
+    st.stop()
 evaluation = evaluate_run(run.id, stamp, data.description)
 if run.test_accuracy is None and run.status != "running" and not data.is_sample:
     # An imported model has no test results yet: keep these for the Runs table and comparisons.

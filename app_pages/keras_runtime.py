@@ -9,6 +9,7 @@ import threading
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
 
+from core.runtime.jobs import limit_malloc_arenas
 from core.runtime.tf_import import tensorflow
 
 LOG = logging.getLogger(__name__)
@@ -46,8 +47,10 @@ def warm_up_keras() -> threading.Thread:
     """Import TensorFlow and Keras on a background thread once per server.
 
     The first page shows at once; by the time a person presses Train the import has already
-    happened.
+    happened. First, glibc is told to keep few heaps for the server's many threads
+    (`core.runtime.jobs.limit_malloc_arenas`), before they have made more.
     """
+    limit_malloc_arenas()
 
     def _import() -> None:
         # At the page's own priority (not core.runtime.jobs.run_in_background): importing holds

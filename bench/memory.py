@@ -16,9 +16,10 @@ After each run it reads the resident memory (RSS) of the server and every proces
 (psutil): as the run ends, and settled (the least reading over the next `--settle` seconds,
 once the server's work after a run is done) and prints a table; the growth of the settled
 figure from the first run to the last (TensorFlow's one-time allocations happen in the first)
-is the figure to watch. The server, the browser pages and the
-waits are the browser tests' own (tests/browser/helpers.py); `--port` picks the server's port
-(default: any free one).
+is the figure to watch, and what each run adds from run 10 on, once the first runs' memory has
+settled (a least-squares slope; the goal is at most +1 MB a run). The server, the browser
+pages and the waits are the browser tests' own (tests/browser/helpers.py); `--port` picks the
+server's port (default: any free one).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ sys.path.insert(0, str(REPO))
 from dataclasses import replace  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
+import numpy as np  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 import core.nets.presets  # noqa: E402
@@ -57,6 +59,10 @@ from tests.browser.helpers import (  # noqa: E402
 
 LIMIT_MB = 200
 CONV_LIMIT_MB = 150  # issue 14's goal for twenty CNN runs
+# Issue 29's goal: what each run leaves once the first runs' memory has settled (closed
+# browser sessions are kept two minutes, the last finished jobs stay in the registry).
+SETTLED_FROM_RUN = 10
+LATE_LIMIT_MB = 1.0
 # --conv's choices: the Train page's presets of those names (core/nets/presets.py).
 CONV_PRESETS = {"keras": "KERAS_CONVNET_SPEC", "fast": "FAST_CNN_SPEC"}
 
@@ -132,6 +138,33 @@ def print_growth(args: argparse.Namespace, sizes: list[float], start: float) -> 
     limit = CONV_LIMIT_MB if args.conv else LIMIT_MB
     verdict = "within" if growth < limit else "OVER"
     print(f"{verdict} the {limit} MB bound over {len(sizes)} runs")
+    print_late_growth(sizes)
+
+
+def late_growth(sizes: list[float], first: int = SETTLED_FROM_RUN) -> tuple[float, float] | None:
+    """From run `first` (1-based) to the last: the settled memory's growth, and its slope in
+    MB a run (a least-squares line through every reading, steadier than two of them); None
+    with fewer than three runs there."""
+    late = sizes[first - 1 :]
+    if len(late) < 3:
+        return None
+    slope = float(np.polyfit(np.arange(len(late)), late, 1)[0])
+    return late[-1] - late[0], slope
+
+
+def print_late_growth(sizes: list[float]) -> None:
+    """What each run leaves once the first runs' own memory has settled (issue 29's goal:
+    at most +1 MB a run after run 10)."""
+    found = late_growth(sizes)
+    if found is None:
+        return
+    growth, slope = found
+    verdict = "within" if slope <= LATE_LIMIT_MB else "OVER"
+    print(
+        f"from run {SETTLED_FROM_RUN} to run {len(sizes)}: {growth:+,.0f} MB, "
+        f"{slope:+,.1f} MB a run (least squares); {verdict} the goal of "
+        f"{LATE_LIMIT_MB:+.0f} MB a run"
+    )
 
 
 def main() -> None:

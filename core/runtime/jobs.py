@@ -46,6 +46,30 @@ def release_free_memory() -> bool:
     return True
 
 
+# The heaps ("arenas") glibc may keep for the process's threads: `limit_malloc_arenas`.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+
+
+def limit_malloc_arenas(count: int = MALLOC_ARENAS) -> bool:
+    """Have glibc keep at most `count` heaps for the process's threads (mallopt's
+    M_ARENA_MAX, what the MALLOC_ARENA_MAX variable sets); False elsewhere.
+
+    glibc gives threads that allocate at the same moment heaps of their own, up to eight a
+    core, and each heap keeps what is freed in it, in pieces `malloc_trim` cannot hand back.
+    Every run here is new threads (the job, the builds ahead, each script run of the page),
+    and the server grew by 1 to 3 MB a run with nothing kept in use (bench/memory.py); with
+    two heaps it stays level, and training is as fast. Call it early: heaps made already
+    stay, and glibc fixes the limit once more than eight exist.
+    """
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    return bool(mallopt(_M_ARENA_MAX, int(count)))
+
+
 # How much lower than the page a background thread runs (Linux's nice scale, 0 to 19): with
 # the same two cores busy, the page and the browser drawing it get about ten times the
 # processor time of training; with the cores free, training runs as fast as ever.

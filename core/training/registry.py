@@ -57,11 +57,13 @@ class JobRegistry:
             return [job for job in self._jobs.values() if job.alive]
 
     def forget_finished(self, keep: int = 4) -> None:
-        """Drop finished jobs beyond the newest `keep`, so their models can be freed."""
+        """Drop finished jobs beyond the newest `keep`, so their models can be freed, and the
+        owners (browser sessions) whose job is dropped."""
         with self._lock:
             finished = [rid for rid, job in self._jobs.items() if not job.alive]
             for rid in finished[:-keep] if keep else finished:
                 del self._jobs[rid]
+            self._owners = {owner: rid for owner, rid in self._owners.items() if rid in self._jobs}
 
 
 JOBS = JobRegistry()

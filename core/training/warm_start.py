@@ -31,7 +31,7 @@ import logging
 import threading
 import time
 
-from core.runtime import gradient_registry
+from core.runtime import gradient_registry, kernel_cache
 from core.runtime.jobs import run_in_background
 from core.training.prepared import PREPARED
 from core.training.traced_models import TracedModels
@@ -144,6 +144,10 @@ class WarmStarts:
             model = None
             try:
                 gradient_registry.track()
+                # The kernels earlier networks' variables left in TensorFlow's cache go, before
+                # a build that ends by making the kept traced steps ready (core/runtime/
+                # kernel_cache.py); else each network built stays in memory for good.
+                kernel_cache.clear()
                 model = self._build(spec, key)
                 if data is not None:
                     PREPARED.batches(data, spec)

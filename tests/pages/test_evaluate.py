@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
+import core.inside.evaluation
 from core.inside.evaluation import confusion_matrix
+from core.mnist.data import load_mnist
 from core.runs.store import RunStore
-from tests.support.pages import decoded, open_page
+from tests.conftest import REPO
+from tests.support.pages import decoded, open_page, train_stored_run
 from tests.support.runs import model_bytes, tiny_model
 
 PAGE = "app_pages/evaluate.py"
@@ -194,3 +199,23 @@ def test_the_per_digit_table_gives_every_rate_with_one_decimal(stored):
     start = dots["layout"]["yaxis"]["range"][0]
     subtitle = dots["layout"]["title"].get("subtitle", {}).get("text", "")
     assert (start == 0 and not subtitle) or f"starts at {start:g} %, not 0" in subtitle
+
+
+def test_the_stored_test_figures_show_while_the_page_predicts(small_mnist, monkeypatch):
+    """With a convnet run the page took 14.9 s to first show (issue 29): the figures stored
+    when the run was tested are there at once, before the model is loaded and run."""
+    _, job = train_stored_run(load_mnist(os.environ["MNIST_DATA"]))  # the page's data
+
+    def still_predicting(*args, **kwargs):
+        raise TimeoutError("still predicting the test digits")
+
+    monkeypatch.setattr(core.inside.evaluation, "predict_probabilities", still_predicting)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90).run()
+    at.switch_page(PAGE).run()
+    assert "still predicting" in at.exception[0].message  # the page got no further
+    wrong = round((1 - job.result.test_accuracy) * len(small_mnist.y_test))
+    assert {m.label: m.value for m in at.metric} == {
+        "Test accuracy": f"{job.result.test_accuracy:.2%}",
+        "Test loss": f"{job.result.test_loss:.4f}",
+        "Wrong, of 100": f"{wrong:,}",
+    }

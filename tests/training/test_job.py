@@ -301,6 +301,19 @@ def test_registry_keeps_the_newest_finished_jobs():
     assert JOBS.get(jobs[0].run_id) is None
 
 
+def test_the_registry_forgets_the_sessions_of_the_jobs_it_forgets():
+    """Every browser session that ever trained stayed in the registry for good (issue 29)."""
+    store, registry = RunStore(), JobRegistry()
+    data = patch_digits(n_train=64, n_test=16)
+    for number in range(6):
+        job = start_recorded_run(
+            store, small_spec(epochs=1), data, owner=f"session {number}", registry=registry
+        )
+        assert job.join(timeout=60)
+    registry.forget_finished(keep=2)
+    assert set(registry._owners) == {"session 4", "session 5"}
+
+
 def test_a_finished_job_frees_the_models_nothing_holds_any_more():
     """A model and its traced graphs are reference cycles; the next job's thread collects
     them, so a server does not wait for Python's rare full collection (bench/memory.py)."""
