@@ -165,6 +165,7 @@ def show_table() -> None:
         hide_index=True,
         width="stretch",
         column_config=TABLE_CONFIG,
+        placeholder="—",  # not known yet (a run still training, an imported model untested)
         key="runs_table",
     )
 
