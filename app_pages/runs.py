@@ -27,11 +27,12 @@ from core.runs.store import RunNotFoundError, RunStore, RunStoreError
 
 MAX_COMPARED = 8
 ROW_HEIGHT = 35  # pixels of one st.dataframe row
-# The runs table: short headings (the whole name in each one's help) and a name column of its
-# own width, so that every column fits at 1440 px; at 900 px the name stays while the table
-# scrolls sideways.
+# The runs table: short headings (the whole name in each one's help), results before settings
+# and a name column of its own width, so that every column fits at 1440 px; at 900 px the
+# name and results show first and the table scrolls sideways (the name is not pinned: a pinned
+# column's text is greyed).
 TABLE_CONFIG = {
-    "Name": st.column_config.TextColumn(width=180, pinned=True),
+    "Name": st.column_config.TextColumn(width=180),
     "Test accuracy (%)": st.column_config.NumberColumn(
         "Test acc. %", format="%.2f", help="Accuracy on the test digits, in %"
     ),
