@@ -11,6 +11,7 @@ from app_pages.run_picker import NOTHING, remember_seen, run_picker, seen_label,
 from app_pages.run_store import store_or_stop
 from app_pages.text import plain
 from core.charts.runs import (
+    MATRIX_WIDTH,
     METRICS,
     confusion_figures,
     highlight_differences,
@@ -25,8 +26,35 @@ from core.runs.records import file_stem
 from core.runs.store import RunNotFoundError, RunStore, RunStoreError
 
 MAX_COMPARED = 8
-MATRICES_PER_ROW = 3
 ROW_HEIGHT = 35  # pixels of one st.dataframe row
+# The runs table: short headings (the whole name in each one's help), results before settings
+# and a name column of its own width, so that every column fits at 1440 px; at 900 px the
+# name and results show first and the table scrolls sideways (the name is not pinned: a pinned
+# column's text is greyed).
+TABLE_CONFIG = {
+    "Name": st.column_config.TextColumn(width=180),
+    "Test accuracy (%)": st.column_config.NumberColumn(
+        "Test acc. %", format="%.2f", help="Accuracy on the test digits, in %"
+    ),
+    "Val accuracy (%)": st.column_config.NumberColumn(
+        "Val acc. %", format="%.2f", help="Validation accuracy after the last epoch, in %"
+    ),
+    "Time (s)": st.column_config.NumberColumn(
+        "Time (s)", format="%.0f", help="Seconds of training"
+    ),
+    "Architecture": st.column_config.TextColumn(
+        width=150,
+        help="Dense: the layer sizes, 784-512-512-10. Convolutional: 28x28 image, then "
+        "32C3 = 32 filters of 3x3 (p: same padding, S2: stride 2), BN = batch norm, "
+        "P2 = 2x2 max pooling, F = flatten, GAP = global average pooling, then the "
+        "dense sizes.",
+    ),
+    "Learning rate": st.column_config.NumberColumn("Rate", format="%g", help="Learning rate"),
+    "Batch size": st.column_config.NumberColumn("Batch", help="Batch size"),
+    "Created": st.column_config.DatetimeColumn(
+        format="D MMM, HH:mm", help="When the run started (sort by it for the order)"
+    ),
+}
 
 
 def tell(kind: str, text: str) -> None:
@@ -137,19 +165,8 @@ def show_table() -> None:
         runs_table(fresh),
         hide_index=True,
         width="stretch",
-        column_config={
-            "Architecture": st.column_config.TextColumn(
-                help="Dense: the layer sizes, 784-512-512-10. Convolutional: 28x28 image, then "
-                "32C3 = 32 filters of 3x3 (p: same padding, S2: stride 2), BN = batch norm, "
-                "P2 = 2x2 max pooling, F = flatten, GAP = global average pooling, then the "
-                "dense sizes."
-            ),
-            "Learning rate": st.column_config.NumberColumn(format="%g"),
-            "Val accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-            "Test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-            "Time (s)": st.column_config.NumberColumn(format="%.1f"),
-            "Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        },
+        column_config=TABLE_CONFIG,
+        placeholder="—",  # not known yet (a run still training, an imported model untested)
         key="runs_table",
     )
 
@@ -291,18 +308,16 @@ def compare(store: RunStore) -> None:
         highlight_differences(settings),
         width="stretch",
         height=ROW_HEIGHT * (len(settings) + 1) + 3,  # every setting, no inner scrolling
+        # the settings' names whole ("Restore best weights"), kept in view when it scrolls
+        column_config={"_index": st.column_config.TextColumn("Setting", width=175, pinned=True)},
     )
     code_views.compared_scripts(compared, [labels[run.id] for run in compared])
     normalised = st.toggle("Confusion matrices as % of each true digit", key="runs_normalised")
     figures = confusion_figures(compared, normalised=normalised)
-    for start in range(0, len(figures), MATRICES_PER_ROW):
-        for column, figure, run in zip(
-            st.columns(MATRICES_PER_ROW),
-            figures[start : start + MATRICES_PER_ROW],
-            compared[start : start + MATRICES_PER_ROW],
-            strict=False,
-        ):
-            column.plotly_chart(figure, key=f"runs_confusion_{run.id}")
+    # Side by side as many as fit (two at 1440 px, one at 900 px), each wide enough to read
+    with st.container(horizontal=True, gap="medium"):
+        for figure, run in zip(figures, compared, strict=True):
+            st.plotly_chart(figure, key=f"runs_confusion_{run.id}", width=MATRIX_WIDTH)
 
 
 if runs:

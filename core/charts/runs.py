@@ -31,19 +31,24 @@ COLOURS = qualitative.Plotly
 UNKNOWN = "—"
 SETTING_LABELS = {"lr_schedule": "Learning-rate schedule", "epochs": "Epochs asked for"}
 DIFFERENCE_STYLE = "background-color: rgba(255, 190, 0, 0.30); font-weight: 600"
+# Results first, after the name: at 900 px only the first few columns show without scrolling.
 TABLE_COLUMNS = (
     "Name",
     "Status",
+    "Test accuracy (%)",
+    "Val accuracy (%)",
+    "Epochs",
+    "Time (s)",
     "Architecture",
     "Optimizer",
     "Learning rate",
     "Batch size",
-    "Epochs",
-    "Val accuracy (%)",
-    "Test accuracy (%)",
-    "Time (s)",
     "Created",
 )
+# A compared confusion matrix: wide enough for "1135" in a cell; two fit side by side in the
+# page's column at 1440 px, one at 900 px.
+MATRIX_WIDTH = 420
+MATRIX_HEIGHT = 440
 
 
 def run_labels(runs: list[RunSummary]) -> list[str]:
@@ -202,20 +207,27 @@ def highlight_differences(table: pd.DataFrame):
 
 
 def confusion_figures(runs: list[Run], normalised: bool = False) -> list[go.Figure]:
-    """One confusion matrix per run, titled with its name and test accuracy, ready to sit in
-    columns side by side; a run without test results gets a figure saying so."""
+    """One confusion matrix per run, MATRIX_WIDTH wide, titled with its name, its test accuracy
+    beneath, without a colour bar (every cell shows its number); a run without test results
+    gets a figure saying so."""
     figures = []
     for run, label in zip(runs, map(figure_text, run_labels(runs)), strict=True):
         if run.confusion is None:
-            figures.append(empty_figure("No test results yet", height=360, title=label))
+            figure = empty_figure("No test results yet", height=MATRIX_HEIGHT, title=label)
+            figures.append(figure.update_layout(width=MATRIX_WIDTH))
             continue
         figure = confusion_matrix_figure(run.confusion, normalised=normalised)
-        accuracy = f" · test {100 * run.test_accuracy:.2f} %" if run.test_accuracy else ""
+        accuracy = f"test {100 * run.test_accuracy:.2f} %" if run.test_accuracy else ""
         figure.update_layout(
-            title={"text": f"{label}{accuracy}", "font": {"size": 14}},
-            height=400,
-            margin={"l": 50, "r": 10, "t": 50, "b": 40},
+            title={
+                "text": label,
+                "font": {"size": 14},
+                "subtitle": {"text": accuracy, "font": {"size": 13}},
+            },
+            width=MATRIX_WIDTH,
+            height=MATRIX_HEIGHT,
+            margin={"l": 50, "r": 10, "t": 70, "b": 45},
         )
-        figure.update_traces(colorbar={"thickness": 10}, selector={"type": "heatmap"})
+        figure.update_traces(showscale=False, textfont={"size": 11}, selector={"type": "heatmap"})
         figures.append(figure)
     return figures

@@ -171,8 +171,13 @@ def test_confusion_figures_show_each_runs_matrix(store):
     heatmap = figures[0].data[0]
     np.testing.assert_array_equal(np.asarray(heatmap.z), np.asarray(trained.confusion))
     assert trained.name in figures[0].layout.title.text
-    assert f"{100 * trained.test_accuracy:.2f} %" in figures[0].layout.title.text
+    assert figures[0].layout.title.subtitle.text == f"test {100 * trained.test_accuracy:.2f} %"
     assert "No test results" in figures[1].layout.annotations[0].text
+    # Each cell wide enough for "1135" at its text's size (a digit is about 0.6 of it, plus
+    # a little room), the plot not shared with a colour bar.
+    layout = figures[0].layout
+    cell = (layout.width - layout.margin.l - layout.margin.r) / 10
+    assert cell >= 4 * 0.6 * heatmap.textfont.size + 6 and heatmap.showscale is False
     normalised = confusion_figures([trained], normalised=True)[0].data[0]
     rows = np.asarray(trained.confusion, dtype=float)
     np.testing.assert_allclose(
