@@ -1,5 +1,7 @@
 """Draw: draw a digit and see what the network reads, and the 28x28 image it really gets."""
 
+import time
+
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -9,12 +11,24 @@ from app_pages.data_source import get_data, show_data_source
 from app_pages.run_picker import run_picker
 from app_pages.run_store import checked_model_stamp, load_run_model, model_runs, store_or_stop
 from app_pages.training_session import current_job, start_training, training_now
-from core.charts.images import digit_figure
 from core.charts.metrics import probabilities_figure
-from core.mnist.recognise import LOW_CONFIDENCE, recognise
+from core.mnist.recognise import LOW_CONFIDENCE, get_ready, recognise
 from core.nets.presets import PRESETS, QUICK_PRESET
 
 CANVAS_SIZE = 280
+# Pixels. The canvas and the answer fit side by side in the 440 px a 900 px window leaves
+# beside the sidebar; the probabilities go under them there, beside them where there is room.
+ANSWER_WIDTH = 140
+# The canvas shows its toolbar only while the pointer is over it (streamlit-drawable-canvas).
+TOOLBAR_HELP = (
+    "Undo, redo and clear: point at the canvas and its toolbar appears above its top-right "
+    "corner. Draw big or small, anywhere."
+)
+ANSWER_PAUSE = 0.05  # seconds between sending the answer and the charts below it
+SEEN_HELP = (
+    "The 28x28 digit the network gets: your drawing fitted into 20x20 and centred by its mass, "
+    "as MNIST digits were."
+)
 
 
 def draw_canvas(pen_width: int, key: str) -> np.ndarray | None:
@@ -80,6 +94,33 @@ show_data_source(data, data_error)
 store_or_stop()
 
 
+def answer_view(recognition) -> None:
+    """The network's answer (its digit, how sure it is, a warning when it is unsure) and the
+    28x28 image it read, as the canvas shows it: white ink on black."""
+    st.metric(  # the confidence is not a change: no arrow, no colour
+        "Prediction",
+        str(recognition.digit),
+        f"{recognition.confidence:.0%} sure",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    if recognition.unsure:
+        st.warning(
+            f"Not sure: under {LOW_CONFIDENCE:.0%} for any digit; its next guess is "
+            f"{recognition.runner_up}. Try drawing bigger and clearer.",
+            icon=":material/help:",
+        )
+    st.markdown("**What it reads**")
+    st.image(enlarged(recognition.image, ANSWER_WIDTH // 28))  # a PNG: no chart to draw
+    st.caption(SEEN_HELP)
+
+
+def enlarged(image28: np.ndarray, scale: int) -> np.ndarray:
+    """A (28, 28) image in [0, 1] as 8-bit grey pixels, each a `scale` x `scale` square."""
+    pixels = np.repeat(np.repeat(image28, scale, axis=0), scale, axis=1)
+    return (255 * np.clip(pixels, 0, 1)).round().astype(np.uint8)
+
+
 @st.fragment
 def draw_section() -> None:
     run = run_picker("draw_run", "Network")
@@ -91,40 +132,30 @@ def draw_section() -> None:
     if stamp is None:
         return
     model = load_run_model(run.id, stamp)
-    canvas_col, seen_col, answer_col = st.columns([3, 2, 3], gap="medium")
-    with canvas_col:
+    # Side by side where there is room; what does not fit goes under the rest.
+    with st.container(horizontal=True):
+        canvas_box = st.container(width=CANVAS_SIZE)
+        answer_box = st.container(width=ANSWER_WIDTH)
+        details_box = st.container(width="stretch")
+    with canvas_box:
         st.markdown("**Draw a digit, 0 to 9**")
         rgba = draw_canvas(state.get("draw_pen"), key="draw_canvas")
         st.slider("Pen width", 6, 30, key="draw_pen")
-        st.caption("Use the canvas toolbar to undo or clear. Draw big or small, anywhere.")
+        st.caption(TOOLBAR_HELP)
     recognition = None if rgba is None else recognise(model, rgba)
-    if recognition is None:
-        with answer_col:
+    with answer_box:
+        if recognition is None:
             st.info(
                 "Draw a digit on the black square and the network's answer appears here.",
                 icon=":material/edit:",
             )
-        return
-    with seen_col:
-        st.markdown("**What the network receives**")
-        st.plotly_chart(digit_figure(recognition.image), key="draw_seen", width="stretch")
-        st.caption(
-            "Your drawing fitted into 20x20 and centred by its mass in 28x28, as MNIST digits were."
-        )
-    with answer_col:
-        st.metric(  # the confidence is not a change: no arrow, no colour
-            "Prediction",
-            str(recognition.digit),
-            f"{recognition.confidence:.0%} sure",
-            delta_color="off",
-            delta_arrow="off",
-        )
-        if recognition.unsure:
-            st.warning(
-                f"Not sure: under {LOW_CONFIDENCE:.0%} for any digit; its next guess is "
-                f"{recognition.runner_up}. Try drawing bigger and clearer.",
-                icon=":material/help:",
-            )
+            get_ready(model)  # while the person starts to draw
+            return
+        answer_view(recognition)  # first: the slower views wait for it, not it for them
+    # A moment between the answer and the charts: sent together, the browser shows them in one
+    # redraw, and the answer waits for every chart to be drawn (bench/draw_latency.py).
+    time.sleep(ANSWER_PAUSE)
+    with details_box:
         st.plotly_chart(
             probabilities_figure(recognition.probabilities),
             key="draw_probabilities",

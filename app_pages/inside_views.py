@@ -37,7 +37,7 @@ from core.inside.records import LayerInfo
 from core.inside.unit_search import TopImages, rank_units
 
 RUNNER_UP, TRUE_DIGIT = -1, -2  # choices of the digit the saliency compares the answer with
-COLUMN_WIDTH = 370  # pixels: about the width of the left column the galleries are drawn in
+COLUMN_WIDTH = 370  # pixels: the width of the left column, where the galleries are drawn
 SALIENCY_HELP = (
     "**Integrated gradients.** For every pixel, the app follows the straight path from an average "
     "digit (the mean image of all the 0s in MNIST's training set; then of the 1s, and so on: ten "
@@ -132,8 +132,11 @@ def inside_section(
     choice = state.get(other_key)
     other = true_digit if choice == TRUE_DIGIT else None if choice < 0 else choice
     explanation = inspector.explain(image, other)
-    left, right = st.columns([2, 3], gap="medium")
-    with right:  # first: a click on a unit there chooses the unit shown on the left
+    # The left column as wide as its galleries are drawn; the right one beside it where there
+    # is room (1440 px), under it where there is not (900 px with the sidebar open).
+    with st.container(horizontal=True, gap="medium"):
+        left, right = st.container(width=COLUMN_WIDTH), st.container(width="stretch")
+    with right:  # first: a click on a unit there chooses the unit shown in the left column
         activations_view(explanation.activations, key)
     with left:
         saliency_view(explanation.saliency, other_key, key, true_digit)
@@ -177,14 +180,14 @@ def activations_view(activations, key: str) -> None:
         st.markdown("**Hidden layers**")
         st.caption(
             "This network has no hidden layer: the pixels go straight to the output, so the "
-            "saliency on the left is the whole story."
+            "saliency is the whole story."
         )
         return
     st.markdown("**What each hidden layer does with it**")
     st.caption(
         "Each cell is one unit of a hidden layer (each small square a feature map of a "
         "convolutional one): the brighter, the more it fires for this image; orange marks the "
-        "five strongest. Click one to see what it responds to (on the left)."
+        'five strongest. Click one to see what it responds to in "What one unit responds to".'
     )
     positions = [info.position for info in activations.layers]
     for index, (info, output) in enumerate(

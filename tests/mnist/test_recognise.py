@@ -2,8 +2,14 @@ import numpy as np
 import pytest
 
 from core.mnist.preprocess import canvas_to_mnist
-from core.mnist.recognise import LOW_CONFIDENCE, Recognition, probabilities_for, recognise
-from core.nets.model import build_model
+from core.mnist.recognise import (
+    LOW_CONFIDENCE,
+    Recognition,
+    get_ready,
+    probabilities_for,
+    recognise,
+)
+from core.nets.model import ModelSpec, build_model
 from tests.support.drawings import place_on_canvas
 from tests.support.specs import small_spec
 
@@ -52,3 +58,29 @@ def test_confidence_and_runner_up():
 def test_probabilities_for_accepts_the_28x28_image(model):
     image = np.random.default_rng(0).random((28, 28), dtype=np.float32)
     assert probabilities_for(model, image).shape == (10,)
+
+
+def test_get_ready_compiles_the_predict_function_once_and_answers_are_unchanged():
+    model = build_model(ModelSpec(layers=[{"type": "Dense", "units": 16}]))
+    image = np.random.default_rng(1).random((28, 28), dtype=np.float32)
+    eager = np.asarray(model(image.reshape(1, 784), training=False))[0]
+    get_ready(model)
+    compiled = model.predict_function
+    assert compiled is not None
+    get_ready(model)
+    np.testing.assert_allclose(probabilities_for(model, image), eager, rtol=1e-5, atol=1e-6)
+    assert model.predict_function is compiled  # not compiled again for the drawing
+
+
+def test_get_ready_leaves_a_model_without_a_predict_function_alone():
+    class Baseline:  # as core.runs.sklearn_file.SklearnModel: predict_on_batch, nothing compiled
+        calls = 0
+
+        def predict_on_batch(self, x):
+            self.calls += 1
+            return np.full((len(x), 10), 0.1, np.float32)
+
+    baseline = Baseline()
+    get_ready(baseline)
+    assert baseline.calls == 0
+    assert probabilities_for(baseline, np.zeros((28, 28), np.float32)).shape == (10,)
