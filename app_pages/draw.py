@@ -108,7 +108,9 @@ def draw_section() -> None:
         st.markdown("**What the network receives**")
         st.plotly_chart(digit_figure(recognition.image), key="draw_seen", width="stretch")
         st.caption(
-            "Your drawing fitted into 20x20 and centred by its mass in 28x28, as MNIST digits were."
+            "Your drawing cropped to its ink, its strokes made no thinner or thicker than most "
+            "of MNIST's, fitted into 20x20 and centred by its mass in 28x28, as MNIST's digits "
+            "were."
         )
     with answer_col:
         st.metric(  # the confidence is not a change: no arrow, no colour
