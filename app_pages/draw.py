@@ -26,8 +26,9 @@ TOOLBAR_HELP = (
 )
 ANSWER_PAUSE = 0.05  # seconds between sending the answer and the charts below it
 SEEN_HELP = (
-    "The 28x28 digit the network gets: your drawing fitted into 20x20 and centred by its mass, "
-    "as MNIST digits were."
+    "The 28x28 digit the network gets: your drawing cropped to its ink, its strokes made no "
+    "thinner or thicker than most of MNIST's, fitted into 20x20 and centred by its mass in "
+    "28x28, as MNIST's digits were."
 )
 
 

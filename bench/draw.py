@@ -1,26 +1,31 @@
 """The Draw page's figures: how well pen-drawn digits are read, and how fast.
 
-    python bench/draw.py [--model DENSE.keras] [--save DENSE.keras] [--per-pen 300] [--variants]
-                         [--cnn [--cnn-model CNN.keras]] [--mnist] [--calls 200]
+    python bench/draw.py [--model DENSE.keras] [--save DENSE.keras] [--seed N] [--per-pen 300]
+                         [--tune] [--variants] [--cnn [--cnn-model CNN.keras]] [--mnist]
+                         [--calls 200]
 
-1. Drawn digits (tests.support.drawings.drawn_digits: several hand styles of every digit, written
-   with a round pen 6 to 30 px wide at random sizes and places on a 280x280 canvas), read by
-   the same network after the app's preparation (core.mnist.preprocess.canvas_to_mnist) and after
-   a plain recipe written here independently (crop the ink, fit its longer side into 20 px
-   with Lanczos, centre the mass on pixel 14). Accuracy per pen width on two splits: "tune",
-   the styles and seed the recipe was adjusted on, and "held out", the other styles of each
-   digit from another seed. Goal: at every pen width the app at least as good as the plain
-   recipe.
-   --variants also shows each of the app's steps switched off or changed, on both splits.
+1. Drawn digits, three kinds (tests.support.drawings), each written with a round pen 6 to 30 px
+   wide on a 280x280 canvas: "pen strokes" (drawn_digits: fixed hand styles of every digit,
+   random slant, size and place), "writers" (writer_digits: 20 people per seed, each with a
+   slant, proportions and a variant of every digit of their own, such as a hooked or
+   straight-entry 6; half the digits small and near an edge) and "MNIST re-stroked"
+   (restroked_digits: MNIST test digits' centre lines redrawn with the pen). Each is read by
+   the same network after the app's preparation (core.mnist.preprocess.canvas_to_mnist) and
+   after a plain recipe written here independently (crop the ink, fit its longer side into
+   20 px with Lanczos, centre the mass on pixel 14). Accuracy per pen width on the held-out
+   sets (other seeds, styles, writers and MNIST digits than the ones the recipe was tuned on;
+   --tune adds those). For MNIST re-stroked, the MNIST originals' own accuracy is the ceiling.
+   Goal: at least 98 % at every pen width, and never below the plain recipe.
+   --variants also shows each of the app's steps switched off or changed, and candidates.
 2. --cnn: the first convolutional preset in core.nets.presets against the default dense preset,
    both reading the held-out drawings through the app's preparation.
 3. --mnist: the MNIST test digits enlarged and put on the canvas, read back (ratio to the
    originals' accuracy), and against shrinking the whole canvas as most digit apps do.
 4. Latency: one canvas to ten probabilities, median and 90th percentile over --calls calls.
 
-Networks are trained here on all 60,000 MNIST training digits (--epochs, the presets' own
-settings otherwise) unless given with --model / --cnn-model. MNIST comes from $MNIST_DATA or
-../shared/data/mnist.
+Networks are trained here on all 60,000 MNIST training digits with the presets' own settings
+(--epochs and --seed change them) unless given with --model / --cnn-model. MNIST comes from
+$MNIST_DATA or ../shared/data/mnist.
 """
 
 from __future__ import annotations
@@ -47,14 +52,71 @@ from core.mnist.data import load_mnist  # noqa: E402
 from core.mnist.preprocess import canvas_to_mnist  # noqa: E402
 from core.nets.model import build_model  # noqa: E402
 from core.nets.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
-from tests.support.drawings import STYLES, drawn_digits, place_on_canvas  # noqa: E402
+from tests.support.drawings import (  # noqa: E402
+    STYLES,
+    drawn_digits,
+    place_on_canvas,
+    restroked_digits,
+    writer_digits,
+)
 
 PENS = (6, 12, 18, 24, 30)
-# Styles are split per digit: even positions in STYLES to tune on, odd ones held out.
-SPLITS = {
-    "tune": ({d: names[0::2] for d, names in ((d, list(s)) for d, s in STYLES.items())}, 1),
-    "held out": ({d: names[1::2] for d, names in ((d, list(s)) for d, s in STYLES.items())}, 2),
+# Each kind of drawing has sets to tune the recipe on and a set held out from any tuning, with
+# other seeds, other styles (pen strokes: odd positions in STYLES; even ones are tuned on),
+# other writers (writers: each seed brings its own 20) or other MNIST test digits.
+EVEN, ODD = ({d: list(s)[part::2] for d, s in STYLES.items()} for part in (0, 1))
+SETS = {  # name: (split, kind, seed, pen-stroke styles or first MNIST test digit)
+    "pen strokes, tune": ("tune", "strokes", (1, 3), EVEN),
+    "writers, tune": ("tune", "writers", (11, 14), None),
+    "MNIST re-stroked, tune": ("tune", "mnist", (21, 23), 0),
+    "pen strokes, held out": ("held out", "strokes", (2,), ODD),
+    "writers, held out": ("held out", "writers", (12,), None),
+    "MNIST re-stroked, held out": ("held out", "mnist", (22,), 5000),
 }
+
+
+@dataclasses.dataclass
+class DrawnSet:
+    canvases: list
+    digits: np.ndarray
+    pens: np.ndarray
+    originals: np.ndarray | None = None  # MNIST re-stroked: the MNIST images drawn
+
+
+def drawings_of(kind: str, seed: int, extra, count: int, data) -> tuple[list, np.ndarray | None]:
+    """`count` drawings of one kind from one seed, and for MNIST re-stroked the images drawn.
+
+    `extra` is the pen-stroke styles, or the first MNIST test digit to re-stroke.
+    """
+    if kind == "strokes":
+        return list(drawn_digits(count, seed, pens=PENS, styles=extra)), None
+    if kind == "writers":
+        return list(writer_digits(count, seed, pens=PENS)), None
+    images, labels = data.x_test[extra : extra + count], data.y_test[extra : extra + count]
+    drawings = list(restroked_digits(images, labels, seed, pens=PENS))
+    return drawings, images[[int(d.style.split()[1]) for d in drawings]]
+
+
+def drawn_sets(per_pen: int, data, splits=("held out",)) -> dict[str, DrawnSet]:
+    """Each set of SETS in `splits`: its canvases, digits, pen widths (and MNIST originals)."""
+    sets, count = {}, per_pen * len(PENS)
+    for name, (split, kind, seeds, extra) in SETS.items():
+        if split not in splits:
+            continue
+        start, drawings, originals = time.perf_counter(), [], []
+        for index, seed in enumerate(seeds):
+            first = extra + index * count if kind == "mnist" else extra
+            made, images = drawings_of(kind, seed, first, count, data)
+            drawings += made
+            originals += [] if images is None else list(images)
+        sets[name] = DrawnSet(
+            [d.canvas for d in drawings],
+            np.array([d.digit for d in drawings]),
+            np.array([d.pen for d in drawings]),
+            np.array(originals) if originals else None,
+        )
+        print(f"  {name}: {len(drawings):,} drawings in {time.perf_counter() - start:.0f} s")
+    return sets
 
 
 def plain_recipe(canvas: np.ndarray) -> np.ndarray:
@@ -75,8 +137,10 @@ def plain_recipe(canvas: np.ndarray) -> np.ndarray:
     return frame
 
 
-def train(spec, data, epochs: int | None):
-    spec = dataclasses.replace(spec, epochs=epochs or spec.epochs)
+def train(spec, data, epochs: int | None, seed: int | None = None):
+    spec = dataclasses.replace(
+        spec, epochs=epochs or spec.epochs, seed=spec.seed if seed is None else seed
+    )
     steps = math.ceil(len(data.x_train) / spec.batch_size)
     model = build_model(spec, steps_per_epoch=steps)
     print(f"training {spec.architecture()} for {spec.epochs} epochs on {len(data.x_train):,} ...")
@@ -112,21 +176,6 @@ def read_all(canvases, recipe) -> np.ndarray:
     return np.array(out)
 
 
-def drawn_sets(per_pen: int) -> dict[str, tuple[list, np.ndarray, np.ndarray]]:
-    """Each split's canvases, digits and pen widths."""
-    sets = {}
-    for split, (styles, seed) in SPLITS.items():
-        start = time.perf_counter()
-        drawings = list(drawn_digits(per_pen * len(PENS), seed, pens=PENS, styles=styles))
-        sets[split] = (
-            [d.canvas for d in drawings],
-            np.array([d.digit for d in drawings]),
-            np.array([d.pen for d in drawings]),
-        )
-        print(f"  {split}: {len(drawings):,} drawings in {time.perf_counter() - start:.0f} s")
-    return sets
-
-
 def per_pen_row(name: str, correct: np.ndarray, pens: np.ndarray) -> str:
     cells = "".join(f"{100 * correct[pens == pen].mean():8.1f}" for pen in PENS)
     return f"{name:30s}{cells}{100 * correct.mean():8.1f}"
@@ -136,6 +185,38 @@ def header(title: str) -> str:
     return f"{title:30s}" + "".join(f"{f'pen {p}':>8s}" for p in PENS) + f"{'all':>8s}"
 
 
+def redrawn_strokes(canvas: np.ndarray, box: int = 19, width: float = 0.15) -> np.ndarray | None:
+    """A candidate (not the app's): every stroke redrawn `width` of a `box`-pixel box wide.
+
+    The digit is cropped as in the app, shrunk (area averaging) to at most 80 px, its pen
+    width measured (core.mnist.preprocess.stroke_width) and its strokes moved in or out by a
+    signed distance transform so that, fitted into `box` px with Lanczos, they are
+    `width * box` wide; then centred by mass like the app's.
+    """
+    ink = preprocess.remove_specks(preprocess.ink_map(canvas))
+    found = preprocess.ink_box(ink)
+    if found is None:
+        return None
+    top, bottom, left, right = found
+    crop = ink[top:bottom, left:right]
+    if max(crop.shape) > 80:
+        crop = preprocess._resize_box(crop, 80)
+    mask = crop >= 0.5
+    pen, side, target = preprocess.stroke_width(mask), max(crop.shape), width * box
+    want = target * max(side - pen, 1) / (box - target)
+    padded = np.pad(mask, math.ceil(max(want - pen, 0) / 2) + 2)
+    depth = ndimage.distance_transform_edt(padded) - ndimage.distance_transform_edt(~padded)
+    redrawn = np.clip(depth + 0.5 - (pen - want) / 2, 0, 1).astype(np.float32)
+    rows = np.flatnonzero(redrawn.max(axis=1) >= preprocess.INK_LEVEL)
+    cols = np.flatnonzero(redrawn.max(axis=0) >= preprocess.INK_LEVEL)
+    if len(rows):
+        crop = redrawn[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    scale = box / max(crop.shape)
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    small = np.clip(np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS)), 0, 1)
+    return preprocess.centre_by_mass(small / max(float(small.max()), 1e-6))
+
+
 VARIANTS = {  # name: (settings of core.mnist.preprocess, recipe)
     "app (canvas_to_mnist)": ({}, canvas_to_mnist),
     "  no stroke matching": ({}, lambda c: canvas_to_mnist(c, match_strokes=False)),
@@ -143,6 +224,8 @@ VARIANTS = {  # name: (settings of core.mnist.preprocess, recipe)
     "  narrow from 0.15 (before)": ({"STROKE_RANGE": (0.11, 0.15)}, canvas_to_mnist),
     "  no speck removal": ({"SPECK_FRACTION": 0.0}, canvas_to_mnist),
     "  Lanczos instead of box": ({"RESAMPLE": Image.Resampling.LANCZOS}, canvas_to_mnist),
+    "redrawn at 0.15 of 19 px": ({}, redrawn_strokes),
+    "redrawn at 0.15 of 20 px": ({}, lambda c: redrawn_strokes(c, box=20)),
     "plain recipe": ({}, plain_recipe),
 }
 
@@ -161,27 +244,30 @@ def with_settings(settings: dict, recipe):
     return run
 
 
-def drawn_accuracy(model, sets, variants: bool) -> None:
+def drawn_accuracy(model, sets: dict[str, DrawnSet], variants: bool) -> None:
     names = list(VARIANTS) if variants else ["app (canvas_to_mnist)", "plain recipe"]
     print("\n1. Drawn digits: accuracy (%) per pen width, same network")
-    for split, (canvases, digits, pens) in sets.items():
-        print(header(f"[{split}]"))
-        for name in names:
-            settings, recipe = VARIANTS[name]
+    for name, drawn in sets.items():
+        print(header(f"[{name}]"))
+        for recipe_name in names:
+            settings, recipe = VARIANTS[recipe_name]
             start = time.perf_counter()
-            read = read_all(canvases, with_settings(settings, recipe))
-            each = 1000 * (time.perf_counter() - start) / len(canvases)
-            correct = predictions(model, read) == digits
-            print(per_pen_row(name, correct, pens) + f"   {each:4.1f} ms each")
+            read = read_all(drawn.canvases, with_settings(settings, recipe))
+            each = 1000 * (time.perf_counter() - start) / len(drawn.canvases)
+            correct = predictions(model, read) == drawn.digits
+            print(per_pen_row(recipe_name, correct, drawn.pens) + f"   {each:4.1f} ms each")
+        if drawn.originals is not None:
+            correct = predictions(model, drawn.originals) == drawn.digits
+            print(per_pen_row("(the MNIST originals)", correct, drawn.pens))
 
 
 def compare_cnn(dense, cnn, sets) -> None:
     print("\n2. Convolutional against dense preset, the app's preparation")
-    for split, (canvases, digits, pens) in sets.items():
-        read = read_all(canvases, canvas_to_mnist)
+    for split, drawn in sets.items():
+        read = read_all(drawn.canvases, canvas_to_mnist)
         print(header(f"[{split}]"))
         for name, model in (("dense (default preset)", dense), ("convolutional preset", cnn)):
-            print(per_pen_row(name, predictions(model, read) == digits, pens))
+            print(per_pen_row(name, predictions(model, read) == drawn.digits, drawn.pens))
 
 
 def shrink_whole_canvas(canvas: np.ndarray) -> np.ndarray:
@@ -236,11 +322,11 @@ def latency(model, canvas: np.ndarray, calls: int) -> None:
         print(f"{name:30s} {median:10.2f} {p90:8.2f}")
 
 
-def load_or_train(path, spec, data, epochs, save=None):
+def load_or_train(path, spec, data, epochs, save=None, seed=None):
     if path and Path(path).exists():
         print(f"model: {path}")
         return keras.models.load_model(path)
-    model = train(spec, data, epochs)
+    model = train(spec, data, epochs, seed)
     if save or path:
         model.save(save or path)
     return model
@@ -250,9 +336,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="the dense network (.keras); trained and saved if absent")
     parser.add_argument("--save", help="save the trained dense network here")
-    parser.add_argument("--epochs", type=int, default=5, help="epochs when training (dense)")
+    parser.add_argument("--epochs", type=int, help="epochs when training (dense; the preset's)")
+    parser.add_argument("--seed", type=int, help="the dense network's seed (the preset's)")
     parser.add_argument("--per-pen", type=int, default=300, help="drawings per pen width")
     parser.add_argument("--variants", action="store_true", help="each step switched off")
+    parser.add_argument("--tune", action="store_true", help="the tuning sets too")
     parser.add_argument("--cnn", action="store_true", help="part 2: the convolutional preset")
     parser.add_argument("--cnn-model", help="the convolutional network; trained if absent")
     parser.add_argument("--cnn-epochs", type=int, default=5)
@@ -263,9 +351,10 @@ def main() -> None:
 
     data = load_mnist(os.environ.get("MNIST_DATA") or REPO.parent / "shared" / "data" / "mnist")
     print(data.description)
-    dense = load_or_train(args.model, PRESETS[DEFAULT_PRESET].spec, data, args.epochs, args.save)
+    spec = PRESETS[DEFAULT_PRESET].spec
+    dense = load_or_train(args.model, spec, data, args.epochs, args.save, args.seed)
     print("drawing the digits ...")
-    sets = drawn_sets(args.per_pen)
+    sets = drawn_sets(args.per_pen, data, ("tune", "held out") if args.tune else ("held out",))
     drawn_accuracy(dense, sets, args.variants)
     if args.cnn:
         convolutional = [p for p in PRESETS.values() if p.spec.is_convolutional]
@@ -278,7 +367,7 @@ def main() -> None:
     if args.mnist:
         mnist_round_trip(dense, data, args.digits, seed=0)
     if args.calls:
-        latency(dense, sets["held out"][0][0], args.calls)
+        latency(dense, next(iter(sets.values())).canvases[0], args.calls)
 
 
 if __name__ == "__main__":

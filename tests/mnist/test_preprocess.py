@@ -21,7 +21,14 @@ from core.mnist.preprocess import (
 )
 from core.nets.model import build_model
 from tests.conftest import full_mnist_dir
-from tests.support.drawings import drawn_digits, place_on_canvas
+from tests.support.drawings import (
+    Writer,
+    drawn_digits,
+    place_on_canvas,
+    place_strokes,
+    render,
+    writer_strokes,
+)
 from tests.support.specs import small_spec
 
 CANVAS = 280
@@ -149,6 +156,34 @@ def test_stroke_matching_widens_thin_pens_and_narrows_only_blobs(shape, blob_siz
         assert (
             canvas_to_mnist(blob)[14, 14] < 0.1 < canvas_to_mnist(blob, match_strokes=False)[14, 14]
         )
+
+
+def six(hand: str, pen: int, height: int) -> np.ndarray:
+    """A 6 in one writer's `hand` ("hooked" or "straight entry"), its loop half its height."""
+    writer = Writer(slant=0.1, width=1.0, loop=0.5, variants={6: hand})
+    strokes = writer_strokes(6, writer, np.random.default_rng(0))
+    placed, _ = place_strokes(strokes, pen=pen, height=height, rng=None, where=(0.5, 0.5))
+    return render(placed, pen)
+
+
+def loop_hole(digit: np.ndarray) -> np.ndarray:
+    """The pixels enclosed by strokes of at least half strength: the inside of closed loops."""
+    strokes = digit >= 0.5
+    return ndimage.binary_fill_holes(strokes) & ~strokes
+
+
+@pytest.mark.parametrize("hand", ["hooked", "straight entry"])
+@pytest.mark.parametrize(("pen", "height"), [(6, 200), (30, 90)])
+def test_a_sixs_loop_comes_out_closed_and_open_inside_low_down_as_in_mnist(hand, pen, height):
+    # MNIST's 6s have a closed loop in their lower half (its inside: 11 pixels for the median
+    # 6). A thin pen on a big 6 fades under half strength once shrunk, so its loop is no
+    # longer closed; a fat pen on a small one fills it. Stroke matching keeps it as drawn.
+    drawing = six(hand, pen, height)
+    hole = loop_hole(canvas_to_mnist(drawing))
+    unmatched = loop_hole(canvas_to_mnist(drawing, match_strokes=False))
+    assert hole.sum() >= 15
+    assert hole.sum() >= unmatched.sum() + 5
+    assert ndimage.center_of_mass(hole)[0] > 14  # the loop is in the lower half
 
 
 @pytest.mark.parametrize("shape", ["seven", "one", "zero"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pyarrow as pa
-import pytest
 
 from core.experiments import runner
 from core.experiments.baselines import BaselineJob, create_baseline_run

@@ -30,6 +30,7 @@ def test_background_work_runs_below_the_page_s_priority():
     assert seen == [max(before, BACKGROUND_NICENESS)]
     assert niceness() == before  # the calling thread (the page's) keeps its own
 
+
 # Threads that allocate at the same moment, in a fresh process; prints how many heaps glibc
 # made for them (malloc_info lists one <heap> per arena).
 HEAPS = """

@@ -238,18 +238,37 @@ def draw_digit(
     not fit the canvas's width at `height`).
     """
     strokes = handwriting(STYLES[digit][style], rng)
-    low = np.min([s.min(axis=0) for s in strokes], axis=0)
-    high = np.max([s.max(axis=0) for s in strokes], axis=0)
-    scale = height / (high[1] - low[1])
+    placed, drawn = place_strokes(strokes, pen=pen, height=height, rng=rng)
+    return render(placed, pen, background=background), drawn
+
+
+def place_strokes(
+    strokes: list[np.ndarray],
+    *,
+    pen: float,
+    height: float,
+    rng: np.random.Generator,
+    where: tuple[float, float] | None = None,
+) -> tuple[list[np.ndarray], float]:
+    """Strokes scaled to `height` canvas pixels and put at a random place on the canvas.
+
+    `where` (each 0-1: top to bottom, left to right of the room left) fixes the place instead.
+    Returns the strokes in canvas pixels and the height drawn, smaller when the digit would
+    not fit the canvas's width at `height`.
+    """
+    points = np.concatenate(strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    scale = height / max(high[1] - low[1], 1e-6)
     margin = pen / 2 + 1
     size = (high - low) * scale
     room = CANVAS - 2 * margin - 1
     if size.max() > room:  # too wide for the canvas at this height: drawn smaller
         scale *= room / size.max()
         size = (high - low) * scale
-    corner = np.array([margin + rng.uniform(0.0, max(room - s, 0.0)) for s in size])
-    placed = [(s - low) * scale + corner for s in strokes]
-    return render(placed, pen, background=background), float(size[1])
+    spare = np.maximum(room - size, 0.0)
+    fraction = rng.uniform(0.0, 1.0, 2) if where is None else np.array(where[::-1])
+    corner = margin + fraction * spare
+    return [(s - low) * scale + corner for s in strokes], float(size[1])
 
 
 def drawn_digits(
@@ -340,3 +359,286 @@ def place_on_canvas(
     ink = np.zeros((canvas, canvas), dtype=np.float32)
     ink[top : top + size, left : left + size] = large
     return _to_rgba(np.round(ink * 255).astype(np.uint8), background)
+
+
+# --- MNIST's own digits re-stroked with the canvas's pen -----------------------------------
+
+RESTROKE_SCALE = 4  # MNIST digits are thinned this many times enlarged: smoother centre lines
+
+
+def thin(mask: np.ndarray) -> np.ndarray:
+    """The one-pixel-wide centre lines of a boolean mask (Zhang and Suen's thinning, 1984)."""
+    image = np.pad(mask.astype(bool), 1)
+    changed = True
+    while changed:
+        changed = False
+        for step in (0, 1):
+            around = [  # north, then clockwise: P2 ... P9
+                image[:-2, 1:-1],
+                image[:-2, 2:],
+                image[1:-1, 2:],
+                image[2:, 2:],
+                image[2:, 1:-1],
+                image[2:, :-2],
+                image[1:-1, :-2],
+                image[:-2, :-2],
+            ]
+            count = np.sum(around, axis=0)
+            turns = np.sum(
+                [~a & b for a, b in zip(around, around[1:] + around[:1], strict=True)], axis=0
+            )
+            north, east, south, west = around[0], around[2], around[4], around[6]
+            if step == 0:
+                keep = (north & east & south) | (east & south & west)
+            else:
+                keep = (north & east & west) | (north & south & west)
+            drop = image[1:-1, 1:-1] & (count >= 2) & (count <= 6) & (turns == 1) & ~keep
+            if drop.any():
+                image[1:-1, 1:-1] &= ~drop
+                changed = True
+    return image[1:-1, 1:-1]
+
+
+def skeleton_strokes(digit: np.ndarray) -> list[np.ndarray]:
+    """An MNIST digit's centre lines as short strokes, (x, y) in its 28-pixel frame.
+
+    The digit is enlarged RESTROKE_SCALE times (bilinear), cut at half strength and thinned;
+    every pair of neighbouring centre-line pixels becomes a two-point stroke.
+    """
+    values = np.asarray(digit, dtype=np.float32)
+    if np.asarray(digit).dtype == np.uint8:
+        values = values / 255.0
+    side = values.shape[0] * RESTROKE_SCALE
+    big = np.asarray(Image.fromarray(values).resize((side, side), Image.Resampling.BILINEAR))
+    skeleton = thin(big >= 0.5 * float(big.max()))
+    rows, cols = np.nonzero(skeleton)
+    strokes = [np.array([[c, r]], dtype=float) for r, c in zip(rows, cols, strict=True)]
+    padded = np.pad(skeleton, 1)
+    for d_row, d_col in ((0, 1), (1, -1), (1, 0), (1, 1)):
+        linked = padded[1 + d_row : 1 + d_row + side, 1 + d_col : 1 + d_col + side] & skeleton
+        for r, c in zip(*np.nonzero(linked), strict=True):
+            strokes.append(np.array([[c, r], [c + d_col, r + d_row]], dtype=float))
+    return [s / RESTROKE_SCALE for s in strokes]
+
+
+def restroked_digits(
+    images: np.ndarray,
+    labels: np.ndarray,
+    seed: int,
+    *,
+    pens: tuple[int, ...] | None = None,
+    background: str = "transparent",
+) -> Iterator[Drawing]:
+    """Each of `images` (MNIST digits, (N, 28, 28)) re-drawn with a round pen on the canvas.
+
+    Real writers' shapes, but with the canvas's pen: the digit's centre lines
+    (`skeleton_strokes`) drawn with a pen of a width from `pens` (default: every width the
+    page offers), at a random height and place as in `drawn_digits`. `style` is "mnist N",
+    N the image's index.
+    """
+    rng = np.random.default_rng(seed)
+    pens = pens or tuple(range(PEN_WIDTHS[0], PEN_WIDTHS[1] + 1))
+    for index, (image, label) in enumerate(zip(images, labels, strict=True)):
+        pen = pens[int(rng.integers(len(pens)))]
+        strokes = skeleton_strokes(image)
+        if not strokes:
+            continue
+        height = rng.uniform(max(HEIGHTS[0], MIN_PEN_HEIGHTS * pen), HEIGHTS[1])
+        placed, drawn = place_strokes(strokes, pen=pen, height=height, rng=rng)
+        canvas = render(placed, pen, background=background)
+        yield Drawing(canvas, int(label), f"mnist {index}", int(pen), round(drawn))
+
+
+# --- Writers: each with their own slant, proportions and way of writing each digit ----------
+
+WRITER_VARIANTS: dict[int, tuple[str, ...]] = {
+    0: ("closed", "overlapping", "open top"),
+    1: ("stick", "flag", "flag and base"),
+    2: ("plain", "loop"),
+    3: ("round", "flat top"),
+    4: ("open", "closed"),
+    5: ("one stroke", "bar apart"),
+    6: ("straight entry", "hooked", "curved"),
+    7: ("plain", "crossbar", "hooked"),
+    8: ("one stroke", "two loops"),
+    9: ("straight tail", "curved tail", "slanted tail"),
+}
+SMALL_HEIGHTS = (40, 110)  # a small digit, drawn near an edge or a corner of the canvas
+WRITER_JITTER = 0.02  # how far each control point strays from the writer's usual, per drawing
+
+
+@dataclass(frozen=True)
+class Writer:
+    """One person's hand: slant, width, the size of the loops of 6 and 9, and a variant of
+    each digit (WRITER_VARIANTS) that they always use."""
+
+    slant: float
+    width: float
+    loop: float  # the loop of a 6 or 9, a fraction of the digit's height
+    variants: dict[int, str]
+
+
+def random_writer(rng: np.random.Generator) -> Writer:
+    variants = {d: names[int(rng.integers(len(names)))] for d, names in WRITER_VARIANTS.items()}
+    return Writer(rng.uniform(-0.15, 0.35), rng.uniform(0.75, 1.2), rng.uniform(0.4, 0.6), variants)
+
+
+def writer_strokes(digit: int, writer: Writer, rng: np.random.Generator) -> list[np.ndarray]:
+    """`digit` as `writer` writes it, each control point jittered, in a unit box (y down)."""
+
+    def vary(value: float, spread: float = WRITER_JITTER) -> float:
+        return value + rng.normal(0, spread)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return vary(x), vary(y)
+
+    strokes = _GLYPHS[digit](writer.variants[digit], writer.loop, at, vary)
+    tilt = np.radians(rng.uniform(-4, 4))
+    rotation = np.array([[np.cos(tilt), -np.sin(tilt)], [np.sin(tilt), np.cos(tilt)]])
+    written = []
+    for stroke in strokes:
+        x, y = stroke[:, 0] - 0.5, stroke[:, 1] - 0.5
+        written.append(np.stack([writer.width * x - writer.slant * y, y], axis=1) @ rotation.T)
+    return written
+
+
+def _zero(variant, loop, at, vary):
+    (cx, cy), start = at(0.5, 0.5), vary(-90, 15)
+    sweep = {"closed": 360, "overlapping": 395, "open top": 325}[variant]
+    return [_arc(cx, cy, vary(0.3), vary(0.45), start, start + sweep)]
+
+
+def _one(variant, loop, at, vary):
+    top = at(0.5, 0.05)
+    stem = [at(0.35, 0.22), top] if variant != "stick" else [top]
+    strokes = [_line(*stem, at(0.5, 0.95))]
+    if variant == "flag and base":
+        strokes.append(_line(at(0.28, 0.95), at(0.72, 0.95)))
+    return strokes
+
+
+def _two(variant, loop, at, vary):
+    top = _bezier(at(0.2, 0.28), at(0.3, -0.02), at(0.85, 0.0), (0.75, 0.35))
+    if variant == "plain":
+        return [
+            _path(
+                top,
+                _bezier((0.75, 0.35), at(0.65, 0.6), at(0.4, 0.8), (0.18, 0.95)),
+                at(0.82, 0.95),
+            )
+        ]
+    neck = _bezier((0.75, 0.35), at(0.62, 0.62), at(0.42, 0.8), (0.3, 0.9))
+    curl = _bezier((0.3, 0.9), at(0.1, 0.76), at(0.46, 0.72), (0.38, 0.95))
+    return [_path(top, neck, curl, at(0.84, 0.93))]
+
+
+def _three(variant, loop, at, vary):
+    middle = at(0.45, 0.47)
+    belly = _bezier(middle, at(1.0, 0.45), at(0.95, 1.05), at(0.18, 0.85))
+    if variant == "round":
+        return [_path(_bezier(at(0.22, 0.15), at(0.45, -0.05), at(0.92, 0.1), middle), belly)]
+    return [_path(_line(at(0.22, 0.05), at(0.78, 0.05), middle), belly)]
+
+
+def _four(variant, loop, at, vary):
+    bar = vary(0.62)
+    if variant == "open":
+        return [
+            _line(at(0.28, 0.05), at(0.22, bar), at(0.86, bar)),
+            _line(at(0.66, 0.2), at(0.64, 0.95)),
+        ]
+    top = at(0.62, 0.05)
+    return [_line(top, at(0.15, bar), at(0.88, bar)), _line(top, at(0.62, 0.95))]
+
+
+def _five(variant, loop, at, vary):
+    corner, waist = at(0.3, 0.07), at(0.27, 0.46)
+    belly = _bezier(waist, at(0.95, 0.28), at(0.95, 1.08), at(0.2, 0.88))
+    bar = _line(corner, at(0.78, 0.06))
+    if variant == "one stroke":
+        return [_path(bar[::-1], _line(corner, waist), belly)]
+    return [_path(_line(corner, waist), belly), bar]
+
+
+def _six(variant, loop, at, vary):
+    ry = loop / 2
+    cx, cy = at(0.5, 0.95 - ry)
+    rx, gap = ry * vary(1.0, 0.1), vary(0, 20)
+    left = (cx - rx, cy)
+    circle = _arc(cx, cy, rx, ry, 180, -170 + gap)
+    if variant == "straight entry":
+        entry = _line(at(0.74, 0.05), left)
+    elif variant == "curved":
+        entry = _bezier(at(0.74, 0.07), at(0.36, 0.12), at(cx - rx - 0.02, cy - 0.3), left)
+    else:  # a hook at the top, then down into the loop
+        hook = _bezier(at(0.8, 0.22), at(0.8, 0.0), at(0.5, 0.0), (0.4, 0.15))
+        entry = _path(hook, _bezier((0.4, 0.15), at(0.28, 0.3), (left[0], cy - 0.2), left))
+    return [_path(entry, circle)]
+
+
+def _seven(variant, loop, at, vary):
+    corner = at(0.82, 0.08)
+    start = [at(0.18, 0.22), at(0.2, 0.08)] if variant == "hooked" else [at(0.18, 0.08)]
+    strokes = [_line(*start, corner, at(0.42, 0.95))]
+    if variant == "crossbar":
+        strokes.append(_line(at(0.35, 0.52), at(0.76, 0.5)))
+    return strokes
+
+
+def _eight(variant, loop, at, vary):
+    if variant == "one stroke":
+        return [_figure_eight(vary(0.2), vary(0.26))]
+    (x1, y1), (x2, y2) = at(0.5, 0.27), at(0.5, 0.72)
+    return [
+        _arc(x1, y1, vary(0.2), 0.22, -90, 270),
+        _arc(x2, y2, vary(0.25), 0.24, -90, 270),
+    ]
+
+
+def _nine(variant, loop, at, vary):
+    ry = loop / 2
+    cx, cy = at(0.48, 0.05 + ry)
+    rx = ry * vary(1.0, 0.1)
+    right = (cx + rx, cy)
+    tail = {
+        "straight tail": _line(right, at(cx + rx - 0.02, 0.95)),
+        "curved tail": _bezier(right, at(cx + rx, 0.6), at(cx + rx - 0.08, 0.88), at(0.4, 0.95)),
+        "slanted tail": _line(right, at(cx, 0.95)),
+    }[variant]
+    return [_path(_arc(cx, cy, rx, ry, 0, -360), tail)]
+
+
+_GLYPHS = (_zero, _one, _two, _three, _four, _five, _six, _seven, _eight, _nine)
+
+
+def writer_digits(
+    count: int,
+    seed: int,
+    *,
+    writers: int = 20,
+    pens: tuple[int, ...] | None = None,
+    background: str = "transparent",
+) -> Iterator[Drawing]:
+    """`count` drawings by `writers` people (random_writer) cycling over digits and people.
+
+    Every other drawing is small (SMALL_HEIGHTS, at least MIN_PEN_HEIGHTS pens tall) and near
+    an edge or corner; the others are HEIGHTS tall anywhere, as in `drawn_digits`. `style`
+    names the variant, the writer and "small".
+    """
+    rng = np.random.default_rng(seed)
+    people = [random_writer(rng) for _ in range(writers)]
+    pens = pens or tuple(range(PEN_WIDTHS[0], PEN_WIDTHS[1] + 1))
+    for index in range(count):
+        digit, who = index % 10, (index // 10) % writers
+        pen = pens[int(rng.integers(len(pens)))]
+        small = index % 20 >= 10
+        heights = SMALL_HEIGHTS if small else HEIGHTS
+        height = rng.uniform(max(heights[0], MIN_PEN_HEIGHTS * pen), max(heights))
+        near_edge = tuple(abs(rng.choice([0.0, 1.0]) - rng.uniform(0.0, 0.15)) for _ in "xy")
+        strokes = writer_strokes(digit, people[who], rng)
+        placed, drawn = place_strokes(
+            strokes, pen=pen, height=height, rng=rng, where=near_edge if small else None
+        )
+        style = f"{people[who].variants[digit]}, writer {who}" + (", small" if small else "")
+        canvas = render(placed, pen, background=background)
+        yield Drawing(canvas, digit, style, int(pen), round(drawn))

@@ -11,11 +11,20 @@ from tests.support.drawings import (
     HEIGHTS,
     MIN_PEN_HEIGHTS,
     PEN_WIDTHS,
+    SMALL_HEIGHTS,
     STYLES,
+    WRITER_VARIANTS,
     draw_digit,
     drawn_digits,
     place_on_canvas,
+    place_strokes,
+    random_writer,
     render,
+    restroked_digits,
+    skeleton_strokes,
+    thin,
+    writer_digits,
+    writer_strokes,
 )
 
 
@@ -153,3 +162,104 @@ def test_place_on_canvas_puts_the_digit_where_asked():
     assert abs(cols[0] - 160) <= 3 and abs(cols[-1] - 179) <= 3
     with pytest.raises(ValueError, match="does not fit"):
         place_on_canvas(digit, 200, 100, 0)
+
+
+def pen_depth(canvas: np.ndarray) -> float:
+    """Half the width of a drawing's strokes: the median depth of the ridge of its ink."""
+    mask = canvas[..., 3] >= 128
+    depth = ndimage.distance_transform_edt(mask)
+    ridge = (depth == ndimage.maximum_filter(depth, size=3)) & (depth > 1)
+    return float(np.median(depth[ridge]))
+
+
+def test_place_strokes_at_a_chosen_place():
+    strokes = [np.array([[0.0, 0.0], [0.5, 1.0]])]
+    for where, corner in (((0.0, 0.0), (0, 0)), ((1.0, 1.0), (1, 1)), ((0.0, 1.0), (0, 1))):
+        placed, drawn = place_strokes(strokes, pen=10, height=100, rng=None, where=where)
+        assert drawn == pytest.approx(100)
+        low, high = placed[0].min(axis=0), placed[0].max(axis=0)
+        # (x, y) against (row, column): the top or bottom, left or right edge, 6 px in.
+        assert (low[1] if corner[0] == 0 else CANVAS - high[1]) == pytest.approx(6, abs=1.01)
+        assert (low[0] if corner[1] == 0 else CANVAS - high[0]) == pytest.approx(6, abs=1.01)
+
+
+def test_thinning_leaves_one_pixel_centre_lines_and_keeps_loops():
+    bar = np.zeros((40, 60), bool)
+    bar[15:24, 10:50] = True
+    line = thin(bar)
+    assert line.sum() >= 30 and (line & ~bar).sum() == 0
+    assert set(np.flatnonzero(line.any(axis=1))) <= {18, 19, 20}  # along the middle row
+    rows, cols = np.ogrid[:60, :60]
+    ring = np.abs(np.hypot(rows - 30, cols - 30) - 18) <= 4
+    loop = thin(ring)
+    assert ndimage.label(~loop)[1] == 2  # still a closed loop: inside and outside
+    radii = np.hypot(*(np.array(np.nonzero(loop)) - 30))
+    assert radii.min() >= 15 and radii.max() <= 21
+
+
+def test_skeleton_strokes_follow_the_middle_of_an_mnist_stroke():
+    digit = np.zeros((28, 28), np.uint8)
+    digit[4:24, 12:16] = 255  # a 1: a bar 4 px wide, 20 tall
+    points = np.concatenate(skeleton_strokes(digit))
+    x, y = points[:, 0], points[:, 1]
+    assert np.all(np.abs(x - 13.5) <= 0.8)  # the bar's middle, in the digit's 28-px frame
+    assert y.min() <= 7 and y.max() >= 21  # thinning shortens each end by half the width
+
+
+@pytest.mark.parametrize("pen", [6, 18, 30])
+def test_restroked_digits_keep_the_label_and_use_the_pen_asked_for(pen):
+    images = np.zeros((3, 28, 28), np.uint8)
+    images[0, 4:24, 12:16] = 255  # a bar
+    rows, cols = np.ogrid[:28, :28]
+    images[1] = 255 * (np.abs(np.hypot(rows - 14, (cols - 14) * 1.4) - 8) <= 2)  # a ring
+    images[2, 6:9, 6:22] = 255  # a 7: bar and slope
+    for i in range(14):
+        images[2, 8 + i, 20 - i // 2 : 23 - i // 2] = 255
+    drawings = list(restroked_digits(images, np.array([1, 0, 7]), seed=3, pens=(pen,)))
+    assert [d.digit for d in drawings] == [1, 0, 7]
+    assert [d.style for d in drawings] == ["mnist 0", "mnist 1", "mnist 2"]
+    for drawing in drawings:
+        assert drawing.pen == pen and drawing.canvas.shape == (CANVAS, CANVAS, 4)
+        assert pen_depth(drawing.canvas) == pytest.approx(pen / 2, abs=1.0)
+        assert drawing.height >= max(HEIGHTS[0], MIN_PEN_HEIGHTS * pen) - 1
+    ring = drawings[1].canvas[..., 3] >= 128
+    assert ndimage.label(~ring)[1] == 2  # the 0 is still closed
+
+
+def test_writers_keep_their_variant_and_every_variant_is_drawn():
+    rng = np.random.default_rng(5)
+    writers = [random_writer(rng) for _ in range(40)]
+    for digit, names in WRITER_VARIANTS.items():
+        assert {w.variants[digit] for w in writers} == set(names), digit
+    assert {"straight entry", "hooked"} <= set(WRITER_VARIANTS[6])
+    for digit in range(10):  # drawn twice by one writer: the same strokes, jittered
+        first, second = (writer_strokes(digit, writers[0], rng) for _ in range(2))
+        assert [len(s) for s in first] == [len(s) for s in second]
+        gap = max(np.abs(a - b).max() for a, b in zip(first, second, strict=True))
+        assert 0 < gap < 0.5, digit  # (a 0 may start its loop a little further round)
+    drawings = list(writer_digits(40, seed=5, writers=2, pens=(12,)))
+    assert [d.digit for d in drawings[:20]] == list(range(10)) * 2
+    seen = {}
+    for drawing in drawings:
+        variant, writer = drawing.style.split(", ")[:2]
+        assert seen.setdefault((drawing.digit, writer), variant) == variant  # one hand each
+
+
+def test_writers_draw_small_digits_near_the_edges():
+    for drawing in writer_digits(60, seed=6, pens=(6, 18)):
+        rows, cols = ink_rows_cols(drawing.canvas)
+        assert rows.size and rows[0] > 0 and rows[-1] < CANVAS - 1
+        if drawing.style.endswith("small"):
+            assert drawing.height <= SMALL_HEIGHTS[1] + 1
+            gaps = (rows[0], CANVAS - 1 - rows[-1], cols[0], CANVAS - 1 - cols[-1])
+            assert min(gaps[:2]) <= 40 and min(gaps[2:]) <= 40, drawing.style
+        else:
+            assert drawing.height >= HEIGHTS[0] - 1 or drawing.digit in (0, 4, 8)
+
+
+def test_writer_digits_are_reproducible_and_other_seeds_bring_other_writers():
+    first = [d.canvas for d in writer_digits(10, seed=12)]
+    again = [d.canvas for d in writer_digits(10, seed=12)]
+    other = [d.canvas for d in writer_digits(10, seed=13)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not any(np.array_equal(a, b) for a, b in zip(first, other, strict=True))

@@ -189,7 +189,7 @@ def test_networks_built_ahead_leave_nothing_behind_in_tensorflow_s_kernel_cache(
         spec = other_run(DENSE, seed=seed)
         key = warm_key(spec, data)
         ahead.request(spec, key)
-        assert wait_for(lambda: ahead.ready_key() == key)
+        eventually(lambda: ahead.ready_key() == key, message="the settings were not built ahead")
         assert ahead.take(key) is not None
 
     build(1)  # the network's first build also traces it for the pool
