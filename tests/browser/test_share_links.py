@@ -74,7 +74,7 @@ def test_a_bad_link_restores_the_rest_and_says_what_it_could_not(app_server, ope
     notice = page.get_by_test_id("stAlert").filter(has_text="Not restored from this link")
     expect(notice).to_have_count(1)
     text = notice.inner_text()
-    assert "5000 epochs" in text and "lr 'fast' is not a number" in text
+    assert "epochs 5,000 is out of range" in text and "lr 'fast' is not a number" in text
     assert slider_text(page, "Epochs") == str(DEFAULT.epochs)  # the default for that one
     assert slider_text(page, "Layer 1 units") == "64"  # the rest as the link says
     assert slider_text(page, "Batch size") == "256"

@@ -99,6 +99,9 @@ def test_a_random_forest_run_shows_on_evaluate(small_mnist):
     assert not at.exception, at.exception
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
     assert accuracy.value == f"{job.result.test_accuracy:.2%}"
+    at.session_state["evaluate_tab"] = "Inspect a digit"  # only the open tab is drawn
+    at.run()
+    assert not at.exception, at.exception
     infos = " ".join(i.value for i in at.info)
     assert "decision trees" in infos  # the inside views say why they are not shown
 
