@@ -215,6 +215,19 @@ def apply_preset() -> None:
     set_spec(copy.deepcopy(PRESETS[widget("preset")].spec))
 
 
+def preset_recipe() -> None:
+    """The chosen preset's recipe, each choice and what it buys, folded under the preset box."""
+    preset = PRESETS.get(widget("preset"))
+    if preset is None or not preset.recipe:
+        return
+    with st.expander("The recipe: each choice and what it buys", icon=":material/bolt:"):
+        st.markdown("\n".join(f"- **{choice}**: {buys}" for choice, buys in preset.recipe))
+        st.caption(
+            "Change any of them below and train again to see what it costs; "
+            "docs/benchmarks.md has each one undone and measured."
+        )
+
+
 def model_controls(disabled: bool) -> None:
     """Family, conv blocks, head and dense layers."""
     shared = {"on_change": edited, "disabled": disabled, **state.KEEP}
