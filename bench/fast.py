@@ -9,9 +9,9 @@ Every time is a ratio to ONE epoch of the keras.io "Simple MNIST convnet" traine
 `model.fit` in this process (bench/cnn.py's baseline: its second epoch, once tracing is done),
 measured right before each seed's runs; medians of the seeds (default 1, 2, 3).
 
-1. preset: the "99 % in seconds" preset (or, with --preset accurate, the 99.4 % one) trained on
-   full MNIST through the app's own path (`start_recorded_run`: a run recorded in a fresh
-   store, its model file saved), timed from pressing Train to the test figure:
+1. preset: the "99 % in seconds" preset (or, with --preset accurate, the wider one aiming
+   at 99.4 %) on full MNIST through the app's own path (`start_recorded_run`: a run recorded
+   in a fresh store, its model file saved), timed from pressing Train to the test figure:
    - "built ahead": the model built and traced, the data made tensors, before Train is
      pressed, as the Train page does while a person reads it (that wait not counted);
    - "nothing ahead": a first press, nothing built or traced before.
