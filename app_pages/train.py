@@ -20,6 +20,7 @@ from app_pages.train_controls import (
     current_spec,
     follow_spec,
     model_controls,
+    preset_recipe,
     set_spec,
     training_controls,
 )
@@ -119,6 +120,7 @@ if spec.to_dict() != PRESETS[state.get(W + "preset")].spec.to_dict():
     st.caption(
         ":material/edit: Changed since this preset was chosen: the settings below are your own."
     )
+preset_recipe()
 if state.get("train_error"):
     st.error(state.get("train_error"), icon=":material/error:")
 

@@ -48,7 +48,7 @@ W = "train_w_"  # the widgets' keys, kept while another page is shown
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
 UNIT_CHOICES = [8, 16, 32, 64, 128, 256, 512, 1024, 2048]
-FILTER_CHOICES = [4, 8, 16, 32, 48, 64, 96, 128, 256]
+FILTER_CHOICES = [4, 8, 16, 24, 32, 48, 64, 96, 128, 256]
 KERNEL_CHOICES = [1, 3, 5, 7]
 DROPOUT_STEP = 0.05
 MAX_DROPOUT = 0.8
@@ -215,6 +215,19 @@ def apply_preset() -> None:
     set_spec(copy.deepcopy(PRESETS[widget("preset")].spec))
 
 
+def preset_recipe() -> None:
+    """The chosen preset's recipe, each choice and what it buys, folded under the preset box."""
+    preset = PRESETS.get(widget("preset"))
+    if preset is None or not preset.recipe:
+        return
+    with st.expander("The recipe: each choice and what it buys", icon=":material/bolt:"):
+        st.markdown("\n".join(f"- **{choice}**: {buys}" for choice, buys in preset.recipe))
+        st.caption(
+            "Change any of them below and train again to see what it costs; "
+            "docs/benchmarks.md has each one undone and measured."
+        )
+
+
 def model_controls(disabled: bool) -> None:
     """Family, conv blocks, head and dense layers."""
     shared = {"on_change": edited, "disabled": disabled, **state.KEEP}
@@ -324,7 +337,11 @@ def training_controls(disabled: bool) -> None:
         list(LR_SCHEDULES),
         format_func=LR_SCHEDULES.get,
         key=W + "lr_schedule",
-        help="Cosine decay lowers the learning rate smoothly to zero by the last epoch.",
+        help="Constant keeps the learning rate. Cosine decay lowers it smoothly to zero by "
+        "the last epoch. One cycle climbs in a straight line from a 25th of it to the full "
+        "rate over the first quarter of the batches, then falls along a cosine to zero: the "
+        "climb lets a high rate start safely, the fall settles the weights (the 99 % in "
+        "seconds preset uses it).",
         **shared,
     )
     left.select_slider(

@@ -175,11 +175,28 @@ learning_rate = keras.optimizers.schedules.CosineDecay(
 )
 optimizer = keras.optimizers.$optimizer(learning_rate=learning_rate)"""
 
+ONE_CYCLE = """\
+# One cycle: the learning rate climbs in a straight line from LEARNING_RATE / 25 to
+# LEARNING_RATE over the first quarter of the batches, then falls along a cosine to zero
+# by the last batch of the last epoch.
+steps = math.ceil(len(x_train) / BATCH_SIZE) * EPOCHS
+warmup_steps = steps // 4
+learning_rate = keras.optimizers.schedules.CosineDecay(
+    LEARNING_RATE / 25,
+    decay_steps=steps - warmup_steps,
+    warmup_target=LEARNING_RATE,
+    warmup_steps=warmup_steps,
+)
+optimizer = keras.optimizers.$optimizer(learning_rate=learning_rate)"""
+
 EARLY_STOPPING = """\
 # Stop once $monitor has not improved for $patience epochs$and_keep_the_best
 early_stopping = keras.callbacks.EarlyStopping(
     monitor="$monitor", patience=$patience, restore_best_weights=$restore_best_weights
 )"""
+
+
+SCHEDULES = {"cosine": COSINE_DECAY, "one_cycle": ONE_CYCLE}
 
 
 def export_script(spec: ModelSpec) -> str:
@@ -192,7 +209,7 @@ def export_script(spec: ModelSpec) -> str:
         architecture=spec.architecture(),
         filename=filename,
         stem=filename.removesuffix(".py"),
-        import_math="import math" if spec.lr_schedule == "cosine" else "",
+        import_math="" if spec.lr_schedule == "constant" else "import math",
         seed=str(spec.seed),
         validation_split=_number(spec.validation_split),
         batch_size=str(spec.batch_size),
@@ -220,8 +237,8 @@ def _layer_list(spec: ModelSpec) -> str:
 
 
 def _optimizer(spec: ModelSpec) -> str:
-    """The optimizer, with its learning rate constant or decaying along a cosine."""
-    template = COSINE_DECAY if spec.lr_schedule == "cosine" else CONSTANT_LEARNING_RATE
+    """The optimizer, with its learning rate constant, decaying along a cosine, or in one cycle."""
+    template = SCHEDULES.get(spec.lr_schedule, CONSTANT_LEARNING_RATE)
     return fill(template, optimizer=OPTIMIZER_CLASSES[spec.optimizer])
 
 

@@ -24,6 +24,7 @@ from core.nets.layers import (
     keras_layer,
     trace,
 )
+from core.nets.schedules import learning_rate_schedule
 from core.runtime.seeding import seeded
 
 __all__ = [
@@ -51,6 +52,7 @@ LOSSES = {
 LR_SCHEDULES = {
     "constant": "Constant",
     "cosine": "Cosine decay",
+    "one_cycle": "One cycle",
 }
 DEFAULT_LEARNING_RATES = {
     "adam": 1e-3,
@@ -303,15 +305,14 @@ def count_parameters(spec: ModelSpec) -> int:
 def make_optimizer(
     name: str, learning_rate: float, schedule: str = "constant", total_steps: int | None = None
 ):
-    """The named optimizer; with schedule "cosine", its rate falls to zero over `total_steps`."""
+    """The named optimizer; with a schedule ("cosine", "one_cycle"), its rate follows
+    `learning_rate_schedule` over `total_steps`."""
     import keras  # Keras: not at start-up
 
-    if schedule == "cosine":
-        if not total_steps:
-            raise SpecError("a cosine learning-rate schedule needs the number of training steps.")
-        learning_rate = keras.optimizers.schedules.CosineDecay(
-            learning_rate, decay_steps=total_steps
-        )
+    if schedule != "constant":
+        if schedule not in LR_SCHEDULES:
+            raise SpecError(f"unknown learning-rate schedule {schedule!r}.")
+        learning_rate = learning_rate_schedule(schedule, learning_rate, total_steps)
 
     table = {
         "adam": keras.optimizers.Adam,

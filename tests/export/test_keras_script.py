@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 import subprocess
 import sys
@@ -26,14 +27,15 @@ from core.export.keras_script import (
     script_filename,
 )
 from core.nets.model import ModelSpec, build_model
-from core.nets.presets import DEFAULT_PRESET, PRESETS
+from core.nets.presets import DEFAULT_PRESET, PRESETS, SECONDS_PRESET
 from core.training.job import TrainingJob
 from tests.conftest import REPO
 from tests.support.digits import patch_digits, write_idx_folder
 from tests.support.specs import random_specs
 
 DEFAULT_SPEC = PRESETS[DEFAULT_PRESET].spec
-REPRODUCED = [DEFAULT_PRESET, "512-512, dropout 0.2, Adam, early stopping"]
+# The 99 % preset: its one-cycle schedule, climbing then falling, matches step for step.
+REPRODUCED = [DEFAULT_PRESET, "512-512, dropout 0.2, Adam, early stopping", SECONDS_PRESET]
 # The same operations on the same numbers in the same order give the same floats: the split,
 # the initial weights (set_random_seed before the layers are made, in the same order), the
 # dropout masks and the batch order (tf.random.shuffle's seed follows the global seed) all
@@ -257,3 +259,22 @@ def test_the_diff_of_two_scripts_shows_only_what_differs():
             "+SEED = 7",
         ]
     )
+
+
+def test_a_one_cycle_script_builds_the_apps_schedule():
+    """The script's schedule code, run on its own, gives the app's rates at every step."""
+    import keras
+
+    from core.nets.schedules import learning_rate_schedule
+
+    spec = replace(DEFAULT_SPEC, lr_schedule="one_cycle", learning_rate=0.01, epochs=2)
+    script = export_script(spec)
+    assert "import math" in script and "warmup_target=LEARNING_RATE" in script
+    block = script[script.index("steps = math.ceil") : script.index("optimizer = keras")]
+    names = {"math": __import__("math"), "keras": keras, "LEARNING_RATE": 0.01}
+    names |= {"BATCH_SIZE": spec.batch_size, "EPOCHS": spec.epochs, "x_train": range(5400)}
+    exec(block, names)  # noqa: S102 - the exported script's own lines
+    steps = 2 * math.ceil(5400 / spec.batch_size)
+    app = learning_rate_schedule("one_cycle", 0.01, steps)
+    for step in range(steps + 1):
+        assert float(names["learning_rate"](step)) == pytest.approx(float(app(step)), abs=1e-9)

@@ -274,3 +274,17 @@ def test_numbers_of_any_size_give_a_message_or_read_back():
     spec = replace(DEFAULT, validation_split=3.0324237412679728e-226)
     again = spec_from_params(through_url(spec_to_params(spec)), defaults=DEFAULT)
     assert again.spec == spec and again.problems == []
+
+
+def test_a_one_cycle_schedule_survives_a_link_and_a_settings_file():
+    spec = replace(DEFAULT, lr_schedule="one_cycle", learning_rate=0.01, batch_size=256)
+    params = spec_to_params(spec)
+    assert params["schedule"] == "one_cycle"
+    from_link = spec_from_params(through_url(params), defaults=DEFAULT)
+    assert from_link.problems == [] and from_link.spec == spec
+    from_file = spec_from_json(spec.to_json(), defaults=DEFAULT)
+    assert from_file.problem is None and from_file.spec == spec
+    # A schedule the playground does not know falls back to the default and says so.
+    odd = spec_from_params({**params, "schedule": "one-cycle"}, defaults=DEFAULT)
+    assert odd.spec.lr_schedule == DEFAULT.lr_schedule
+    assert "one-cycle" in odd.problem

@@ -388,3 +388,21 @@ def test_the_diagram_shows_the_network_the_controls_describe(small_mnist):
     said = " ".join(info.value for info in at.info)
     assert "run #1's network, 784-16-10: not the one the controls describe" in said
     assert PRESETS[KERAS_CONVNET].spec.architecture() in said
+
+
+def test_the_99_percent_preset_shows_its_recipe_and_the_one_cycle_schedule(small_mnist):
+    from core.nets.presets import SECONDS_PRESET
+
+    at = open_page("app_pages/train.py")
+    assert not any("The recipe" in expander.label for expander in at.expander)
+    assert "One cycle" in at.selectbox(key="train_w_lr_schedule").options
+    at.selectbox(key="train_w_preset").set_value(SECONDS_PRESET).run()
+    assert at.selectbox(key="train_w_lr_schedule").value == "one_cycle"
+    assert at.select_slider(key="train_w_batch_size").value == 256
+    recipe = next(e for e in at.expander if "The recipe" in e.label)
+    text = " ".join(m.value for m in recipe.markdown)
+    for choice in ("one-cycle", "Batches of 256", "0.01", "No dropout", "16 and 32 filters"):
+        assert choice in text, choice
+    # Another preset has no recipe: the expander goes.
+    at.selectbox(key="train_w_preset").set_value(KERAS_CONVNET).run()
+    assert not any("The recipe" in expander.label for expander in at.expander)
