@@ -113,6 +113,7 @@ def judge(part: Part, evidence: list[Evidence]) -> tuple[bool, str, list[float]]
     """(met, the sentence, the figures it used) for one part."""
     found = chosen(part, evidence)
     what = FIGURES[part.figure][0]
+    what = f"{'an' if what[0] in 'aeiou' else 'a'} {what}"
     if not found:
         return False, f"No finished {part.name} yet. {part.hint}".strip(), []
     values = [float(item.figures[part.figure]) for item in found]
@@ -128,18 +129,20 @@ def judge(part: Part, evidence: list[Evidence]) -> tuple[bool, str, list[float]]
     if part.seeds > 1:
         spread = statistics.stdev(values)
         subject = (
-            f"Your latest {part.name}s over {part.seeds} seeds have a {what} of "
+            f"Your latest {part.name}s over {part.seeds} seeds have {what} of "
             f"{shown(part.figure, value)} ± {shown(part.figure, spread)} on average"
         )
     else:
-        subject = f"Your latest {part.name}, {found[0].label}, has a {what} of {shown(part.figure, value)}"
+        subject = (
+            f"Your latest {part.name}, {found[0].label}, has {what} of {shown(part.figure, value)}"
+        )
     met, bound = _bound(part, value)
     if not bound:
         return True, f"{subject}.", values
     if met:
         told = [found[0].notes[n] for n in part.tell if found[0].notes.get(n)]
         extra = f"; {'; '.join(told)}" if told else ""
-        return True, f"{subject}: that is the {bound} this lesson asks for{extra}.", values
+        return True, f"{subject}, {bound} as this lesson asks{extra}.", values
     return False, f"{subject}, and this lesson asks for {bound}. {part.hint}".strip(), values
 
 

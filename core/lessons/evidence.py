@@ -16,8 +16,10 @@ from typing import Any
 from core.nets.model import count_parameters
 from core.plane.xor import XorSnapshot
 from core.runs.records import Run
+from core.runs.store import RunStore
 
 CHECKED_STATUSES = ("completed", "stopped", "failed", "interrupted")
+MAX_RUNS_READ = 200  # the newest finished runs a check reads (each read whole, with its curves)
 
 # Trait -> (its kind, what it is in words). A lesson's `runs` table matches on them: `name =
 # value`, or `name_at_least` / `name_at_most` for numbers.
@@ -148,3 +150,17 @@ def from_xor(snapshot: XorSnapshot) -> Evidence | None:
     figures["epochs_trained"] = float(snapshot.epoch)
     label = f"the XOR network ({spec.architecture()}, {snapshot.epoch} epochs)"
     return Evidence(label, 0, traits, figures)
+
+
+def from_store(store: RunStore, limit: int = MAX_RUNS_READ) -> list[Evidence]:
+    """The newest `limit` finished runs of `store` that a check can read, newest first."""
+    summaries = [run for run in store.list_runs() if run.status in CHECKED_STATUSES]
+    found = []
+    for summary in summaries[:limit]:
+        try:
+            evidence = from_run(store.get(summary.id))
+        except LookupError:  # deleted meanwhile, in another tab
+            continue
+        if evidence is not None:
+            found.append(evidence)
+    return found
