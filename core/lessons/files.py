@@ -73,14 +73,27 @@ class LessonFileError(ValueError):
         super().__init__(message)
         self.key = key
         self.line = line
+        self.table: tuple[str, int] | None = None  # ("check", 2): in the second [[check]]
 
 
-def line_of(text: str, key: str | None) -> int | None:
-    """The first line that sets `key` (`key = ...`) or opens the table `[key]`/`[[key]]`."""
+def _opens(name: str) -> re.Pattern:
+    return re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?")
+
+
+def line_of(text: str, key: str | None, table: tuple[str, int] | None = None) -> int | None:
+    """The first line that sets `key` (`key = ...`) or opens the table `[key]`/`[[key]]`; with
+    `table` ("check", 2), the first such line from the second [[check]] on."""
     if key is None:
         return None
-    pattern = re.compile(rf"^\s*(\[\[?\s*{re.escape(key)}\s*\]\]?|{re.escape(key)}\s*=)")
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    start = 0
+    if table is not None:
+        opened = [i for i, line in enumerate(lines) if _opens(table[0]).match(line)]
+        if len(opened) >= table[1]:
+            start = opened[table[1] - 1]
+    name = re.escape(key)
+    pattern = re.compile(rf"^\s*(\[\[?\s*{name}\s*\]\]?|{name}\s*=)")
+    for number, line in enumerate(lines[start:], start=start + 1):
         if pattern.match(line):
             return number
     return None
@@ -161,6 +174,14 @@ def _part(data: Any, number: int) -> Part:
     )
 
 
+def _part_in(data: Any, number: int) -> Part:
+    try:
+        return _part(data, number)
+    except LessonFileError as error:
+        error.table = ("check", number)
+        raise
+
+
 def _compare(data: Any, parts: tuple[Part, ...]) -> Compare | None:
     if data is None:
         return None
@@ -202,11 +223,13 @@ def _lesson(slug: str, data: dict, words: str) -> Lesson:
     try:
         read = read_setup(setup)
     except SetupError as error:
-        raise LessonFileError(f"[setup]: {error}", error.key or "setup") from None
+        problem = LessonFileError(f"[setup]: {error}", error.key or "setup")
+        problem.table = ("setup", 1)
+        raise problem from None
     checks = data.get("check")
     if not isinstance(checks, list) or not checks:
         raise LessonFileError("a lesson needs at least one [[check]] table", "check")
-    parts = tuple(_part(part, i) for i, part in enumerate(checks, start=1))
+    parts = tuple(_part_in(part, i) for i, part in enumerate(checks, start=1))
     if len({part.name for part in parts}) < len(parts):
         raise LessonFileError("two checks have the same name; give each its own", "name")
     question = data.get("question")
@@ -248,7 +271,7 @@ def load_lesson(path: Path) -> Lesson:
     try:
         return _lesson(path.stem, data, words)
     except LessonFileError as error:
-        error.line = error.line or line_of(text, error.key)
+        error.line = error.line or line_of(text, error.key, error.table)
         raise
 
 

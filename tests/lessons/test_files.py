@@ -110,6 +110,17 @@ def test_missing_words_a_missing_question_and_a_lonely_markdown_file_are_reporte
     assert said[2].startswith("09-draft.md: it has no 09-draft.toml beside it")
 
 
+def test_a_bad_value_in_the_second_check_is_found_there_not_in_the_first(tmp_path):
+    folder = copy_lessons(tmp_path)
+    path = folder / GOOD.name
+    lines = path.read_text().splitlines()
+    second = [i for i, line in enumerate(lines) if line.startswith("at_least")][1]
+    lines[second] = "at_least = true"
+    path.write_text("\n".join(lines))
+    _, problems = load_lessons(folder)
+    assert str(problems[0]).startswith(f"{path.name}, line {second + 1}: check 2's at_least")
+
+
 def test_a_comparison_must_name_two_checks(tmp_path):
     folder = copy_lessons(tmp_path)
     path = folder / "07-convolutions.toml"
