@@ -58,6 +58,7 @@ from app_pages.training_session import training_now  # noqa: E402
 from core.lessons.checks import evaluate  # noqa: E402
 from core.lessons.evidence import from_store, from_xor  # noqa: E402
 from core.runs.progress import LessonProgress  # noqa: E402
+from core.runs.records import RunStoreError  # noqa: E402
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -82,14 +83,15 @@ def set_up(lesson: Lesson) -> None:
 
 def check(lesson: Lesson) -> None:
     """The lesson's check on the learner's runs (and this session's XOR network), kept."""
-    evidence = from_store(get_store())
-    job = state.get("xor_job")
-    if job is not None:
-        xor = from_xor(job.snapshot())
-        if xor is not None:
-            evidence.append(xor)
-    verdict = evaluate(lesson.check, evidence)
-    progress().mark_checked(lesson.slug, verdict.passed, verdict.text)
+    try:
+        evidence = from_store(get_store())
+        job = state.get("xor_job")
+        xor = from_xor(job.snapshot()) if job is not None else None
+        verdict = evaluate(lesson.check, evidence + ([xor] if xor is not None else []))
+        progress().mark_checked(lesson.slug, verdict.passed, verdict.text)
+    except RunStoreError as error:  # the page's store_or_stop then says what to do
+        state.set("learn_verdict", (lesson.slug, False, f"Your runs cannot be read: {error}"))
+        return
     state.set("learn_verdict", (lesson.slug, verdict.passed, verdict.text))
 
 

@@ -134,7 +134,7 @@ def judge(part: Part, evidence: list[Evidence]) -> tuple[bool, str, list[float]]
         )
     else:
         subject = (
-            f"Your latest {part.name}, {found[0].label}, has {what} of {shown(part.figure, value)}"
+            f"Your latest {part.name} ({found[0].label}) has {what} of {shown(part.figure, value)}"
         )
     met, bound = _bound(part, value)
     if not bound:

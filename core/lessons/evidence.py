@@ -57,7 +57,7 @@ NOTES = ("most_confused",)
 class Evidence:
     """One finished run, or the XOR network, as a check sees it."""
 
-    label: str  # "run #12 (784-512-10)"
+    label: str  # "run #12, 784-512-10"
     number: int  # newer runs have higher numbers
     traits: dict[str, Any]
     figures: dict[str, float | None]
@@ -122,7 +122,7 @@ def from_run(run: Run) -> Evidence | None:
         "experiment": run.experiment_id is not None,
     }
     notes = {"most_confused": most_confused(run.confusion) or ""}
-    label = f"run #{run.number} ({run.architecture})"
+    label = f"run #{run.number}, {run.architecture}"
     return Evidence(label, run.number, traits, _run_figures(run), notes)
 
 
@@ -148,7 +148,7 @@ def from_xor(snapshot: XorSnapshot) -> Evidence | None:
     figures = {name: None for name in FIGURES}
     figures["accuracy"] = snapshot.last("accuracy")
     figures["epochs_trained"] = float(snapshot.epoch)
-    label = f"the XOR network ({spec.architecture()}, {snapshot.epoch} epochs)"
+    label = f"{spec.architecture()}, {snapshot.epoch} epochs"
     return Evidence(label, 0, traits, figures)
 
 

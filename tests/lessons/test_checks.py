@@ -62,9 +62,8 @@ def test_lesson_1_reads_the_xor_network_of_the_session():
     verdict = evaluate(LESSONS["01"].check, [from_xor(solved)])
     assert verdict.passed
     assert verdict.text == (
-        "Your latest XOR network with a small hidden layer, the XOR network (2-2-1, 500 "
-        "epochs), has an accuracy on its training points of 100.0%, at least 100.0% as this "
-        "lesson asks."
+        "Your latest XOR network with a small hidden layer (2-2-1, 500 epochs) has an "
+        "accuracy on its training points of 100.0%, at least 100.0% as this lesson asks."
     )
     stuck = replace(solved, history={**history, "accuracy": [0.5, 0.75]})
     verdict = evaluate(LESSONS["01"].check, [from_xor(stuck)])
