@@ -51,6 +51,24 @@ if not found:
     st.error(f"No lessons could be read from {files.LESSONS_FOLDER}.", icon=":material/error:")
     st.stop()
 
+# The chosen lesson's words first; its buttons, the progress and the pills go into these
+# places once the run store has been read (below the imports).
+slugs = [lesson.slug for lesson in found]
+index = slugs.index(state.get("learn_lesson")) if state.get("learn_lesson") in slugs else 0
+lesson = found[index]
+head = st.container()
+st.subheader(f"{index + 1}. {lesson.title}")
+passed_place = st.empty()
+st.markdown(lesson.text)
+setup_place = st.container()
+st.info(f"**What to watch.** {lesson.watch}", icon=":material/visibility:")
+check_place = st.container()
+st.markdown(f"**Question.** {lesson.question}")
+with st.expander("Show the answer"):
+    st.markdown(lesson.answer)
+st.divider()
+foot = st.container()
+
 # Below the words: these import the app's core, and the page's title should not wait for them.
 from app_pages.run_store import get_store, store_or_stop  # noqa: E402
 from app_pages.train_controls import set_spec  # noqa: E402
@@ -101,15 +119,15 @@ def start_again() -> None:
     state.set("learn_notice", None)
 
 
-def overview(found: list[Lesson], steps: dict[str, str]) -> str:
-    """The progress bar and one pill per lesson; returns the slug of the lesson chosen."""
+def overview(found: list[Lesson], steps: dict[str, str]) -> None:
+    """The progress bar and one button per lesson (its value: the lesson shown)."""
     passed = sum(steps[lesson.slug] == "passed" for lesson in found)
     st.progress(passed / len(found), text=f"**{passed} of {len(found)}** lessons passed")
     labels = {
         lesson.slug: f"{i} {STEP_MARKS[steps[lesson.slug]]}".strip()
         for i, lesson in enumerate(found, 1)
     }
-    chosen = st.segmented_control(
+    st.segmented_control(
         "Lesson",
         list(labels),
         format_func=labels.get,
@@ -120,7 +138,6 @@ def overview(found: list[Lesson], steps: dict[str, str]) -> str:
         **state.KEEP,
     )
     st.caption("✓ passed · ● checked · ◐ set up")
-    return chosen if chosen in labels else found[0].slug
 
 
 def setup_row(lesson: Lesson) -> None:
@@ -162,27 +179,20 @@ def check_row(lesson: Lesson, said: str, checked: float | None) -> None:
         st.caption(f"Last checked {when}: {said}")
 
 
-def show(lesson: Lesson, number: int) -> None:
-    state_now = progress().get(lesson.slug)
-    st.subheader(f"{number}. {lesson.title}")
-    if state_now.passed is not None:
-        st.caption(":material/verified: Passed. Check again any time: it reads your latest runs.")
-    st.markdown(lesson.text)
-    setup_row(lesson)
-    st.info(f"**What to watch.** {lesson.watch}", icon=":material/visibility:")
-    check_row(lesson, state_now.said, state_now.checked)
-    st.markdown(f"**Question.** {lesson.question}")
-    with st.expander("Show the answer"):
-        st.markdown(lesson.answer)
-
-
 store_or_stop()
-steps = {lesson.slug: "not started" for lesson in found}
-steps |= {slug: s.step for slug, s in progress().all().items() if slug in steps}
-chosen = overview(found, steps)
-index = next(i for i, lesson in enumerate(found) if lesson.slug == chosen)
-show(found[index], index + 1)
-st.divider()
-with st.popover("Start again", icon=":material/restart_alt:"):
+steps = {slug: "not started" for slug in slugs}
+steps |= {slug: kept.step for slug, kept in progress().all().items() if slug in steps}
+kept = progress().get(lesson.slug)
+with head:
+    overview(found, steps)
+if kept.passed is not None:
+    passed_place.caption(
+        ":material/verified: Passed. Check again any time: it reads your latest runs."
+    )
+with setup_place:
+    setup_row(lesson)
+with check_place:
+    check_row(lesson, kept.said, kept.checked)
+with foot, st.popover("Start again", icon=":material/restart_alt:"):
     st.markdown("Forget which lessons were set up, checked and passed? Your runs stay.")
     st.button("Forget my progress", key="learn_start_again", on_click=start_again)

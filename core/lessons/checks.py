@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.lessons.evidence import FIGURES, Evidence
+from core.lessons.terms import FIGURES
+
+if TYPE_CHECKING:
+    from core.lessons.evidence import Evidence
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 An `Evidence` is plain values: `traits` say what was trained (hidden layers, dropout, learning
 rate...), `figures` what it reached (test accuracy, the gap between training and validation
-accuracy...), `notes` a few sentences worth telling (the digits it mixes up most). The
-`TRAITS` and `FIGURES` tables name everything a lesson file may ask about; the checks
-(core/lessons/checks.py) never look at a run any other way.
+accuracy...), `notes` a few sentences worth telling (the digits it mixes up most), each named
+in core/lessons/terms.py; the checks (core/lessons/checks.py) never look at a run any other
+way.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.lessons.terms import FIGURES
 from core.nets.model import count_parameters
 from core.plane.xor import XorSnapshot
 from core.runs.records import Run
@@ -20,37 +21,6 @@ from core.runs.store import RunStore
 
 CHECKED_STATUSES = ("completed", "stopped", "failed", "interrupted")
 MAX_RUNS_READ = 200  # the newest finished runs a check reads (each read whole, with its curves)
-
-# Trait -> (its kind, what it is in words). A lesson's `runs` table matches on them: `name =
-# value`, or `name_at_least` / `name_at_most` for numbers.
-TRAITS: dict[str, tuple[type, str]] = {
-    "playground": (str, '"mnist" for a run, "xor" for the 2-D playground\'s network'),
-    "hidden_layers": (int, "hidden Dense layers"),
-    "units": (int, "units of the first hidden layer (0 without one)"),
-    "convolutional": (bool, "whether it has convolutions"),
-    "dropout": (float, "its largest dropout rate (0 without dropout)"),
-    "early_stopping": (bool, "whether early stopping was on"),
-    "optimizer": (str, "the optimizer's name"),
-    "learning_rate": (float, "the learning rate"),
-    "parameters": (int, "weights and biases in all"),
-    "epochs": (int, "the epochs asked for"),
-    "seed": (int, "the random seed"),
-    "experiment": (bool, "whether an experiment queued it"),
-}
-
-# Figure -> (what it is in words, shown as a percentage). None when the run has no such figure.
-FIGURES: dict[str, tuple[str, bool]] = {
-    "test_accuracy": ("test accuracy", True),
-    "best_val_accuracy": ("best validation accuracy", True),
-    "first_val_accuracy": ("validation accuracy after its first epoch", True),
-    "last_val_accuracy": ("validation accuracy at its last epoch", True),
-    "train_val_gap": ("gap between training and validation accuracy at its last epoch", True),
-    "val_loss_rise": ("rise of the validation loss after its best epoch", False),
-    "epochs_trained": ("epochs trained", False),
-    "accuracy": ("accuracy on its training points", True),
-}
-
-NOTES = ("most_confused",)
 
 
 @dataclass

@@ -31,8 +31,8 @@ from typing import Any
 import tomllib
 
 from core.lessons.checks import Check, Compare, Part
-from core.lessons.evidence import FIGURES, NOTES, TRAITS
 from core.lessons.setup import Setup, SetupError, read_setup
+from core.lessons.terms import FIGURES, NOTES, TRAITS
 
 LESSONS_FOLDER = Path(__file__).resolve().parents[2] / "lessons"
 TOP_KEYS = {"title", "watch", "setup", "check", "compare", "question"}
