@@ -79,6 +79,7 @@ def from_run(run: Run) -> Evidence | None:
     units = spec.dense_units()
     traits = {
         "playground": "mnist",
+        "dataset": "mnist",
         "hidden_layers": len(units),
         "units": units[0] if units else 0,
         "convolutional": spec.is_convolutional,
@@ -103,6 +104,7 @@ def from_xor(snapshot: XorSnapshot) -> Evidence | None:
         return None
     traits = {
         "playground": "xor",
+        "dataset": spec.data,
         "hidden_layers": spec.hidden_layers,
         "units": spec.units[0] if spec.units else 0,
         "convolutional": False,

@@ -9,6 +9,10 @@ from __future__ import annotations
 # value`, or `name_at_least` / `name_at_most` for numbers.
 TRAITS: dict[str, tuple[type, str]] = {
     "playground": (str, '"mnist" for a run, "xor" for the 2-D playground\'s network'),
+    "dataset": (
+        str,
+        '"mnist", or the 2-D playground\'s dataset ("points" for the four XOR points)',
+    ),
     "hidden_layers": (int, "hidden Dense layers"),
     "units": (int, "units of the first hidden layer (0 without one)"),
     "convolutional": (bool, "whether it has convolutions"),

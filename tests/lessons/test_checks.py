@@ -71,6 +71,8 @@ def test_lesson_1_reads_the_xor_network_of_the_session():
     assert "75.0%" in verdict.text and "press New seed" in verdict.text
     untrained = XorSnapshot(status="idle", spec=spec, epoch=0)
     assert from_xor(untrained) is None
+    circle = replace(solved, spec=replace(spec, data="circle"))  # not XOR's four points
+    assert not evaluate(LESSONS["01"].check, [from_xor(circle)]).passed
     no_hidden = replace(solved, spec=replace(spec, hidden_layers=0))
     verdict = evaluate(LESSONS["01"].check, [from_xor(no_hidden)])
     assert verdict.text.startswith("No finished XOR network with a small hidden layer yet.")
