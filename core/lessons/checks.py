@@ -82,6 +82,11 @@ def shown(figure: str, value: float) -> str:
     return f"{value:.1%}" if FIGURES[figure][1] else f"{value:.3g}"
 
 
+def difference_shown(figure: str, value: float) -> str:
+    """A difference of two figures (or a spread): 0.4 points for percentages, else 0.031."""
+    return f"{value * 100:.1f} points" if FIGURES[figure][1] else f"{value:.3g}"
+
+
 def chosen(part: Part, evidence: list[Evidence]) -> list[Evidence]:
     """The latest matching run with a value of the figure; with `seeds` > 1, the latest such
     run of each seed, newest first, up to `seeds` of them."""
@@ -131,9 +136,10 @@ def judge(part: Part, evidence: list[Evidence]) -> tuple[bool, str, list[float]]
     value = statistics.fmean(values)
     if part.seeds > 1:
         spread = statistics.stdev(values)
+        labels = ", ".join(item.label.split(",")[0] for item in found)
         subject = (
-            f"Your latest {part.name}s over {part.seeds} seeds have {what} of "
-            f"{shown(part.figure, value)} ± {shown(part.figure, spread)} on average"
+            f"Your latest {part.name} over {part.seeds} seeds ({labels}) has {what} of "
+            f"{shown(part.figure, value)} ± {difference_shown(part.figure, spread)} on average"
         )
     else:
         subject = (
@@ -155,18 +161,21 @@ def _compare(compare: Compare, figures: dict[str, list[float]]) -> tuple[bool, s
         return not compare.must_hold, ""
     difference = statistics.fmean(better) - statistics.fmean(than)
     what = FIGURES[compare.figure][0]
-    size = shown(compare.figure, abs(difference))
+    size = difference_shown(compare.figure, abs(difference))
     direction = "higher" if difference >= 0 else "lower"
-    sentence = f"The {compare.better}'s {what} is {size} {direction} than the {compare.than}'s"
+    sentence = (
+        f"The {what} of your {compare.better} is {size} {direction} than that of your "
+        f"{compare.than}"
+    )
     if len(better) > 1 and len(than) > 1:
         error = (statistics.variance(better) / len(better)) ** 0.5
         error = (error**2 + statistics.variance(than) / len(than)) ** 0.5
         real = abs(difference) > 2 * error
         sentence += (
-            f"; that is more than twice its standard error ({shown(compare.figure, error)}), "
+            f"; that is more than twice its standard error ({difference_shown(compare.figure, error)}), "
             "so the seeds agree it is real"
             if real
-            else f"; that is within twice its standard error ({shown(compare.figure, error)}), "
+            else f"; that is within twice its standard error ({difference_shown(compare.figure, error)}), "
             "so the seeds cannot tell the two apart"
         )
     held = difference >= compare.by_at_least

@@ -66,7 +66,8 @@ def most_confused(confusion: list[list[int]] | None) -> str | None:
     count, true, predicted = worst
     if true == predicted or count == 0:
         return "it made no mistakes on the test set"
-    return f"it took a {true} for a {predicted} most often ({count} times)"
+    a = {digit: "an" if digit == 8 else "a" for digit in (true, predicted)}
+    return f"it took {a[true]} {true} for {a[predicted]} {predicted} most often ({count} times)"
 
 
 def from_run(run: Run) -> Evidence | None:
