@@ -17,13 +17,58 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import state
-from core.lessons import files
-from core.lessons.files import Lesson, load_lessons
-from core.lessons.setup import PAGES
+from core.lessons import words
+from core.lessons.words import Words
 
 PAGE_FILES = {"train": "app_pages/train.py", "xor": "app_pages/xor.py"}
 PAGE_ICONS = {"train": ":material/model_training:", "xor": ":material/grid_4x4:"}
 STEP_MARKS = {"passed": "✓", "checked": "●", "set up": "◐", "not started": ""}
+
+
+st.title(":material/school: Learn")
+st.caption(
+    "Eight short lessons, from XOR to convolutions and error bars. Each one sets the playground "
+    "up, tells you what to watch while it trains, then checks your own run to see whether you "
+    "got there."
+)
+
+
+def draw_words(said: Words) -> tuple:
+    """The lesson's words, with places for what needs the run store: (passed, set up, check)."""
+    st.subheader(f"{said.number}. {said.title}")
+    passed = st.empty()
+    st.markdown(said.text)
+    setup = st.container()
+    st.info(f"**What to watch.** {said.watch}", icon=":material/visibility:")
+    check = st.container()
+    st.markdown(f"**Question.** {said.question}")
+    with st.expander("Show the answer"):
+        st.markdown(said.answer)
+    return passed, setup, check
+
+
+# The chosen lesson's words first, read plainly; the folder is checked below (its loader
+# imports much of the app's core), then the words are drawn again if the lesson turned out
+# unusable, and the pills, progress and buttons go into their places.
+folder = words.LESSONS_FOLDER
+notices, head, body = st.container(), st.container(), st.empty()
+early = words.read_words(folder, state.get("learn_lesson"))
+if early is not None:
+    with body.container():
+        places = draw_words(early)
+st.divider()
+foot = st.container()
+
+# Below the words: these import the app's core, and the page's title should not wait for them.
+from app_pages.run_store import get_store, store_or_stop  # noqa: E402
+from app_pages.train_controls import set_spec  # noqa: E402
+from app_pages.training_session import training_now  # noqa: E402
+from core.lessons.checks import evaluate  # noqa: E402
+from core.lessons.evidence import from_store, from_xor  # noqa: E402
+from core.lessons.files import Lesson, load_lessons  # noqa: E402
+from core.lessons.setup import PAGES  # noqa: E402
+from core.runs.progress import LessonProgress  # noqa: E402
+from core.runs.records import RunStoreError  # noqa: E402
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -36,47 +81,6 @@ def lessons(folder: Path) -> tuple:
     files = sorted(folder.glob("*.*"))
     signature = tuple((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in files)
     return _read_lessons(str(folder), signature)
-
-
-st.title(":material/school: Learn")
-st.caption(
-    "Eight short lessons, from XOR to convolutions and error bars. Each one sets the playground "
-    "up, tells you what to watch while it trains, then checks your own run to see whether you "
-    "got there."
-)
-found, problems = lessons(files.LESSONS_FOLDER)
-for problem in problems:
-    st.warning(f"A lesson file could not be used: {problem}", icon=":material/description:")
-if not found:
-    st.error(f"No lessons could be read from {files.LESSONS_FOLDER}.", icon=":material/error:")
-    st.stop()
-
-# The chosen lesson's words first; its buttons, the progress and the pills go into these
-# places once the run store has been read (below the imports).
-slugs = [lesson.slug for lesson in found]
-index = slugs.index(state.get("learn_lesson")) if state.get("learn_lesson") in slugs else 0
-lesson = found[index]
-head = st.container()
-st.subheader(f"{index + 1}. {lesson.title}")
-passed_place = st.empty()
-st.markdown(lesson.text)
-setup_place = st.container()
-st.info(f"**What to watch.** {lesson.watch}", icon=":material/visibility:")
-check_place = st.container()
-st.markdown(f"**Question.** {lesson.question}")
-with st.expander("Show the answer"):
-    st.markdown(lesson.answer)
-st.divider()
-foot = st.container()
-
-# Below the words: these import the app's core, and the page's title should not wait for them.
-from app_pages.run_store import get_store, store_or_stop  # noqa: E402
-from app_pages.train_controls import set_spec  # noqa: E402
-from app_pages.training_session import training_now  # noqa: E402
-from core.lessons.checks import evaluate  # noqa: E402
-from core.lessons.evidence import from_store, from_xor  # noqa: E402
-from core.runs.progress import LessonProgress  # noqa: E402
-from core.runs.records import RunStoreError  # noqa: E402
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -179,6 +183,22 @@ def check_row(lesson: Lesson, said: str, checked: float | None) -> None:
         st.caption(f"Last checked {when}: {said}")
 
 
+found, problems = lessons(folder)
+for problem in problems:
+    notices.warning(f"A lesson file could not be used: {problem}", icon=":material/description:")
+if not found:
+    body.error(f"No lessons could be read from {folder}.", icon=":material/error:")
+    st.stop()
+slugs = [lesson.slug for lesson in found]
+index = slugs.index(state.get("learn_lesson")) if state.get("learn_lesson") in slugs else 0
+lesson = found[index]
+checked = Words(
+    lesson.slug, index + 1, lesson.title, lesson.text, lesson.watch, lesson.question, lesson.answer
+)
+if checked != early:  # a lesson file that could not be used, or one changed meanwhile
+    with body.container():
+        places = draw_words(checked)
+passed_place, setup_place, check_place = places
 store_or_stop()
 steps = {slug: "not started" for slug in slugs}
 steps |= {slug: kept.step for slug, kept in progress().all().items() if slug in steps}

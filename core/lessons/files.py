@@ -33,8 +33,8 @@ import tomllib
 from core.lessons.checks import Check, Compare, Part
 from core.lessons.setup import Setup, SetupError, read_setup
 from core.lessons.terms import FIGURES, NOTES, TRAITS
+from core.lessons.words import LESSONS_FOLDER
 
-LESSONS_FOLDER = Path(__file__).resolve().parents[2] / "lessons"
 TOP_KEYS = {"title", "watch", "setup", "check", "compare", "question"}
 PART_KEYS = {"name", "runs", "figure", "at_least", "at_most", "hint", "seeds", "tell"}
 COMPARE_KEYS = {"better", "than", "by_at_least", "must_hold", "hint"}

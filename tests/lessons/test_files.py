@@ -129,3 +129,17 @@ def test_a_comparison_must_name_two_checks(tmp_path):
     assert "[compare] than = 'dense net of 60,000 weights or fewer' names no check" in str(
         problems[0]
     )
+
+
+def test_the_plain_read_of_each_lessons_words_is_what_the_loader_checks():
+    from core.lessons.words import read_words
+
+    for number, lesson in enumerate(load_lessons()[0], start=1):
+        said = read_words(LESSONS_FOLDER, lesson.slug)
+        assert (said.number, said.title, said.text) == (number, lesson.title, lesson.text)
+        assert (said.watch, said.question, said.answer) == (
+            lesson.watch,
+            lesson.question,
+            lesson.answer,
+        )
+    assert read_words(LESSONS_FOLDER, "no-such-lesson").slug == "01-xor"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from core.lessons import files
+from core.lessons import words
 from core.lessons.files import load_lessons
 from core.runs.progress import LessonProgress
 from core.runs.store import RunStore
@@ -72,11 +72,25 @@ def test_check_reads_the_stored_runs_and_progress_is_kept_until_start_again():
 
 def test_a_malformed_lesson_file_is_named_and_the_others_show(tmp_path, monkeypatch):
     folder = tmp_path / "lessons"
-    shutil.copytree(files.LESSONS_FOLDER, folder)
+    shutil.copytree(words.LESSONS_FOLDER, folder)
     path = folder / "05-overfitting.toml"
     path.write_text(path.read_text().replace("at_most = 0.01", "at_most = 'low'"))
-    monkeypatch.setattr(files, "LESSONS_FOLDER", folder)
+    monkeypatch.setattr(words, "LESSONS_FOLDER", folder)
     at = open_page("app_pages/learn.py")
     assert len(at.warning) == 1
     assert "05-overfitting.toml, line 24: check 2's at_most is 'low'" in at.warning[0].value
     assert len(at.button_group(key="learn_lesson").options) == 7
+
+
+def test_a_lesson_whose_words_read_but_whose_check_does_not_is_not_shown(tmp_path, monkeypatch):
+    """The page draws the chosen lesson's words before it checks the folder; a lesson that
+    then turns out unusable gives way to the first usable one."""
+    folder = tmp_path / "lessons"
+    shutil.copytree(words.LESSONS_FOLDER, folder)
+    path = folder / "01-xor.toml"
+    path.write_text(path.read_text().replace('figure = "accuracy"', 'figure = "score"'))
+    monkeypatch.setattr(words, "LESSONS_FOLDER", folder)
+    at = open_page("app_pages/learn.py")
+    assert "01-xor.toml, line 15: check 1's figure 'score'" in at.warning[0].value
+    assert [h.value for h in at.subheader] == [f"1. {LESSONS['02'].title}"]
+    assert at.button_group(key="learn_lesson").options == [str(i) for i in range(1, 8)]
