@@ -5,10 +5,11 @@ floor).
 
 Each repeat starts a fresh `streamlit run app.py` (a temporary run store) and opens /learn in a
 browser that has never seen the app, timing in the page itself (a MutationObserver, as
-bench/latency.py does) from the navigation's start until the first lesson's "What to watch"
-shows: its words, its buttons and the progress read from the store. The same repeat starts
-bench/bare_app.py and times its Home page ("Where to start"), the order of the two alternating.
-Prints both medians and the median of each pair's difference (the goal: within 0.2 s).
+bench/latency.py does) from the navigation's start until the first lesson's "What to watch."
+shows (its words; the pills, progress and buttons follow once the run store is read). The same repeat times the
+app's Home page ("Where to start") and bench/bare_app.py's page the same way, each on a fresh
+server, the order alternating. Prints the medians and each page's median difference from the
+bare page, pair by pair (the goal for Learn: within 0.2 s).
 """
 
 from __future__ import annotations
@@ -33,14 +34,19 @@ SHOWN = """text => new MutationObserver((_, observer) => {
         observer.disconnect();
     }
 }).observe(document, {subtree: true, childList: true, characterData: true})"""
-PAGES = {"app.py": ("learn", "What to watch."), BARE_APP: ("", "Where to start")}
+# name -> (the app, its path, the text that shows it is there)
+PAGES = {
+    "Learn (/learn)": ("app.py", "learn", "What to watch."),
+    "Home (/), the app's first page": ("app.py", "", "Where to start"),
+    "bare Streamlit page": (BARE_APP, "", "Where to start"),
+}
 
 
-def first_show(browser, app: str, home: str, data: str) -> float:
-    """Seconds until `app`'s page (Learn, or the bare Home) shows, on a fresh server."""
+def first_show(browser, name: str, home: str, data: str) -> float:
+    """Seconds until the page `name` shows, on a fresh server."""
+    app, path, text = PAGES[name]
     port = free_port()
     server = start_server(port, home, data, app)
-    path, text = PAGES[app]
     try:
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.add_init_script(f"({SHOWN})({text!r})")
@@ -71,26 +77,23 @@ def main() -> None:
     data = os.environ.get("MNIST_DATA") or str(REPO.parent / "shared" / "data" / "mnist")
     from playwright.sync_api import sync_playwright
 
-    times: dict[str, list[float]] = {"app.py": [], BARE_APP: []}
+    times: dict[str, list[float]] = {name: [] for name in PAGES}
     with tempfile.TemporaryDirectory() as home, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
         for repeat in range(args.repeats):
-            for app in list(times) if repeat % 2 == 0 else list(times)[::-1]:
-                times[app].append(first_show(browser, app, home, data))
+            names = list(times) if repeat % 2 == 0 else list(times)[::-1]
+            for name in names:
+                times[name].append(first_show(browser, name, home, data))
         browser.close()
-    learn, bare = times["app.py"], times[BARE_APP]
-    beyond = statistics.median(a - b for a, b in zip(learn, bare, strict=True))
-    print("| page (fresh server each time) | median s | runs |")
-    print("|---|---:|---|")
-    print(
-        f"| Learn (/learn) | {statistics.median(learn):.2f} | {', '.join(f'{v:.2f}' for v in learn)} |"
-    )
-    print(
-        f"| bare Streamlit page | {statistics.median(bare):.2f} | {', '.join(f'{v:.2f}' for v in bare)} |"
-    )
-    print(f"| Learn beyond bare, median of pairs | {beyond:+.2f} | |")
+    print("| page (fresh server each time) | median s | beyond bare, median of pairs | runs |")
+    print("|---|---:|---:|---|")
+    bare = times["bare Streamlit page"]
+    for name, values in times.items():
+        beyond = statistics.median(a - b for a, b in zip(values, bare, strict=True))
+        runs = ", ".join(f"{v:.2f}" for v in values)
+        print(f"| {name} | {statistics.median(values):.2f} | {beyond:+.2f} | {runs} |")
 
 
 if __name__ == "__main__":
