@@ -6,9 +6,9 @@ floor).
 Each repeat starts a fresh `streamlit run app.py` (a temporary run store) and opens /learn in a
 browser that has never seen the app, timing in the page itself (a MutationObserver, as
 bench/latency.py does) from the navigation's start until the first lesson's "What to watch."
-shows (its words; the pills, progress and buttons follow once the run store is read). The same repeat times the
-app's Home page ("Where to start") and bench/bare_app.py's page the same way, each on a fresh
-server, the order alternating. Prints the medians and each page's median difference from the
+shows (its words; the pills, progress and buttons follow once the run store is read). The same
+repeat times the app's Home page ("Where to start") and bench/bare_app.py's page the same way,
+each on a fresh server, the order alternating. Prints the medians and each page's median difference from the
 bare page, pair by pair (the goal for Learn: within 0.2 s).
 """
 
