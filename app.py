@@ -10,6 +10,7 @@ state.init()
 
 PAGES = [
     ("app_pages/home.py", "Home", ":material/home:", None),
+    ("app_pages/learn.py", "Learn", ":material/school:", "learn"),
     ("app_pages/train.py", "Train", ":material/model_training:", "train"),
     ("app_pages/evaluate.py", "Evaluate", ":material/fact_check:", "evaluate"),
     ("app_pages/draw.py", "Draw", ":material/draw:", "draw"),

@@ -12,6 +12,11 @@ st.markdown(
 st.subheader("Where to start")
 left, right = st.columns(2)
 with left:
+    st.page_link("app_pages/learn.py", label="**Learn** step by step", icon=":material/school:")
+    st.caption(
+        "Eight short lessons, from XOR to convolutions: each sets the playground up, and checks "
+        "your own run to see whether you reached its point."
+    )
     st.page_link(
         "app_pages/train.py", label="**Train** a network on MNIST", icon=":material/model_training:"
     )

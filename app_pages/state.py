@@ -28,7 +28,7 @@ SESSION = "session"
 KEPT = "kept"
 PAGE = "page"
 KEEP = {"persist_state": "session"}  # what a KEPT widget passes
-PAGES = ("home", "train", "evaluate", "draw", "runs", "experiments", "xor")
+PAGES = ("home", "learn", "train", "evaluate", "draw", "runs", "experiments", "xor")
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,10 @@ KEYS: dict[str, Key] = {
     "train_run_id": Key(SESSION, None, "the run this session's job trains (or trained last)"),
     "selected_run_id": Key(SESSION, None, "the run Evaluate, Draw and Runs show (run_picker)"),
     "selected_run_names": Key(SESSION, {}, "'#3 name' of runs shown, by id: names a deleted one"),
+    # Learn (app_pages/learn.py)
+    "learn_lesson": Key(KEPT, None, "the lesson shown (its file name); first: the first lesson"),
+    "learn_verdict": Key(SESSION, None, "(lesson, passed, sentences) of the last check pressed"),
+    "learn_notice": Key(SESSION, None, "(lesson, text) said after Set it up"),
     # Train (app_pages/train.py, train_controls.py)
     "train_spec": Key(SESSION, None, "the network, a ModelSpec; None: the default preset's"),
     "train_spec_shown": Key(SESSION, None, "train_spec's JSON as the widgets show it now"),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core.runs.records import RunStoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_SECONDS = 30.0
 # The errors of a file that cannot be used (the others, a busy database say, pass unchanged).
 UNUSABLE_FILE_ERRORS = (
@@ -66,6 +66,13 @@ CREATE INDEX runs_by_created ON runs (created);
 CREATE INDEX runs_by_experiment ON runs (experiment_id);
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO counters (name, value) VALUES ('run_number', 0);
+CREATE TABLE lesson_progress (
+    lesson TEXT PRIMARY KEY,
+    set_up REAL,
+    checked REAL,
+    passed REAL,
+    said TEXT NOT NULL DEFAULT ''
+);
 """
 
 # Schema 2: the experiment a run belongs to, and the checksum of a model file that is not a
@@ -83,7 +90,19 @@ CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO counters (name, value) SELECT 'run_number', COALESCE(MAX(number), 0) FROM runs;
 """
 
-MIGRATIONS = {1: MIGRATION_2, 2: MIGRATION_3}  # from schema version N to N + 1
+# Schema 4: the Learn page's progress, one row per lesson (core/runs/progress.py): when it was
+# set up, last checked and first passed (seconds since the epoch), and what its check said.
+MIGRATION_4 = """
+CREATE TABLE lesson_progress (
+    lesson TEXT PRIMARY KEY,
+    set_up REAL,
+    checked REAL,
+    passed REAL,
+    said TEXT NOT NULL DEFAULT ''
+);
+"""
+
+MIGRATIONS = {1: MIGRATION_2, 2: MIGRATION_3, 3: MIGRATION_4}  # from schema version N to N + 1
 
 
 def next_run_number(conn: sqlite3.Connection) -> int:

@@ -35,7 +35,7 @@ from tests.browser.helpers import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
-NAVIGATION = ["Home", "Train", "Evaluate", "Draw", "Runs", "XOR"]
+NAVIGATION = ["Home", "Learn", "Train", "Evaluate", "Draw", "Runs", "XOR"]
 TOTAL_POINTS = """key => {
     const plot = document.querySelector(`.st-key-${key} .js-plotly-plot`);
     return plot && plot.data ? plot.data.reduce((n, t) => n + ((t.x || []).length), 0) : 0;

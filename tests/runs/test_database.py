@@ -33,6 +33,11 @@ ALTER TABLE runs ADD COLUMN experiment_id TEXT;
 ALTER TABLE runs ADD COLUMN model_sha256 TEXT;
 CREATE INDEX runs_by_experiment ON runs (experiment_id);
 """
+# Schema 3 added the counter of run numbers (schema 4, the Learn page's progress: test_progress.py).
+TO_SCHEMA_3 = """
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO counters (name, value) SELECT 'run_number', COALESCE(MAX(number), 0) FROM runs;
+"""
 
 
 def old_store(home, version: int, numbers: list[int]):
