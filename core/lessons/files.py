@@ -24,11 +24,10 @@ naming the file and line and saying what to fix; the other lessons load all the 
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from core.lessons.checks import Check, Compare, Part
 from core.lessons.setup import Setup, SetupError, read_setup

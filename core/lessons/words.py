@@ -5,10 +5,9 @@ NumPy) is still to be imported. Only the standard library here.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-
-import tomllib
 
 LESSONS_FOLDER = Path(__file__).resolve().parents[2] / "lessons"
 WORD_KEYS = ("title", "watch")
