@@ -68,6 +68,9 @@ KEYS: dict[str, Key] = {
     "evaluate_mistake_true": Key(KEPT, None, "the mistakes shown: their true digit (None: any)"),
     "evaluate_mistake_predicted": Key(KEPT, None, "... and their predicted digit"),
     "evaluate_index": Key(KEPT, 0, "the test image inspected"),
+    "evaluate_test_set": Key(
+        KEPT, "mnist", "the test set: 'mnist' (MNIST's) or 'mine' (My digits)"
+    ),
     "evaluate_run": Key(PAGE, None, "the run picker, set from selected_run_id on every draw"),
     # Draw
     "draw_pen": Key(PAGE, 18, "the pen's width in pixels"),
