@@ -11,7 +11,7 @@ from core.mydigits.files import IMAGES_FILE, LABELS_FILE, NPZ_FILE, read_upload,
 from core.mydigits.records import MyDigitsError
 
 GALLERY_SIZE = 60  # the newest digits of the label shown
-COLUMNS = 6
+TILE_WIDTH = 84  # pixels: the image, its label box and Delete under it
 SCALE = 3  # each of the 28x28 pixels as 3x3: 84 px tiles
 
 
@@ -60,11 +60,10 @@ def gallery(store) -> None:
     total = sum(counts.values()) if shown is None else counts.get(shown, 0)
     if total > len(digits):
         st.caption(f"The newest {len(digits)} of {total:,}.")
-    for start in range(0, len(digits), COLUMNS):
-        for column, digit in zip(
-            st.columns(COLUMNS), digits[start : start + COLUMNS], strict=False
-        ):
-            with column.container(key=f"mydigits_tile_{digit.id}"):
+    # Tiles of a fixed width side by side, wrapping to the window (six to a row at 900 px).
+    with st.container(horizontal=True, gap="small"):
+        for digit in digits:
+            with st.container(width=TILE_WIDTH, key=f"mydigits_tile_{digit.id}"):
                 st.image(tile(digit.image))
                 key = f"mydigits_label_{digit.id}"
                 state.set(key, digit.label)
@@ -77,11 +76,11 @@ def gallery(store) -> None:
                     label_visibility="collapsed",
                 )
                 st.button(
-                    "Delete",
-                    icon=":material/delete:",
+                    ":material/delete:",
                     key=f"mydigits_delete_{digit.id}",
                     on_click=delete,
                     args=(store, digit.id),
+                    help="Delete this digit",
                     width="stretch",
                 )
 
@@ -91,7 +90,7 @@ def export_section(store) -> None:
     digits = store.digit_set(with_canvases=True)
     npz_column, images_column, labels_column = st.columns(3)
     npz_column.download_button(
-        "Download .npz",
+        ".npz",
         to_npz(digits),
         file_name=NPZ_FILE,
         icon=":material/download:",
@@ -167,7 +166,7 @@ count = store.count()
 if count:
     st.caption(
         f"{count:,} digits you kept on Draw, as the network saw them. Evaluate can test a run "
-        "on them; Train can add them to the training data."
+        "on them."
     )
     gallery(store)
 else:
