@@ -84,6 +84,7 @@ TRAIN_KEYS = {
     "restore_best": "restore_best_weights",
     "validation": "validation_split",
     "seed": "seed",
+    "my_digits": "my_digits_repeats",
 }
 
 

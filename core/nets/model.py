@@ -42,6 +42,7 @@ IMAGE_SHAPE = (IMAGE_SIDE, IMAGE_SIDE, 1)
 NUM_CLASSES = 10
 MAX_HIDDEN_LAYERS = 5  # hidden Dense layers
 MAX_LAYERS = 32  # layers of any type
+MAX_MY_DIGITS_REPEATS = 100
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad", "adamw", "nadam")
 LOSSES = {
@@ -105,6 +106,7 @@ class ModelSpec:
     restore_best_weights: bool = True
     validation_split: float = 0.1
     seed: int = 42
+    my_digits_repeats: int = 0  # My digits added to the training images this many times each
 
     def __post_init__(self) -> None:
         self.validate()
@@ -164,6 +166,11 @@ class ModelSpec:
             )
         if self.patience < 0:
             raise SpecError(f"patience {self.patience} must be 0 or more epochs.")
+        if not 0 <= self.my_digits_repeats <= MAX_MY_DIGITS_REPEATS:
+            raise SpecError(
+                f"My digits repeated {self.my_digits_repeats} times; choose 0 (not used) to "
+                f"{MAX_MY_DIGITS_REPEATS}."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
