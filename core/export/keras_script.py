@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from core.export.augment_script import augmentation_classes, augmentation_layer
 from core.export.template import fill
 from core.nets.model import ModelSpec
 
@@ -109,11 +110,13 @@ y_test = keras.utils.to_categorical(y_test, 10)
 
 $hold_out_validation
 $add_my_digits
+$augmentation_classes
 # The seed fixes the initial weights, the dropout masks and the order of the batches.
 keras.utils.set_random_seed(SEED)
 model = keras.Sequential(
     [
         keras.Input(shape=$input_shape, name="pixels"),
+        $augmentation
         $layers
         layers.Dense(10, activation="softmax", name="output"),
     ],
@@ -221,6 +224,8 @@ def export_script(spec: ModelSpec) -> str:
         if spec.my_digits_repeats
         else "",
         input_shape="(28, 28, 1)" if spec.is_convolutional else "(784,)",
+        augmentation_classes=augmentation_classes(spec),
+        augmentation=_wrapped(augmentation_layer(spec)),
         layers=_layer_list(spec),
         model_name=model_name(spec),
         optimizer=_optimizer(spec),
@@ -237,6 +242,14 @@ def _layer_list(spec: ModelSpec) -> str:
     return "\n".join(
         layer_code(layer, name) for layer, name in zip(spec.layers, names, strict=True)
     )
+
+
+def _wrapped(line: str) -> str:
+    """A layer's line, wrapped as ruff format wraps it in the model's list ("" stays "")."""
+    if not line or LAYER_COLUMN + len(line) <= LINE_LENGTH:
+        return line
+    function, _, rest = line.partition("(")
+    return _call(function, rest.removesuffix("),").split(", "), column=LAYER_COLUMN) + ","
 
 
 def _optimizer(spec: ModelSpec) -> str:

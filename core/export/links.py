@@ -85,6 +85,10 @@ TRAIN_KEYS = {
     "validation": "validation_split",
     "seed": "seed",
     "my_digits": "my_digits_repeats",
+    "shift": "augment_shift",
+    "rotation": "augment_rotation",
+    "zoom": "augment_zoom",
+    "thickness": "augment_thickness",
 }
 
 

@@ -26,7 +26,7 @@ from core.export.keras_script import (
     script_filename,
 )
 from core.nets.model import ModelSpec, build_model
-from core.nets.presets import DEFAULT_PRESET, PRESETS
+from core.nets.presets import DEFAULT_PRESET, KERAS_CONVNET, PRESETS
 from core.training.job import TrainingJob
 from tests.conftest import REPO
 from tests.support.digits import patch_digits, write_idx_folder
@@ -90,10 +90,26 @@ def cases() -> dict[str, ModelSpec]:
             conv, dense = conv + spec.is_convolutional, dense + (not spec.is_convolutional)
     assert conv == 2 and dense == 2
     chosen[MY_DIGITS_CASE] = replace(DEFAULT_SPEC, epochs=2, my_digits_repeats=3)
+    for name, spec in AUGMENTED.items():
+        chosen[name] = spec
     return chosen
 
 
 MY_DIGITS_CASE = "my digits, 3 times each"
+# Augmentation on a dense network (rows seen as images) and on the keras.io convnet.
+AUGMENTED = {
+    "augmented dense": replace(
+        DEFAULT_SPEC,
+        epochs=2,
+        augment_shift=0.1,
+        augment_rotation=10.0,
+        augment_zoom=0.1,
+        augment_thickness=1,
+    ),
+    "augmented convnet": replace(
+        PRESETS[KERAS_CONVNET].spec, epochs=1, augment_rotation=15.0, augment_thickness=2
+    ),
+}
 
 
 def my_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -148,13 +164,14 @@ def script_results(small_data, tmp_path_factory):
         cwd=work,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,
         env={"TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin", "HOME": str(work)},
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((work / "results.json").read_text())
 
 
+@pytest.mark.timeout(900)  # the first to ask for `script_results`: minutes on a busy machine
 def test_every_script_saves_the_model_build_model_makes(script_results):
     for name, spec in cases().items():
         result = script_results[name]
@@ -168,7 +185,7 @@ def test_every_script_saves_the_model_build_model_makes(script_results):
 
 def test_the_script_trains_as_the_app_does(script_results, small_data):
     data, _ = small_data
-    for name in REPRODUCED:
+    for name in [*REPRODUCED, *AUGMENTED]:
         spec = cases()[name]
         job = TrainingJob(spec, data).start()
         assert job.join(timeout=120)

@@ -40,3 +40,30 @@ def test_my_digits_join_the_run_the_stated_number_of_times(small_mnist):
     assert "3 of My digits × 7 (21 training images)" in run.data_source
     at.toggle(key="train_w_use_my_digits").set_value(False).run()
     assert at.session_state[train_controls.SPEC].my_digits_repeats == 0
+
+
+def test_augmentation_sliders_set_the_spec_and_show_the_preview(small_mnist):
+    at = open_page("app_pages/train.py")
+    charts = len(at.get("plotly_chart"))
+    at.slider(key="train_w_augment_rotation").set_value(15.0).run()
+    at.slider(key="train_w_augment_thickness").set_value(1).run()
+    assert not at.exception, at.exception
+    spec = at.session_state[train_controls.SPEC]
+    assert (spec.augment_rotation, spec.augment_thickness) == (15.0, 1)
+    assert len(at.get("plotly_chart")) == charts + 1  # the preview
+    # A preset sets the sliders back to its own settings: none.
+    at.selectbox(key="train_w_preset").set_value("128 relu, plain SGD").run()
+    assert at.slider(key="train_w_augment_rotation").value == 0.0
+    assert at.session_state[train_controls.SPEC].augment_rotation == 0.0
+
+
+def test_a_run_with_augmentation_trains_and_keeps_it_in_its_spec(small_mnist):
+    at = open_page("app_pages/train.py")
+    set_small_network(at, epochs=1)
+    at.slider(key="train_w_augment_shift").set_value(0.1).run()
+    at.button(key="train_start_button").click().run()
+    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
+    [run] = RunStore().list_runs()
+    assert RunStore().get(run.id).spec.augment_shift == 0.1
+    model = RunStore().load_model(run.id, compile=False)
+    assert model.get_layer("augmentation").get_config()["shift"] == 0.1
