@@ -115,12 +115,16 @@ if run is None:  # none yet, or the one last seen was deleted (the picker said s
     st.stop()
 
 
-def show_metrics(slots, accuracy: float, loss: float, errors: int, count: int) -> None:
-    """The three test figures, short enough for a 900 px window with the sidebar open."""
+def show_metrics(
+    slots, accuracy: float, loss: float, errors: int, count: int, test_set: str = MNIST_SET
+) -> None:
+    """The three test figures, short enough for a 900 px window with the sidebar open; their
+    labels say when they are on My digits."""
     accuracy_slot, loss_slot, wrong_slot = slots
-    accuracy_slot.metric("Test accuracy", f"{accuracy:.2%}")
+    on = "Test" if test_set == MNIST_SET else "My digits:"
+    accuracy_slot.metric(f"{on} accuracy", f"{accuracy:.2%}")
     loss_slot.metric(
-        "Test loss",
+        f"{on} loss",
         f"{loss:.4f}",
         help="Cross-entropy of the predicted probabilities, computed the same way for every run.",
     )
@@ -158,7 +162,9 @@ if (
         )
     except RunNotFoundError:  # deleted meanwhile: the picker says so
         st.rerun()
-show_metrics(slots, evaluation.accuracy, evaluation.loss, evaluation.errors, evaluation.count)
+show_metrics(
+    slots, evaluation.accuracy, evaluation.loss, evaluation.errors, evaluation.count, test_set
+)
 if run.status == "running":
     st.caption(
         ":material/autorenew: Still training: this is the model as saved after its last complete epoch."

@@ -91,6 +91,6 @@ def test_keep_three_drawn_digits_then_evaluate_the_run_on_them(app_server, open_
     total = kept_before + KEEPS
     # Kept with the prediction of this run's network: evaluated again, every label is its answer.
     expect(metrics.filter(has_text=f"Wrong, of {total}")).to_contain_text("0")
-    expect(metrics.filter(has_text="Test accuracy")).to_contain_text("100.00%")
+    expect(metrics.filter(has_text="My digits: accuracy")).to_contain_text("100.00%")
     no_exception(page)
     screenshots(page, "evaluate")
