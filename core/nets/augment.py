@@ -35,7 +35,8 @@ CLASSES = frozenset({"Augmentation", "StrokeThickness"})
 
 
 def check(spec: Any) -> None:
-    """SpecError unless each augmentation setting of `spec` is from 0 to its limit."""
+    """SpecError unless each augmentation setting of `spec` is from 0 to its limit; a whole
+    number given for a fractional setting becomes a float (10 degrees: 10.0)."""
     for name, (top, what, example) in LIMITS.items():
         value = getattr(spec, name)
         whole = isinstance(top, int)
@@ -45,6 +46,8 @@ def check(spec: Any) -> None:
                 f"augmentation {what} {value!r}; choose {'a whole number ' if whole else ''}"
                 f"from 0 (none) to {top:g}, {example} say."
             )
+        if not whole:
+            setattr(spec, name, float(value))
 
 
 def augments(spec: Any) -> bool:

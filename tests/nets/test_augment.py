@@ -118,3 +118,9 @@ def test_the_inside_views_pass_over_the_augmentation():
     expected = Inspector(reference).activations(image)
     assert [layer.name for layer in shown.layers] == [layer.name for layer in expected.layers]
     assert np.allclose(shown.probabilities, expected.probabilities, atol=1e-6)
+
+
+def test_a_whole_number_of_degrees_becomes_a_float_as_the_sliders_need():
+    spec = ModelSpec(augment_rotation=10, augment_thickness=1)
+    assert type(spec.augment_rotation) is float and spec.augment_rotation == 10.0
+    assert ModelSpec.from_json(spec.to_json()) == spec
