@@ -274,3 +274,23 @@ def test_numbers_of_any_size_give_a_message_or_read_back():
     spec = replace(DEFAULT, validation_split=3.0324237412679728e-226)
     again = spec_from_params(through_url(spec_to_params(spec)), defaults=DEFAULT)
     assert again.spec == spec and again.problems == []
+
+
+def test_my_digits_and_augmentation_round_trip_through_a_link_and_a_settings_file():
+    from core.nets.model import ModelSpec
+
+    spec = replace(
+        ModelSpec(),
+        my_digits_repeats=12,
+        augment_shift=0.15,
+        augment_rotation=12.5,
+        augment_zoom=0.05,
+        augment_thickness=2,
+    )
+    params = spec_to_params(spec)
+    assert (params["my_digits"], params["rotation"], params["thickness"]) == ("12", "12.5", "2")
+    restored = spec_from_params(params, ModelSpec())
+    assert restored.spec == spec and not restored.problems
+    assert spec_from_json(spec.to_json(), ModelSpec()).spec == spec
+    wrong = spec_from_params({**params, "rotation": "90"}, ModelSpec())
+    assert wrong.spec.augment_rotation == 0.0 and "rotation" in wrong.problem
