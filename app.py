@@ -14,6 +14,7 @@ PAGES = [
     ("app_pages/train.py", "Train", ":material/model_training:", "train"),
     ("app_pages/evaluate.py", "Evaluate", ":material/fact_check:", "evaluate"),
     ("app_pages/draw.py", "Draw", ":material/draw:", "draw"),
+    ("app_pages/my_digits.py", "My digits", ":material/gesture:", "my-digits"),
     ("app_pages/runs.py", "Runs", ":material/history:", "runs"),
     ("app_pages/experiments.py", "Experiments", ":material/science:", "experiments"),
     ("app_pages/xor.py", "XOR", ":material/grid_4x4:", "xor"),

@@ -8,11 +8,13 @@ from streamlit_drawable_canvas import st_canvas
 
 from app_pages import inside_views, state
 from app_pages.data_source import get_data, show_data_source
+from app_pages.my_digits_store import my_digits_or_none
 from app_pages.run_picker import run_picker
 from app_pages.run_store import checked_model_stamp, load_run_model, model_runs, store_or_stop
 from app_pages.training_session import current_job, start_training, training_now
 from core.charts.metrics import probabilities_figure
 from core.mnist.recognise import LOW_CONFIDENCE, get_ready, recognise
+from core.mydigits.records import MyDigitsError
 from core.nets.presets import PRESETS, QUICK_PRESET
 
 CANVAS_SIZE = 280
@@ -95,9 +97,9 @@ show_data_source(data, data_error)
 store_or_stop()
 
 
-def answer_view(recognition) -> None:
-    """The network's answer (its digit, how sure it is, a warning when it is unsure) and the
-    28x28 image it read, as the canvas shows it: white ink on black."""
+def answer_view(recognition, rgba: np.ndarray) -> None:
+    """The network's answer (its digit, how sure it is, a warning when it is unsure), Keep,
+    and the 28x28 image it read, as the canvas shows it: white ink on black."""
     st.metric(  # the confidence is not a change: no arrow, no colour
         "Prediction",
         str(recognition.digit),
@@ -111,9 +113,61 @@ def answer_view(recognition) -> None:
             f"{recognition.runner_up}. Try drawing bigger and clearer.",
             icon=":material/help:",
         )
+    keep_view(recognition, rgba)
     st.markdown("**What it reads**")
     st.image(enlarged(recognition.image, ANSWER_WIDTH // 28))  # a PNG: no chart to draw
     st.caption(SEEN_HELP)
+
+
+def keep_digit(image28: np.ndarray, canvas: np.ndarray, label: int) -> None:
+    """The Keep button's action, before the page reruns: the digit joins My digits and the
+    canvas starts blank (a new key), or the page says why it was not kept."""
+    store = my_digits_or_none()
+    if store is None:
+        return
+    try:
+        store.keep(image28, label, canvas=canvas)
+    except MyDigitsError as error:
+        state.set("draw_keep_notice", ("error", str(error)))
+        return
+    state.set(
+        "draw_keep_notice", ("success", f"Kept as a {label}: {store.count():,} in My digits.")
+    )
+    state.set("draw_canvas_round", state.get("draw_canvas_round") + 1)
+
+
+def keep_view(recognition, rgba: np.ndarray) -> None:
+    """Keep this digit in My digits, labelled with the prediction or the digit chosen here."""
+    # A new drawing's prediction starts the box anew; a choice made here stays for this one.
+    label = st.selectbox(
+        "It is a",
+        range(10),
+        index=recognition.digit,
+        key=f"draw_keep_label_{state.get('draw_canvas_round')}_{recognition.digit}",
+        help="The digit you meant: the prediction, or another if the network got it wrong.",
+    )
+    st.button(
+        "Keep",
+        icon=":material/bookmark_add:",
+        key="draw_keep",
+        on_click=keep_digit,
+        args=(recognition.image, rgba, label),
+        help="Keep this digit in My digits, to test and train networks on your own handwriting.",
+        width="stretch",
+    )
+
+
+def keep_notice() -> None:
+    """What the last Keep did, said once."""
+    notice = state.pop("draw_keep_notice")
+    if notice is None:
+        return
+    kind, text = notice
+    if kind == "error":
+        st.error(text, icon=":material/error:")
+    else:
+        st.success(text, icon=":material/bookmark_added:")
+        st.page_link("app_pages/my_digits.py", label="See My digits", icon=":material/gesture:")
 
 
 def enlarged(image28: np.ndarray, scale: int) -> np.ndarray:
@@ -140,11 +194,15 @@ def draw_section() -> None:
         details_box = st.container(width="stretch")
     with canvas_box:
         st.markdown("**Draw a digit, 0 to 9**")
-        rgba = draw_canvas(state.get("draw_pen"), key="draw_canvas")
+        # A new key after each kept digit: the canvas starts blank for the next one.
+        rgba = draw_canvas(
+            state.get("draw_pen"), key=f"draw_canvas_{state.get('draw_canvas_round')}"
+        )
         st.slider("Pen width", 6, 30, key="draw_pen")
         st.caption(TOOLBAR_HELP)
     recognition = None if rgba is None else recognise(model, rgba)
     with answer_box:
+        keep_notice()
         if recognition is None:
             st.info(
                 "Draw a digit on the black square and the network's answer appears here.",
@@ -152,7 +210,7 @@ def draw_section() -> None:
             )
             get_ready(model)  # while the person starts to draw
             return
-        answer_view(recognition)  # first: the slower views wait for it, not it for them
+        answer_view(recognition, rgba)  # first: the slower views wait for it, not it for them
     # A moment between the answer and the charts: sent together, the browser shows them in one
     # redraw, and the answer waits for every chart to be drawn (bench/draw_latency.py).
     time.sleep(ANSWER_PAUSE)

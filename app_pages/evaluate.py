@@ -1,4 +1,5 @@
-"""Evaluate: what a trained network gets right and wrong on the 10,000 test digits.
+"""Evaluate: what a trained network gets right and wrong on the 10,000 test digits, or on My
+digits (the learner's own, kept on Draw): every view works on the test set chosen.
 
 What is ready is drawn first: the run's stored test figures, then (once the test digits are
 predicted) the same figures measured here and the open tab. Only the open tab is drawn
@@ -7,11 +8,14 @@ an earlier choice left in it (a mistake chosen in Mistakes is in Inspect a digit
 and the inside views of a convnet are computed only when Inspect a digit is open.
 """
 
+import hashlib
+
 import numpy as np
 import streamlit as st
 
 from app_pages import inside_views, state
 from app_pages.data_source import get_data, show_data_source
+from app_pages.my_digits_store import my_digits_or_none
 from app_pages.run_picker import run_picker
 from app_pages.run_store import (
     checked_model_stamp,
@@ -48,12 +52,50 @@ TABS = ["Confusion matrix", "Per digit", "Mistakes", "Inspect a digit", "First-l
 PERCENT = st.column_config.NumberColumn(format="%.1f")
 
 
+MNIST_SET, MY_SET = "mnist", "mine"
+
+
 @st.cache_resource(max_entries=4, show_spinner="Predicting the test digits…")
-def evaluate_run(run_id: str, stamp: float, data_source: str):
-    """Predictions and every number on the page, computed once per model file and data set."""
-    data, _ = get_data()
+def evaluate_run(run_id: str, stamp: float, test_key: str, _images, _labels):
+    """Predictions and every number on the page, computed once per model file and test set
+    (`test_key` names the set and its contents: the arrays are not hashed by Streamlit)."""
     model = load_run_model(run_id, stamp)
-    return evaluate_probabilities(predict_probabilities(model, data.x_test), data.y_test)
+    return evaluate_probabilities(predict_probabilities(model, _images), _labels)
+
+
+def choose_test_set(data) -> tuple[str, str, np.ndarray, np.ndarray]:
+    """The test set chosen: (its name, a key that changes with its contents, images, labels).
+    My digits with none kept says how to keep some and stops the page."""
+    store = my_digits_or_none()
+    kept = store.count() if store is not None else 0
+    choice = st.segmented_control(
+        "Test on",
+        [MNIST_SET, MY_SET],
+        format_func=lambda c: (
+            f"MNIST's {len(data.y_test):,} test digits"
+            if c == MNIST_SET
+            else f"My digits ({kept:,})"
+        ),
+        key="evaluate_test_set",
+        **state.KEEP,
+    )
+    if choice != MY_SET:
+        return MNIST_SET, data.description, data.x_test, data.y_test
+    if not kept:
+        st.info(
+            "No digits kept yet: draw some on Draw and press Keep under the answer.",
+            icon=":material/info:",
+        )
+        st.page_link("app_pages/draw.py", label="Go to Draw", icon=":material/draw:")
+        st.stop()
+    digits = store.digit_set()
+    digest = hashlib.sha256(digits.images.tobytes() + digits.labels.tobytes()).hexdigest()
+    return MY_SET, f"my digits {digest}", digits.images, digits.labels
+
+
+def unit_image(image: np.ndarray) -> np.ndarray:
+    """A test image in [0, 1]: MNIST's bytes scaled, My digits' floats as they are."""
+    return image / 255.0 if image.dtype == np.uint8 else image
 
 
 st.title(":material/fact_check: Evaluate")
@@ -73,12 +115,16 @@ if run is None:  # none yet, or the one last seen was deleted (the picker said s
     st.stop()
 
 
-def show_metrics(slots, accuracy: float, loss: float, errors: int, count: int) -> None:
-    """The three test figures, short enough for a 900 px window with the sidebar open."""
+def show_metrics(
+    slots, accuracy: float, loss: float, errors: int, count: int, test_set: str = MNIST_SET
+) -> None:
+    """The three test figures, short enough for a 900 px window with the sidebar open; their
+    labels say when they are on My digits."""
     accuracy_slot, loss_slot, wrong_slot = slots
-    accuracy_slot.metric("Test accuracy", f"{accuracy:.2%}")
+    on = "Test" if test_set == MNIST_SET else "My digits:"
+    accuracy_slot.metric(f"{on} accuracy", f"{accuracy:.2%}")
     loss_slot.metric(
-        "Test loss",
+        f"{on} loss",
         f"{loss:.4f}",
         help="Cross-entropy of the predicted probabilities, computed the same way for every run.",
     )
@@ -94,15 +140,21 @@ def stored_metrics(run, data) -> tuple[float, float, int, int] | None:
     return run.test_accuracy, run.test_loss, round((1 - run.test_accuracy) * count), count
 
 
+test_set, test_key, x_test, y_test = choose_test_set(data)
 slots = [column.empty() for column in st.columns(3)]
-ready = stored_metrics(run, data)
+ready = stored_metrics(run, data) if test_set == MNIST_SET else None
 if ready is not None:  # before the model is loaded, a few seconds for a convnet
     show_metrics(slots, *ready)
 stamp = checked_model_stamp(run.id)
 if stamp is None:
     st.stop()
-evaluation = evaluate_run(run.id, stamp, data.description)
-if run.test_accuracy is None and run.status != "running" and not data.is_sample:
+evaluation = evaluate_run(run.id, stamp, test_key, x_test, y_test)
+if (
+    test_set == MNIST_SET
+    and run.test_accuracy is None
+    and run.status != "running"
+    and not data.is_sample
+):
     # An imported model has no test results yet: keep these for the Runs table and comparisons.
     try:
         get_store().record_test_results(
@@ -110,7 +162,9 @@ if run.test_accuracy is None and run.status != "running" and not data.is_sample:
         )
     except RunNotFoundError:  # deleted meanwhile: the picker says so
         st.rerun()
-show_metrics(slots, evaluation.accuracy, evaluation.loss, evaluation.errors, evaluation.count)
+show_metrics(
+    slots, evaluation.accuracy, evaluation.loss, evaluation.errors, evaluation.count, test_set
+)
 if run.status == "running":
     st.caption(
         ":material/autorenew: Still training: this is the model as saved after its last complete epoch."
@@ -145,7 +199,7 @@ def confusion_section() -> None:
     if len(indices):
         shown = indices[:GALLERY_SIZE]
         st.plotly_chart(
-            digit_grid_figure(data.x_test[shown], evaluation.titles(shown)),
+            digit_grid_figure(x_test[shown], evaluation.titles(shown)),
             key="evaluate_cell",
             width="stretch",
         )
@@ -174,7 +228,7 @@ def mistakes_section() -> None:
         f"**{len(indices):,}** mistakes, the most confident first (showing up to {GALLERY_SIZE}). Click one to inspect it."
     )
     notice = st.empty()  # above the gallery, where it is seen
-    figure = misclassified_grid_figure(evaluation, data.x_test, indices[:GALLERY_SIZE])
+    figure = misclassified_grid_figure(evaluation, x_test, indices[:GALLERY_SIZE])
     clicked = clickable_chart(figure, "evaluate_mistakes", selected_image)
     if clicked is not None:
         # Inspect a digit is drawn only once opened, with this image (see the module's doc).
@@ -190,6 +244,8 @@ def random_image() -> None:
 
 @st.fragment
 def inspect_section() -> None:
+    if state.get("evaluate_index") >= evaluation.count:  # chosen in a larger test set
+        state.set("evaluate_index", 0)
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     index = left.number_input(
         "Test image", 0, evaluation.count - 1, key="evaluate_index", **state.KEEP
@@ -204,7 +260,7 @@ def inspect_section() -> None:
     digit_col, probability_col = st.columns([2, 3])
     true_label = int(evaluation.labels[index])
     digit_col.plotly_chart(
-        digit_figure(data.x_test[index], title=evaluation.describe(index)), key="evaluate_digit"
+        digit_figure(x_test[index], title=evaluation.describe(index)), key="evaluate_digit"
     )
     probability_col.plotly_chart(
         probabilities_figure(evaluation.probabilities[index], true_label=true_label),
@@ -213,7 +269,7 @@ def inspect_section() -> None:
     )
     # Inside the network: saliency, activations, what a unit responds to
     inside_views.inside_section(
-        run.id, stamp, data.x_test[index] / 255.0, key="evaluate", true_digit=true_label
+        run.id, stamp, unit_image(x_test[index]), key="evaluate", true_digit=true_label
     )
 
 

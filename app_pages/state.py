@@ -28,7 +28,7 @@ SESSION = "session"
 KEPT = "kept"
 PAGE = "page"
 KEEP = {"persist_state": "session"}  # what a KEPT widget passes
-PAGES = ("home", "learn", "train", "evaluate", "draw", "runs", "experiments", "xor")
+PAGES = ("home", "learn", "train", "evaluate", "draw", "mydigits", "runs", "experiments", "xor")
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,18 @@ KEYS: dict[str, Key] = {
     "evaluate_mistake_true": Key(KEPT, None, "the mistakes shown: their true digit (None: any)"),
     "evaluate_mistake_predicted": Key(KEPT, None, "... and their predicted digit"),
     "evaluate_index": Key(KEPT, 0, "the test image inspected"),
+    "evaluate_test_set": Key(
+        KEPT, "mnist", "the test set: 'mnist' (MNIST's) or 'mine' (My digits)"
+    ),
     "evaluate_run": Key(PAGE, None, "the run picker, set from selected_run_id on every draw"),
     # Draw
     "draw_pen": Key(PAGE, 18, "the pen's width in pixels"),
     "draw_run": Key(PAGE, None, "the run picker, set from selected_run_id on every draw"),
+    "draw_canvas_round": Key(SESSION, 0, "digits kept this session: the canvas's key, blank anew"),
+    "draw_keep_notice": Key(SESSION, None, "(kind, text) said once after Keep"),
+    # My digits (app_pages/my_digits.py)
+    "mydigits_show": Key(KEPT, "all", "the label whose digits the gallery shows, or 'all'"),
+    "mydigits_notice": Key(SESSION, None, "(kind, text) said once after a relabel, delete, import"),
     # Runs
     "runs_run": Key(PAGE, None, "the run picker, set from selected_run_id on every draw"),
     "runs_compare": Key(PAGE, [], "the runs compared"),

@@ -24,6 +24,7 @@ from app_pages.train_controls import (
     set_spec,
     training_controls,
 )
+from app_pages.train_data import training_data, training_data_controls
 from app_pages.training_session import (
     FIRST_POINT_WAIT_SECONDS,
     build_ahead,
@@ -43,7 +44,10 @@ def start() -> None:
     data, _ = get_data()
     state.set("train_error", None)
     try:
-        start_training(current_spec(), data, callbacks=inside_views.dynamics_callbacks(data))
+        spec = current_spec()
+        start_training(
+            spec, training_data(data, spec), callbacks=inside_views.dynamics_callbacks(data)
+        )
     except RunStoreError as error:  # the store was damaged since the page was drawn
         state.set(
             "train_error", f"**Nothing was trained: the run store cannot be used.** {plain(error)}"
@@ -91,7 +95,7 @@ show_data_source(data, data_error)
 store_or_stop()  # every run is recorded there: without it, the page says why and stops
 running = training_now()
 spec = current_spec()
-build_ahead(spec, data)
+build_ahead(spec, training_data(data, spec))
 
 # The button as wide as its word, the preset box the rest of the row (a share of the row, at
 # 900 px, left the button "T..").
@@ -147,6 +151,7 @@ with controls:
     training_controls(disabled=running)
     inside_views.dynamics_toggle(disabled=running)
     model_summary(spec)
+    training_data_controls(data, disabled=running)
 
 
 def show_progress(snapshot) -> None:

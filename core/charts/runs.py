@@ -29,7 +29,15 @@ METRICS = {
 }
 COLOURS = qualitative.Plotly
 UNKNOWN = "—"
-SETTING_LABELS = {"lr_schedule": "Learning-rate schedule", "epochs": "Epochs asked for"}
+SETTING_LABELS = {
+    "lr_schedule": "Learning-rate schedule",
+    "epochs": "Epochs asked for",
+    "my_digits_repeats": "My digits, times each (0: none)",
+    "augment_shift": "Augmentation: shift",
+    "augment_rotation": "Augmentation: rotation (degrees)",
+    "augment_zoom": "Augmentation: zoom",
+    "augment_thickness": "Augmentation: stroke thickness (pixels)",
+}
 DIFFERENCE_STYLE = "background-color: rgba(255, 190, 0, 0.30); font-weight: 600"
 # Results first, after the name: at 900 px only the first few columns show without scrolling.
 TABLE_COLUMNS = (

@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from core.export.augment_script import augmentation_classes, augmentation_layer
 from core.export.template import fill
 from core.nets.model import ModelSpec
 
@@ -108,11 +109,14 @@ y_train = keras.utils.to_categorical(y_train, 10)
 y_test = keras.utils.to_categorical(y_test, 10)
 
 $hold_out_validation
+$add_my_digits
+$augmentation_classes
 # The seed fixes the initial weights, the dropout masks and the order of the batches.
 keras.utils.set_random_seed(SEED)
 model = keras.Sequential(
     [
         keras.Input(shape=$input_shape, name="pixels"),
+        $augmentation
         $layers
         layers.Dense(10, activation="softmax", name="output"),
     ],
@@ -162,6 +166,22 @@ n_val = round(len(x_train) * VALIDATION_SPLIT)
 x_val, y_val = x_train[order[:n_val]], y_train[order[:n_val]]
 x_train, y_train = x_train[order[n_val:]], y_train[order[n_val:]]
 print(f"{len(x_train)} training, {len(x_val)} validation, {len(x_test)} test images")
+"""
+
+# Ends in a blank line, as HOLD_OUT_VALIDATION does.
+ADD_MY_DIGITS = """\
+# My digits: your own drawings (the My digits page's download, mydigits.npz), added to
+# the training images only, never to validation, each of them MY_DIGITS_REPEATS times.
+# As in the playground, they become grey levels 0-255 and are then scaled as MNIST's are.
+MY_DIGITS_REPEATS = $repeats
+with np.load("mydigits.npz") as f:
+    my_x, my_y = f["x_test"], f["y_test"]
+my_x = np.round(my_x * 255).astype("uint8").reshape(-1, *x_train.shape[1:])
+my_x = my_x.astype("float32") * (1 / 255)
+my_y = keras.utils.to_categorical(my_y, 10)
+x_train = np.concatenate([x_train, *[my_x] * MY_DIGITS_REPEATS])
+y_train = np.concatenate([y_train, *[my_y] * MY_DIGITS_REPEATS])
+print(f"{len(x_train)} training images, {len(my_x)} of My digits among them")
 """
 
 CONSTANT_LEARNING_RATE = "optimizer = keras.optimizers.$optimizer(learning_rate=LEARNING_RATE)"
@@ -217,7 +237,12 @@ def export_script(spec: ModelSpec) -> str:
         learning_rate=_number(spec.learning_rate),
         scale_pixels=IMAGE_PIXELS if spec.is_convolutional else FLATTENED_PIXELS,
         hold_out_validation=HOLD_OUT_VALIDATION if has_validation else "",
+        add_my_digits=fill(ADD_MY_DIGITS, repeats=str(spec.my_digits_repeats))
+        if spec.my_digits_repeats
+        else "",
         input_shape="(28, 28, 1)" if spec.is_convolutional else "(784,)",
+        augmentation_classes=augmentation_classes(spec),
+        augmentation=_wrapped(augmentation_layer(spec)),
         layers=_layer_list(spec),
         model_name=model_name(spec),
         optimizer=_optimizer(spec),
@@ -234,6 +259,14 @@ def _layer_list(spec: ModelSpec) -> str:
     return "\n".join(
         layer_code(layer, name) for layer, name in zip(spec.layers, names, strict=True)
     )
+
+
+def _wrapped(line: str) -> str:
+    """A layer's line, wrapped as ruff format wraps it in the model's list ("" stays "")."""
+    if not line or LAYER_COLUMN + len(line) <= LINE_LENGTH:
+        return line
+    function, _, rest = line.partition("(")
+    return _call(function, rest.removesuffix("),").split(", "), column=LAYER_COLUMN) + ","
 
 
 def _optimizer(spec: ModelSpec) -> str:

@@ -84,6 +84,11 @@ TRAIN_KEYS = {
     "restore_best": "restore_best_weights",
     "validation": "validation_split",
     "seed": "seed",
+    "my_digits": "my_digits_repeats",
+    "shift": "augment_shift",
+    "rotation": "augment_rotation",
+    "zoom": "augment_zoom",
+    "thickness": "augment_thickness",
 }
 
 

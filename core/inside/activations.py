@@ -25,7 +25,10 @@ from core.nets.model import IMAGE_SIDE, INPUT_SIZE
 # Layers whose output is not worth a view of its own: reshaping, dropout (the identity when
 # predicting) and the input. The last layer of the chain (the output) is never shown here:
 # the pages already draw the ten probabilities.
-PASS_THROUGH = frozenset({"InputLayer", "Reshape", "Flatten", "Dropout", "SpatialDropout2D"})
+# The playground's augmentation, too, is the identity when predicting (core/nets/augment_layers.py).
+PASS_THROUGH = frozenset(
+    {"InputLayer", "Reshape", "Flatten", "Dropout", "SpatialDropout2D", "Augmentation"}
+)
 
 
 class ModelChainError(ValueError):

@@ -53,13 +53,19 @@ class MNIST:
     y_test: np.ndarray
     source: str
     is_sample: bool = False
+    # The last `train_only` rows of x_train only ever train: a validation split leaves them out
+    # (the learner's own digits, repeated: core.training.my_digits); `added` says what they are.
+    train_only: int = 0
+    added: str = ""
 
     @property
     def description(self) -> str:
-        sizes = f"{len(self.x_train):,} training and {len(self.x_test):,} test images"
+        base = len(self.x_train) - self.train_only
+        sizes = f"{base:,} training and {len(self.x_test):,} test images"
+        extra = f", plus {self.added}" if self.train_only else ""
         if self.is_sample:
-            return f"OFFLINE SAMPLE, not the full MNIST: {sizes} from {self.source}"
-        return f"MNIST, {sizes}, from {self.source}"
+            return f"OFFLINE SAMPLE, not the full MNIST: {sizes} from {self.source}{extra}"
+        return f"MNIST, {sizes}, from {self.source}{extra}"
 
 
 def _open(path: Path) -> bytes:

@@ -15,6 +15,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from core.nets import augment
 from core.nets.layers import (
     ACTIVATIONS,
     CONVOLUTIONAL_TYPES,
@@ -43,6 +44,7 @@ IMAGE_SHAPE = (IMAGE_SIDE, IMAGE_SIDE, 1)
 NUM_CLASSES = 10
 MAX_HIDDEN_LAYERS = 5  # hidden Dense layers
 MAX_LAYERS = 32  # layers of any type
+MAX_MY_DIGITS_REPEATS = 100
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad", "adamw", "nadam")
 LOSSES = {
@@ -107,6 +109,11 @@ class ModelSpec:
     restore_best_weights: bool = True
     validation_split: float = 0.1
     seed: int = 42
+    my_digits_repeats: int = 0  # My digits added to the training images this many times each
+    augment_shift: float = 0.0  # augmentation while training (core/nets/augment.py); 0: none
+    augment_rotation: float = 0.0
+    augment_zoom: float = 0.0
+    augment_thickness: int = 0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -166,6 +173,12 @@ class ModelSpec:
             )
         if self.patience < 0:
             raise SpecError(f"patience {self.patience} must be 0 or more epochs.")
+        if not 0 <= self.my_digits_repeats <= MAX_MY_DIGITS_REPEATS:
+            raise SpecError(
+                f"My digits repeated {self.my_digits_repeats} times; choose 0 (not used) to "
+                f"{MAX_MY_DIGITS_REPEATS}."
+            )
+        augment.check(self)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -344,6 +357,8 @@ def build_model(
     with seeded(spec.seed):  # the starting weights are the seed's, even with builds at once
         inputs = keras.Input(shape=spec.input_shape, name="pixels")
         x = inputs
+        augmentation = augment.augmentation_layer(spec)  # acts only while training
+        x = x if augmentation is None else augmentation(x)
         counts: dict[str, int] = {}
         for layer in spec.layers:
             kind = layer["type"]

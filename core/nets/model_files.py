@@ -187,11 +187,18 @@ def refuse_code_layers(config: dict, filename: str) -> None:
 def _is_custom(node: dict) -> bool:
     """Keras 3 writes each object's module and, for a registered custom class, its registered
     name ("package>Class"). Keras's own Functional model also carries a registered name, which
-    is just its class name, so only a name that differs from the class name counts."""
+    is just its class name, so only a name that differs from the class name counts. The
+    playground's own augmentation layers (core/nets/augment_layers.py) are not custom."""
     module, registered = node.get("module"), node.get("registered_name")
+    if registered in OWN_LAYERS:
+        return False
     if isinstance(registered, str) and registered and registered != node.get("class_name"):
         return True
     return isinstance(module, str) and module.split(".")[0] != "keras"
+
+
+# The registered names of the layers this app writes into models (and the exported script).
+OWN_LAYERS = frozenset(f"keras_playground>{name}" for name in ("Augmentation", "StrokeThickness"))
 
 
 def refuse_custom_objects(config: dict, filename: str) -> None:
@@ -218,11 +225,19 @@ def _code_message(filename: str, layers: str = "") -> str:
     )
 
 
-def safe_load(path: Path, filename: str):
+def load_in_safe_mode(path: Path, compile: bool = True):
+    """A .keras file's model, loaded in safe mode (no code from the file is run), the
+    playground's own augmentation layers registered first (core/nets/augment_layers.py)."""
     import keras  # Keras: not at start-up
 
+    import core.nets.augment_layers  # noqa: F401  (registers them; Keras: not at start-up)
+
+    return keras.saving.load_model(path, safe_mode=True, compile=compile)
+
+
+def safe_load(path: Path, filename: str):
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
+        return load_in_safe_mode(path, compile=False)
     except Exception as error:
         text = _error_text(error)
         if "safe_mode" in text or "arbitrary code" in text:

@@ -96,7 +96,9 @@ def spec_layers(model) -> list[dict[str, Any]] | None:
     A leading Flatten of a 28x28 input, or a Reshape of a (28, 28) input to (28, 28, 1) before
     a convolution, is the input form and not a layer of the spec.
     """
-    layers = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
+    # The augmentation layer (Train's, core/nets/augment_layers.py) is no layer of the spec.
+    skipped = ("InputLayer", "Augmentation")
+    layers = [layer for layer in model.layers if layer.__class__.__name__ not in skipped]
     in_shape = model_input_shape(model)
     if layers and layers[0].__class__.__name__ in ("Flatten", "Reshape"):
         first = layers[0].__class__.__name__

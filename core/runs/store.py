@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from core.nets.model import ModelSpec
-from core.nets.model_files import file_sha256, resave_upload
+from core.nets.model_files import file_sha256, load_in_safe_mode, resave_upload
 from core.runs.database import Database, next_run_number
 from core.runs.model_writes import save_atomically
 from core.runs.records import (
@@ -325,7 +325,6 @@ class RunStore:
 
     def load_model(self, run_id: str, *, compile: bool = True):
         """The run's Keras model, loaded in safe mode (no code from the file is run)."""
-        import keras  # Keras: not at start-up
 
         path = self.model_path(run_id)
         if path is None:
@@ -337,7 +336,7 @@ class RunStore:
             with self._db.connect() as conn:
                 row = conn.execute("SELECT model_sha256 FROM runs WHERE id = ?", (run_id,))
                 return load_baseline(path, row.fetchone()["model_sha256"])
-        return keras.saving.load_model(path, safe_mode=True, compile=compile)
+        return load_in_safe_mode(path, compile=compile)
 
     def history_csv(self, run_id: str) -> str:
         """The per-epoch history as CSV: epoch, loss, accuracy, val_loss, val_accuracy."""

@@ -43,8 +43,10 @@ def steps_per_execution_for(batch_size: int) -> int:
 
 def steps_per_epoch(spec: ModelSpec, data: MNIST) -> int:
     """How many batches one epoch of `spec` on `data` has (what `prepare` leaves to train)."""
-    n = len(data.x_train)
-    return math.ceil((n - held_out_count(n, spec.validation_split)) / spec.batch_size)
+    n = len(data.x_train) - data.train_only  # the own digits are never held out
+    return math.ceil(
+        (len(data.x_train) - held_out_count(n, spec.validation_split)) / spec.batch_size
+    )
 
 
 def warm_key(spec: ModelSpec, data: MNIST) -> WarmKey:

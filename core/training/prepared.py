@@ -93,6 +93,16 @@ def split_rows(rows: int, validation_split: float, seed: int) -> tuple[np.ndarra
     return order[n_val:], order[:n_val]
 
 
+def training_rows(data: MNIST, validation_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`split_rows` of `data`'s MNIST rows, then its `train_only` rows (the learner's own digits)
+    appended to the training rows: they are never held out, whatever the split."""
+    base = len(data.x_train) - data.train_only
+    train, val = split_rows(base, validation_split, seed)
+    if data.train_only:
+        train = np.concatenate([train, np.arange(base, len(data.x_train))])
+    return train, val
+
+
 def prepare(data: MNIST, validation_split: float, seed: int) -> PreparedData:
     """Scale to [0, 1] rows, one-hot the labels, and hold out `validation_split` of the
     training set (`as_images` then gives a convolutional network its view of the rows).
@@ -101,7 +111,7 @@ def prepare(data: MNIST, validation_split: float, seed: int) -> PreparedData:
     only. (A run reads the same rows from `PreparedTensors`, which copies no split out.)
     """
     images, labels = data.x_train, data.y_train
-    train, val = split_rows(len(images), validation_split, seed)
+    train, val = training_rows(data, validation_split, seed)
     if len(val):
         # Choose on the uint8 images, then scale: a quarter of the memory traffic.
         x_val, y_val = to_model_inputs(images[val]), one_hot(labels[val])
@@ -185,7 +195,7 @@ class PreparedTensors:
                 )
                 self._data = data
             if self._key != key:
-                train, val = split_rows(len(data.x_train), validation_split, seed)
+                train, val = training_rows(data, validation_split, seed)
                 x_all, y_all, x_test, y_test = self._whole
                 val_rows = tf.constant(val, tf.int64) if len(val) else None
                 self._split = Split(

@@ -109,6 +109,7 @@ UNTRACED_SETTINGS = (
     "patience",
     "restore_best_weights",
     "validation_split",
+    "my_digits_repeats",  # the data's length, which steps_per_epoch holds
 )
 CONSTANT_RATE_SETTINGS = ("learning_rate", "epochs", "batch_size")
 

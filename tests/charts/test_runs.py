@@ -198,3 +198,10 @@ def test_a_name_is_shown_as_typed_in_the_figures_not_as_html(store):
     # its "%{y}" filled in.
     assert name not in overlay.data[0].hovertemplate
     assert overlay.data[0].hovertemplate.startswith("%{fullData.name}<br>")
+
+
+def test_the_settings_table_names_my_digits_and_augmentation_in_words():
+    from core.charts.runs import setting_label
+
+    assert setting_label("my_digits_repeats") == "My digits, times each (0: none)"
+    assert setting_label("augment_rotation") == "Augmentation: rotation (degrees)"

@@ -27,7 +27,7 @@ from core.export.keras_script import (
     script_filename,
 )
 from core.nets.model import ModelSpec, build_model
-from core.nets.presets import DEFAULT_PRESET, PRESETS, SECONDS_PRESET
+from core.nets.presets import DEFAULT_PRESET, KERAS_CONVNET, PRESETS, SECONDS_PRESET
 from core.training.job import TrainingJob
 from tests.conftest import REPO
 from tests.support.digits import patch_digits, write_idx_folder
@@ -91,7 +91,33 @@ def cases() -> dict[str, ModelSpec]:
             chosen[f"random {i}"] = replace(spec, epochs=1)
             conv, dense = conv + spec.is_convolutional, dense + (not spec.is_convolutional)
     assert conv == 2 and dense == 2
+    chosen[MY_DIGITS_CASE] = replace(DEFAULT_SPEC, epochs=2, my_digits_repeats=3)
+    for name, spec in AUGMENTED.items():
+        chosen[name] = spec
     return chosen
+
+
+MY_DIGITS_CASE = "my digits, 3 times each"
+# Augmentation on a dense network (rows seen as images) and on the keras.io convnet.
+AUGMENTED = {
+    "augmented dense": replace(
+        DEFAULT_SPEC,
+        epochs=2,
+        augment_shift=0.1,
+        augment_rotation=10.0,
+        augment_zoom=0.1,
+        augment_thickness=1,
+    ),
+    "augmented convnet": replace(
+        PRESETS[KERAS_CONVNET].spec, epochs=1, augment_rotation=15.0, augment_thickness=2
+    ),
+}
+
+
+def my_digits() -> tuple[np.ndarray, np.ndarray]:
+    """Twelve own digits as My digits stores them: float32 images in [0, 1], uint8 labels."""
+    rng = np.random.default_rng(8)
+    return rng.random((12, 28, 28), dtype=np.float32), (np.arange(12) % 10).astype(np.uint8)
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +146,8 @@ def script_results(small_data, tmp_path_factory):
     for i, (name, spec) in enumerate(cases().items()):
         folder = work / f"case{i}"
         folder.mkdir()
+        images, labels = my_digits()  # the My digits page's download, beside every script
+        np.savez_compressed(folder / "mydigits.npz", x_test=images, y_test=labels)
         script = folder / script_filename(spec)
         script.write_text(export_script(spec))
         data = root / "mnist.npz" if name.startswith("random") and i % 2 else root / "idx"
@@ -138,13 +166,14 @@ def script_results(small_data, tmp_path_factory):
         cwd=work,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,
         env={"TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin", "HOME": str(work)},
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((work / "results.json").read_text())
 
 
+@pytest.mark.timeout(900)  # the first to ask for `script_results`: minutes on a busy machine
 def test_every_script_saves_the_model_build_model_makes(script_results):
     for name, spec in cases().items():
         result = script_results[name]
@@ -158,7 +187,7 @@ def test_every_script_saves_the_model_build_model_makes(script_results):
 
 def test_the_script_trains_as_the_app_does(script_results, small_data):
     data, _ = small_data
-    for name in REPRODUCED:
+    for name in [*REPRODUCED, *AUGMENTED]:
         spec = cases()[name]
         job = TrainingJob(spec, data).start()
         assert job.join(timeout=120)
@@ -170,6 +199,21 @@ def test_the_script_trains_as_the_app_does(script_results, small_data):
             app = snapshot.history[metric]
             assert len(values) == len(app) == spec.epochs
             assert np.allclose(values, app, rtol=0, atol=HISTORY_TOLERANCE), (name, metric)
+
+
+def test_the_script_trains_on_my_digits_as_the_app_does(script_results, small_data):
+    from core.training.my_digits import with_my_digits
+
+    data, _ = small_data
+    spec = cases()[MY_DIGITS_CASE]
+    mixed = with_my_digits(data, *my_digits(), repeats=spec.my_digits_repeats)
+    job = TrainingJob(spec, mixed).start()
+    assert job.join(timeout=120)
+    snapshot = job.monitor.snapshot()
+    assert snapshot.status == "completed", snapshot.message
+    script = script_results[MY_DIGITS_CASE]["history"]
+    for metric, values in script.items():
+        assert np.allclose(values, snapshot.history[metric], rtol=0, atol=HISTORY_TOLERANCE), metric
 
 
 def test_scripts_import_only_keras_numpy_and_the_standard_library():

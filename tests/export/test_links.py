@@ -288,3 +288,21 @@ def test_a_one_cycle_schedule_survives_a_link_and_a_settings_file():
     odd = spec_from_params({**params, "schedule": "one-cycle"}, defaults=DEFAULT)
     assert odd.spec.lr_schedule == DEFAULT.lr_schedule
     assert "one-cycle" in odd.problem
+
+
+def test_my_digits_and_augmentation_round_trip_through_a_link_and_a_settings_file():
+    spec = replace(
+        ModelSpec(),
+        my_digits_repeats=12,
+        augment_shift=0.15,
+        augment_rotation=12.5,
+        augment_zoom=0.05,
+        augment_thickness=2,
+    )
+    params = spec_to_params(spec)
+    assert (params["my_digits"], params["rotation"], params["thickness"]) == ("12", "12.5", "2")
+    restored = spec_from_params(params, ModelSpec())
+    assert restored.spec == spec and not restored.problems
+    assert spec_from_json(spec.to_json(), ModelSpec()).spec == spec
+    wrong = spec_from_params({**params, "rotation": "90"}, ModelSpec())
+    assert wrong.spec.augment_rotation == 0.0 and "rotation" in wrong.problem
