@@ -190,9 +190,11 @@ def _is_custom(node: dict) -> bool:
     is just its class name, so only a name that differs from the class name counts. The
     playground's own augmentation layers (core/nets/augment_layers.py) are not custom."""
     module, registered = node.get("module"), node.get("registered_name")
+    if not isinstance(registered, str):  # a damaged config may hold anything here
+        registered = None
     if registered in OWN_LAYERS:
         return False
-    if isinstance(registered, str) and registered and registered != node.get("class_name"):
+    if registered and registered != node.get("class_name"):
         return True
     return isinstance(module, str) and module.split(".")[0] != "keras"
 

@@ -19,6 +19,7 @@ from core.nets.model_files import (
     MAX_IMPORT_MEGABYTES,
     ModelImportError,
     check_upload,
+    refuse_custom_objects,
     safe_load,
 )
 from core.nets.spec_from_model import model_input_shape
@@ -418,3 +419,12 @@ def test_a_deeply_nested_config_or_an_odd_compile_config_is_no_crash(tmp_path):
     for compiled in (5, [], "adam", {"optimizer": {"class_name": "Adam", "config": 3}}):
         spec = core.nets.model_files.derive_spec(model, {"compile_config": compiled})
         assert spec["layers"][0]["units"] == 6 and "learning_rate" not in spec
+
+
+def test_a_config_whose_registered_name_is_not_text_is_read_without_a_traceback():
+    """Found by fuzzing: a registered name that is a list was looked up among the app's own
+    layers (a set) and raised TypeError: unhashable type."""
+    config = {"class_name": "Dense", "registered_name": [], "module": "keras.layers"}
+    refuse_custom_objects(config, "odd.keras")  # Keras's own layer: nothing refused
+    with pytest.raises(ModelImportError, match="odd.keras"):
+        refuse_custom_objects({**config, "module": "evil.layers"}, "odd.keras")
