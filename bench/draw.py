@@ -4,12 +4,14 @@
                          [--tune] [--variants] [--cnn [--cnn-model CNN.keras]] [--mnist]
                          [--calls 200]
 
-1. Drawn digits, three kinds (tests.support.drawings), each written with a round pen 6 to 30 px
-   wide on a 280x280 canvas: "pen strokes" (drawn_digits: fixed hand styles of every digit,
-   random slant, size and place), "writers" (writer_digits: 20 people per seed, each with a
-   slant, proportions and a variant of every digit of their own, such as a hooked or
-   straight-entry 6; half the digits small and near an edge) and "MNIST re-stroked"
-   (restroked_digits: MNIST test digits' centre lines redrawn with the pen). Each is read by
+1. Drawn digits, four kinds, each written with a round pen 6 to 30 px wide on a 280x280
+   canvas: "pen strokes" (tests.support.drawings.drawn_digits: fixed hand styles of every
+   digit, random slant, size and place), "writers" (writer_digits: 20 people per seed, each
+   with a slant, proportions and a variant of every digit of their own, such as a hooked or
+   straight-entry 6; half the digits small and near an edge), "MNIST re-stroked"
+   (restroked_digits: MNIST test digits' centre lines redrawn with the pen) and "pen paths"
+   (tests.support.pen_paths.path_digits, another generator: 20 hands per seed steering a pen
+   through points, its own ways of writing each digit; a third small and near an edge). Each is read by
    the same network after the app's preparation (core.mnist.preprocess.canvas_to_mnist) and
    after a plain recipe written here independently (crop the ink, fit its longer side into
    20 px with Lanczos, centre the mass on pixel 14). Accuracy per pen width on the held-out
@@ -59,6 +61,7 @@ from tests.support.drawings import (  # noqa: E402
     restroked_digits,
     writer_digits,
 )
+from tests.support.pen_paths import path_digits  # noqa: E402
 
 PENS = (6, 12, 18, 24, 30)
 # Each kind of drawing has sets to tune the recipe on and a set held out from any tuning, with
@@ -69,9 +72,11 @@ SETS = {  # name: (split, kind, seed, pen-stroke styles or first MNIST test digi
     "pen strokes, tune": ("tune", "strokes", (1, 3), EVEN),
     "writers, tune": ("tune", "writers", (11, 14), None),
     "MNIST re-stroked, tune": ("tune", "mnist", (21, 23), 0),
+    "pen paths, tune": ("tune", "paths", (31, 33), None),
     "pen strokes, held out": ("held out", "strokes", (2,), ODD),
     "writers, held out": ("held out", "writers", (12,), None),
     "MNIST re-stroked, held out": ("held out", "mnist", (22,), 5000),
+    "pen paths, held out": ("held out", "paths", (32,), None),
 }
 
 
@@ -92,6 +97,8 @@ def drawings_of(kind: str, seed: int, extra, count: int, data) -> tuple[list, np
         return list(drawn_digits(count, seed, pens=PENS, styles=extra)), None
     if kind == "writers":
         return list(writer_digits(count, seed, pens=PENS)), None
+    if kind == "paths":
+        return list(path_digits(count, seed, pens=PENS)), None
     images, labels = data.x_test[extra : extra + count], data.y_test[extra : extra + count]
     drawings = list(restroked_digits(images, labels, seed, pens=PENS))
     return drawings, images[[int(d.style.split()[1]) for d in drawings]]
