@@ -41,3 +41,17 @@ def test_path_digits_cycle_over_digits_use_the_pen_asked_for_and_fit_the_canvas(
     assert sum(d.style.endswith("small") for d in drawings) == 20
     again = [d.canvas for d in path_digits(5, seed=4, pens=(6, 24))]
     assert all(np.array_equal(a, d.canvas) for a, d in zip(again, drawings, strict=False))
+
+
+def test_every_way_of_writing_9_comes_back_up_to_where_its_loop_began():
+    # Turning towards the tail well before the pen got back to its start left an S, not a 9.
+    rng = np.random.default_rng(8)
+    for way in VIA_POINTS[9]:
+        short = []  # how far under its start the loop's way back up stops, a fraction of the box
+        for _ in range(20):
+            writer = path_writer(rng)
+            writer.ways[9] = way
+            (path,) = path_strokes(9, writer, rng)
+            bottom = int(np.argmax(path[: len(path) // 2, 1]))
+            short.append(path[bottom:, 1].min() - path[0, 1])
+        assert np.median(short) <= 0.05 and max(short) <= 0.15, way
