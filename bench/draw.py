@@ -4,12 +4,14 @@
                          [--tune] [--variants] [--cnn [--cnn-model CNN.keras]] [--mnist]
                          [--calls 200]
 
-1. Drawn digits, three kinds (tests.support.drawings), each written with a round pen 6 to 30 px
-   wide on a 280x280 canvas: "pen strokes" (drawn_digits: fixed hand styles of every digit,
-   random slant, size and place), "writers" (writer_digits: 20 people per seed, each with a
-   slant, proportions and a variant of every digit of their own, such as a hooked or
-   straight-entry 6; half the digits small and near an edge) and "MNIST re-stroked"
-   (restroked_digits: MNIST test digits' centre lines redrawn with the pen). Each is read by
+1. Drawn digits, four kinds, each written with a round pen 6 to 30 px wide on a 280x280
+   canvas: "pen strokes" (tests.support.drawings.drawn_digits: fixed hand styles of every
+   digit, random slant, size and place), "writers" (writer_digits: 20 people per seed, each
+   with a slant, proportions and a variant of every digit of their own, such as a hooked or
+   straight-entry 6; half the digits small and near an edge), "MNIST re-stroked"
+   (restroked_digits: MNIST test digits' centre lines redrawn with the pen) and "pen paths"
+   (tests.support.pen_paths.path_digits, another generator: 20 hands per seed steering a pen
+   through points, its own ways of writing each digit; a third small and near an edge). Each is read by
    the same network after the app's preparation (core.mnist.preprocess.canvas_to_mnist) and
    after a plain recipe written here independently (crop the ink, fit its longer side into
    20 px with Lanczos, centre the mass on pixel 14). Accuracy per pen width on the held-out
@@ -59,6 +61,7 @@ from tests.support.drawings import (  # noqa: E402
     restroked_digits,
     writer_digits,
 )
+from tests.support.pen_paths import path_digits  # noqa: E402
 
 PENS = (6, 12, 18, 24, 30)
 # Each kind of drawing has sets to tune the recipe on and a set held out from any tuning, with
@@ -69,9 +72,11 @@ SETS = {  # name: (split, kind, seed, pen-stroke styles or first MNIST test digi
     "pen strokes, tune": ("tune", "strokes", (1, 3), EVEN),
     "writers, tune": ("tune", "writers", (11, 14), None),
     "MNIST re-stroked, tune": ("tune", "mnist", (21, 23), 0),
+    "pen paths, tune": ("tune", "paths", (31, 33), None),
     "pen strokes, held out": ("held out", "strokes", (2,), ODD),
     "writers, held out": ("held out", "writers", (12,), None),
     "MNIST re-stroked, held out": ("held out", "mnist", (22,), 5000),
+    "pen paths, held out": ("held out", "paths", (32,), None),
 }
 
 
@@ -92,6 +97,8 @@ def drawings_of(kind: str, seed: int, extra, count: int, data) -> tuple[list, np
         return list(drawn_digits(count, seed, pens=PENS, styles=extra)), None
     if kind == "writers":
         return list(writer_digits(count, seed, pens=PENS)), None
+    if kind == "paths":
+        return list(path_digits(count, seed, pens=PENS)), None
     images, labels = data.x_test[extra : extra + count], data.y_test[extra : extra + count]
     drawings = list(restroked_digits(images, labels, seed, pens=PENS))
     return drawings, images[[int(d.style.split()[1]) for d in drawings]]
@@ -217,6 +224,48 @@ def redrawn_strokes(canvas: np.ndarray, box: int = 19, width: float = 0.15) -> n
     return preprocess.centre_by_mass(small / max(float(small.max()), 1e-6))
 
 
+# MNIST's lean: over its 60,000 training digits, columns moved per row downwards (mu11 / mu02)
+# have a median of -0.12 (leaning a little right), 5 to 95 % from -0.58 to 0.35.
+MNIST_SLANT = -0.12
+
+
+def slant(values: np.ndarray) -> tuple[float, float]:
+    """An image's lean (columns per row downwards, mu11 / mu02) and the row of its mass centre."""
+    values = np.asarray(values, dtype=np.float64)
+    rows, cols = np.indices(values.shape)
+    mass = float(values.sum())
+    row_centre = float((values * rows).sum()) / mass
+    row_offsets, col_offsets = rows - row_centre, cols - float((values * cols).sum()) / mass
+    return float((values * row_offsets * col_offsets).sum() / (values * row_offsets**2).sum()), (
+        row_centre
+    )
+
+
+def sheared(canvas: np.ndarray, pull: float, target: float = MNIST_SLANT) -> np.ndarray | None:
+    """A candidate (not the app's): the app's recipe, the digit's lean first moved `pull` of
+    the way to `target` by a shear (at the app's 80 px working size, before stroke matching)."""
+    ink = preprocess.remove_specks(preprocess.ink_map(canvas))
+    found = preprocess.ink_box(ink)
+    if found is None:
+        return None
+    top, bottom, left, right = found
+    work = preprocess._resize_box(ink[top:bottom, left:right], preprocess.WORK_SIZE)
+    lean, row_centre = slant(work)
+    shift, (height, width) = pull * (target - lean), work.shape
+    extra = math.ceil(2 * abs(shift) * height) + 2
+    work = ndimage.affine_transform(  # output (r, c) reads (r, c - extra/2 - shift (r - centre))
+        work,
+        np.array([[1.0, 0.0], [-shift, 1.0]]),
+        offset=(0.0, -extra / 2 + shift * row_centre),
+        output_shape=(height, width + extra),
+        order=1,
+    )
+    cols = np.flatnonzero(work.max(axis=0) >= preprocess.INK_LEVEL * float(work.max()))
+    work = preprocess._match_strokes(work[:, cols[0] : cols[-1] + 1])
+    small = np.clip(preprocess._resize_box(work, preprocess.BOX_SIZE), 0.0, None)
+    return preprocess.centre_by_mass(small / max(float(small.max()), 1e-6))
+
+
 VARIANTS = {  # name: (settings of core.mnist.preprocess, recipe)
     "app (canvas_to_mnist)": ({}, canvas_to_mnist),
     "  no stroke matching": ({}, lambda c: canvas_to_mnist(c, match_strokes=False)),
@@ -224,6 +273,8 @@ VARIANTS = {  # name: (settings of core.mnist.preprocess, recipe)
     "  narrow from 0.15 (before)": ({"STROKE_RANGE": (0.11, 0.15)}, canvas_to_mnist),
     "  no speck removal": ({"SPECK_FRACTION": 0.0}, canvas_to_mnist),
     "  Lanczos instead of box": ({"RESAMPLE": Image.Resampling.LANCZOS}, canvas_to_mnist),
+    "lean halfway to MNIST's": ({}, lambda c: sheared(c, 0.5)),
+    "lean made upright": ({}, lambda c: sheared(c, 1.0, 0.0)),
     "redrawn at 0.15 of 19 px": ({}, redrawn_strokes),
     "redrawn at 0.15 of 20 px": ({}, lambda c: redrawn_strokes(c, box=20)),
     "plain recipe": ({}, plain_recipe),

@@ -53,6 +53,21 @@ def _path(*parts):
     return np.concatenate([np.atleast_2d(p) for p in parts])
 
 
+def _stem_into_loop(cx, cy, rx, ry, *, join=215.0, top=0.05, close=-360.0):
+    """A 6 written with a straight stem: the stem runs into its loop along the loop's tangent.
+
+    The loop (centre cx, cy; radii rx, ry) starts at angle `join` (degrees, as in `_arc`; 215
+    is its upper left) and turns `close` degrees (-360 closes it onto the stem); the stem comes
+    down to that point in the direction the loop sets off in, from height `top`, as a pen
+    does. A stem aimed at the loop's leftmost point instead would cut across the loop.
+    """
+    angle = np.radians(join)
+    point = np.array([cx + rx * np.cos(angle), cy + ry * np.sin(angle)])
+    heading = np.array([rx * np.sin(angle), -ry * np.cos(angle)])  # down and to the left
+    start = point - heading * (point[1] - top) / heading[1]
+    return _path(_line(start, point), _arc(cx, cy, rx, ry, join, join + close))
+
+
 def _figure_eight(top_width=0.2, bottom_width=0.26):
     t = np.linspace(0.0, 2 * np.pi, 120)
     width = np.where(np.cos(t) > 0, top_width, bottom_width)
@@ -131,7 +146,7 @@ STYLES: dict[int, dict[str, list[np.ndarray]]] = {
     },
     6: {
         "curved": [_path(_bezier((0.72, 0.07), (0.36, 0.14), (0.2, 0.5), (0.26, 0.72)), _SIX_LOOP)],
-        "straight stem": [_path(_line((0.66, 0.05), (0.27, 0.68)), _SIX_LOOP)],
+        "straight stem": [_stem_into_loop(0.49, 0.72, 0.23, 0.22, close=-350)],
         "small loop": [
             _path(
                 _bezier((0.68, 0.05), (0.4, 0.25), (0.28, 0.6), (0.36, 0.82)),
@@ -567,8 +582,8 @@ def _six(variant, loop, at, vary):
     left = (cx - rx, cy)
     circle = _arc(cx, cy, rx, ry, 180, -170 + gap)
     if variant == "straight entry":
-        entry = _line(at(0.74, 0.05), left)
-    elif variant == "curved":
+        return [_stem_into_loop(cx, cy, rx, ry, join=vary(215, 8), top=vary(0.05), close=gap - 350)]
+    if variant == "curved":
         entry = _bezier(at(0.74, 0.07), at(0.36, 0.12), at(cx - rx - 0.02, cy - 0.3), left)
     else:  # a hook at the top, then down into the loop
         hook = _bezier(at(0.8, 0.22), at(0.8, 0.0), at(0.5, 0.0), (0.4, 0.15))

@@ -263,3 +263,23 @@ def test_writer_digits_are_reproducible_and_other_seeds_bring_other_writers():
     other = [d.canvas for d in writer_digits(10, seed=13)]
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
     assert not any(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def holes(canvas: np.ndarray) -> int:
+    """Background patches enclosed by ink (at half strength), of at least 20 pixels."""
+    labels, count = ndimage.label(canvas[..., 3] < 128)
+    sizes = ndimage.sum_labels(np.ones(labels.shape), labels, index=np.arange(1, count + 1))
+    border = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])))
+    return sum(1 for k in range(1, count + 1) if k not in border and sizes[k - 1] >= 20)
+
+
+def test_a_straight_stemmed_6_runs_into_its_loop_without_cutting_across_it():
+    # A stem aimed at the loop's leftmost point crossed the loop, splitting its hole in two.
+    rng = np.random.default_rng(7)
+    writer = random_writer(rng)
+    writer.variants[6] = "straight entry"
+    for _ in range(20):
+        placed, _ = place_strokes(writer_strokes(6, writer, rng), pen=3, height=240, rng=rng)
+        assert holes(render(placed, 3)) <= 1
+    canvas, _ = draw_digit(6, "straight stem", pen=3, height=240, rng=rng)
+    assert holes(canvas) == 1
