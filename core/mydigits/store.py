@@ -69,7 +69,12 @@ class MyDigitsStore:
             raise MyDigitsError(
                 f"Cannot create the folder {self.home} for My digits ({error})."
             ) from error
-        with self._write() as conn:
+        if self.path.exists():  # else made with the first digit kept: reading makes no file
+            self._prepare()
+
+    def _prepare(self) -> None:
+        """Check the file's schema version and create its table if need be."""
+        with self._transaction(self._connect(create=True)) as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise MyDigitsError(
@@ -82,11 +87,19 @@ class MyDigitsStore:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection]:
+        """The file, or, while nothing has been kept and `create` is not asked, an empty table
+        in memory (reading My digits then leaves no file behind)."""
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-            try:
+            if not create and not self.path.exists():
+                conn = sqlite3.connect(":memory:", isolation_level=None)
+                conn.executescript(SCHEMA)
+            else:
+                conn = sqlite3.connect(
+                    self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+                )
                 conn.execute("PRAGMA journal_mode=WAL")
+            try:
                 yield conn
             finally:
                 conn.close()
@@ -96,9 +109,15 @@ class MyDigitsStore:
                 "start a new set; the file is left as it is."
             ) from error
 
+    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        if not self.path.exists():
+            self._prepare()
+        return self._transaction(self._connect(create=True))
+
+    @staticmethod
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as conn:
+    def _transaction(connection) -> Iterator[sqlite3.Connection]:
+        with connection as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -202,6 +221,8 @@ class MyDigitsStore:
     def relabel(self, digit_id: str, label) -> None:
         """Give digit `digit_id` another label (0-9); a `MyDigitsError` if it is not kept."""
         label = checked_label(label)
+        if not self.path.exists():
+            raise MyDigitsError("That digit is no longer kept (deleted meanwhile?).")
         with self._write() as conn:
             changed = conn.execute(
                 "UPDATE digits SET label = ? WHERE id = ?", (label, digit_id)
@@ -211,6 +232,8 @@ class MyDigitsStore:
 
     def delete(self, digit_id: str) -> bool:
         """Forget digit `digit_id`; False if it was not kept."""
+        if not self.path.exists():
+            return False
         with self._write() as conn:
             return bool(conn.execute("DELETE FROM digits WHERE id = ?", (digit_id,)).rowcount)
 

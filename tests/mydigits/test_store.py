@@ -108,3 +108,15 @@ def test_a_damaged_store_file_is_named_and_left_as_it_is(tmp_path):
         MyDigitsStore(tmp_path)
     assert "Move it aside" in str(raised.value)
     assert path.read_bytes() == b"not a database" * 100
+
+
+def test_reading_my_digits_leaves_no_file_until_one_is_kept(tmp_path):
+    """Opening a page that reads My digits once left an empty mydigits.sqlite3 in the user's
+    folder: a file nobody saved (the browser test of a broken MNIST file counts them)."""
+    store = MyDigitsStore(tmp_path)
+    assert store.count() == 0 and store.digits() == [] and store.counts() == {}
+    assert len(store.digit_set().labels) == 0 and store.canvas("none") is None
+    assert not store.delete("none")
+    assert not (tmp_path / FILE_NAME).exists()
+    store.keep(np.full((28, 28), 0.5, np.float32), 3)
+    assert (tmp_path / FILE_NAME).exists() and MyDigitsStore(tmp_path).count() == 1
