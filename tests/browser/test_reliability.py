@@ -269,10 +269,12 @@ def test_a_learning_rate_of_10_stops_the_run_with_advice(app_server, open_sessio
 
 
 def test_two_sessions_train_at_once_and_each_sees_its_own_run(app_server, open_session):
-    pages = {epochs: open_session() for epochs in (3, 2)}
+    # The first run long enough (six epochs in batches of 32) to be under way when the second
+    # starts, however fast the machine: three were once over before the second was pressed.
+    pages = {epochs: open_session() for epochs in (6, 2)}
     for epochs, page in pages.items():
         open_train_page(page, app_server)
-        set_network(page, units="32", batch="32" if epochs == 3 else "128", epochs=epochs)
+        set_network(page, units="32", batch="32" if epochs == 6 else "128", epochs=epochs)
     started = {}
     for epochs, page in pages.items():  # one right after the other
         press_train(page)
@@ -282,10 +284,10 @@ def test_two_sessions_train_at_once_and_each_sees_its_own_run(app_server, open_s
         assert f"Trained {epochs} epochs" in text, text
         counts = curves_when(page, lambda counts, epochs=epochs: counts["train"] == 2 * epochs)
         assert counts["train"] == 2 * epochs, (epochs, counts)  # its own epochs only
-    first, second = started[3], started[2]
+    first, second = started[6], started[2]
     runs = {run.id: store(app_server).get(run.id) for run in (first, second)}
     assert first.id != second.id
-    assert sorted(run.epochs_done for run in runs.values()) == [2, 3]
+    assert sorted(run.epochs_done for run in runs.values()) == [2, 6]
     assert all(run.status == "completed" for run in runs.values())
     # They overlapped: the second started before the first had finished.
     assert runs[second.id].created < runs[first.id].updated
