@@ -120,20 +120,33 @@ def my_digits() -> tuple[np.ndarray, np.ndarray]:
     return rng.random((12, 28, 28), dtype=np.float32), (np.arange(12) % 10).astype(np.uint8)
 
 
-@pytest.fixture(scope="module")
-def small_data(tmp_path_factory):
-    """400 training and 100 test made-up digits, as an IDX folder and as an mnist.npz."""
-    data = patch_digits(n_train=400, n_test=100, seed=11)
-    root = tmp_path_factory.mktemp("export-data")
-    (root / "idx").mkdir()
-    write_idx_folder(root / "idx", data)
+def history_compared() -> set[str]:
+    """The cases whose histories are compared with the app's: they train on `small_data`."""
+    return {*REPRODUCED, *AUGMENTED, MY_DIGITS_CASE}
+
+
+def write_data(folder, data) -> None:
+    """`data` as an IDX folder (folder/idx) and as an mnist.npz (folder/mnist.npz)."""
+    (folder / "idx").mkdir(parents=True)
+    write_idx_folder(folder / "idx", data)
     np.savez(
-        root / "mnist.npz",
+        folder / "mnist.npz",
         x_train=data.x_train,
         y_train=data.y_train,
         x_test=data.x_test,
         y_test=data.y_test,
     )
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    """400 training and 100 test made-up digits, as an IDX folder and as an mnist.npz; and,
+    in root/tiny, 40 and 20 for the scripts only checked for the model they save (one batch
+    an epoch: what they save does not depend on how much they train)."""
+    data = patch_digits(n_train=400, n_test=100, seed=11)
+    root = tmp_path_factory.mktemp("export-data")
+    write_data(root, data)
+    write_data(root / "tiny", patch_digits(n_train=40, n_test=20, seed=12))
     return data, root
 
 
@@ -150,7 +163,8 @@ def script_results(small_data, tmp_path_factory):
         np.savez_compressed(folder / "mydigits.npz", x_test=images, y_test=labels)
         script = folder / script_filename(spec)
         script.write_text(export_script(spec))
-        data = root / "mnist.npz" if name.startswith("random") and i % 2 else root / "idx"
+        folder_of = root if name in history_compared() else root / "tiny"
+        data = folder_of / ("mnist.npz" if name.startswith("random") and i % 2 else "idx")
         plan.append(
             {
                 "name": name,
