@@ -117,21 +117,13 @@ def test_short_run_really_learns():
     assert result.confusion == counted.tolist()
 
 
-def test_the_test_loss_is_cross_entropy_whatever_the_training_loss():
-    """Stored test losses mean one thing: an MSE-trained run's too is cross-entropy."""
-    job = TrainingJob(small_spec(epochs=1, loss="mean_squared_error"), patch_digits()).start()
-    assert job.join(timeout=120)
-    p = job.model.predict(to_model_inputs(job.data.x_test), verbose=0).astype(np.float64)
-    p_true = p[np.arange(len(p)), job.data.y_test.astype(int)]
-    expected = -np.mean(np.log(np.clip(p_true, 1e-7, 1 - 1e-7)))
-    assert job.result.test_loss == pytest.approx(expected, rel=1e-4)
-
-
-def test_training_runs_off_the_calling_thread():
+@pytest.fixture(scope="module")
+def mse_run():
+    """One epoch of an MSE-trained run, the thread of each epoch's end noted in `seen`."""
     seen = []
     job = TrainingJob(
-        small_spec(epochs=1),
-        patch_digits(n_train=200, n_test=50),
+        small_spec(epochs=1, loss="mean_squared_error"),
+        patch_digits(),
         callbacks=[
             keras.callbacks.LambdaCallback(
                 on_epoch_end=lambda epoch, logs: seen.append(threading.current_thread().name)
@@ -139,6 +131,20 @@ def test_training_runs_off_the_calling_thread():
         ],
     ).start()
     assert job.join(timeout=120)
+    return job, seen
+
+
+def test_the_test_loss_is_cross_entropy_whatever_the_training_loss(mse_run):
+    """Stored test losses mean one thing: an MSE-trained run's too is cross-entropy."""
+    job, _ = mse_run
+    p = job.model.predict(to_model_inputs(job.data.x_test), verbose=0).astype(np.float64)
+    p_true = p[np.arange(len(p)), job.data.y_test.astype(int)]
+    expected = -np.mean(np.log(np.clip(p_true, 1e-7, 1 - 1e-7)))
+    assert job.result.test_loss == pytest.approx(expected, rel=1e-4)
+
+
+def test_training_runs_off_the_calling_thread(mse_run):
+    job, seen = mse_run
     assert seen == [f"train-{job.run_id}"]
     assert threading.current_thread().name not in seen
 
