@@ -195,6 +195,7 @@ def test_networks_built_ahead_leave_nothing_behind_in_tensorflow_s_kernel_cache(
     build(1)  # the network's first build also traces it for the pool
     build(2)
     before = malloc_in_use()
-    for seed in range(3, 13):
+    for seed in range(3, 8):
         build(seed)
-    assert malloc_in_use() - before < 1.0  # megabytes, for ten networks built and dropped
+    # megabytes, for five networks built and dropped: the leak was 10 to 25 MB for five
+    assert malloc_in_use() - before < 1.0
