@@ -1,5 +1,6 @@
 """TensorFlow imported from several threads at once, as a fresh server does (core.runtime.tf_import)."""
 
+import functools
 import subprocess
 import sys
 import textwrap
@@ -44,12 +45,18 @@ SCRIPT = textwrap.dedent(
     assert results["registry"] is True, results
     assert results["tensorflow"] == 2, results
     assert isinstance(results["keras"], str) and results["keras"][0].isdigit(), results
+
+    # For tests/runtime/test_seeding.py, in the same fresh process (one TensorFlow import
+    # fewer): the private seed state, before anything has seeded (a server's first build).
+    from core.runtime import seeding
+    print("seeding available:", seeding.available())
     """
 )
 
 
-def run_fresh(script: str) -> None:
-    """Run `script` in a fresh Python process (nothing imported yet); it must succeed."""
+def run_fresh(script: str) -> str:
+    """Run `script` in a fresh Python process (nothing imported yet); it must succeed. What
+    it printed."""
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=REPO,
@@ -59,10 +66,17 @@ def run_fresh(script: str) -> None:
         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    return done.stdout
+
+
+@functools.cache
+def fresh_server_process() -> str:
+    """What SCRIPT printed, run once for this file and tests/runtime/test_seeding.py."""
+    return run_fresh(SCRIPT)
 
 
 def test_tensorflow_imported_from_three_threads_at_once():
-    run_fresh(SCRIPT)
+    fresh_server_process()
 
 
 # The first `tensorflow()` freezes what the import made; a model built afterwards is still
