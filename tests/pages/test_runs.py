@@ -342,9 +342,9 @@ def test_train_drops_the_result_of_its_run_once_it_is_deleted_on_runs(small_mnis
     at.select_slider(key="train_w_units_0").set_value(32).run()
     at.slider(key="train_w_epochs").set_value(1).run()
     at.button(key="train_start_button").click().run()
-    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     run_id = at.session_state["train_run_id"]
     assert JOBS.get(run_id).join(timeout=120)  # its end stored too
+    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     at.switch_page(PAGE).run()
     assert at.selectbox(key="runs_run").value == run_id  # the run just trained
     at.checkbox(key=f"runs_confirm_delete_{run_id}").check().run()

@@ -74,6 +74,8 @@ def test_short_training_run_starts_and_finishes(small_mnist):
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=3)
     at.button(key="train_start_button").click().run()
+    # The page is looked at once the run has ended: reruns while it trains take its CPU.
+    assert JOBS.get(at.session_state["train_run_id"]).join(timeout=120)
     run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
     assert float(accuracy.value.rstrip("%")) > 50  # patch digits are easy; chance is 10 %
@@ -82,8 +84,8 @@ def test_short_training_run_starts_and_finishes(small_mnist):
 
 
 def test_stop_ends_a_long_run(small_mnist, monkeypatch):
-    # Fifty epochs of 400 digits go quickly on a network built ahead: slow each compiled call
-    # down, so the run is surely still training when Stop is pressed.
+    # Fifty epochs of 400 digits go quickly on a network built ahead: slow each batch down
+    # (seven of 64 a epoch), so the run is surely still training when Stop is pressed.
     batch_end = LiveMetrics.on_train_batch_end
 
     def slow_batch_end(self, batch, logs=None):
@@ -102,12 +104,12 @@ def test_stop_ends_a_long_run(small_mnist, monkeypatch):
     monkeypatch.setattr(core.training.job, "predict_eagerly", held_predict)
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=50)
-    at.select_slider(key="train_w_batch_size").set_value(16).run()
+    at.select_slider(key="train_w_batch_size").set_value(64).run()
     at.button(key="train_start_button").click().run()
     job = JOBS.get(at.session_state["train_run_id"])
     eventually(lambda: job.monitor.snapshot().epoch >= 1, 120, 0.1, "the run finished no epoch")
     at.run()
-    # Fifty epochs of 25 batches are far from done after one: the page shows a run under way.
+    # Fifty epochs of 7 batches are far from done after one: the page shows a run under way.
     assert job.running
     assert not at.button(key="train_stop_button").disabled
     assert at.button(key="train_start_button").disabled
@@ -278,7 +280,7 @@ def test_the_norms_toggle_decides_whether_a_run_records_norms(small_mnist, recor
     """On: the run carries a LayerNorms callback and its log fills with one weight and one
     gradient norm per layer; off: the run carries none (and costs nothing)."""
     at = open_page("app_pages/train.py")
-    set_small_network(at, epochs=2)
+    set_small_network(at, epochs=2 if record else 1)  # without norms, one epoch shows it
     at.toggle(key="train_inside_dynamics").set_value(record).run()
     at.button(key="train_start_button").click().run()
     job = JOBS.get(at.session_state["train_run_id"])

@@ -7,6 +7,7 @@ import numpy as np
 from app_pages import train_controls
 from core.mydigits.store import MyDigitsStore
 from core.runs.store import RunStore, default_home
+from core.training.registry import JOBS
 from tests.pages.test_train import set_small_network
 from tests.support.pages import open_page, run_until
 
@@ -35,6 +36,7 @@ def test_my_digits_join_the_run_the_stated_number_of_times(small_mnist):
     assert at.session_state[train_controls.SPEC].my_digits_repeats == 7
     assert any("3 of My digits × 7 = 21 training images" in c.value for c in at.caption)
     at.button(key="train_start_button").click().run()
+    assert JOBS.get(at.session_state["train_run_id"]).join(timeout=120)  # then look at the page
     run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     [run] = RunStore().list_runs()
     assert "3 of My digits × 7 (21 training images)" in run.data_source
@@ -62,6 +64,7 @@ def test_a_run_with_augmentation_trains_and_keeps_it_in_its_spec(small_mnist):
     set_small_network(at, epochs=1)
     at.slider(key="train_w_augment_shift").set_value(0.1).run()
     at.button(key="train_start_button").click().run()
+    assert JOBS.get(at.session_state["train_run_id"]).join(timeout=120)  # then look at the page
     run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     [run] = RunStore().list_runs()
     assert RunStore().get(run.id).spec.augment_shift == 0.1
