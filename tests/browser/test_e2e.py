@@ -20,6 +20,7 @@ from tests.browser.helpers import (
     choose_matching,
     curves_when,
     ensure_model,
+    open_network,
     open_page,
     open_train_page,
     outcome,
@@ -81,8 +82,7 @@ def test_train_page_trains_a_small_model(app_server, open_session):
 
 def test_curves_gain_points_while_training_and_stop_stops_it(app_server, open_session):
     page = open_session()
-    open_train_page(page, app_server)
-    set_network(page, units="32", batch="16", epochs=50)  # long enough to be stopped
+    open_network(page, app_server, units="32", batch="16", epochs=50)  # long enough to stop
     press_train(page)
 
     seen = [0]

@@ -26,12 +26,12 @@ from tests.browser.helpers import (
     choose,
     curves_when,
     ensure_model,
+    open_network,
     open_page,
     open_train_page,
     outcome,
     press_train,
     runs_so_far,
-    set_network,
     set_slider,
     store,
     wait_rerun,
@@ -273,8 +273,9 @@ def test_two_sessions_train_at_once_and_each_sees_its_own_run(app_server, open_s
     # starts, however fast the machine: three were once over before the second was pressed.
     pages = {epochs: open_session() for epochs in (6, 2)}
     for epochs, page in pages.items():
-        open_train_page(page, app_server)
-        set_network(page, units="32", batch="32" if epochs == 6 else "128", epochs=epochs)
+        open_network(
+            page, app_server, units="32", batch="32" if epochs == 6 else "128", epochs=epochs
+        )
     started = {}
     for epochs, page in pages.items():  # one right after the other
         press_train(page)
@@ -302,8 +303,7 @@ def test_a_run_outlives_its_killed_server_marked_interrupted(
     home = tmp_path / "home"
     server = start_server(small_mnist, home, browser)
     page = open_session()
-    open_train_page(page, server)
-    set_network(page, units="32", batch="16", epochs=50)
+    open_network(page, server, units="32", batch="16", epochs=50)
     press_train(page)
     run = eventually(
         # The store writes an epoch's history, then its model file: wait for both, so the
