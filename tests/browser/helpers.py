@@ -341,6 +341,40 @@ def set_network(page: Page, *, units: str = "32", batch: str = "128", epochs: in
     expect(page.get_by_text(f"Model: 784-{units}-10,")).to_be_visible(timeout=PAGE_SECONDS * 1000)
 
 
+def open_network(
+    page: Page, server: Server, *, units: str = "32", batch: str = "128", epochs: int = 2
+) -> None:
+    """Open Train on a share link with what `set_network` sets with the sliders (one hidden
+    layer of `units`, the batch size, the epochs): one page load instead of four slider
+    moves, each a rerun. test_e2e's small-model test and test_share_links keep the sliders
+    themselves under test."""
+    import urllib.parse
+    from dataclasses import replace
+
+    from core.export.links import spec_to_params
+    from core.nets.presets import DEFAULT_PRESET, PRESETS
+
+    default = PRESETS[DEFAULT_PRESET].spec
+    spec = replace(
+        default,
+        layers=[{"type": "Dense", "units": int(units), "activation": "relu"}, default.layers[1]],
+        batch_size=int(batch),
+        epochs=epochs,
+    )
+    open_page(page, server, "/train?" + urllib.parse.urlencode(spec_to_params(spec)), "Train")
+    expect(page.get_by_text(f"Model: 784-{units}-10,")).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    shown = {
+        label: slider_text(page, label)
+        for label in ("Hidden layers", "Layer 1 units", "Batch size", "Epochs")
+    }
+    assert shown == {
+        "Hidden layers": "1",
+        "Layer 1 units": units,
+        "Batch size": batch,
+        "Epochs": str(epochs),
+    }, shown
+
+
 # Whether the page's own Stop button (in the main area) is enabled, checked in the page.
 STOP_ENABLED = """() => [...document.querySelectorAll('[data-testid=stMain] button')].some(
     b => !b.disabled && [...b.querySelectorAll('p')].some(p => p.innerText.trim() === 'Stop'))"""

@@ -16,10 +16,12 @@ from tests.browser.helpers import (
     PAGE_SECONDS,
     TEST_DIGITS,
     TRAIN_SECONDS,
+    Server,
     button,
     choose_matching,
     curves_when,
     ensure_model,
+    open_network,
     open_page,
     open_train_page,
     outcome,
@@ -81,8 +83,7 @@ def test_train_page_trains_a_small_model(app_server, open_session):
 
 def test_curves_gain_points_while_training_and_stop_stops_it(app_server, open_session):
     page = open_session()
-    open_train_page(page, app_server)
-    set_network(page, units="32", batch="16", epochs=50)  # long enough to be stopped
+    open_network(page, app_server, units="32", batch="16", epochs=50)  # long enough to stop
     press_train(page)
 
     seen = [0]
@@ -193,26 +194,6 @@ def test_draw_page_reads_a_drawn_digit_and_clearing_removes_it(app_server, open_
     expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
 
 
-def test_draw_pages_quick_model_then_the_page_stops_polling(
-    browser, small_mnist, start_server, open_session, tmp_path
-):
-    """With no model, Draw trains a quick one and follows it every second; once the model is
-    there the page must stop rerunning (it went on re-listing runs and re-predicting)."""
-    server = start_server(small_mnist, tmp_path / "home", browser)  # an empty run store
-    page = open_session()
-    open_page(page, server, "/draw", "Draw")
-    page.get_by_test_id("stMain").get_by_role(
-        "button", name=re.compile("^Train a quick model")
-    ).click()
-    canvas = page.locator("canvas.upper-canvas")
-    expect(canvas).to_be_visible(timeout=TRAIN_SECONDS * 1000)
-    wait_idle(page)
-    before = runs_so_far(page)
-    page.wait_for_timeout(4000)  # four of the old one-second polls
-    assert runs_so_far(page) == before, "the Draw page still reruns with nothing to wait for"
-    no_exception(page)
-
-
 def test_runs_page_lists_the_runs_and_compares_two(app_server, open_session):
     page = open_session()
     while len(store(app_server).list_runs()) < 2:  # the Train tests above store two
@@ -265,14 +246,46 @@ def test_xor_page_trains_and_the_boundary_chart_appears(app_server, open_session
     no_exception(page)
 
 
+@pytest.fixture(scope="module")
+def fresh_server(small_mnist, tmp_path_factory):
+    """A server of these two tests' own, with an empty run store and "/" never loaded: first
+    the deep-link test opens it, then the quick-model test (one server start for both)."""
+    root = tmp_path_factory.mktemp("fresh-server")
+    server = Server(data=small_mnist, home=root / "home", log=root / "streamlit.log")
+    server.start()  # no warm-up: "/" never loaded
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def test_a_fresh_servers_first_session_on_a_deep_link_gets_the_app_navigation(
-    browser, small_mnist, start_server, open_session, tmp_path
+    fresh_server, open_session
 ):
     # A folder named pages/ used to make this open in Streamlit's v1 folder-of-pages mode,
     # bypassing app.py; the pages now live in app_pages/.
-    server = start_server(small_mnist, tmp_path / "home")  # no warm-up: "/" never loaded
+    server = fresh_server  # its first session: the tests before this one use app_server
     page = open_session()
     open_page(page, server, "/train", "Train")
     navigation = page.get_by_test_id("stSidebarNav")
     for title in NAVIGATION:
         expect(navigation.get_by_role("link", name=title, exact=True)).to_be_visible(timeout=10_000)
+
+
+def test_draw_pages_quick_model_then_the_page_stops_polling(fresh_server, open_session):
+    """With no model, Draw trains a quick one and follows it every second; once the model is
+    there the page must stop rerunning (it went on re-listing runs and re-predicting)."""
+    server = fresh_server  # an empty run store: the deep-link test before trains nothing
+    assert store(server).list_runs() == []
+    page = open_session()
+    open_page(page, server, "/draw", "Draw")
+    page.get_by_test_id("stMain").get_by_role(
+        "button", name=re.compile("^Train a quick model")
+    ).click()
+    canvas = page.locator("canvas.upper-canvas")
+    expect(canvas).to_be_visible(timeout=TRAIN_SECONDS * 1000)
+    wait_idle(page)
+    before = runs_so_far(page)
+    page.wait_for_timeout(4000)  # four of the old one-second polls
+    assert runs_so_far(page) == before, "the Draw page still reruns with nothing to wait for"
+    no_exception(page)
