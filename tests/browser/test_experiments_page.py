@@ -33,8 +33,12 @@ def test_the_chosen_experiment_stays_chosen_when_its_status_changes(app_server, 
     expect(page.get_by_text("Stopped.", exact=True)).to_be_visible()
 
     xstore.set_status(older, "failed", "Failed in the test.")
-    page.get_by_text("New experiment", exact=True).click()  # a full rerun of the page:
-    other = next(name for name in PRESETS if name != DEFAULT_PRESET)
+    page.get_by_text("New experiment", exact=True).click()
+    start_from = page.get_by_role("combobox", name="Start from", exact=True)
+    start_from.scroll_into_view_if_needed()  # once the expander has opened and settled
+    expect(start_from).to_be_in_viewport()
+    page.wait_for_timeout(500)  # the expander's opening animation moves the box
+    other = next(name for name in PRESETS if name != DEFAULT_PRESET)  # a full rerun of the page:
     choose(page, "Start from", other)
     selector = page.get_by_role("combobox", name="Experiment", exact=True)
     expect(page.get_by_text("Failed in the test.")).to_be_visible(timeout=PAGE_SECONDS * 1000)
