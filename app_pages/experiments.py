@@ -108,6 +108,20 @@ def new_experiment_form(data) -> None:
         st.rerun()
 
 
+def apply_lesson_plan() -> bool:
+    """A lesson's Set it up (on Learn) written into the form, once: Train's network as the
+    base, its one setting and values, its seeds. True when there was one."""
+    plan = state.pop("experiments_plan")
+    if plan is None:
+        return False
+    state.set("experiments_base", CURRENT)
+    state.set("experiments_method", "grid")
+    state.set("experiments_setting_0", plan.setting)
+    state.set(f"experiments_values_0_{plan.setting}", plan.values)
+    state.set("experiments_seeds", plan.seeds)
+    return True
+
+
 def base_network() -> ModelSpec:
     """The network the experiment varies: Train's current one or a preset."""
     choice = st.selectbox("Start from", [CURRENT, *PRESETS], key="experiments_base")
@@ -131,13 +145,15 @@ def cluster_address() -> str:
 def classic_buttons(data, address: str) -> None:
     """One button per classic experiment, each on the network it compares; a click starts it."""
     st.markdown("**One-click classics**")
-    columns = st.columns(len(CLASSICS))
-    for column, (kind, (label, text)) in zip(columns, CLASSICS.items(), strict=True):
-        if column.button(
+    row = st.container(
+        horizontal=True
+    )  # side by side where they fit whole, else one under the other
+    for kind, (label, text) in CLASSICS.items():
+        if row.button(
             label,
             key=f"experiments_classic_{kind}",
             help=f"{text} It starts from {describe(classic_base(kind))}, whatever Train shows.",
-            width="stretch",
+            width="content",
             disabled=data is None,  # nothing to train on: the page says why above
         ):
             launch(classic_definition(kind), data, address)
@@ -158,7 +174,7 @@ def varied_settings(method: str) -> tuple[list[Axis], list[str]]:
     """Up to MAX_AXES settings and their values, and what is wrong with the values typed."""
     axes, problems = [], []
     for i in range(MAX_AXES):
-        left, right = st.columns([1, 2])
+        left, right = st.columns(2)
         setting = left.selectbox(
             f"Setting {i + 1}",
             [None, *SETTINGS],
@@ -248,7 +264,8 @@ if notice:
     st.error(plain(notice), icon=":material/error:")
 
 active = runner.RUNNERS.active()
-with st.expander("New experiment", expanded=active is None and not xstore.list()):
+planned = apply_lesson_plan()
+with st.expander("New experiment", expanded=active is None and (planned or not xstore.list())):
     if active is not None:
         st.info("An experiment is running; stop it to start another.", icon=":material/info:")
     else:

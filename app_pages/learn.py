@@ -99,6 +99,8 @@ def set_up(lesson: Lesson) -> None:
     else:
         for name, value in lesson.setup.spec.to_dict().items():
             state.set(f"xor_{name}", value)
+    if lesson.experiment is not None:  # the Experiments page writes it into its form
+        state.set("experiments_plan", lesson.experiment)
     progress().mark_set_up(lesson.slug)
     state.set("learn_notice", (lesson.slug, f"Set up on {PAGES[lesson.setup.page]}."))
 

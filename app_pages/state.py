@@ -95,6 +95,7 @@ KEYS: dict[str, Key] = {
     "experiments_selected": Key(PAGE, None, "the experiment shown, set on every draw"),
     "experiments_ray": Key(PAGE, None, "the Ray cluster's address, if typed"),
     "experiments_notice": Key(SESSION, None, "why the last start or resume failed, said once"),
+    "experiments_plan": Key(SESSION, None, "a lesson's experiment, written into the form once"),
     # XOR (app_pages/xor.py, plane_settings.py)
     "xor_job": Key(SESSION, None, "the page's XorJob; None until the page first draws"),
     "xor_unit": Key(PAGE, None, "the unit shown large, 'layer:unit'"),

@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from core.lessons.checks import Check, Compare, Part
-from core.lessons.setup import Setup, SetupError, read_setup
+from core.lessons.setup import ExperimentPlan, Setup, SetupError, read_experiment, read_setup
 from core.lessons.terms import FIGURES, NOTES, TRAITS
 from core.lessons.words import LESSONS_FOLDER
 
-TOP_KEYS = {"title", "watch", "setup", "check", "compare", "question"}
+TOP_KEYS = {"title", "watch", "setup", "experiment", "check", "compare", "question"}
 PART_KEYS = {"name", "runs", "figure", "at_least", "at_most", "hint", "seeds", "tell"}
 COMPARE_KEYS = {"better", "than", "by_at_least", "must_hold", "hint"}
 MAX_SEEDS = 10
@@ -50,6 +50,7 @@ class Lesson:
     check: Check
     question: str
     answer: str
+    experiment: ExperimentPlan | None = None  # what Set it up writes into the Experiments form
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,19 @@ def _lesson(slug: str, data: dict, words: str) -> Lesson:
         check=Check(parts, _compare(data.get("compare"), parts)),
         question=_text(question, "ask", "[question] "),
         answer=_text(question, "answer", "[question] "),
+        experiment=_experiment(data.get("experiment")),
     )
+
+
+def _experiment(table) -> ExperimentPlan | None:
+    if table is None:
+        return None
+    try:
+        return read_experiment(table)
+    except SetupError as error:
+        problem = LessonFileError(f"[experiment]: {error}", error.key or "experiment")
+        problem.table = ("experiment", 1)
+        raise problem from None
 
 
 def load_lesson(path: Path) -> Lesson:

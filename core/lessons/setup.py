@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from core.experiments.settings import SETTINGS
+from core.experiments.sweeps import DefinitionError, parse_values
 from core.export.links import (
     Restored,
     flat_spec_from_params,
@@ -76,3 +78,31 @@ def _culprit(page: str, params: dict[str, str]) -> str | None:
         if key != "v" and _read(page, {"v": "1", key: value}).problems:
             return key
     return None
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    """What a lesson's Set it up writes into the Experiments page's form: one setting varied
+    over `values` (as typed in the form), `seeds` runs each, from Train's network."""
+
+    setting: str
+    values: str
+    seeds: int
+
+
+def read_experiment(data: Any) -> ExperimentPlan:
+    """A lesson file's [experiment] table; SetupError says what is wrong."""
+    if not isinstance(data, dict):
+        raise SetupError("[experiment] must be a table: setting, values, seeds", "experiment")
+    setting, values, seeds = data.get("setting"), data.get("values"), data.get("seeds", 3)
+    if setting not in SETTINGS:
+        raise SetupError(f"setting is {setting!r}; use one of {sorted(SETTINGS)}", "setting")
+    if not isinstance(values, str):
+        raise SetupError('values is a text as typed in the form, e.g. "1, 2"', "values")
+    try:
+        parse_values(setting, values)
+    except DefinitionError as error:
+        raise SetupError(f"values: {error}", "values") from None
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or not 1 <= seeds <= 10:
+        raise SetupError("seeds is a whole number from 1 to 10", "seeds")
+    return ExperimentPlan(setting, values, seeds)

@@ -143,3 +143,24 @@ def test_the_plain_read_of_each_lessons_words_is_what_the_loader_checks():
             lesson.answer,
         )
     assert read_words(LESSONS_FOLDER, "no-such-lesson").slug == "01-xor"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ('setting = "hidden_layers"', 'setting = "depth"', "setting is 'depth'; use one of"),
+        ('values = "1, 2"', 'values = "one, two"', "values:"),
+        ("seeds = 3", "seeds = 30", "seeds is a whole number from 1 to 10"),
+    ],
+)
+def test_a_bad_experiment_plan_is_named_with_its_line(tmp_path, old, new, said):
+    folder = copy_lessons(tmp_path)
+    path = folder / "08-is-it-real.toml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    line = next(i for i, row in enumerate(path.read_text().splitlines(), 1) if new in row)
+    lessons, problems = load_lessons(folder)
+    assert len(lessons) == 7 and len(problems) == 1
+    assert str(problems[0]).startswith(f"{path.name}, line {line}: [experiment]: ")
+    assert said in str(problems[0])

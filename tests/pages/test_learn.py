@@ -94,3 +94,21 @@ def test_a_lesson_whose_words_read_but_whose_check_does_not_is_not_shown(tmp_pat
     assert "01-xor.toml, line 15: check 1's figure 'score'" in at.warning[0].value
     assert [h.value for h in at.subheader] == [f"1. {LESSONS['02'].title}"]
     assert at.button_group(key="learn_lesson").options == [str(i) for i in range(1, 8)]
+
+
+def test_set_it_up_fills_the_experiments_form_for_the_seeds_lesson():
+    """Lesson 8 compares one and two hidden layers over three seeds: Set it up gives Train the
+    network and the Experiments form its varied setting, values and seeds; nothing starts."""
+    at = choose(open_page("app_pages/learn.py"), "08")
+    at.button(key="learn_set_up").click().run()
+    plan = LESSONS["08"].experiment
+    assert (plan.setting, plan.values, plan.seeds) == ("hidden_layers", "1, 2", 3)
+    assert at.session_state["experiments_plan"] == plan
+    page = at.switch_page("app_pages/experiments.py").run()
+    assert not page.exception, page.exception
+    assert page.selectbox(key="experiments_setting_0").value == "hidden_layers"
+    assert page.text_input(key="experiments_values_0_hidden_layers").value == "1, 2"
+    assert page.number_input(key="experiments_seeds").value == 3
+    assert page.selectbox(key="experiments_base").index == 0  # Train's current network
+    assert page.expander[0].proto.expanded
+    assert "experiments_plan" not in page.session_state  # written once
