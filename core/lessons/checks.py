@@ -168,8 +168,9 @@ def _compare(compare: Compare, figures: dict[str, list[float]]) -> tuple[bool, s
         f"{compare.than}"
     )
     if len(better) > 1 and len(than) > 1:
-        error = (statistics.variance(better) / len(better)) ** 0.5
-        error = (error**2 + statistics.variance(than) / len(than)) ** 0.5
+        error = (
+            statistics.variance(better) / len(better) + statistics.variance(than) / len(than)
+        ) ** 0.5  # the standard error of the difference of two means
         real = abs(difference) > 2 * error
         sentence += (
             f"; that is more than twice its standard error ({difference_shown(compare.figure, error)}), "
