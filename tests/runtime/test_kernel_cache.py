@@ -7,6 +7,7 @@ import gc
 import itertools
 import subprocess
 import sys
+import time
 
 import keras
 import numpy as np
@@ -66,15 +67,42 @@ def test_the_private_kernel_cache_is_still_there(monkeypatch):
     assert fresh.stdout.strip() == "False", fresh.stderr[-2000:]  # TensorFlow not imported
 
 
+def settled_malloc_in_use() -> float:
+    """`malloc_in_use` once two readings 50 ms apart agree within 0.1 MB (other tests' threads
+    may still be freeing memory in this process)."""
+    last = malloc_in_use()
+    for _ in range(20):
+        time.sleep(0.05)
+        now = malloc_in_use()
+        if abs(now - last) < 0.1:
+            return now
+        last = now
+    return last
+
+
+def kernels_left_and_freed(count: int = 400) -> tuple[float, float]:
+    """Megabytes the C heap grew by making `count` named variables, and what stays after
+    `kernel_cache.clear()`."""
+    before = settled_malloc_in_use()
+    make_named_variables(count)
+    grown = settled_malloc_in_use() - before
+    kernel_cache.clear()
+    return grown, settled_malloc_in_use() - before
+
+
 def test_named_variables_leave_kernels_that_clearing_frees():
     make_named_variables()  # the first ones make what every later one shares
     kernel_cache.clear()
-    before = malloc_in_use()
-    make_named_variables(200)
-    grown = malloc_in_use() - before
-    assert grown > 2  # megabytes, for variables that are all gone
-    kernel_cache.clear()
-    assert malloc_in_use() - before < grown / 4
+    # About 14 MB for 400 variables that are all gone (35 KB each). Another test's thread may
+    # free memory during a reading in the full suite, so up to three tries measure it.
+    tries = []
+    for _ in range(3):
+        grown, left = kernels_left_and_freed()
+        tries.append((round(grown, 2), round(left, 2)))
+        if grown > 4 and left < grown / 4:
+            break
+    else:
+        raise AssertionError(f"(grown, left after clearing) in megabytes, each try: {tries}")
 
 
 def test_a_moved_cache_is_warned_about_once(monkeypatch, caplog):
