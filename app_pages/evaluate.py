@@ -25,6 +25,7 @@ from app_pages.run_store import (
     store_or_stop,
 )
 from app_pages.selection import clickable_chart, selected_cell, selected_image
+from app_pages.text import plain
 from core.charts.images import (
     digit_figure,
     digit_grid_figure,
@@ -43,6 +44,7 @@ from core.inside.evaluation import (
     first_layer_weight_images,
     predict_probabilities,
 )
+from core.mydigits.records import MyDigitsError
 from core.runs.records import RunNotFoundError
 
 GALLERY_SIZE = 48
@@ -91,6 +93,22 @@ def choose_test_set(data) -> tuple[str, str, np.ndarray, np.ndarray]:
     digits = store.digit_set()
     digest = hashlib.sha256(digits.images.tobytes() + digits.labels.tobytes()).hexdigest()
     return MY_SET, f"my digits {digest}", digits.images, digits.labels
+
+
+def record_my_digits_score(run_id: str, evaluation) -> None:
+    """Keep the run's figures on My digits for the Runs table (once per figures shown)."""
+    figures = (run_id, evaluation.accuracy, evaluation.loss, evaluation.count)
+    if state.get("evaluate_my_score") == figures:
+        return
+    store = my_digits_or_none()
+    if store is None:
+        return
+    try:
+        store.record_score(run_id, evaluation.accuracy, evaluation.loss, evaluation.count)
+    except MyDigitsError as error:
+        st.warning(f"Could not keep this score for the Runs table: {plain(error)}")
+        return
+    state.set("evaluate_my_score", figures)
 
 
 def unit_image(image: np.ndarray) -> np.ndarray:
@@ -162,6 +180,8 @@ if (
         )
     except RunNotFoundError:  # deleted meanwhile: the picker says so
         st.rerun()
+if test_set == MY_SET and run.status != "running":
+    record_my_digits_score(run.id, evaluation)
 show_metrics(
     slots, evaluation.accuracy, evaluation.loss, evaluation.errors, evaluation.count, test_set
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from functools import partial
 
 import streamlit as st
 
 from app_pages import code_views, state
+from app_pages.my_digits_store import my_digits_or_none
 from app_pages.run_picker import NOTHING, remember_seen, run_picker, seen_label, shown_run_id
 from app_pages.run_store import store_or_stop
 from app_pages.text import plain
@@ -21,6 +23,7 @@ from core.charts.runs import (
     spec_table,
 )
 from core.export.keras_script import export_script
+from core.mydigits.records import MyDigitsError
 from core.nets.model_files import MAX_IMPORT_MEGABYTES, ModelImportError
 from core.runs.records import file_stem
 from core.runs.store import RunNotFoundError, RunStore, RunStoreError
@@ -38,6 +41,12 @@ TABLE_CONFIG = {
     ),
     "Val accuracy (%)": st.column_config.NumberColumn(
         "Val acc. %", format="%.2f", help="Validation accuracy after the last epoch, in %"
+    ),
+    "My digits (%)": st.column_config.NumberColumn(
+        "Mine %",
+        format="%.2f",
+        help="Accuracy on My digits (your kept drawings) as last measured on Evaluate with "
+        "Test on: My digits; a run's details below say on how many",
     ),
     "Time (s)": st.column_config.NumberColumn(
         "Time (s)", format="%.0f", help="Seconds of training"
@@ -148,6 +157,15 @@ notice = state.pop("runs_notice")
 if notice:
     (st.success if notice[0] == "success" else st.error)(notice[1])
 
+def my_scores() -> dict:
+    """Each run's last figures on My digits, by run id (none if My digits cannot be read)."""
+    mine = my_digits_or_none()
+    try:
+        return mine.scores() if mine is not None else {}
+    except MyDigitsError:
+        return {}
+
+
 runs = store.list_runs()
 ids = [run.id for run in runs]
 labels = dict(zip(ids, run_labels(runs), strict=True))
@@ -162,7 +180,7 @@ def show_table() -> None:
     if running and not any(run.status == "running" for run in fresh):
         st.rerun(scope="app")
     st.dataframe(
-        runs_table(fresh),
+        runs_table(fresh, {i: (s.accuracy, s.count) for i, s in my_scores().items()}),
         hide_index=True,
         width="stretch",
         column_config=TABLE_CONFIG,
@@ -182,6 +200,13 @@ def one_run(store: RunStore, run) -> None:
     """The run chosen: its name, downloads, Evaluate link, deletion and Keras script."""
     st.markdown(f"**{run.status.capitalize()}.** {plain(run.message)}")
     st.caption(f"Data: {plain(run.data_source or 'unknown')} · id {run.id}")
+    score = my_scores().get(run.id)
+    if score is not None:
+        when = datetime.datetime.fromtimestamp(score.measured).strftime("%d %b, %H:%M")
+        st.caption(
+            f"On My digits: {score.accuracy:.2%} of {score.count:,} digits right "
+            f"(loss {score.loss:.4f}), measured on Evaluate on {when}."
+        )
 
     name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
     name_column.text_input("Name", value=run.name, key=f"runs_name_{run.id}")

@@ -75,6 +75,7 @@ KEYS: dict[str, Key] = {
     "evaluate_test_set": Key(
         KEPT, "mnist", "the test set: 'mnist' (MNIST's) or 'mine' (My digits)"
     ),
+    "evaluate_my_score": Key(SESSION, None, "(run, accuracy, loss, count) last kept on My digits"),
     "evaluate_run": Key(PAGE, None, "the run picker, set from selected_run_id on every draw"),
     # Draw
     "draw_pen": Key(PAGE, 18, "the pen's width in pixels"),

@@ -45,6 +45,7 @@ TABLE_COLUMNS = (
     "Status",
     "Test accuracy (%)",
     "Val accuracy (%)",
+    "My digits (%)",  # only once some run has been evaluated on My digits
     "Epochs",
     "Time (s)",
     "Architecture",
@@ -76,8 +77,12 @@ def as_percent(value: float | None) -> float | None:
     return None if value is None else 100.0 * value
 
 
-def runs_table(runs: list[RunSummary]) -> pd.DataFrame:
-    """One row per run, indexed by run id, with numbers kept numeric so columns sort."""
+def runs_table(
+    runs: list[RunSummary], my_digits: dict[str, tuple[float, int]] | None = None
+) -> pd.DataFrame:
+    """One row per run, indexed by run id, with numbers kept numeric so columns sort.
+    `my_digits`: a run's (accuracy, digits counted) on My digits, by run id, where measured."""
+    mine = my_digits or {}
     local = datetime.datetime.now().astimezone().tzinfo
     table = pd.DataFrame(
         {
@@ -94,6 +99,10 @@ def runs_table(runs: list[RunSummary]) -> pd.DataFrame:
             "Test accuracy (%)": pd.array(
                 [as_percent(run.test_accuracy) for run in runs], dtype="Float64"
             ),
+            "My digits (%)": pd.array(
+                [as_percent(mine[run.id][0]) if run.id in mine else None for run in runs],
+                dtype="Float64",
+            ),
             "Time (s)": pd.array([run.training_seconds for run in runs], dtype="Float64"),
             "Created": pd.to_datetime([run.created for run in runs], unit="s", utc=True)
             .tz_convert(local)
@@ -101,7 +110,7 @@ def runs_table(runs: list[RunSummary]) -> pd.DataFrame:
         },
         index=pd.Index([run.id for run in runs], name="id"),
     )
-    return table[list(TABLE_COLUMNS)]
+    return table[[c for c in TABLE_COLUMNS if mine or c != "My digits (%)"]]
 
 
 def overlay_figure(runs: list[Run], metric: str = "val_accuracy") -> go.Figure:

@@ -43,6 +43,17 @@ class DigitSet:
         return len(self.labels)
 
 
+@dataclass(frozen=True)
+class Score:
+    """A run's figures on My digits as last measured (on Evaluate): accuracy and loss on
+    `count` digits at `measured` (seconds since the epoch)."""
+
+    accuracy: float
+    loss: float
+    count: int
+    measured: float
+
+
 def checked_label(label) -> int:
     """`label` as an int from 0 to 9, or a `MyDigitsError` saying what a label may be."""
     if isinstance(label, bool) or not isinstance(label, numbers.Integral | str):

@@ -1,6 +1,7 @@
-"""My digits, kept: one SQLite table in `home`/mydigits.sqlite3, beside the run store.
+"""My digits, kept: a SQLite file, `home`/mydigits.sqlite3, beside the run store.
 
-Each row holds a digit's label, the time it was kept, the (28, 28) float32 image the network saw
+Its `digits` table holds the kept digits; `scores` holds each run's accuracy on them as last
+measured on Evaluate (what the Runs table shows). Each digit's row holds a digit's label, the time it was kept, the (28, 28) float32 image the network saw
 (its raw bytes, so it comes back bit for bit) and the canvas it was drawn on (a PNG, lossless),
 if there was one. Every operation opens its own connection (WAL mode, a busy timeout), so pages
 in several sessions can keep and delete at once. `add_many` (an import) is one transaction: all
@@ -27,13 +28,14 @@ from core.mydigits.records import (
     DigitSet,
     MyDigit,
     MyDigitsError,
+    Score,
     checked_image,
     checked_label,
 )
 
 FILE_NAME = "mydigits.sqlite3"
 BUSY_TIMEOUT_SECONDS = 30.0
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the scores table (version 1's files gain it on opening)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS digits (
     id TEXT PRIMARY KEY,
@@ -43,6 +45,13 @@ CREATE TABLE IF NOT EXISTS digits (
     canvas BLOB
 );
 CREATE INDEX IF NOT EXISTS digits_by_created ON digits (created);
+CREATE TABLE IF NOT EXISTS scores (
+    run_id TEXT PRIMARY KEY,
+    accuracy REAL NOT NULL,
+    loss REAL NOT NULL,
+    count INTEGER NOT NULL,
+    measured REAL NOT NULL
+);
 """
 IMAGE_BYTES = SIDE * SIDE * 4  # float32, little-endian
 
@@ -229,6 +238,25 @@ class MyDigitsStore:
             ).rowcount
         if not changed:
             raise MyDigitsError("That digit is no longer kept (deleted meanwhile?).")
+
+    def record_score(self, run_id: str, accuracy: float, loss: float, count: int) -> None:
+        """Keep a run's accuracy and loss on `count` of My digits, replacing the last ones."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO scores (run_id, accuracy, loss, count, measured) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (str(run_id), float(accuracy), float(loss), int(count), time.time()),
+            )
+
+    def scores(self) -> dict[str, Score]:
+        """Each run's figures on My digits as last recorded, by run id."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT run_id, accuracy, loss, count, measured FROM scores"
+            ).fetchall()
+        return {
+            row[0]: Score(float(row[1]), float(row[2]), int(row[3]), float(row[4])) for row in rows
+        }
 
     def delete(self, digit_id: str) -> bool:
         """Forget digit `digit_id`; False if it was not kept."""

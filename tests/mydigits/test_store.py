@@ -3,12 +3,14 @@ canvases that come back bit for bit, a damaged file named and left as it is."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 import pytest
 
 from core.mydigits.files import read_npz, to_npz
 from core.mydigits.records import DigitSet, MyDigitsError
-from core.mydigits.store import FILE_NAME, MyDigitsStore
+from core.mydigits.store import FILE_NAME, SCHEMA, MyDigitsStore
 
 
 def digit_image(seed: int) -> np.ndarray:
@@ -120,3 +122,30 @@ def test_reading_my_digits_leaves_no_file_until_one_is_kept(tmp_path):
     assert not (tmp_path / FILE_NAME).exists()
     store.keep(np.full((28, 28), 0.5, np.float32), 3)
     assert (tmp_path / FILE_NAME).exists() and MyDigitsStore(tmp_path).count() == 1
+
+
+def test_a_runs_score_is_kept_replaced_and_read_back(tmp_path):
+    store = MyDigitsStore(tmp_path)
+    store.keep(digit_image(1), 1)
+    store.record_score("run-a", 0.75, 0.9, 4)
+    store.record_score("run-b", 0.5, 1.2, 4)
+    store.record_score("run-a", 0.8, 0.7, 5)  # measured again, on one more digit
+    scores = MyDigitsStore(tmp_path).scores()
+    assert set(scores) == {"run-a", "run-b"}
+    assert (scores["run-a"].accuracy, scores["run-a"].loss, scores["run-a"].count) == (0.8, 0.7, 5)
+    assert scores["run-b"].accuracy == 0.5
+
+
+def test_a_version_1_file_gains_the_scores_and_keeps_its_digits(tmp_path):
+    with sqlite3.connect(tmp_path / FILE_NAME) as conn:
+        conn.executescript(SCHEMA.split("CREATE TABLE IF NOT EXISTS scores")[0])
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute(
+            "INSERT INTO digits (id, label, created, image) VALUES ('d', 7, 1.0, ?)",
+            (digit_image(2).astype("<f4").tobytes(),),
+        )
+    conn.close()
+    store = MyDigitsStore(tmp_path)
+    assert [d.label for d in store.digits()] == [7]
+    store.record_score("run", 1.0, 0.1, 1)
+    assert store.scores()["run"].count == 1

@@ -60,6 +60,24 @@ def test_every_figure_on_my_digits_matches_a_count_by_hand(kept):
     assert title == describe(probabilities, labels, KEPT - 1)
 
 
+def test_a_score_on_my_digits_is_kept_for_the_runs_table(kept):
+    probabilities, labels = kept
+    right = int((probabilities.argmax(axis=1) == labels).sum())
+    at = open_page(PAGE)
+    at.session_state["evaluate_test_set"] = "mine"
+    at.run()
+    assert not at.exception, at.exception
+    (run,) = RunStore().list_runs()
+    score = MyDigitsStore(default_home()).scores()[run.id]
+    assert (score.count, score.accuracy) == (KEPT, pytest.approx(right / KEPT))
+    runs = open_page("app_pages/runs.py")
+    table = runs.dataframe[0].value
+    assert table.loc[run.id, "My digits (%)"] == pytest.approx(100 * right / KEPT)
+    assert any(f"of {KEPT} digits right" in c.value for c in runs.caption), [
+        c.value for c in runs.caption
+    ]
+
+
 def test_back_on_mnist_the_index_inspected_in_my_digits_is_kept_in_range(kept):
     at = open_tab(open_page(PAGE), "Inspect a digit")
     at.number_input(key="evaluate_index").set_value(90).run()
