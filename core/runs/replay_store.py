@@ -20,13 +20,7 @@ import numpy as np
 from core.mnist.data import MNIST
 from core.runs.database import Database
 from core.runs.store import HOME_VARIABLE, RunStore
-from core.training.replay import (
-    ReplayFrame,
-    ReplayRecorder,
-    diagram_from_dict,
-    diagram_to_dict,
-    held_out_digits,
-)
+from core.training.replay import ReplayFrame, diagram_from_dict, diagram_to_dict, held_out_digits
 
 
 @functools.lru_cache(maxsize=8)
@@ -113,9 +107,11 @@ class ReplayStore:
             conn.execute("DELETE FROM replay_frames WHERE run_id = ?", (run_id,))
 
 
-def replay_recorder(store: RunStore, run_id: str, data: MNIST) -> ReplayRecorder:
-    """The callback that records run `run_id`'s frames into `store` as it trains, its
-    confusion matrices counted on `data`'s held-out test digits."""
+def replay_recorder(store: RunStore, run_id: str, data: MNIST):
+    """The callback (`ReplayRecorder`) that records run `run_id`'s frames into `store` as it
+    trains, its confusion matrices counted on `data`'s held-out test digits."""
+    from core.training.replay_callback import ReplayRecorder  # Keras: not at start-up
+
     replays = ReplayStore(store)
     images, labels = held_out_digits(data)
     return ReplayRecorder(images, labels, lambda frame: replays.add(run_id, frame))

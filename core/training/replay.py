@@ -7,36 +7,26 @@ units and weights it shows); and the confusion matrix on a fixed set of held-out
 (`held_out_digits`: up to `DIGITS_PER_CLASS` of each digit, never trained on). Frame 0 is the
 starting weights.
 
-`ReplayRecorder` is the Keras callback that makes the frames: one at the start of training,
-then one after every complete epoch (an epoch that Stop or a diverging loss cut short makes
-none, as for `core.runs.recorder.RunRecorder`), each handed to its `sink` (the run store's
-`core.runs.replay_store`, or a list in tests). A sink that returns False (the run was deleted)
-ends the recording. `diagram_to_dict` and `diagram_from_dict` turn a diagram into plain values
+`core.training.replay_callback.ReplayRecorder` makes them as a run trains (this module does
+not import Keras: the pages read frames without it). `diagram_to_dict` and `diagram_from_dict` turn a diagram into plain values
 and back, for storing.
 """
 
 from __future__ import annotations
 
-import logging
 import math
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import keras
 import numpy as np
 
 from core.inside.diagram import Column, Diagram, weights_diagram
 from core.inside.evaluation import confusion_matrix, first_conv_filters, first_layer_weight_images
 from core.mnist.data import MNIST, to_model_inputs
 from core.nets.model import INPUT_SIZE, NUM_CLASSES
-from core.training.live_callback import diverged
 
 TEMPLATES = 36  # first-layer units or filters kept per frame: those Evaluate draws
-DIGITS_PER_CLASS = 100  # held-out test digits of each class the matrix is counted on
-
-logger = logging.getLogger(__name__)
+DIGITS_PER_CLASS = 50  # held-out test digits of each class the matrix is counted on
 
 
 @dataclass(frozen=True)
@@ -111,61 +101,6 @@ def frame_of(model: Any, epoch: int, images: np.ndarray, labels: np.ndarray) -> 
         confusion=confusion_matrix(labels, predicted),
         digits=len(labels),
     )
-
-
-class ReplayRecorder(keras.callbacks.Callback):
-    """Hands `sink` a `ReplayFrame` of the model at the start and after every complete epoch.
-
-    `images` and `labels` are the held-out digits (`held_out_digits`). The frames made are
-    also kept in `frames` (their epochs) and `seconds` (the time spent making and sinking
-    them), so a bench can weigh what recording costs.
-    """
-
-    def __init__(
-        self, images: np.ndarray, labels: np.ndarray, sink: Callable[[ReplayFrame], bool]
-    ) -> None:
-        super().__init__()
-        self.images = images
-        self.labels = labels
-        self.sink = sink
-        self._reset()
-
-    def _reset(self) -> None:
-        self.frames: list[int] = []
-        self.seconds = 0.0
-        self.ended = False  # the sink said the run is gone: record nothing more
-        self._steps_done = 0
-
-    def on_train_begin(self, logs=None):
-        self._reset()
-        self._record(0)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._steps_done = 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._steps_done = batch + 1
-
-    def on_epoch_end(self, epoch, logs=None):
-        steps = (self.params or {}).get("steps")
-        cut_short = (steps and self._steps_done < steps) or getattr(
-            self.model, "stop_training", False
-        )
-        if not cut_short and not diverged(float((logs or {}).get("loss", math.nan))):
-            self._record(epoch + 1)
-
-    def _record(self, epoch: int) -> None:
-        if self.ended or self.model is None:
-            return
-        started = time.perf_counter()
-        try:
-            frame = frame_of(self.model, epoch, self.images, self.labels)
-            self.ended = not self.sink(frame)
-        except Exception:  # a replay is never worth a run: log it, train on
-            logger.exception("Could not record the replay of epoch %d", epoch)
-        else:
-            self.frames.append(epoch)
-        self.seconds += time.perf_counter() - started
 
 
 def diagram_to_dict(diagram: Diagram) -> dict:

@@ -8,11 +8,11 @@ from core.training.job import TrainingJob
 from core.training.replay import (
     TEMPLATES,
     ReplayFrame,
-    ReplayRecorder,
     diagram_from_dict,
     diagram_to_dict,
     held_out_digits,
 )
+from core.training.replay_callback import ReplayRecorder
 from core.training.warm_start import WarmStarts
 from tests.support.digits import patch_digits
 from tests.support.specs import small_spec

@@ -1,0 +1,152 @@
+"""Replay: a run's epochs under a slider, from its stored frames (core/runs/replay_store.py).
+
+`replay_panel(run_id, key=...)` draws the panel in a fragment of its own, so moving the slider
+redraws only the panel: the first layer's weight templates (or a convnet's first filters), the
+confusion matrix on the held-out test digits, and the network diagram's weights, each as they
+were at the end of the epoch chosen (epoch 0: the starting weights). While the run trains
+(`live`), the fragment polls the store and the slider gains each new epoch; a slider left at
+the newest epoch follows it. The Train page draws it under the live curves, Evaluate in its
+Replay tab.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from app_pages import state
+from app_pages.run_store import get_store
+from core.charts.diagram import diagram_figure
+from core.charts.images import filters_grid_figure, weights_grid_figure
+from core.charts.metrics import confusion_matrix_figure
+from core.runs.records import RunStoreError
+from core.runs.replay_store import ReplayStore
+from core.training.replay import DIGITS_PER_CLASS, ReplayFrame
+
+POLL_SECONDS = 1.0  # while the run trains: how often the panel looks for a new epoch
+TEMPLATE_COLUMNS = 6
+TEMPLATE_ROW_PIXELS = 80  # a row of tiles and its titles, at the width the panel gives them
+MIN_REM = 22  # the templates and the matrix go side by side where each has this much room
+
+
+def replay_panel(run_id: str | None, *, key: str, live: bool = False) -> None:
+    """The replay of run `run_id` (nothing for None); `key` is the page's name, `live` says
+    the run is training (the panel then polls for new epochs)."""
+    if run_id is None:
+        return
+    # The templates and the matrix side by side where both have room, else one under the
+    # other (a row that wraps). Outside the fragment: a style drawn in one is not applied.
+    st.html(
+        f"<style>.st-key-{key}_replay_row > div {{ flex: 1 1 {MIN_REM}rem; "
+        f"min-width: min(100%, {MIN_REM}rem); }}</style>"
+    )
+    st.fragment(run_every=POLL_SECONDS if live else None)(_panel)(run_id, key, live)
+
+
+def _panel(run_id: str, key: str, live: bool) -> None:
+    try:
+        replays = ReplayStore(get_store())
+        epochs = replays.epochs(run_id)
+    except RunStoreError as error:
+        st.warning(f"The replay cannot be read: {error}", icon=":material/warning:")
+        return
+    if not epochs:
+        if live:
+            st.caption(":material/replay: The replay appears here as soon as training starts.")
+        else:
+            st.info(
+                "This run has no replay: runs trained before replays were recorded, imported "
+                "models and experiments' runs have none. Train it again on Train to get one.",
+                icon=":material/info:",
+            )
+        return
+    epoch = _epoch_slider(run_id, key, epochs)
+    frame = replays.frame(run_id, epoch)
+    if frame is None:  # deleted meanwhile
+        st.info("This run was deleted.", icon=":material/info:")
+        return
+    _frame_views(frame, key, live, epochs[-1])
+
+
+def _epoch_slider(run_id: str, key: str, epochs: list[int]) -> int:
+    """The slider over the run's epochs; left at the newest one (or on another run before),
+    it moves to the newest."""
+    slider, newest = f"{key}_replay_epoch", f"{key}_replay_newest"
+    last_drawn = state.get(newest)  # (run id, its newest epoch) when the slider was last drawn
+    chosen = state.get(slider)
+    if last_drawn is None or last_drawn[0] != run_id or chosen == last_drawn[1]:
+        chosen = epochs[-1]
+    if chosen not in epochs:
+        chosen = epochs[-1]
+    state.set(slider, chosen)
+    state.set(newest, (run_id, epochs[-1]))
+    return st.select_slider(
+        "Epoch",
+        options=epochs,
+        format_func=lambda e: "start" if e == 0 else str(e),
+        key=slider,
+        help="Drag to see the network as it was at the end of each epoch; 'start' is its "
+        "random starting weights.",
+    )
+
+
+def _frame_views(frame: ReplayFrame, key: str, live: bool, newest: int) -> None:
+    at = "the start" if frame.epoch == 0 else f"epoch {frame.epoch}"
+    so_far = (
+        f"{newest} epochs so far (training: new epochs join the slider)"
+        if live
+        else f"{newest} epochs"
+    )
+    st.caption(f"The network at {at}, of {so_far}.")
+    with st.container(horizontal=True, gap="medium", key=f"{key}_replay_row"):
+        with st.container():
+            _templates(frame, at, key)
+        with st.container():
+            _confusion(frame, at, key)
+    figure = diagram_figure(frame.diagram, height=300)
+    figure.update_layout(
+        title={"text": f"Weights at {at}", "x": 0.5}, margin={"l": 10, "r": 10, "t": 35, "b": 5}
+    )
+    st.plotly_chart(figure, key=f"{key}_replay_diagram", width="stretch")
+    st.caption(frame.diagram.note)
+
+
+def _confusion(frame: ReplayFrame, at: str, key: str) -> None:
+    figure = confusion_matrix_figure(frame.confusion)
+    figure.update_layout(
+        title={"text": f"Confusion at {at}: {frame.accuracy:.1%} right"},
+        height=400,
+        margin={"l": 50, "r": 10, "t": 45, "b": 45},
+    )
+    figure.update_traces(showscale=False, selector={"type": "heatmap"})
+    st.plotly_chart(figure, key=f"{key}_replay_confusion", width="stretch")
+    st.caption(
+        f"On {frame.digits:,} held-out test digits (the first {DIGITS_PER_CLASS} of each in "
+        "the test set, never trained on): rows are the true digit, columns what the network said."
+    )
+
+
+def _templates(frame: ReplayFrame, at: str, key: str) -> None:
+    if frame.templates is None:
+        st.caption("This network has no first layer that reads the pixels directly.")
+        return
+    if frame.kind == "filters":
+        figure = filters_grid_figure(frame.templates, columns=TEMPLATE_COLUMNS)
+        what = "first convolution's filters"
+        words = "Each tile is one filter: it slides over the digit, lighting up where the ink looks like it."
+    else:
+        figure = weights_grid_figure(frame.templates, columns=TEMPLATE_COLUMNS)
+        what = "first layer's units"
+        words = (
+            "Each tile is one unit's weight on every pixel: blue wants ink there, red wants none."
+        )
+    rows = math.ceil(len(frame.templates) / TEMPLATE_COLUMNS)
+    figure.update_layout(
+        title={"text": f"The {what} at {at}"},
+        height=TEMPLATE_ROW_PIXELS * rows + 50,
+        margin={"l": 5, "r": 5, "t": 40, "b": 5},
+    )
+    figure.update_traces(showscale=False, selector={"type": "heatmap"})
+    st.plotly_chart(figure, key=f"{key}_replay_templates", width="stretch")
+    st.caption(f"{words} Random noise at the start; strokes once it has learned.")
