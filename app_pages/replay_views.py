@@ -11,22 +11,26 @@ Replay tab.
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages import state
 from app_pages.run_store import get_store
 from core.charts.diagram import diagram_figure
-from core.charts.images import filters_grid_figure, weights_grid_figure
 from core.charts.metrics import confusion_matrix_figure
+from core.charts.replay import replay_templates_figure
 from core.runs.records import RunStoreError
 from core.runs.replay_store import ReplayStore
-from core.training.replay import DIGITS_PER_CLASS, ReplayFrame
+from core.training.replay import DIGITS_PER_CLASS
 
 POLL_SECONDS = 1.0  # while the run trains: how often the panel looks for a new epoch
 TEMPLATE_COLUMNS = 6
-TEMPLATE_ROW_PIXELS = 80  # a row of tiles and its titles, at the width the panel gives them
+UNIT_WORDS = "Each tile is one unit's weight on every pixel: blue wants ink there, red none."
+FILTER_WORDS = (
+    "Each tile is one filter: it slides over the digit, lighting up where the ink looks like it."
+)
 MIN_REM = 22  # the templates and the matrix go side by side where each has this much room
 
 
@@ -62,11 +66,11 @@ def _panel(run_id: str, key: str, live: bool) -> None:
             )
         return
     epoch = _epoch_slider(run_id, key, epochs)
-    frame = replays.frame(run_id, epoch)
-    if frame is None:  # deleted meanwhile
+    views = frame_views(run_id, epoch)
+    if views is None:  # deleted meanwhile
         st.info("This run was deleted.", icon=":material/info:")
         return
-    _frame_views(frame, key, live, epochs[-1])
+    _draw(views, key, live, epochs[-1])
 
 
 def _epoch_slider(run_id: str, key: str, epochs: list[int]) -> int:
@@ -91,62 +95,73 @@ def _epoch_slider(run_id: str, key: str, epochs: list[int]) -> int:
     )
 
 
-def _frame_views(frame: ReplayFrame, key: str, live: bool, newest: int) -> None:
+@dataclass(frozen=True)
+class FrameViews:
+    """One frame's figures and captions, as the panel draws them."""
+
+    at: str  # "the start", "epoch 3"
+    templates: go.Figure | None
+    templates_words: str
+    confusion: go.Figure
+    digits: int
+    diagram: go.Figure
+    note: str
+
+
+# A frame never changes once stored: its figures are made once, whoever looks (about 0.3 MB
+# each, most of it the templates' mosaic).
+@st.cache_resource(max_entries=64, show_spinner=False)
+def frame_views(run_id: str, epoch: int) -> FrameViews | None:
+    """Run `run_id`'s frame of `epoch` as figures, or None if it is gone."""
+    frame = ReplayStore(get_store()).frame(run_id, epoch)
+    if frame is None:
+        return None
     at = "the start" if frame.epoch == 0 else f"epoch {frame.epoch}"
+    confusion = confusion_matrix_figure(frame.confusion)
+    confusion.update_layout(
+        title={"text": f"Confusion at {at}: {frame.accuracy:.1%} right"},
+        height=400,
+        margin={"l": 50, "r": 10, "t": 45, "b": 45},
+    )
+    confusion.update_traces(showscale=False, selector={"type": "heatmap"})
+    diagram = diagram_figure(frame.diagram, height=300)
+    diagram.update_layout(
+        title={"text": f"Weights at {at}", "x": 0.5}, margin={"l": 10, "r": 10, "t": 35, "b": 5}
+    )
+    templates, words = None, "This network has no first layer that reads the pixels directly."
+    if frame.templates is not None:
+        filters = frame.kind == "filters"
+        what = "first convolution's filters" if filters else "first layer's units"
+        templates = replay_templates_figure(
+            frame.templates,
+            "filter" if filters else "unit",
+            f"The {what} at {at}",
+            TEMPLATE_COLUMNS,
+        )
+        words = (
+            FILTER_WORDS if filters else UNIT_WORDS
+        ) + " Random noise at the start; strokes once it has learned."
+    return FrameViews(at, templates, words, confusion, frame.digits, diagram, frame.diagram.note)
+
+
+def _draw(views: FrameViews, key: str, live: bool, newest: int) -> None:
     so_far = (
         f"{newest} epochs so far (training: new epochs join the slider)"
         if live
         else f"{newest} epochs"
     )
-    st.caption(f"The network at {at}, of {so_far}.")
+    st.caption(f"The network at {views.at}, of {so_far}.")
     with st.container(horizontal=True, gap="medium", key=f"{key}_replay_row"):
         with st.container():
-            _templates(frame, at, key)
+            if views.templates is not None:
+                st.plotly_chart(views.templates, key=f"{key}_replay_templates", width="stretch")
+            st.caption(views.templates_words)
         with st.container():
-            _confusion(frame, at, key)
-    figure = diagram_figure(frame.diagram, height=300)
-    figure.update_layout(
-        title={"text": f"Weights at {at}", "x": 0.5}, margin={"l": 10, "r": 10, "t": 35, "b": 5}
-    )
-    st.plotly_chart(figure, key=f"{key}_replay_diagram", width="stretch")
-    st.caption(frame.diagram.note)
-
-
-def _confusion(frame: ReplayFrame, at: str, key: str) -> None:
-    figure = confusion_matrix_figure(frame.confusion)
-    figure.update_layout(
-        title={"text": f"Confusion at {at}: {frame.accuracy:.1%} right"},
-        height=400,
-        margin={"l": 50, "r": 10, "t": 45, "b": 45},
-    )
-    figure.update_traces(showscale=False, selector={"type": "heatmap"})
-    st.plotly_chart(figure, key=f"{key}_replay_confusion", width="stretch")
-    st.caption(
-        f"On {frame.digits:,} held-out test digits (the first {DIGITS_PER_CLASS} of each in "
-        "the test set, never trained on): rows are the true digit, columns what the network said."
-    )
-
-
-def _templates(frame: ReplayFrame, at: str, key: str) -> None:
-    if frame.templates is None:
-        st.caption("This network has no first layer that reads the pixels directly.")
-        return
-    if frame.kind == "filters":
-        figure = filters_grid_figure(frame.templates, columns=TEMPLATE_COLUMNS)
-        what = "first convolution's filters"
-        words = "Each tile is one filter: it slides over the digit, lighting up where the ink looks like it."
-    else:
-        figure = weights_grid_figure(frame.templates, columns=TEMPLATE_COLUMNS)
-        what = "first layer's units"
-        words = (
-            "Each tile is one unit's weight on every pixel: blue wants ink there, red wants none."
-        )
-    rows = math.ceil(len(frame.templates) / TEMPLATE_COLUMNS)
-    figure.update_layout(
-        title={"text": f"The {what} at {at}"},
-        height=TEMPLATE_ROW_PIXELS * rows + 50,
-        margin={"l": 5, "r": 5, "t": 40, "b": 5},
-    )
-    figure.update_traces(showscale=False, selector={"type": "heatmap"})
-    st.plotly_chart(figure, key=f"{key}_replay_templates", width="stretch")
-    st.caption(f"{words} Random noise at the start; strokes once it has learned.")
+            st.plotly_chart(views.confusion, key=f"{key}_replay_confusion", width="stretch")
+            st.caption(
+                f"On {views.digits:,} held-out test digits (the first {DIGITS_PER_CLASS} of "
+                "each in the test set, never trained on): rows are the true digit, columns "
+                "what the network said."
+            )
+    st.plotly_chart(views.diagram, key=f"{key}_replay_diagram", width="stretch")
+    st.caption(views.note)
