@@ -65,7 +65,7 @@ def _panel(run_id: str, key: str, live: bool) -> None:
                 icon=":material/info:",
             )
         return
-    epoch = _epoch_slider(run_id, key, epochs)
+    epoch = _epoch_slider(run_id, key, epochs, live)
     views = frame_views(run_id, epoch)
     if views is None:  # deleted meanwhile
         st.info("This run was deleted.", icon=":material/info:")
@@ -73,26 +73,36 @@ def _panel(run_id: str, key: str, live: bool) -> None:
     _draw(views, key, live, epochs[-1])
 
 
-def _epoch_slider(run_id: str, key: str, epochs: list[int]) -> int:
-    """The slider over the run's epochs; left at the newest one (or on another run before),
-    it moves to the newest."""
-    slider, newest = f"{key}_replay_epoch", f"{key}_replay_newest"
-    last_drawn = state.get(newest)  # (run id, its newest epoch) when the slider was last drawn
-    chosen = state.get(slider)
-    if last_drawn is None or last_drawn[0] != run_id or chosen == last_drawn[1]:
-        chosen = epochs[-1]
-    if chosen not in epochs:
-        chosen = epochs[-1]
-    state.set(slider, chosen)
-    state.set(newest, (run_id, epochs[-1]))
+def _epoch_slider(run_id: str, key: str, epochs: list[int], live: bool) -> int:
+    """The slider over the run's epochs, on the newest at first; while the run trains it
+    follows each new epoch until the learner moves it (back to the newest: it follows again).
+
+    The page never sets the slider's value itself (a value set by the script while the
+    browser polls can lose the race with the value the browser sends back): a slider that
+    follows a training run has a key of its newest epoch, so each new epoch makes a new
+    slider on it; otherwise the slider keeps one key for the run.
+    """
+    newest, moved_key = epochs[-1], f"{key}_replay_moved"
+    moved = state.get(moved_key)  # (run id, epoch) where the learner left the slider
+    left_at = moved[1] if moved is not None and moved[0] == run_id and moved[1] in epochs else None
+    following = live and left_at is None
+    slider = f"{key}_replay_epoch_{run_id}" + (f"_{newest}" if following else "")
     return st.select_slider(
         "Epoch",
         options=epochs,
+        value=newest if left_at is None else left_at,
         format_func=lambda e: "start" if e == 0 else str(e),
         key=slider,
+        on_change=_moved,
+        args=(run_id, slider, moved_key, newest),
         help="Drag to see the network as it was at the end of each epoch; 'start' is its "
         "random starting weights.",
     )
+
+
+def _moved(run_id: str, slider: str, moved_key: str, newest: int) -> None:
+    chosen = state.get(slider)
+    state.set(moved_key, None if chosen == newest else (run_id, chosen))
 
 
 @dataclass(frozen=True)

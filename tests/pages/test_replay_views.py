@@ -36,6 +36,12 @@ def charts(at) -> dict[str, dict]:
     return {title.split(" at ")[0]: f for title, f in titled if " at " in title}
 
 
+def epoch_slider(at):
+    """The panel's slider (its key names the run, and while it follows a run, its newest epoch)."""
+    (slider,) = [s for s in at.select_slider if s.label == "Epoch"]
+    return slider
+
+
 def titles(at) -> list[str]:
     return sorted(f["layout"]["title"]["text"] for f in charts(at).values())
 
@@ -60,7 +66,7 @@ def made_up_spec():
 def test_the_panel_opens_on_the_newest_epoch_and_the_slider_goes_back_to_the_start(recorded):
     _, run_id = recorded
     at = panel(run_id)
-    slider = at.select_slider(key="evaluate_replay_epoch")
+    slider = epoch_slider(at)
     assert slider.options == ["start", "1", "2", "3"] and slider.value == 3
     assert titles(at) == [
         "Confusion at epoch 3: " + f"{np.trace(made_up_frame(3).confusion) / 1000:.1%} right",
@@ -82,16 +88,16 @@ def test_the_panel_opens_on_the_newest_epoch_and_the_slider_goes_back_to_the_sta
 def test_a_live_panel_follows_new_epochs_unless_moved_back(recorded):
     store, run_id = recorded
     at = panel(run_id, key="train", live=True)
-    assert at.select_slider(key="train_replay_epoch").value == 3
+    assert epoch_slider(at).value == 3
     ReplayStore(store).add(run_id, made_up_frame(4))
     at.run()
-    assert at.select_slider(key="train_replay_epoch").value == 4  # it was at the newest
+    assert epoch_slider(at).value == 4  # it was at the newest
     assert any("new epochs join the slider" in c.value for c in at.caption)
 
-    at.select_slider(key="train_replay_epoch").set_value(1).run()
+    epoch_slider(at).set_value(1).run()
     ReplayStore(store).add(run_id, made_up_frame(5))
     at.run()
-    slider = at.select_slider(key="train_replay_epoch")
+    slider = epoch_slider(at)
     assert slider.value == 1 and slider.options[-1] == "5"  # left where the learner put it
     assert "Weights at epoch 1" in titles(at)
 
@@ -120,7 +126,7 @@ def test_evaluate_replays_a_recorded_run(small_mnist):
     at.session_state["evaluate_tab"] = "Replay"
     at.run()
     assert not at.exception, at.exception
-    slider = at.select_slider(key="evaluate_replay_epoch")
+    slider = epoch_slider(at)
     assert slider.options == ["start", "1", "2"] and slider.value == 2
     frame = ReplayStore(RunStore()).frame(run_id, 2)
     np.testing.assert_array_equal(charts(at)["Confusion"]["data"][0]["z"], frame.confusion)
@@ -134,6 +140,6 @@ def test_train_shows_the_replay_under_the_curves(small_mnist):
     at.button(key="train_start_button").click().run()
     assert JOBS.get(at.session_state["train_run_id"]).join(timeout=120)
     run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
-    slider = at.select_slider(key="train_replay_epoch")
+    slider = epoch_slider(at)
     assert slider.options == ["start", "1", "2"] and slider.value == 2
     assert "Weights at epoch 2" in titles(at)
