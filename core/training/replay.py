@@ -26,7 +26,7 @@ from core.mnist.data import MNIST, to_model_inputs
 from core.nets.model import INPUT_SIZE, NUM_CLASSES
 
 TEMPLATES = 36  # first-layer units or filters kept per frame: those Evaluate draws
-DIGITS_PER_CLASS = 50  # held-out test digits of each class the matrix is counted on
+DIGITS_PER_CLASS = 30  # held-out test digits of each class the matrix is counted on
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,13 @@ def test_train_shows_the_replay_under_the_curves(small_mnist):
     slider = epoch_slider(at)
     assert slider.options == ["start", "1", "2"] and slider.value == 2
     assert "Weights at epoch 2" in titles(at)
+
+
+def test_a_live_slider_moved_back_to_the_newest_follows_again(recorded):
+    store, run_id = recorded
+    at = panel(run_id, key="train", live=True)
+    epoch_slider(at).set_value(1).run()
+    epoch_slider(at).set_value(3).run()  # the newest again
+    ReplayStore(store).add(run_id, made_up_frame(4))
+    at.run()
+    assert epoch_slider(at).value == 4
