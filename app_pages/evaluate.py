@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from app_pages import inside_views, state
+from app_pages import inside_views, replay_views, state
 from app_pages.data_source import get_data, show_data_source
 from app_pages.my_digits_store import my_digits_or_none
 from app_pages.run_picker import run_picker
@@ -49,7 +49,14 @@ from core.runs.records import RunNotFoundError
 
 GALLERY_SIZE = 48
 DIGITS = list(range(10))
-TABS = ["Confusion matrix", "Per digit", "Mistakes", "Inspect a digit", "First-layer weights"]
+TABS = [
+    "Confusion matrix",
+    "Per digit",
+    "Mistakes",
+    "Inspect a digit",
+    "First-layer weights",
+    "Replay",
+]
 # The per-digit table's rates, all with one decimal: one test image in a thousand.
 PERCENT = st.column_config.NumberColumn(format="%.1f")
 
@@ -191,7 +198,7 @@ if run.status == "running":
     )
 
 # Only the open tab is drawn; opening another reruns the whole page.
-matrix_tab, class_tab, mistakes_tab, inspect_tab, weights_tab = st.tabs(
+matrix_tab, class_tab, mistakes_tab, inspect_tab, weights_tab, replay_tab = st.tabs(
     TABS, key="evaluate_tab", on_change="rerun"
 )
 
@@ -335,12 +342,17 @@ def weights_section() -> None:
         )
 
 
+def replay_section() -> None:
+    replay_views.replay_panel(run.id, key="evaluate", live=run.status == "running")
+
+
 for tab, section in (
     (matrix_tab, confusion_section),
     (class_tab, per_digit_section),
     (mistakes_tab, mistakes_section),
     (inspect_tab, inspect_section),
     (weights_tab, weights_section),
+    (replay_tab, replay_section),
 ):
     if tab.open:
         with tab:

@@ -65,6 +65,7 @@ KEYS: dict[str, Key] = {
     "train_link_problem": Key(SESSION, (None, None), "(what the link could not set, its spec)"),
     "train_spec_upload_json": Key(PAGE, None, "the settings file being uploaded"),
     "train_spec_upload_notice": Key(SESSION, None, "(kind, text) said once about an upload"),
+    "train_replay_moved": Key(SESSION, None, "(run id, epoch) where the replay slider was left"),
     # Evaluate: only its open tab is drawn, so the tabs' widgets are kept while another is open
     "evaluate_true": Key(KEPT, 4, "the confusion-matrix cell opened: its true digit"),
     "evaluate_predicted": Key(KEPT, 9, "... and its predicted digit"),
@@ -77,6 +78,7 @@ KEYS: dict[str, Key] = {
     ),
     "evaluate_my_score": Key(SESSION, None, "(run, accuracy, loss, count) last kept on My digits"),
     "evaluate_run": Key(PAGE, None, "the run picker, set from selected_run_id on every draw"),
+    "evaluate_replay_moved": Key(SESSION, None, "(run id, epoch) where the replay slider was left"),
     # Draw
     "draw_pen": Key(PAGE, 18, "the pen's width in pixels"),
     "draw_run": Key(PAGE, None, "the run picker, set from selected_run_id on every draw"),

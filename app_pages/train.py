@@ -10,7 +10,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from app_pages import code_views, inside_views, state
+from app_pages import code_views, inside_views, replay_views, state
 from app_pages.data_source import get_data, show_data_source
 from app_pages.run_store import get_store, store_or_stop
 from app_pages.text import format_seconds, plain
@@ -257,6 +257,7 @@ def live_panel() -> None:
 with live_area:
     with st.container():  # the panel's elements come and go; what follows it stays in place
         live_panel()
+    replay_views.replay_panel(state.get("train_run_id"), key="train", live=running)
     inside_views.train_inside(spec)  # the network diagram and training dynamics
 
 # The Keras code and the settings file, under everything: 88-column code needs the full width.

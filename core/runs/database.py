@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core.runs.records import RunStoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_SECONDS = 30.0
 # The errors of a file that cannot be used (the others, a busy database say, pass unchanged).
 UNUSABLE_FILE_ERRORS = (
@@ -73,6 +73,17 @@ CREATE TABLE lesson_progress (
     passed REAL,
     said TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE replay_frames (
+    run_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    kind TEXT NOT NULL DEFAULT '',
+    shape_json TEXT,
+    templates BLOB,
+    diagram_json TEXT NOT NULL,
+    confusion_json TEXT NOT NULL,
+    digits INTEGER NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+);
 """
 
 # Schema 2: the experiment a run belongs to, and the checksum of a model file that is not a
@@ -102,7 +113,28 @@ CREATE TABLE lesson_progress (
 );
 """
 
-MIGRATIONS = {1: MIGRATION_2, 2: MIGRATION_3, 3: MIGRATION_4}  # from schema version N to N + 1
+# Schema 5: replay frames, one row per run and epoch (core/runs/replay_store.py): the first
+# layer's templates (float16 bytes, their shape), the diagram and the held-out confusion matrix.
+MIGRATION_5 = """
+CREATE TABLE replay_frames (
+    run_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    kind TEXT NOT NULL DEFAULT '',
+    shape_json TEXT,
+    templates BLOB,
+    diagram_json TEXT NOT NULL,
+    confusion_json TEXT NOT NULL,
+    digits INTEGER NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+);
+"""
+
+MIGRATIONS = {
+    1: MIGRATION_2,
+    2: MIGRATION_3,
+    3: MIGRATION_4,
+    4: MIGRATION_5,
+}  # from schema version N to N + 1
 
 
 def next_run_number(conn: sqlite3.Connection) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.mnist.data import MNIST
 from core.nets.model import ModelSpec
 from core.runs.recorder import RunRecorder
+from core.runs.replay_store import replay_recorder
 from core.training.job import TrainingJob
 from core.training.registry import JOBS, JobRegistry
 
@@ -24,14 +25,14 @@ def start_recorded_run(
     The run's row is created only once the registry has agreed to start it, so a refused
     second click leaves nothing behind. Raises `TrainingBusyError` while `owner` trains.
     `callbacks` are further Keras callbacks for this run (the Train page's weight and
-    gradient norms, core.inside.dynamics.LayerNorms); the recorder always comes first.
+    gradient norms, core.inside.dynamics.LayerNorms); the recorder always comes first, then
+    the replay's (core.runs.replay_store).
     """
 
     def make_job() -> TrainingJob:
         run_id = store.create_run(spec, data.description, name=name)
-        return TrainingJob(
-            spec, data, run_id=run_id, callbacks=[RunRecorder(store, run_id), *callbacks]
-        )
+        recorders = [RunRecorder(store, run_id), replay_recorder(store, run_id, data)]
+        return TrainingJob(spec, data, run_id=run_id, callbacks=[*recorders, *callbacks])
 
     registry.forget_finished(keep=4)
     return registry.start(make_job, owner=owner)

@@ -308,6 +308,7 @@ class RunStore:
                     f"{row['name']} is still training. Stop it on the Train page, then delete it."
                 )
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            conn.execute("DELETE FROM replay_frames WHERE run_id = ?", (run_id,))  # its replay
         (self.models_dir / f"{run_id}.keras").unlink(missing_ok=True)
         if row["model_file"]:
             (self.models_dir / row["model_file"]).unlink(missing_ok=True)

@@ -1,0 +1,40 @@
+"""The replay slider in the browser: a run trained on Train, its epochs scrubbed under the curves."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.helpers import PAGE_SECONDS, open_network, outcome, press_train, slider_text
+from tests.browser.test_e2e import no_exception
+
+# The titles of the panel's three figures, in the page.
+TITLES = "() => [...document.querySelectorAll('.gtitle')].map(t => t.textContent)"
+
+
+def titles_say(page, words: str) -> None:
+    page.wait_for_function(
+        f"() => ({TITLES})().filter(t => t.includes({words!r})).length >= 3",
+        timeout=PAGE_SECONDS * 1000,
+    )
+
+
+def test_a_trained_run_is_scrubbed_from_its_last_epoch_to_its_start(app_server, open_session):
+    page = open_session()
+    open_network(page, app_server, epochs=3)
+    press_train(page)
+    text = outcome(page)
+    assert "Trained 3 epochs" in text, text
+    epoch = page.get_by_role("group", name="Epoch", exact=True)
+    expect(epoch).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    titles_say(page, "at epoch 3")
+    assert slider_text(page, "Epoch") == "3"
+
+    epoch.get_by_role("slider").focus()
+    page.keyboard.press("Home")
+    titles_say(page, "at the start")
+    assert slider_text(page, "Epoch") == "start"
+    page.keyboard.press("ArrowRight")
+    titles_say(page, "at epoch 1")
+    shown = page.evaluate(TITLES)
+    assert any(t.startswith("The first layer's units at epoch 1") for t in shown), shown
+    no_exception(page)
