@@ -21,11 +21,13 @@ import time
 
 import keras
 
+from core.runs.lineage import keep_start
 from core.runs.records import MAX_STORED_BATCHES
 from core.runs.store import RunStore
 from core.training.job import RunResult
 from core.training.live_callback import diverged
 from core.training.monitor import EPOCH_METRICS
+from core.training.starting import StartFrom
 
 # Batch points kept in memory before every other one is dropped; thinned to MAX_STORED_BATCHES
 # (evenly over the whole run) when written.
@@ -37,16 +39,18 @@ logger = logging.getLogger(__name__)
 class RunRecorder(keras.callbacks.Callback):
     """Writes the run `run_id` of `store`: every complete epoch, then the job's `RunResult`."""
 
-    def __init__(self, store: RunStore, run_id: str) -> None:
+    def __init__(self, store: RunStore, run_id: str, starting: StartFrom | None = None) -> None:
         super().__init__()
         self.store = store
         self.run_id = run_id
+        self.starting = starting  # a continued run's epochs before come first in its history
         self._reset()
 
     def _reset(self) -> None:
-        self.history: dict[str, list[float]] = {name: [] for name in EPOCH_METRICS}
-        self.batches: list[tuple[float, float, float]] = []
-        self.epochs_done = 0
+        start = self.starting or StartFrom()
+        self.history: dict[str, list[float]] = start.carried_history()
+        self.batches: list[tuple[float, float, float]] = list(start.batches)
+        self.epochs_done = start.initial_epoch
         self.deleted = False  # the run was deleted while it trained: write nothing more
         self._started = time.perf_counter()
         self._epoch = 0
@@ -56,6 +60,13 @@ class RunRecorder(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        if self.model is not None and isinstance(self.store, RunStore):  # not Ray's remote one
+            try:  # the weights it starts from, for a rewind and the Runs comparison
+                keep_start(self.store, self.run_id, self.model)
+            except Exception as error:
+                self.store.log_failure(
+                    f"Could not keep the starting weights of {self.run_id}", error
+                )
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch

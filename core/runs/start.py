@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from core.mnist.data import MNIST
 from core.nets.model import ModelSpec
+from core.runs.lineage import record_lineage
 from core.runs.recorder import RunRecorder
 from core.training.job import TrainingJob
 from core.training.registry import JOBS, JobRegistry
+from core.training.starting import StartFrom
 
 
 def start_recorded_run(
@@ -18,6 +20,7 @@ def start_recorded_run(
     name: str | None = None,
     registry: JobRegistry = JOBS,
     callbacks: tuple | list = (),
+    starting: StartFrom | None = None,
 ) -> TrainingJob:
     """Record a new run in `store` and train it on a background job registered in `registry`.
 
@@ -25,12 +28,17 @@ def start_recorded_run(
     second click leaves nothing behind. Raises `TrainingBusyError` while `owner` trains.
     `callbacks` are further Keras callbacks for this run (the Train page's weight and
     gradient norms, core.inside.dynamics.LayerNorms); the recorder always comes first.
+    `starting`: a stored run's state to continue, or weights to rewind to (core.runs.lineage),
+    recorded as the new run's lineage.
     """
 
     def make_job() -> TrainingJob:
         run_id = store.create_run(spec, data.description, name=name)
+        if starting is not None:
+            record_lineage(store, run_id, starting)
+        recorder = RunRecorder(store, run_id, starting)
         return TrainingJob(
-            spec, data, run_id=run_id, callbacks=[RunRecorder(store, run_id), *callbacks]
+            spec, data, run_id=run_id, callbacks=[recorder, *callbacks], starting=starting
         )
 
     registry.forget_finished(keep=4)

@@ -308,7 +308,8 @@ class RunStore:
                     f"{row['name']} is still training. Stop it on the Train page, then delete it."
                 )
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        (self.models_dir / f"{run_id}.keras").unlink(missing_ok=True)
+        for suffix in (".keras", ".start.npz"):  # the model, the starting weights (lineage.py)
+            (self.models_dir / f"{run_id}{suffix}").unlink(missing_ok=True)
         if row["model_file"]:
             (self.models_dir / row["model_file"]).unlink(missing_ok=True)
 

@@ -1,0 +1,159 @@
+"""Continue and rewind (core/runs/lineage.py), trained for real on tiny data.
+
+Where a continued run equals one longer run: the continued run builds its model from the
+same spec, takes every weight and optimizer variable of the stored model (the .keras file
+keeps the optimizer's step count, moments and learning rate), and `fit` starts at the parent's
+epoch count. Its batches come in the same order: the app's batches are shuffled by an op the
+global seed fixes, which draws the same permutation at each epoch's iterator, so epoch 4 of a
+continued run sees what epoch 4 of a longer run sees. So for a constant learning rate, SGD
+(with momentum too) and Adam, the weights are equal.
+
+Where it is not: a learning-rate schedule (cosine, one cycle) decays over the epochs the spec
+asks for, so the parent's epochs followed a shorter schedule than a longer run's; Dropout and
+augmentation draw from a seed generator whose state the .keras file does not keep, so the
+continued run's masks differ; early stopping that restored its best weights stored an earlier
+epoch's weights with the last epoch's optimizer state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.charts.runs import shared_start_text
+from core.runs.lineage import (
+    LineageError,
+    continue_start,
+    lineage,
+    lineages,
+    rewind_spec,
+    rewind_start,
+    start_weights,
+)
+from core.runs.start import start_recorded_run
+from core.runs.store import RunStore
+from core.training.registry import JobRegistry
+from core.training.starting import weight_shapes, weights_fingerprint
+from tests.support.digits import patch_digits
+from tests.support.specs import small_spec
+
+DATA = patch_digits(n_train=240, n_test=60)
+
+
+def train(store: RunStore, spec, starting=None):
+    """One recorded run trained to its end; returns its job."""
+    job = start_recorded_run(store, spec, DATA, registry=JobRegistry(), starting=starting)
+    assert job.join(timeout=120)
+    assert job.snapshot().status == "completed", job.snapshot().message
+    return job
+
+
+def weights(job) -> list[np.ndarray]:
+    return [np.asarray(w) for w in job.model.get_weights()]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return RunStore(tmp_path_factory.mktemp("lineage"))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"optimizer": "sgd", "learning_rate": 0.05},
+        {"optimizer": "adam", "learning_rate": 0.003},
+    ],
+    ids=["sgd", "adam"],
+)
+def test_a_continued_run_equals_one_longer_run(store, settings):
+    """2 epochs then 2 more (from the stored .keras file) give the weights of 4 at once."""
+    spec = small_spec(units=16, epochs=2, validation_split=0.1, **settings)
+    parent = train(store, spec)
+    child_spec, starting = continue_start(store, parent.run_id, 2)
+    assert child_spec.epochs == 4 and starting.initial_epoch == 2
+    child = train(store, child_spec, starting)
+    longer = train(store, small_spec(units=16, epochs=4, validation_split=0.1, **settings))
+    for a, b in zip(weights(child), weights(longer), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    # The new run names its parent and carries its epochs first: its curves carry on.
+    run, parent_run = store.get(child.run_id), store.get(parent.run_id)
+    assert run.epochs_done == 4 and run.model_epochs == 4
+    assert run.history["loss"][:2] == parent_run.history["loss"]
+    np.testing.assert_allclose(
+        run.history["loss"], store.get(longer.run_id).history["loss"], rtol=1e-4
+    )
+    assert child.snapshot().history["loss"][:2] == parent_run.history["loss"]
+    assert lineage(store, child.run_id).parent_id == parent.run_id
+    assert lineage(store, child.run_id).parent_epochs == 2
+    assert parent_run.epochs_done == 2  # the parent is left as it was
+
+
+def test_a_schedule_makes_a_continued_run_differ_from_a_longer_one(store):
+    """A cosine schedule decays over the epochs asked for: the parent's 2 epochs followed a
+    2-epoch schedule, the longer run's first 2 a 4-epoch one."""
+    spec = small_spec(units=16, epochs=2, lr_schedule="cosine", optimizer="sgd", learning_rate=0.1)
+    parent = train(store, spec)
+    child = train(store, *continue_start(store, parent.run_id, 2))
+    longer = train(
+        store,
+        small_spec(units=16, epochs=4, lr_schedule="cosine", optimizer="sgd", learning_rate=0.1),
+    )
+    assert not np.allclose(weights(child)[0], weights(longer)[0], rtol=1e-4)
+
+
+def test_rewind_starts_from_identical_weights_and_the_comparison_says_so(store):
+    """Rewound with a changed dropout (which moves the seed's weights) and learning rate."""
+    first = train(store, small_spec(units=16, epochs=1))
+    spec = rewind_spec(store, first.run_id)
+    changed = small_spec(
+        units=16,
+        epochs=1,
+        learning_rate=0.01,
+        layers=[{"type": "Dense", "units": 16}, {"type": "Dropout", "rate": 0.3}],
+    )
+    assert spec == store.get(first.run_id).spec
+    second = train(store, changed, rewind_start(store, first.run_id, changed))
+    other = train(store, changed)  # the seed's own weights for that network
+    kept = start_weights(store, first.run_id)
+    for a, b in zip(kept, start_weights(store, second.run_id), strict=True):
+        assert np.array_equal(a, b)
+    assert not all(
+        np.array_equal(a, b) for a, b in zip(kept, start_weights(store, other.run_id), strict=True)
+    )
+    found = lineages(store, [first.run_id, second.run_id, other.run_id])
+    assert found[second.run_id].rewound_from == first.run_id
+    assert found[first.run_id].start_fingerprint == weights_fingerprint(kept)
+    assert found[first.run_id].start_fingerprint == found[second.run_id].start_fingerprint
+    runs = [store.get(i) for i in (first.run_id, second.run_id, other.run_id)]
+    text = " ".join(shared_start_text(runs, found))
+    assert runs[0].name in text and runs[1].name in text and runs[2].name not in text
+    assert "same starting weights" in text
+
+
+def test_a_changed_architecture_gets_a_clear_message(store):
+    first = train(store, small_spec(units=16, epochs=1))
+    with pytest.raises(LineageError, match=r"do not fit this network: weight 1 is 784 × 16"):
+        rewind_start(store, first.run_id, small_spec(units=32, epochs=1))
+    with pytest.raises(LineageError, match="choose 1 to"):
+        continue_start(store, first.run_id, 1000)
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [{"type": "Dense", "units": 8}, {"type": "Dropout", "rate": 0.2}],
+        [
+            {"type": "Conv2D", "filters": 4, "kernel_size": 3},
+            {"type": "BatchNormalization"},
+            {"type": "MaxPooling2D", "pool_size": 2},
+            {"type": "Flatten"},
+            {"type": "Dense", "units": 6},
+        ],
+    ],
+    ids=["dense", "convnet"],
+)
+def test_weight_shapes_are_those_of_the_keras_model(layers):
+    from core.nets.model import build_model
+
+    spec = small_spec(layers=layers)
+    assert weight_shapes(spec) == [tuple(w.shape) for w in build_model(spec).weights]
