@@ -6,7 +6,7 @@ from functools import partial
 
 import streamlit as st
 
-from app_pages import code_views, state
+from app_pages import code_views, lineage_views, state
 from app_pages.run_picker import NOTHING, remember_seen, run_picker, seen_label, shown_run_id
 from app_pages.run_store import store_or_stop
 from app_pages.text import plain
@@ -182,6 +182,7 @@ def one_run(store: RunStore, run) -> None:
     """The run chosen: its name, downloads, Evaluate link, deletion and Keras script."""
     st.markdown(f"**{run.status.capitalize()}.** {plain(run.message)}")
     st.caption(f"Data: {plain(run.data_source or 'unknown')} · id {run.id}")
+    lineage_views.run_lineage(store, run)  # the run it continues, or was rewound to
 
     name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
     name_column.text_input("Name", value=run.name, key=f"runs_name_{run.id}")
@@ -192,6 +193,7 @@ def one_run(store: RunStore, run) -> None:
     downloads(store, run, has_model)
     if has_model:
         st.caption(f"Evaluate and Draw now use {plain(run.name)}.")
+    lineage_views.run_actions(store, run)  # Continue, Train again from its starting weights
 
     with st.expander("Delete this run"):
         # The tick belongs to this run: its key changes with the run, so choosing another
@@ -301,9 +303,11 @@ def compare(store: RunStore) -> None:
     metric = st.selectbox(
         "Curve", list(METRICS), index=3, format_func=METRICS.get, key="runs_metric"
     )
-    st.plotly_chart(overlay_figure(compared, metric), key="runs_overlay")
+    found = lineage_views.compared_lineage(store, compared)  # shared starting weights
+    carried = lineage_views.carried_epochs(found)
+    st.plotly_chart(overlay_figure(compared, metric, carried), key="runs_overlay")
     st.markdown("**Settings** (shaded rows differ)")
-    settings = spec_table(compared)
+    settings = spec_table(compared, found)
     st.dataframe(
         highlight_differences(settings),
         width="stretch",

@@ -281,6 +281,7 @@ class TrainingJob(BackgroundJob):
         done = self.monitor.snapshot().epoch
         model_epochs = epoch_of_best_weights(early, done)
         status, message = training_outcome(done, spec.epochs, live.stopped_by_user, model_epochs)
+        message += self.starting.outcome(done) if self.starting else ""  # a continued run
         # Said now, before the test pass: a person who pressed Stop sees at once that
         # training has ended and which epochs it kept.
         self.monitor.end_training(

@@ -62,6 +62,13 @@ class StartFrom:
         if self.weights is not None:
             pin_weights(model, self.weights, self.source)
 
+    def outcome(self, done: int) -> str:
+        """What a continued run's end adds to its outcome, after `done` epochs in all."""
+        if not self.initial_epoch:
+            return ""
+        own = max(0, done - self.initial_epoch)
+        return f" Continued from {self.source}: {own} epoch{'' if own == 1 else 's'} here."
+
     def carried_history(self) -> dict[str, list[float]]:
         """The epochs before this run's first, metric by metric (empty lists if none)."""
         return {
