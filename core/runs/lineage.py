@@ -7,8 +7,9 @@ was, and the new run's history holds the parent's epochs first, then its own, nu
 Rewind starts a new run from exactly the weights another run started from (`rewound_from`),
 with whatever setting the learner changed.
 
-Every run keeps the weights it started from (`RunRecorder` calls `keep_start` before the
-first batch): `models/<id>.start.npz` beside its model file, 4 bytes a parameter (2.7 MB for
+Every run keeps the weights it started from (`RunRecorder` copies them before the first batch
+and writes them with `keep_start` at the end of the first epoch, or of the run):
+`models/<id>.start.npz` beside its model file, 4 bytes a parameter (2.7 MB for
 the default 784-512-512-10 network), and their SHA-256 (`start_fingerprint`). The seed alone
 does not fix them across settings: a Dropout layer added or removed, or augmentation, draws
 from the same random stream and moves every weight built after it.
@@ -60,10 +61,10 @@ def start_path(store: RunStore, run_id: str) -> Path:
     return store.models_dir / f"{run_id}{START_SUFFIX}"
 
 
-def keep_start(store: RunStore, run_id: str, model) -> str | None:
-    """Keep `model`'s weights as the run's starting weights (file and fingerprint); returns the
-    fingerprint, None if the run is gone. Written through a temporary file, renamed over."""
-    weights = [np.asarray(w) for w in model.get_weights()]
+def keep_start(store: RunStore, run_id: str, weights: list[np.ndarray]) -> str | None:
+    """Keep `weights` (a model's `get_weights()`) as the run's starting weights (file and
+    fingerprint); returns the fingerprint, None if the run is gone. Written through a
+    temporary file, renamed over."""
     fingerprint = weights_fingerprint(weights)
     final = start_path(store, run_id)
     partial = final.with_name(f"{run_id}.{os.getpid()}-{threading.get_ident()}.partial.npz")

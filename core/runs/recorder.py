@@ -52,6 +52,7 @@ class RunRecorder(keras.callbacks.Callback):
         self.batches: list[tuple[float, float, float]] = list(start.batches)
         self.epochs_done = start.initial_epoch
         self.deleted = False  # the run was deleted while it trained: write nothing more
+        self._start: list | None = None  # the starting weights, until they are written
         self._started = time.perf_counter()
         self._epoch = 0
         self._steps_done = 0
@@ -60,13 +61,10 @@ class RunRecorder(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        # The weights it starts from, for a rewind and the Runs comparison (core/runs/
+        # lineage.py): copied now, written with the first epoch (off the way to the first point).
         if self.model is not None and isinstance(self.store, RunStore):  # not Ray's remote one
-            try:  # the weights it starts from, for a rewind and the Runs comparison
-                keep_start(self.store, self.run_id, self.model)
-            except Exception as error:
-                self.store.log_failure(
-                    f"Could not keep the starting weights of {self.run_id}", error
-                )
+            self._start = self.model.get_weights()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -91,6 +89,7 @@ class RunRecorder(keras.callbacks.Callback):
         # LiveMetrics (the run's "after N complete epochs"), so the stored val accuracy is
         # never that epoch's missing one. (EarlyStopping, after this callback, sets
         # stop_training only once the epoch is validated.)
+        self._keep_start()
         logs = logs or {}
         steps = (self.params or {}).get("steps")
         stopped = bool(getattr(self.model, "stop_training", False))
@@ -116,6 +115,7 @@ class RunRecorder(keras.callbacks.Callback):
         that restored its best weights means an earlier one than the last.
         """
         model_epochs = result.model_epochs if result.model_epochs is not None else self.epochs_done
+        self._keep_start()
         try:
             if not self._write_progress(model_epochs):
                 return
@@ -163,6 +163,16 @@ class RunRecorder(keras.callbacks.Callback):
                 "Run %s was deleted while it trained; it is no longer recorded.", self.run_id
             )
         return written
+
+    def _keep_start(self) -> None:
+        """Write the starting weights copied at the start, once (nothing for a deleted run)."""
+        weights, self._start = self._start, None
+        if weights is None or self.deleted:
+            return
+        try:
+            keep_start(self.store, self.run_id, weights)
+        except Exception as error:
+            self.store.log_failure(f"Could not keep the starting weights of {self.run_id}", error)
 
     def _save_model(self, epochs: int, what: str) -> str | None:
         """Save the model as having seen `epochs` epochs; the error's text if that failed."""

@@ -157,3 +157,23 @@ def test_weight_shapes_are_those_of_the_keras_model(layers):
 
     spec = small_spec(layers=layers)
     assert weight_shapes(spec) == [tuple(w.shape) for w in build_model(spec).weights]
+
+
+def test_the_recorder_keeps_the_weights_from_before_the_first_batch(tmp_path):
+    """Copied at the start of training, written with the first epoch: the weights as they were
+    before any batch, whatever training did to them meanwhile."""
+    from tests.support.runs import start_recorder, tiny_model, train_epochs
+
+    store = RunStore(tmp_path)
+    model = tiny_model()
+    before = [w.copy() for w in model.get_weights()]
+    run_id = store.create_run(small_spec(), "fake data")
+    recorder = start_recorder(store, run_id, epochs=2, steps=3, model=model)
+    model.set_weights([w + 1 for w in before])  # what the first batches do
+    train_epochs(recorder, 1, 3)
+    kept = start_weights(store, run_id)
+    assert all(np.array_equal(a, b) for a, b in zip(kept, before, strict=True))
+    assert lineage(store, run_id).start_fingerprint == weights_fingerprint(before)
+    store.finish_run(run_id, "stopped", "Stopped.")  # a run still training is not deleted
+    store.delete(run_id)
+    assert list(store.models_dir.iterdir()) == []  # the starting weights go with the run
