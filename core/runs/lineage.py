@@ -29,6 +29,7 @@ from core.nets.model import ModelSpec
 from core.nets.model_files import load_in_safe_mode
 from core.runs.records import RunStoreError
 from core.runs.store import RunStore
+from core.runtime.seeding import seeded
 from core.training.starting import StartFrom, mismatch, weights_fingerprint
 
 START_SUFFIX = ".start.npz"
@@ -158,7 +159,7 @@ def continue_start(store: RunStore, run_id: str, more_epochs: int) -> tuple[Mode
             f"most {MAX_EPOCHS}: choose 1 to {MAX_EPOCHS - done}."
         )
     starting = StartFrom(
-        load_state=lambda: load_in_safe_mode(path, compile=True),
+        load_state=lambda: load_stored(path, spec.seed),
         initial_epoch=done,
         history={name: values[:done] for name, values in run.history.items()},
         batches=tuple(point for point in run.batches if point[0] <= done + 1e-9),
@@ -166,6 +167,14 @@ def continue_start(store: RunStore, run_id: str, more_epochs: int) -> tuple[Mode
         run_id=run_id,
     )
     return replace(spec, epochs=done + more_epochs), starting
+
+
+def load_stored(path: Path, seed: int):
+    """The stored model at `path` with its optimizer, in safe mode. Made under `seeded`, as a
+    build is: making its layers draws from the process's random numbers, which another
+    session's build, under way on its own thread, must have to itself."""
+    with seeded(seed):
+        return load_in_safe_mode(path, compile=True)
 
 
 def rewind_start(store: RunStore, run_id: str, spec: ModelSpec) -> StartFrom:
