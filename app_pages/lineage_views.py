@@ -135,6 +135,14 @@ def compared_lineage(store: RunStore, runs: list) -> dict:
     found = lineages(store, [run.id for run in runs])
     for sentence in shared_start_text(runs, found):
         st.markdown(f":material/replay: {plain(sentence)}")
+    for run in runs:
+        known = found.get(run.id)
+        if known is not None and known.parent_id:
+            st.markdown(
+                f":material/moving: {plain(run.name)} continues "
+                f"{plain(_name(store, known.parent_id))}: its first {known.parent_epochs} "
+                "epochs, dotted on the curves, are the parent's."
+            )
     return found
 
 

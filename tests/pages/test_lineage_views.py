@@ -46,6 +46,8 @@ def test_continue_starts_a_new_run_that_names_its_parent_and_opens_train(small_m
     # The Runs page names the parent of the continued run.
     at.switch_page("app_pages/runs.py").run()
     assert "Continues #1" in said(at.caption)
+    at.multiselect(key="runs_compare").set_value([parent, child]).run()
+    assert f"{run.name} continues #1" in said(at.markdown)
 
 
 def test_rewind_pins_the_starting_weights_and_the_comparison_says_so(small_mnist):
