@@ -17,6 +17,8 @@ epoch's weights with the last epoch's optimizer state.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -177,3 +179,25 @@ def test_the_recorder_keeps_the_weights_from_before_the_first_batch(tmp_path):
     store.finish_run(run_id, "stopped", "Stopped.")  # a run still training is not deleted
     store.delete(run_id)
     assert list(store.models_dir.iterdir()) == []  # the starting weights go with the run
+
+
+def test_the_charts_draw_a_continued_runs_parent_epochs_apart():
+    """The compared curves: the parent's epochs dotted, the run's own solid from the last of
+    them on; the live curves: the parent's epochs shaded in both panels. Plotly's checked
+    construction accepts both."""
+    import plotly.graph_objects as go
+
+    from core.charts.runs import overlay_figure
+    from core.charts.training import training_curves_figure
+    from core.training.monitor import Snapshot
+
+    run = SimpleNamespace(id="a", name="child", number=2, history={"val_accuracy": [0.5, 0.6, 0.7]})
+    figure = overlay_figure([run], "val_accuracy", {"a": 2})
+    dotted, solid = figure.data
+    assert (list(dotted.x), list(dotted.y), dotted.line.dash) == ([1, 2], [0.5, 0.6], "dot")
+    assert (list(solid.x), list(solid.y)) == ([2, 3], [0.6, 0.7])
+    history = {"loss": [1.0, 0.5, 0.4], "accuracy": [0.5, 0.6, 0.7]}
+    history |= {"val_loss": [1.1, 0.6, 0.5], "val_accuracy": [0.4, 0.5, 0.6]}
+    live = training_curves_figure(Snapshot(epoch=3, epochs=3, history=history), carried=2)
+    live = go.Figure(live.to_dict())  # checked
+    assert [(shape.xref, shape.x1) for shape in live.layout.shapes] == [("x", 2), ("x2", 2)]
