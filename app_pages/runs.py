@@ -7,7 +7,7 @@ from functools import partial
 
 import streamlit as st
 
-from app_pages import code_views, state
+from app_pages import code_views, lineage_views, state
 from app_pages.my_digits_store import my_digits_or_none
 from app_pages.run_picker import NOTHING, remember_seen, run_picker, seen_label, shown_run_id
 from app_pages.run_store import store_or_stop
@@ -157,6 +157,7 @@ notice = state.pop("runs_notice")
 if notice:
     (st.success if notice[0] == "success" else st.error)(notice[1])
 
+
 def my_scores() -> dict:
     """Each run's last figures on My digits, by run id (none if My digits cannot be read)."""
     mine = my_digits_or_none()
@@ -200,6 +201,7 @@ def one_run(store: RunStore, run) -> None:
     """The run chosen: its name, downloads, Evaluate link, deletion and Keras script."""
     st.markdown(f"**{run.status.capitalize()}.** {plain(run.message)}")
     st.caption(f"Data: {plain(run.data_source or 'unknown')} · id {run.id}")
+    lineage_views.run_lineage(store, run)  # the run it continues, or was rewound to
     score = my_scores().get(run.id)
     if score is not None:
         when = datetime.datetime.fromtimestamp(score.measured).strftime("%d %b, %H:%M")
@@ -217,6 +219,7 @@ def one_run(store: RunStore, run) -> None:
     downloads(store, run, has_model)
     if has_model:
         st.caption(f"Evaluate and Draw now use {plain(run.name)}.")
+    lineage_views.run_actions(store, run)  # Continue, Train again from its starting weights
 
     with st.expander("Delete this run"):
         # The tick belongs to this run: its key changes with the run, so choosing another
@@ -326,9 +329,11 @@ def compare(store: RunStore) -> None:
     metric = st.selectbox(
         "Curve", list(METRICS), index=3, format_func=METRICS.get, key="runs_metric"
     )
-    st.plotly_chart(overlay_figure(compared, metric), key="runs_overlay")
+    found = lineage_views.compared_lineage(store, compared)  # shared starting weights
+    carried = lineage_views.carried_epochs(found)
+    st.plotly_chart(overlay_figure(compared, metric, carried), key="runs_overlay")
     st.markdown("**Settings** (shaded rows differ)")
-    settings = spec_table(compared)
+    settings = spec_table(compared, found)
     st.dataframe(
         highlight_differences(settings),
         width="stretch",

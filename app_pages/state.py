@@ -58,6 +58,7 @@ KEYS: dict[str, Key] = {
     "train_spec": Key(SESSION, None, "the network, a ModelSpec; None: the default preset's"),
     "train_spec_shown": Key(SESSION, None, "train_spec's JSON as the widgets show it now"),
     "train_error": Key(SESSION, None, "why the last edit or Train press did nothing"),
+    "train_pinned": Key(SESSION, None, "(run id, '#3 name') whose starting weights Train uses"),
     "train_just_started": Key(SESSION, False, "Train was pressed: the next draw waits for a point"),
     "train_w_preset": Key(KEPT, None, "the preset box; first: its first option, the default"),
     "train_inside_dynamics": Key(PAGE, None, "record weight and gradient norms"),

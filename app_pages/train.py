@@ -10,7 +10,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from app_pages import code_views, inside_views, replay_views, state
+from app_pages import code_views, inside_views, lineage_views, replay_views, state
 from app_pages.data_source import get_data, show_data_source
 from app_pages.run_store import get_store, store_or_stop
 from app_pages.text import format_seconds, plain
@@ -36,6 +36,7 @@ from core.charts.training import training_curves_figure
 from core.nets.blocks import from_layers
 from core.nets.model import count_parameters, layer_table
 from core.nets.presets import PRESETS
+from core.runs.lineage import LineageError
 from core.runs.records import RunStoreError
 from core.training.monitor import Snapshot
 
@@ -45,9 +46,16 @@ def start() -> None:
     state.set("train_error", None)
     try:
         spec = current_spec()
+        starting = lineage_views.pinned_start(get_store(), spec)  # a rewind's weights
         start_training(
-            spec, training_data(data, spec), callbacks=inside_views.dynamics_callbacks(data)
+            spec,
+            training_data(data, spec),
+            callbacks=inside_views.dynamics_callbacks(data),
+            starting=starting,
         )
+    except LineageError as error:  # the pinned weights do not fit the network as changed
+        state.set("train_error", f"**Nothing was trained.** {plain(error)}")
+        return
     except RunStoreError as error:  # the store was damaged since the page was drawn
         state.set(
             "train_error", f"**Nothing was trained: the run store cannot be used.** {plain(error)}"
@@ -125,6 +133,7 @@ if spec.to_dict() != PRESETS[state.get(W + "preset")].spec.to_dict():
         ":material/edit: Changed since this preset was chosen: the settings below are your own."
     )
 preset_recipe()
+lineage_views.pinned_panel(spec, get_store(), disabled=running)  # a rewind's starting weights
 if state.get("train_error"):
     st.error(state.get("train_error"), icon=":material/error:")
 
@@ -244,7 +253,10 @@ def live_panel() -> None:
                 key="train_stop_button",
             )
         show_result(snapshot)  # above the curves: the first thing the page draws at the end
-    st.plotly_chart(training_curves_figure(snapshot), width="stretch", key="train_curves")
+    carried = lineage_views.train_note() if job is not None else {}  # a continued run's parent
+    st.plotly_chart(
+        training_curves_figure(snapshot, **carried), width="stretch", key="train_curves"
+    )
     if job is None:
         return
     # `running` is what the page's controls were last drawn with: once training has ended,

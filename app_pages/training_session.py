@@ -28,19 +28,24 @@ if TYPE_CHECKING:
 FIRST_POINT_WAIT_SECONDS = 1.0
 
 
-def start_training(spec: ModelSpec, data: MNIST, callbacks: tuple | list = ()) -> TrainingJob:
+def start_training(
+    spec: ModelSpec, data: MNIST, callbacks: tuple | list = (), starting=None
+) -> TrainingJob:
     """Record a new run in the store and train it on a background job: THE way pages start one.
 
     One run at a time per browser session: while this session's job is training (two quick
     clicks on Train, say), nothing new starts and that job is returned. `callbacks` are extra
-    Keras callbacks for the run (Train's weight and gradient norms).
+    Keras callbacks for the run (Train's weight and gradient norms); `starting`, a stored
+    run's state to continue or weights to rewind to (core/runs/lineage.py).
     """
     from core.runs.start import start_recorded_run  # Keras: not at start-up
 
     ctx = get_script_run_ctx()
     owner = ctx.session_id if ctx is not None else None
     try:
-        job = start_recorded_run(get_store(), spec, data, owner=owner, callbacks=callbacks)
+        job = start_recorded_run(
+            get_store(), spec, data, owner=owner, callbacks=callbacks, starting=starting
+        )
     except TrainingBusyError:
         busy = current_job()
         if busy is not None:

@@ -19,6 +19,7 @@ from plotly.colors import qualitative
 from core.charts.metrics import confusion_matrix_figure
 from core.charts.style import empty_figure, figure_text
 from core.nets.model import ModelSpec, describe_layer
+from core.runs.lineage import Lineage
 from core.runs.store import Run, RunSummary
 
 METRICS = {
@@ -113,8 +114,13 @@ def runs_table(
     return table[[c for c in TABLE_COLUMNS if mine or c != "My digits (%)"]]
 
 
-def overlay_figure(runs: list[Run], metric: str = "val_accuracy") -> go.Figure:
-    """The chosen metric per epoch for every run, one line each, on shared axes."""
+def overlay_figure(
+    runs: list[Run], metric: str = "val_accuracy", carried: dict[str, int] | None = None
+) -> go.Figure:
+    """The chosen metric per epoch for every run, one line each, on shared axes.
+
+    `carried`: for a continued run (by id), the epochs it carries from its parent, drawn
+    dotted; its own epochs carry on from the last of them, solid."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}.")
     figure = go.Figure()
@@ -124,13 +130,19 @@ def overlay_figure(runs: list[Run], metric: str = "val_accuracy") -> go.Figure:
         if not any(math.isfinite(v) for v in values):
             missing.append(label)
             continue
+        colour = COLOURS[i % len(COLOURS)]
+        before = min((carried or {}).get(run.id, 0), len(values))
+        y = [v if math.isfinite(v) else None for v in values]
+        if before:
+            figure.add_trace(_carried_trace(y[:before], label, colour))
         figure.add_trace(
             go.Scatter(
-                x=list(range(1, len(values) + 1)),
-                y=[v if math.isfinite(v) else None for v in values],
+                x=list(range(max(1, before), len(values) + 1)),
+                y=y[max(0, before - 1) :],
                 mode="lines+markers",
                 name=label,
-                line={"color": COLOURS[i % len(COLOURS)], "width": 2},
+                legendgroup=label,
+                line={"color": colour, "width": 2},
                 marker={"size": 5},
                 hovertemplate="%{fullData.name}<br>epoch %{x}: %{y:.4f}<extra></extra>",
             )
@@ -158,6 +170,53 @@ def overlay_figure(runs: list[Run], metric: str = "val_accuracy") -> go.Figure:
     return figure
 
 
+def _carried_trace(values: list, label: str, colour: str) -> go.Scatter:
+    """A continued run's epochs carried from its parent: dotted, in its colour, unlisted."""
+    return go.Scatter(
+        x=list(range(1, len(values) + 1)),
+        y=values,
+        mode="lines+markers",
+        name=f"{label} (its parent's epochs)",
+        legendgroup=label,
+        showlegend=False,
+        line={"color": colour, "width": 2, "dash": "dot"},
+        marker={"size": 4, "symbol": "circle-open"},
+        opacity=0.55,
+        hovertemplate="%{fullData.name}<br>epoch %{x}: %{y:.4f}<extra></extra>",
+    )
+
+
+def shared_start_text(runs: list[Run], found: dict[str, Lineage]) -> list[str]:
+    """What the compared runs' starting weights have in common, one sentence a group: the runs
+    that started from the same weights (equal fingerprints), or that none did."""
+    labels = dict(zip([run.id for run in runs], run_labels(runs), strict=True))
+    groups: dict[str, list[str]] = {}
+    unknown = []
+    for run in runs:
+        known = found.get(run.id)
+        if known is None or not known.start_fingerprint:
+            unknown.append(labels[run.id])
+        else:
+            groups.setdefault(known.start_fingerprint, []).append(labels[run.id])
+    said = [
+        f"{_and(names)} started from the same starting weights (fingerprint {key[:8]}): they "
+        "differ only in the settings shaded below."
+        for key, names in groups.items()
+        if len(names) > 1
+    ]
+    if not said and len(groups) > 1:
+        said.append("No two of these runs started from the same weights.")
+    if unknown:
+        said.append(
+            f"Starting weights not recorded for {_and(unknown)} (trained before they were kept, or imported)."
+        )
+    return said
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -173,11 +232,12 @@ def setting_label(field_name: str) -> str:
     return SETTING_LABELS.get(field_name, field_name.replace("_", " ").capitalize())
 
 
-def spec_table(runs: list[Run]) -> pd.DataFrame:
+def spec_table(runs: list[Run], found: dict[str, Lineage] | None = None) -> pd.DataFrame:
     """Settings as rows and runs as columns, as text; a setting a run does not know is "—".
 
     The layers come first, one row each ("Layer 1", ...), so two networks' layers sit side by
-    side; a run with fewer layers has "" in the rows past its last one.
+    side; a run with fewer layers has "" in the rows past its last one. With `found` (the
+    runs' lineages), a last row gives each run's starting weights' fingerprint.
     """
     columns: dict[str, list[str]] = {}
     spec_fields = [f.name for f in fields(ModelSpec) if f.name != "layers"]
@@ -200,7 +260,12 @@ def spec_table(runs: list[Run]) -> pd.DataFrame:
         for name in spec_fields:
             values.append(_show(getattr(spec, name)) if spec and name in known else UNKNOWN)
         values.append(run.data_source or UNKNOWN)
+        if found is not None:
+            known = found.get(run.id)
+            values.append(known.short_fingerprint if known and known.start_fingerprint else UNKNOWN)
         columns[label] = values
+    if found is not None:
+        rows.append("Starting weights")
     return pd.DataFrame(columns, index=pd.Index(rows, name="Setting"))
 
 

@@ -21,6 +21,7 @@ TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
 BATCH_COLOUR = "rgba(31, 119, 180, 0.35)"
 RUNNING_AVERAGE = "train (epoch so far)"
+PARENT_SHADE = "rgba(128, 128, 128, 0.14)"  # a continued run's epochs carried from its parent
 
 
 HEIGHT = 360
@@ -68,9 +69,10 @@ def _epoch_line(epochs: list[int], values: list[float], name: str, colour: str, 
     }
 
 
-def training_curves_figure(snapshot: Snapshot) -> go.Figure:
+def training_curves_figure(snapshot: Snapshot, carried: int = 0) -> go.Figure:
     """Loss (left) and accuracy (right) per epoch, with the running average within each epoch.
 
+    `carried`: a continued run's first epochs, its parent's (core/runs/lineage.py), shaded grey.
     Made from plain dicts without plotly's checks (a fourteenth of the cost); the tests check
     that plotly's checked construction accepts it and gives the same figure."""
     layout = copy.deepcopy(_panels_layout())
@@ -107,4 +109,37 @@ def training_curves_figure(snapshot: Snapshot) -> go.Figure:
         layout[_X_AXIS[col]]["range"] = [0, max(snapshot.epochs, 1) + 0.05]
     if not snapshot.batches and not epochs:  # empty axes (before a run): nothing to fit
         layout["yaxis2"]["range"] = [0, 1]  # not plotly's -100 % to 400 %
+    if carried:
+        _shade_parent(layout, carried)
     return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _shade_parent(layout: dict, carried: int) -> None:
+    """A grey band over the parent's epochs of a continued run, in both panels, named once."""
+    for x, y in (("x", "y"), ("x2", "y2")):
+        layout.setdefault("shapes", []).append(
+            {
+                "type": "rect",
+                "xref": x,
+                "yref": f"{y} domain",
+                "x0": 0,
+                "x1": carried,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": PARENT_SHADE,
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+        layout["annotations"].append(
+            {
+                "text": "parent run",
+                "xref": x,
+                "yref": f"{y} domain",
+                "x": carried / 2,
+                "y": 0.02,
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 11, "color": "#777"},
+            }
+        )

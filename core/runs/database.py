@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core.runs.records import RunStoreError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_SECONDS = 30.0
 # The errors of a file that cannot be used (the others, a busy database say, pass unchanged).
 UNUSABLE_FILE_ERRORS = (
@@ -59,7 +59,11 @@ CREATE TABLE runs (
     batches_json TEXT NOT NULL DEFAULT '[]',
     confusion_json TEXT,
     experiment_id TEXT,
-    model_sha256 TEXT
+    model_sha256 TEXT,
+    parent_id TEXT,
+    parent_epochs INTEGER,
+    rewound_from TEXT,
+    start_fingerprint TEXT
 );
 CREATE INDEX runs_by_status ON runs (status);
 CREATE INDEX runs_by_created ON runs (created);
@@ -129,11 +133,22 @@ CREATE TABLE replay_frames (
 );
 """
 
+# Schema 6: a run's lineage (core/runs/lineage.py): the run it continues and the epochs it
+# carries from it, the run whose starting weights it was given (a rewind), and the SHA-256 of
+# the weights it started from (its file, models/<id>.start.npz, sits beside its model).
+MIGRATION_6 = """
+ALTER TABLE runs ADD COLUMN parent_id TEXT;
+ALTER TABLE runs ADD COLUMN parent_epochs INTEGER;
+ALTER TABLE runs ADD COLUMN rewound_from TEXT;
+ALTER TABLE runs ADD COLUMN start_fingerprint TEXT;
+"""
+
 MIGRATIONS = {
     1: MIGRATION_2,
     2: MIGRATION_3,
     3: MIGRATION_4,
     4: MIGRATION_5,
+    5: MIGRATION_6,
 }  # from schema version N to N + 1
 
 

@@ -21,11 +21,13 @@ import time
 
 import keras
 
+from core.runs.lineage import keep_start
 from core.runs.records import MAX_STORED_BATCHES
 from core.runs.store import RunStore
 from core.training.job import RunResult
 from core.training.live_callback import diverged
 from core.training.monitor import EPOCH_METRICS
+from core.training.starting import StartFrom
 
 # Batch points kept in memory before every other one is dropped; thinned to MAX_STORED_BATCHES
 # (evenly over the whole run) when written.
@@ -37,17 +39,20 @@ logger = logging.getLogger(__name__)
 class RunRecorder(keras.callbacks.Callback):
     """Writes the run `run_id` of `store`: every complete epoch, then the job's `RunResult`."""
 
-    def __init__(self, store: RunStore, run_id: str) -> None:
+    def __init__(self, store: RunStore, run_id: str, starting: StartFrom | None = None) -> None:
         super().__init__()
         self.store = store
         self.run_id = run_id
+        self.starting = starting  # a continued run's epochs before come first in its history
         self._reset()
 
     def _reset(self) -> None:
-        self.history: dict[str, list[float]] = {name: [] for name in EPOCH_METRICS}
-        self.batches: list[tuple[float, float, float]] = []
-        self.epochs_done = 0
+        start = self.starting or StartFrom()
+        self.history: dict[str, list[float]] = start.carried_history()
+        self.batches: list[tuple[float, float, float]] = list(start.batches)
+        self.epochs_done = start.initial_epoch
         self.deleted = False  # the run was deleted while it trained: write nothing more
+        self._start: list | None = None  # the starting weights, until they are written
         self._started = time.perf_counter()
         self._epoch = 0
         self._steps_done = 0
@@ -56,6 +61,10 @@ class RunRecorder(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        # The weights it starts from, for a rewind and the Runs comparison (core/runs/
+        # lineage.py): copied now, written with the first epoch (off the way to the first point).
+        if self.model is not None and isinstance(self.store, RunStore):  # not Ray's remote one
+            self._start = self.model.get_weights()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -80,6 +89,7 @@ class RunRecorder(keras.callbacks.Callback):
         # LiveMetrics (the run's "after N complete epochs"), so the stored val accuracy is
         # never that epoch's missing one. (EarlyStopping, after this callback, sets
         # stop_training only once the epoch is validated.)
+        self._keep_start()
         logs = logs or {}
         steps = (self.params or {}).get("steps")
         stopped = bool(getattr(self.model, "stop_training", False))
@@ -105,6 +115,7 @@ class RunRecorder(keras.callbacks.Callback):
         that restored its best weights means an earlier one than the last.
         """
         model_epochs = result.model_epochs if result.model_epochs is not None else self.epochs_done
+        self._keep_start()
         try:
             if not self._write_progress(model_epochs):
                 return
@@ -152,6 +163,16 @@ class RunRecorder(keras.callbacks.Callback):
                 "Run %s was deleted while it trained; it is no longer recorded.", self.run_id
             )
         return written
+
+    def _keep_start(self) -> None:
+        """Write the starting weights copied at the start, once (nothing for a deleted run)."""
+        weights, self._start = self._start, None
+        if weights is None or self.deleted:
+            return
+        try:
+            keep_start(self.store, self.run_id, weights)
+        except Exception as error:
+            self.store.log_failure(f"Could not keep the starting weights of {self.run_id}", error)
 
     def _save_model(self, epochs: int, what: str) -> str | None:
         """Save the model as having seen `epochs` epochs; the error's text if that failed."""

@@ -295,7 +295,8 @@ class RunStore:
             raise RunNotFoundError(f"No run {run_id!r} to rename; it may have been deleted.")
 
     def delete(self, run_id: str) -> None:
-        """Remove the run and its model file. A run still training cannot be deleted."""
+        """Remove the run, its model and starting-weight files and its replay frames. A run
+        still training cannot be deleted."""
         with self._db.write() as conn:
             row = conn.execute(
                 "SELECT status, owner_pid, owner_started, model_file, name FROM runs WHERE id = ?",
@@ -308,8 +309,9 @@ class RunStore:
                     f"{row['name']} is still training. Stop it on the Train page, then delete it."
                 )
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-            conn.execute("DELETE FROM replay_frames WHERE run_id = ?", (run_id,))  # its replay
-        (self.models_dir / f"{run_id}.keras").unlink(missing_ok=True)
+            conn.execute("DELETE FROM replay_frames WHERE run_id = ?", (run_id,))
+        for suffix in (".keras", ".start.npz"):  # see core/runs/lineage.py
+            (self.models_dir / f"{run_id}{suffix}").unlink(missing_ok=True)
         if row["model_file"]:
             (self.models_dir / row["model_file"]).unlink(missing_ok=True)
 

@@ -25,6 +25,7 @@ from core.nets.model import NUM_CLASSES, ModelSpec
 from core.runtime.jobs import BackgroundJob
 from core.training.monitor import Snapshot, TrainingMonitor
 from core.training.prepared import PREPARED, held_out_count
+from core.training.starting import StartFrom
 from core.training.tracing import WarmKey, build_untraced
 from core.training.warm_start import WARM_STARTS, WarmStarts
 
@@ -180,9 +181,11 @@ class TrainingJob(BackgroundJob):
         steps_per_execution: int | None = None,
         min_batch_interval: float = 0.1,
         warm_starts: WarmStarts = WARM_STARTS,
+        starting: StartFrom | None = None,
     ) -> None:
         super().__init__()
         self.warm_starts = warm_starts
+        self.starting = starting  # a stored run's state or pinned weights (core.training.starting)
         spec.validate()
         self.spec = spec
         self.data = data
@@ -278,6 +281,7 @@ class TrainingJob(BackgroundJob):
         done = self.monitor.snapshot().epoch
         model_epochs = epoch_of_best_weights(early, done)
         status, message = training_outcome(done, spec.epochs, live.stopped_by_user, model_epochs)
+        message += self.starting.outcome(done) if self.starting else ""  # a continued run
         # Said now, before the test pass: a person who pressed Stop sees at once that
         # training has ended and which epochs it kept.
         self.monitor.end_training(
@@ -293,6 +297,8 @@ class TrainingJob(BackgroundJob):
         built_ahead = model is not None
         if model is None:
             model = build_untraced(self.spec, key)
+        if self.starting is not None:
+            self.starting.apply(model)
         # A traced model of the same steps kept from an earlier run trains, given this run's
         # starting state; `finished` hands the trained state back to `model`
         # (core.training.traced_models). A model built ahead stays the job's own: the Train
@@ -307,6 +313,7 @@ class TrainingJob(BackgroundJob):
         import keras  # Keras: not at start-up
 
         from core.training.live_callback import (  # Keras: not at start-up
+            CarryOn,
             LiveMetrics,
             StopAtEpochEnd,
         )
@@ -320,6 +327,8 @@ class TrainingJob(BackgroundJob):
             batch_size=spec.batch_size,
         )
         callbacks: list = [live, *self.callbacks]
+        if self.starting is not None:  # the epochs before, first on the live curves
+            callbacks.insert(1, CarryOn(self.monitor, self.starting))
         early = None
         if spec.early_stopping:
             early = keras.callbacks.EarlyStopping(
@@ -342,6 +351,7 @@ class TrainingJob(BackgroundJob):
             epochs=self.spec.epochs,
             validation_data=validation,
             validation_freq=_UntilStopped(lambda: live.stopped_by_user),
+            initial_epoch=self.starting.initial_epoch if self.starting else 0,
             callbacks=callbacks,
             shuffle=False,  # the batches are shuffled already; `fit` would only warn
             verbose=0,

@@ -86,6 +86,20 @@ class LiveMetrics(keras.callbacks.Callback):
         self.monitor.record_epoch(epoch, dict(logs or {}))
 
 
+class CarryOn(keras.callbacks.Callback):
+    """A continued run's epochs before its first (`core.training.starting.StartFrom`), written
+    into `monitor` once `LiveMetrics` (before it in the list) has begun: the live curves carry
+    on from them."""
+
+    def __init__(self, monitor: TrainingMonitor, starting) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.starting = starting
+
+    def on_train_begin(self, logs=None):
+        self.monitor.carry_on(self.starting.carried_history(), self.starting.batches)
+
+
 class StopAtEpochEnd(keras.callbacks.Callback):
     """Ends training after an epoch that Stop reached only once its batches were done (during
     its validation, say, or while the recorder saved it): that epoch is whole and counts.

@@ -129,6 +129,16 @@ class TrainingMonitor:
             self._last_batch_time = 0.0
             self._bump()
 
+    def carry_on(self, history: dict[str, list[float]], batches) -> None:
+        """Start from epochs trained before (a continued run): their history and batch points
+        come first, and the next epoch recorded is the one after them."""
+        with self._lock:
+            for name in EPOCH_METRICS:
+                self._state.history[name] = list(history.get(name, []))
+            self._state.batches = [tuple(point) for point in batches]
+            self._state.epoch = len(self._state.history["loss"])
+            self._bump()
+
     def begin_epoch(self, epoch: int) -> None:
         with self._lock:
             self._state.epoch = epoch

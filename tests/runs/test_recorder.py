@@ -105,7 +105,8 @@ def test_a_run_deleted_while_it_trains_is_not_created_again():
     assert store.model_path(run_id) is not None
     with sqlite3.connect(store.db_path) as conn:  # deleted by another app on the same store
         conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-    (store.models_dir / f"{run_id}.keras").unlink()
+    for end in (".keras", ".start.npz"):  # its files too, as `RunStore.delete` removes them
+        (store.models_dir / f"{run_id}{end}").unlink()
     train_epochs(recorder, 2, 5, first=1)
     recorder.on_run_end(RunResult("completed", "Trained 3 epochs.", 0.2, 0.9, None))
     assert recorder.deleted

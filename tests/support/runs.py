@@ -122,8 +122,9 @@ def model_bytes(model, tmp_path: Path, name: str) -> bytes:
 
 
 def leftovers(store: RunStore) -> list[str]:
-    """Files in the store other than the database and the models of stored runs."""
-    kept = {f"{run.id}.keras" for run in store.list_runs()}
+    """Files in the store other than the database and the models (and starting weights,
+    core/runs/lineage.py) of stored runs."""
+    kept = {f"{run.id}{end}" for run in store.list_runs() for end in (".keras", ".start.npz")}
     names = [p.name for p in store.models_dir.iterdir() if p.name not in kept]
     names += [p.name for p in store.home.iterdir() if not p.name.startswith("runs.sqlite3")]
     return sorted(n for n in names if n != "models")
