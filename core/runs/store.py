@@ -295,8 +295,7 @@ class RunStore:
             raise RunNotFoundError(f"No run {run_id!r} to rename; it may have been deleted.")
 
     def delete(self, run_id: str) -> None:
-        """Remove the run, its model and starting-weight files and its replay frames. A run
-        still training cannot be deleted."""
+        """Remove the run, its model and starting-weight files, its replay; never one training."""
         with self._db.write() as conn:
             row = conn.execute(
                 "SELECT status, owner_pid, owner_started, model_file, name FROM runs WHERE id = ?",
