@@ -2,8 +2,9 @@
 
 The `app_server` is shared by the whole session (one TensorFlow import, one warm-up); each
 test opens its own browser context, which is its own Streamlit session. Tests that need a
-server of their own (broken data, a killed server, a fresh server) start one with
-`start_server`. A failing test leaves a full-page PNG of each of its pages in test-artifacts/.
+server of their own (a fresh server, a restart) start one with `start_server`, or share a
+module's fixture (a server killed mid-training, restarted on broken data). A failing test
+leaves a full-page PNG of each of its pages in test-artifacts/.
 
 Every test here is marked `browser`. When pytest-xdist runs the suite on several workers, one
 worker runs all of them, in file order, on one shared server and one Chromium

@@ -1,9 +1,10 @@
 """What goes wrong, in the browser: each case gives a clear message and loses nothing saved.
 
-A broken data set gets a server of its own (one broken file; the other faults and an npz
-without the MNIST arrays are checked on the same pages through AppTest, at the end); uploads,
-a blank canvas and a diverging run use the shared server; killing a server mid-training uses
-two servers on one run store.
+Uploads, a blank canvas and a diverging run use the shared server. Killing a server
+mid-training uses two servers on one run store; the second starts on the first one's data
+folder with one file broken, so it also shows a broken data set (one fault in the browser; the
+other faults and an npz without the MNIST arrays are checked on the same pages through AppTest,
+at the end).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tests.browser.helpers import (
     choose,
     curves_when,
     ensure_model,
+    new_context,
     open_network,
     open_page,
     open_train_page,
@@ -128,26 +130,6 @@ BROKEN_DATA = {
 }
 
 
-@pytest.fixture(scope="module")
-def broken_data_server(browser, model_files, tmp_path_factory):
-    """A server whose MNIST_DATA folder the tests fill; its store already holds a run."""
-    root = tmp_path_factory.mktemp("broken-data")
-    data, home = root / "data", root / "home"
-    data.mkdir()
-    from core.runs.store import RunStore
-
-    RunStore(home).import_model(
-        (model_files["good.keras"]).read_bytes(), "good.keras", name="Saved before"
-    )
-    server = Server(data=data, home=home, log=root / "streamlit.log")
-    server.start()
-    try:
-        server.warm_up(browser)
-        yield server
-    finally:
-        server.stop()
-
-
 def fill(folder: Path, files: dict[str, bytes]) -> None:
     for old in folder.iterdir():
         old.unlink()
@@ -156,7 +138,10 @@ def fill(folder: Path, files: dict[str, bytes]) -> None:
 
 
 def check_data_error(server: Server, open_session, pattern: re.Pattern) -> None:
+    """The Train page names the data's fault and disables Train; the runs saved before are
+    still listed on Runs, and no file of the store changes."""
     before = saved_files(server.home)
+    names = [run.name for run in store(server).list_runs()]
     page = open_session()
     open_page(page, server, "/train", "Train")
     text = error_alert(page, "The data could not be loaded.")
@@ -165,22 +150,13 @@ def check_data_error(server: Server, open_session, pattern: re.Pattern) -> None:
     expect(button(page, "Train")).to_be_disabled(timeout=PAGE_SECONDS * 1000)
     # Nothing saved is lost: the run made before is listed and its files are untouched.
     open_page(page, server, "/runs", "Runs")
-    expect(
-        page.get_by_role("gridcell", name="Saved before", exact=True, include_hidden=True)
-    ).to_be_attached()
+    for name in names:
+        expect(
+            page.get_by_role("gridcell", name=name, exact=True, include_hidden=True)
+        ).to_be_attached()
     expect(page.get_by_role("combobox", name="Run", exact=True)).to_be_visible()
-    expect(page.get_by_text("Imported.", exact=True)).to_be_visible()
-    assert [run.name for run in store(server).list_runs()] == ["Saved before"]
+    assert [run.name for run in store(server).list_runs()] == names
     assert saved_files(server.home) == before
-
-
-@pytest.mark.parametrize("case", ["truncated gzip"])  # the others: in the app, below
-def test_a_broken_idx_file_is_named_with_its_fault(broken_data_server, open_session, case):
-    files = good_idx_files()
-    breaks, pattern = BROKEN_DATA[case]
-    breaks(files)
-    fill(broken_data_server.data, files)
-    check_data_error(broken_data_server, open_session, pattern)
 
 
 # ----- uploads -----------------------------------------------------------------------------
@@ -289,42 +265,70 @@ def test_two_sessions_train_at_once_and_each_sees_its_own_run(app_server, open_s
     assert runs[second.id].created < runs[first.id].updated
 
 
-# ----- the server killed mid-training ------------------------------------------------------
+# ----- the server killed mid-training, restarted on broken data ---------------------------
 
 
-def test_a_run_outlives_its_killed_server_marked_interrupted(
-    browser, small_mnist, start_server, open_session, tmp_path
-):
-    home = tmp_path / "home"
-    server = start_server(small_mnist, home, browser)
-    page = open_session()
-    open_network(page, server, units="32", batch="16", epochs=50)
-    press_train(page)
-    run = eventually(
-        # The store writes an epoch's history, then its model file: wait for both, so the
-        # kill cannot land between the two (that run would rightly have no model to keep).
-        lambda: next(
-            (r for r in store(server).list_runs() if r.epochs_done >= 1 and r.has_model), None
-        ),
-        TRAIN_SECONDS,
-        interval=0.2,
-        message="a first complete epoch and its model in the store did not happen",
-    )
-    server.kill()  # SIGKILL to the whole process group, mid-training
-    killed = store(server).get(run.id)
+@pytest.fixture(scope="module")
+def killed_and_restarted(browser, small_mnist, tmp_path_factory):
+    """A server killed mid-training, then a second on its run store and its data folder with
+    the training images cut short (truncated gzip): (the second server, the run as the kill
+    left it). The second server's first session is the tests' (no warm-up)."""
+    root = tmp_path_factory.mktemp("killed")
+    data, home = root / "data", root / "home"
+    data.mkdir()
+    fill(data, {path.name: path.read_bytes() for path in small_mnist.iterdir()})
+    servers = [Server(data=data, home=home, log=root / "streamlit-1.log")]
+    try:
+        server = servers[0].start()
+        server.warm_up(browser)
+        context = new_context(browser)
+        page = context.new_page()
+        open_network(page, server, units="32", batch="16", epochs=50)
+        press_train(page)
+        run = eventually(
+            # The store writes an epoch's history, then its model file: wait for both, so the
+            # kill cannot land between the two (that run would rightly have no model to keep).
+            lambda: next(
+                (r for r in store(server).list_runs() if r.epochs_done >= 1 and r.has_model),
+                None,
+            ),
+            TRAIN_SECONDS,
+            interval=0.2,
+            message="a first complete epoch and its model in the store did not happen",
+        )
+        server.kill()  # SIGKILL to the whole process group, mid-training
+        context.close()
+        killed = store(server).get(run.id)
+        files = {path.name: path.read_bytes() for path in data.iterdir()}
+        BROKEN_DATA["truncated gzip"][0](files)
+        fill(data, files)
+        servers.append(Server(data=data, home=home, log=root / "streamlit-2.log"))
+        yield servers[1].start(), killed
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_a_run_outlives_its_killed_server_marked_interrupted(killed_and_restarted, open_session):
+    again, killed = killed_and_restarted
     assert killed.status == "running" and killed.epochs_done >= 1
     assert killed.epochs_done < 50
-
-    again = start_server(small_mnist, home)  # no warm-up: this opens /runs, which trains nothing
     page = open_session()
-    open_page(page, again, "/runs", "Runs")
+    open_page(page, again, "/runs", "Runs")  # the server's first session: nothing trains
     done = killed.epochs_done
     expect(page.get_by_text("Interrupted.")).to_be_visible(timeout=PAGE_SECONDS * 1000)
     expect(page.get_by_text(f"after {done} of 50 epochs")).to_be_visible()
-    after = store(again).get(run.id)
+    after = store(again).get(killed.id)
     assert (after.status, after.epochs_done) == ("interrupted", done)
     assert len(after.history["loss"]) == done
-    assert store(again).model_path(run.id) is not None  # the model of its last epoch is kept
+    assert store(again).model_path(killed.id) is not None  # the model of its last epoch is kept
+
+
+def test_a_broken_idx_file_is_named_with_its_fault(killed_and_restarted, open_session):
+    """A truncated gzip in the data folder the killed server trained on: the interrupted run
+    is still listed, and its files stay as they were."""
+    again, _ = killed_and_restarted
+    check_data_error(again, open_session, BROKEN_DATA["truncated gzip"][1])
 
 
 # ----- broken data, without a browser ------------------------------------------------------

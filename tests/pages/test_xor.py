@@ -7,7 +7,10 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
+from tests.support.pages import scan_components_once
 from tests.support.waiting import eventually
+
+scan_components_once()  # as every page test does (on importing tests.support.pages)
 
 
 def run_until_idle(at: AppTest, timeout: float = 120.0) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import functools
 import time
 
 import numpy as np
+from streamlit.components.v2 import manifest_scanner
 from streamlit.testing.v1 import AppTest
 
 from core.mnist.data import MNIST
@@ -14,6 +16,23 @@ from core.runs.start import start_recorded_run
 from core.runs.store import RunStore
 from core.training.job import TrainingJob
 from tests.conftest import REPO
+
+
+def scan_components_once() -> None:
+    """Make Streamlit's scan of the installed packages for components run once per process.
+
+    Every new AppTest, at its first run, makes a component manager that reads the metadata of
+    every installed distribution (about 400 files here) to find Streamlit components; the
+    installed packages do not change while the tests run, so the first scan's answer (the
+    drawing canvas) serves every later AppTest. Called on import: every page test imports
+    this module.
+    """
+    scan = manifest_scanner.scan_component_manifests
+    if not hasattr(scan, "cache_info"):
+        manifest_scanner.scan_component_manifests = functools.cache(scan)
+
+
+scan_components_once()
 
 
 def open_page(page: str, timeout: float = 90) -> AppTest:
