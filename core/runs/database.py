@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core.runs.records import RunStoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_SECONDS = 30.0
 # The errors of a file that cannot be used (the others, a busy database say, pass unchanged).
 UNUSABLE_FILE_ERRORS = (
@@ -102,7 +102,25 @@ CREATE TABLE lesson_progress (
 );
 """
 
-MIGRATIONS = {1: MIGRATION_2, 2: MIGRATION_3, 3: MIGRATION_4}  # from schema version N to N + 1
+# Schema 5: what the learner changed while a run trained (core/runs/changes.py): a new learning
+# rate or weight decay from batch `step` on (epoch and batch within it, 0-based), or a pause
+# after `step` batches (its value: seconds); `position` keeps their order.
+MIGRATION_5 = """
+CREATE TABLE run_changes (
+    run_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    batch INTEGER NOT NULL,
+    value REAL,
+    PRIMARY KEY (run_id, position)
+);
+"""
+SCHEMA += MIGRATION_5
+
+# From schema version N to N + 1.
+MIGRATIONS = {1: MIGRATION_2, 2: MIGRATION_3, 3: MIGRATION_4, 4: MIGRATION_5}
 
 
 def next_run_number(conn: sqlite3.Connection) -> int:

@@ -21,6 +21,7 @@ import time
 
 import keras
 
+from core.runs.changes import write_changes
 from core.runs.records import MAX_STORED_BATCHES
 from core.runs.store import RunStore
 from core.training.job import RunResult
@@ -41,6 +42,7 @@ class RunRecorder(keras.callbacks.Callback):
         super().__init__()
         self.store = store
         self.run_id = run_id
+        self.steering = None  # the job's Steering: its changes are stored with the run
         self._reset()
 
     def _reset(self) -> None:
@@ -146,12 +148,20 @@ class RunRecorder(keras.callbacks.Callback):
                 f"Could not store epoch {self.epochs_done} of {self.run_id}", error
             )
             return False
+        if written and self.steering is not None and self.steering.changes():
+            self._write_changes()
         if not written:
             self.deleted = True
             logger.info(
                 "Run %s was deleted while it trained; it is no longer recorded.", self.run_id
             )
         return written
+
+    def _write_changes(self) -> None:
+        try:
+            write_changes(self.store, self.run_id, self.steering.changes())
+        except Exception as error:
+            self.store.log_failure(f"Could not store the changes made to {self.run_id}", error)
 
     def _save_model(self, epochs: int, what: str) -> str | None:
         """Save the model as having seen `epochs` epochs; the error's text if that failed."""

@@ -29,9 +29,10 @@ def start_recorded_run(
 
     def make_job() -> TrainingJob:
         run_id = store.create_run(spec, data.description, name=name)
-        return TrainingJob(
-            spec, data, run_id=run_id, callbacks=[RunRecorder(store, run_id), *callbacks]
-        )
+        recorder = RunRecorder(store, run_id)
+        job = TrainingJob(spec, data, run_id=run_id, callbacks=[recorder, *callbacks])
+        recorder.steering = job.steer  # what the learner changes is stored with the run
+        return job
 
     registry.forget_finished(keep=4)
     return registry.start(make_job, owner=owner)

@@ -32,6 +32,7 @@ import numpy as np
 
 from core.nets.model import ModelSpec
 from core.nets.model_files import file_sha256, load_in_safe_mode, resave_upload
+from core.runs.changes import delete_changes
 from core.runs.database import Database, next_run_number
 from core.runs.model_writes import save_atomically
 from core.runs.records import (
@@ -308,6 +309,7 @@ class RunStore:
                     f"{row['name']} is still training. Stop it on the Train page, then delete it."
                 )
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            delete_changes(conn, run_id)
         (self.models_dir / f"{run_id}.keras").unlink(missing_ok=True)
         if row["model_file"]:
             (self.models_dir / row["model_file"]).unlink(missing_ok=True)

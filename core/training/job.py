@@ -25,6 +25,7 @@ from core.nets.model import NUM_CLASSES, ModelSpec
 from core.runtime.jobs import BackgroundJob
 from core.training.monitor import Snapshot, TrainingMonitor
 from core.training.prepared import PREPARED, held_out_count
+from core.training.steering import Steering
 from core.training.tracing import WarmKey, build_untraced
 from core.training.warm_start import WARM_STARTS, WarmStarts
 
@@ -191,6 +192,10 @@ class TrainingJob(BackgroundJob):
         self.callbacks = list(callbacks)
         self.steps_per_execution = steps_per_execution or steps_per_execution_for(spec.batch_size)
         self.monitor = TrainingMonitor(min_batch_interval=min_batch_interval)
+        # The page's pause, resume and new rates (core.training.steering); AdamW decays by default.
+        self.steer = Steering(
+            spec.learning_rate, 0.004 if spec.optimizer == "adamw" else 0.0, spec.lr_schedule
+        )
         self.model = None
         self._lease = None  # the traced model trained, from `warm_starts.pool`
         self.test_probabilities: np.ndarray | None = None
@@ -205,6 +210,7 @@ class TrainingJob(BackgroundJob):
         """
         super().stop()
         self.monitor.request_stop()
+        self.steer.wake()  # a paused run ends too
         return self.monitor.wait_training_ended(wait)
 
     @property
@@ -310,6 +316,7 @@ class TrainingJob(BackgroundJob):
             LiveMetrics,
             StopAtEpochEnd,
         )
+        from core.training.steer_callback import SteerCallback  # Keras: not at start-up
 
         spec = self.spec
         live = LiveMetrics(
@@ -319,7 +326,8 @@ class TrainingJob(BackgroundJob):
             steps_per_epoch=steps,
             batch_size=spec.batch_size,
         )
-        callbacks: list = [live, *self.callbacks]
+        steer = SteerCallback(self.steer, self.monitor, stop.is_set, steps_per_epoch=steps)
+        callbacks: list = [steer, live, *self.callbacks]  # steer first: a pause ends with Stop
         early = None
         if spec.early_stopping:
             early = keras.callbacks.EarlyStopping(
