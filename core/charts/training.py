@@ -119,6 +119,8 @@ def training_curves_figure(snapshot: Snapshot) -> go.Figure:
 
 def _mark_changes(layout: dict, snapshot: Snapshot) -> None:
     """A dashed line on both panels at each change, its label on the loss panel."""
+    if not snapshot.changes:
+        return
     shapes, notes = list(layout.get("shapes", [])), list(layout.get("annotations", []))
     for i, change in enumerate(snapshot.changes):
         x = change.x(snapshot.steps_per_epoch)

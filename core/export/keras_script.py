@@ -227,7 +227,7 @@ def export_script(spec: ModelSpec, changes: Sequence[Change] = ()) -> str:
     """A runnable, self-contained Keras script that builds and trains `spec` as the app does;
     with a run's `changes`, it sets the same learning rates and decays at the same batches."""
     spec.validate()
-    steering = steering_part(changes)
+    steering = steering_part(changes, scheduled=spec.lr_schedule != "constant")
     has_validation = spec.validation_split > 0
     filename = script_filename(spec)
     return fill(

@@ -2,6 +2,8 @@
 trained (core/training/steering.py): a callback that sets the same learning rate and weight
 decay before the same batches.
 
+A scheduled run's new rate scales the rest of its schedule by new peak / LEARNING_RATE (as
+core/training/steer_callback.py does), through a small schedule class around Keras's own.
 The script trains one batch per compiled call (Keras's default), so a callback's
 `on_train_batch_begin` comes before every batch and a rate it sets is the one that batch uses.
 Keras reads an optimizer's `weight_decay` when it traces the training step, so after a new
@@ -22,6 +24,7 @@ STEERING = '''\
 CHANGES = [
     $changes
 ]$pauses
+$scaled_schedule
 
 
 class Steering(keras.callbacks.Callback):
@@ -32,21 +35,47 @@ class Steering(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         for step, setting, value in CHANGES:
-            if step == self.batches_done:
-                setattr(self.model.optimizer, setting, value)
-                if setting == "weight_decay":
-                    # Keras reads weight_decay as it builds the training step: build it again.
-                    self.model.make_train_function(force=True)
+            if step == self.batches_done and setting == "learning_rate":
+                $set_rate
+            elif step == self.batches_done:
+                # Keras reads weight_decay as it builds the training step: build it again.
+                self.model.optimizer.weight_decay = value
+                self.model.make_train_function(force=True)
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches_done += 1
+$restore_schedule
 
 
 steering = Steering()'''
 
+# A new rate of a scheduled run scales the rest of its schedule by new peak / LEARNING_RATE.
+SCALED_SCHEDULE = '''\
 
-def steering_part(changes: Sequence[Change]) -> str:
-    """The CHANGES list and the callback that applies it ("" for a run with no new values)."""
+
+class ScaledSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """The schedule above, times peak / LEARNING_RATE: Steering below sets the peak."""
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+        self.peak = keras.Variable(LEARNING_RATE, trainable=False)
+
+    def __call__(self, step):
+        return self.schedule(step) * (self.peak / LEARNING_RATE)
+
+
+optimizer.learning_rate = scaled = ScaledSchedule(learning_rate)'''
+
+RESTORE_SCHEDULE = """\
+
+    def on_train_end(self, logs=None):
+        # Saved with Keras's own schedule, so the model file loads anywhere.
+        self.model.optimizer.learning_rate = learning_rate"""
+
+
+def steering_part(changes: Sequence[Change], scheduled: bool = False) -> str:
+    """The CHANGES list and the callback that applies it ("" for a run with no new values);
+    `scheduled`: the run's rate follows a schedule, which a new rate scales."""
     settings = [c for c in changes if c.kind in ("learning_rate", "weight_decay")]
     if not settings:
         return ""
@@ -59,7 +88,17 @@ def steering_part(changes: Sequence[Change]) -> str:
         f"\n# Paused {c.value or 0:.0f} s after batch {c.step} (a pause changes no number)."
         for c in pauses
     )
-    return fill(STEERING, changes=rows, pauses=said)
+    scales = scheduled and any(c.kind == "learning_rate" for c in settings)
+    return fill(
+        STEERING,
+        changes=rows,
+        pauses=said,
+        scaled_schedule=SCALED_SCHEDULE if scales else "",
+        set_rate="scaled.peak.assign(value)"
+        if scales
+        else "self.model.optimizer.learning_rate = value",
+        restore_schedule=RESTORE_SCHEDULE if scales else "",
+    )
 
 
 def callbacks_line(early_stopping: bool, steering: bool) -> str:

@@ -5,7 +5,8 @@ Keras runs `steps_per_execution` batches (up to 32 here, core/training/job.py) i
 call, and a callback's batch hooks run only between calls. So a new rate set by a callback
 would wait for the end of the call under way. Instead `make_steerable` gives a model's
 optimizer, before its step is traced, a learning rate that the compiled step itself reads
-at every batch from a request variable the page writes into (`Knobs`): the first batch that
+at every batch from a request variable the page writes into (`Knobs`; with a schedule,
+the new rate over the schedule's peak scales the schedule from then on): the first batch that
 starts after the request takes it, and writes its own step number into a small log, which
 `SteerCallback` reads after each call to record the change where it happened. Weight decay
 goes the same way: the step applies the decay asked for (none while it is 0), from the same
@@ -67,6 +68,9 @@ class Knobs:
             self.log_steps = tf.Variable(tf.zeros(LOG_SIZE, tf.int64), trainable=False)
             self.log_values = tf.Variable(tf.zeros((LOG_SIZE, 2)), trainable=False)
             self.log_count = tf.Variable(tf.constant(0, tf.int64), trainable=False)
+            # A schedule's peak rate as the spec gives it: a new rate scales the schedule by
+            # new / peak from its batch on.
+            self.peak = tf.Variable(tf.constant(1.0), trainable=False, name="steer_peak")
         self.start_step = 0
         self.read_count = 0
 
@@ -94,7 +98,7 @@ class Knobs:
 
         tf.cond(take, log, lambda: tf.constant(False))
         if self.scheduled:
-            return self.base(self.optimizer.iterations)
+            return self.base(self.optimizer.iterations) * (now[1] / self.peak.read_value())
         base = tf.cast(tf.convert_to_tensor(self.base), tf.float32)
         return tf.where(now[0] > 0, now[1], base)
 
@@ -122,11 +126,15 @@ class Knobs:
         """Write a request (any thread); the next step to start takes it."""
         self.request.assign([float(version), float(learning_rate), float(weight_decay)])
 
-    def reset(self, version: int, learning_rate: float, weight_decay: float) -> None:
+    def reset(
+        self, version: int, learning_rate: float, weight_decay: float, *, peak: float
+    ) -> None:
         """Start a run: nothing applied yet, the request in force waiting (its version 0 if
-        none was made), the log empty; steps count from the optimizer's iterations now."""
+        none was made), the log empty; steps count from the optimizer's iterations now.
+        `peak` is the spec's learning rate (a schedule's peak)."""
         self.start_step = int(self.optimizer.iterations.numpy())
-        base = 1.0 if self.scheduled else float(np.asarray(self.base.numpy()))
+        base = peak if self.scheduled else float(np.asarray(self.base.numpy()))
+        self.peak.assign(peak)
         self.applied.assign([0.0, base, self.initial_decay])
         self.request.assign([float(version), float(learning_rate), float(weight_decay)])
         self.checked_at.assign(-1)
@@ -216,7 +224,7 @@ class SteerCallback(keras.callbacks.Callback):
             self.steering.attach(None)
             return
         version, learning_rate, weight_decay = self.steering.attach(None)
-        self.knobs.reset(version, learning_rate, weight_decay)
+        self.knobs.reset(version, learning_rate, weight_decay, peak=self.steering.peak)
         base = self.knobs.applied.numpy()
         self._values = (float(base[1]), float(base[2]))
         self.steering.attach(self.knobs.send)
@@ -250,8 +258,6 @@ class SteerCallback(keras.callbacks.Callback):
                 ("learning_rate", self._values[0], learning_rate),
                 ("weight_decay", self._values[1], weight_decay),
             ):
-                if kind == "learning_rate" and self.knobs.scheduled:
-                    continue
                 if new != old:
                     change = Change.at(kind, step, self.steps_per_epoch, _short(new))
                     self.steering.record(change)

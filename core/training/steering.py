@@ -86,8 +86,9 @@ Sink = Callable[[int, float, float], None]
 class Steering:
     """What the learner asks of one run while it trains, and what the run did about it.
 
-    `schedule` is the spec's learning-rate schedule: a run whose rate follows a schedule
-    ("cosine", "one_cycle") takes no new learning rate (`set_learning_rate` says why).
+    `schedule` is the spec's learning-rate schedule. A run whose rate follows one ("cosine",
+    "one_cycle") takes a new peak: from its batch on, the schedule is scaled by the new rate
+    over `peak`, the spec's learning rate (halve the peak, and every later rate is halved).
     """
 
     def __init__(
@@ -96,6 +97,7 @@ class Steering:
         self._lock = threading.Lock()
         self._resumed = threading.Condition(self._lock)
         self.schedule = schedule
+        self.peak = float(learning_rate)  # the spec's rate, or its schedule's peak
         self._learning_rate = float(learning_rate)
         self._weight_decay = float(weight_decay)
         self._version = 0  # counts the requests of a new rate or decay
@@ -122,9 +124,9 @@ class Steering:
             return self._paused
 
     @property
-    def takes_learning_rate(self) -> bool:
-        """Whether this run's learning rate can be changed (not one set by a schedule)."""
-        return self.schedule == "constant"
+    def scheduled(self) -> bool:
+        """Whether the rate follows a schedule, which a new rate scales."""
+        return self.schedule != "constant"
 
     def pause(self) -> None:
         """Pause at the end of the batches under way; training waits until `resume`."""
@@ -137,13 +139,8 @@ class Steering:
             self._resumed.notify_all()
 
     def set_learning_rate(self, value: float) -> None:
-        """Train with `value` from the next batch on; `SteeringError` if it cannot be."""
-        if not self.takes_learning_rate:
-            raise SteeringError(
-                f"This run's learning rate follows its {self.schedule.replace('_', '-')} "
-                "schedule, which sets it at every batch; choose the peak rate before training "
-                "(or the constant schedule, to change it while it trains)."
-            )
+        """Train with `value` from the next batch on (with a schedule: scale the schedule by
+        `value / peak` from then on); `SteeringError` if it cannot be."""
         value = _checked(value, "learning rate", 0.0, MAX_LEARNING_RATE, "0.001")
         if value <= 0:
             raise SteeringError("A learning rate of 0 learns nothing; give a positive one.")

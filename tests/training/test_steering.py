@@ -9,6 +9,7 @@ again) by a callback at batch k, a paused run against one never paused.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -17,6 +18,7 @@ import tensorflow as tf
 
 from core.mnist.data import one_hot, to_model_inputs
 from core.nets.model import build_model
+from core.nets.schedules import learning_rate_schedule
 from core.training.job import TrainingJob
 from core.training.monitor import TrainingMonitor
 from core.training.steer_callback import LOG_SIZE, SteerCallback, knobs_of, make_steerable
@@ -100,6 +102,41 @@ def test_a_new_rate_inside_a_compiled_call_equals_a_schedule_switching_at_that_b
     late.compile(optimizer=keras.optimizers.Adam(later), loss=SPEC.loss)
     late.fit(batches(arrays), epochs=SPEC.epochs, shuffle=False, verbose=0)
     assert not np.allclose(model.get_weights()[0], late.get_weights()[0], rtol=0, atol=1e-6)
+
+
+class ScaledFrom(keras.optimizers.schedules.LearningRateSchedule):
+    """`schedule` times new / peak from step `k` on, written out: what a new peak rate means
+    for a run whose rate follows a schedule."""
+
+    def __init__(self, schedule, k: int, new: float, peak: float) -> None:
+        self.schedule, self.k, self.new, self.peak = schedule, k, new, peak
+
+    def __call__(self, step):
+        rate = self.schedule(step)
+        factor = tf.constant(self.new, tf.float32) / tf.constant(self.peak, tf.float32)
+        return tf.where(step >= self.k, rate * factor, rate)
+
+
+def test_a_new_peak_scales_a_schedule_from_that_batch(arrays):
+    spec = replace(SPEC, lr_schedule="cosine")
+    steps = len(arrays[0]) // spec.batch_size
+    steering = Steering(spec.learning_rate, schedule="cosine")
+    monitor = TrainingMonitor()
+    model = build_model(spec, steps_per_epoch=steps, steps_per_execution=STEPS_PER_EXECUTION)
+    make_steerable(model)
+    callback = SteerCallback(steering, monitor, lambda: False, steps_per_epoch=steps)
+    dataset = batches(arrays, at=10, do=lambda: steering.set_learning_rate(0.0002))
+    model.fit(dataset, epochs=spec.epochs, callbacks=[callback], shuffle=False, verbose=0)
+    (change,) = steering.changes()
+    assert change.kind == "learning_rate" and change.value == 0.0002
+
+    reference = build_model(spec, steps_per_epoch=steps)
+    cosine = learning_rate_schedule("cosine", spec.learning_rate, steps * spec.epochs)
+    rate = ScaledFrom(cosine, change.step, 0.0002, spec.learning_rate)
+    reference.compile(optimizer=keras.optimizers.Adam(rate), loss=spec.loss)
+    reference.fit(batches(arrays), epochs=spec.epochs, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 
 class DecayAt(keras.callbacks.Callback):
@@ -211,7 +248,7 @@ def test_stop_ends_a_paused_run():
     assert job.result.status == "stopped"
 
 
-def test_requests_are_checked_and_schedules_keep_their_rate():
+def test_requests_are_checked_and_sent_with_their_version():
     steering = Steering(0.001)
     for bad in ("fast", -1, float("nan"), 11, 0):
         with pytest.raises(SteeringError):
@@ -224,10 +261,7 @@ def test_requests_are_checked_and_schedules_keep_their_rate():
     steering.set_weight_decay(0.001)
     assert sent == [(1, 0.01, 0.0), (2, 0.01, 0.001)]
     scheduled = Steering(0.001, schedule="one_cycle")
-    assert not scheduled.takes_learning_rate
-    with pytest.raises(SteeringError, match="one-cycle schedule"):
-        scheduled.set_learning_rate(0.01)
-    scheduled.set_weight_decay(0.001)  # decay is still the learner's
+    assert scheduled.scheduled and scheduled.peak == 0.001
 
 
 def test_a_change_knows_its_place_and_says_it():
