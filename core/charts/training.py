@@ -29,7 +29,6 @@ RUNNING_AVERAGE = "train (epoch so far)"
 
 HEIGHT = 360
 CHANGE_COLOURS = {"learning_rate": "#7b2cbf", "weight_decay": "#2a9d8f", "pause": "#6c757d"}
-LABEL_ROWS = 3  # labels of changes close together stand one below another, in turn
 
 
 @functools.cache
@@ -122,7 +121,7 @@ def _mark_changes(layout: dict, snapshot: Snapshot) -> None:
     if not snapshot.changes:
         return
     shapes, notes = list(layout.get("shapes", [])), list(layout.get("annotations", []))
-    for i, change in enumerate(snapshot.changes):
+    for change in snapshot.changes:
         x = change.x(snapshot.steps_per_epoch)
         colour = CHANGE_COLOURS.get(change.kind, "#6c757d")
         dash = "dot" if change.kind == "pause" else "dash"
@@ -143,12 +142,13 @@ def _mark_changes(layout: dict, snapshot: Snapshot) -> None:
         notes.append(
             {
                 "x": x,
-                "y": 0.99 - 0.1 * (i % LABEL_ROWS),
+                "y": 1,
                 "xref": "x",
                 "yref": "y domain",
                 "text": change.label(),
+                "textangle": -90,  # along its line: marks close together keep apart
                 "showarrow": False,
-                "xanchor": "left",
+                "xanchor": "left",  # right of its line: a change at batch 0 still shows
                 "yanchor": "top",
                 "font": {"size": 11, "color": colour},
                 "bgcolor": "rgba(255, 255, 255, 0.8)",
