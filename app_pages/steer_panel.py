@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import state
+from core.training.registry import JOBS
 from core.training.steering import MAX_LEARNING_RATE, MAX_WEIGHT_DECAY, SteeringError
 
 NOTICE = "train_steer_notice"
@@ -24,14 +25,24 @@ def _key(job, name: str) -> str:
     return f"train_steer_{name}_{job.run_id}"  # a new run starts from its own values
 
 
-def _toggle_pause(job) -> None:
+# The widgets' callbacks get the run's id, never its job: Streamlit keeps a callback's
+# arguments for as long as the session lives, and a job there would keep its model in memory.
+
+
+def _toggle_pause(run_id: str) -> None:
+    job = JOBS.get(run_id)
+    if job is None:
+        return
     if job.steer.paused:
         job.steer.resume()
     else:
         job.steer.pause()
 
 
-def _ask(job, setting: str) -> None:
+def _ask(run_id: str, setting: str) -> None:
+    job = JOBS.get(run_id)
+    if job is None:
+        return
     value = state.get(_key(job, setting))
     try:
         if setting == "lr":
@@ -56,7 +67,7 @@ def steer_controls(job, snapshot) -> None:
             "Resume" if paused else "Pause",
             icon=":material/play_arrow:" if paused else ":material/pause:",
             on_click=_toggle_pause,
-            args=(job,),
+            args=(job.run_id,),
             disabled=over,
             key="train_steer_pause_button",
             help="Pause at the end of the batches under way; Resume goes on from there.",
@@ -70,7 +81,7 @@ def steer_controls(job, snapshot) -> None:
             format="%g",
             key=_key(job, "lr"),
             on_change=_ask,
-            args=(job, "lr"),
+            args=(job.run_id, "lr"),
             disabled=over,
             help="A new rate applies from the next batch and is marked on the curves."
             + (
@@ -89,7 +100,7 @@ def steer_controls(job, snapshot) -> None:
             format="%g",
             key=_key(job, "wd"),
             on_change=_ask,
-            args=(job, "wd"),
+            args=(job.run_id, "wd"),
             disabled=over,
             help=DECAY_HELP,
             width=150,
