@@ -57,8 +57,19 @@ def _ask(run_id: str, setting: str) -> None:
         state.set(NOTICE, (job.run_id, "error", str(error)))
 
 
-def steer_controls(job, snapshot) -> None:
-    """Pause/Resume, the learning rate and the weight decay of `job`, training now."""
+def steer_controls(job) -> None:
+    """Pause/Resume, the learning rate and the weight decay of `job`, training now: a
+    fragment of their own inside the live panel, so a change redraws only them (the curves
+    follow at the panel's next timed redraw)."""
+    _controls(job.run_id)
+
+
+@st.fragment
+def _controls(run_id: str) -> None:
+    job = JOBS.get(run_id)  # its id, not the job: a fragment's arguments are kept too
+    if job is None:
+        return
+    snapshot = job.snapshot()  # fresh: this fragment also redraws on its own
     steer = job.steer
     over = bool(snapshot.outcome) or job.stop_event.is_set()
     with st.container(horizontal=True, vertical_alignment="bottom", key="train_steer_row"):

@@ -246,7 +246,7 @@ def live_panel() -> None:
                 width="stretch",
                 key="train_stop_button",
             )
-            steer_controls(job, snapshot)  # pause, a new learning rate or weight decay
+            steer_controls(job)  # pause, a new learning rate or weight decay
         show_result(snapshot)  # above the curves: the first thing the page draws at the end
     st.plotly_chart(training_curves_figure(snapshot), width="stretch", key="train_curves")
     if job is None:
