@@ -60,9 +60,9 @@ def code_view(
 
 
 def spec_code_view(
-    spec, key: str, *, note: str | None = None, download: dict | None = None
+    spec, key: str, *, note: str | None = None, download: dict | None = None, changes=()
 ) -> None:
-    """The Keras script of a `ModelSpec` and how to run it."""
+    """The Keras script of a `ModelSpec` (with a run's steering `changes`) and how to run it."""
     filename = script_filename(spec)
     st.caption(
         note
@@ -72,7 +72,7 @@ def spec_code_view(
             f"`python {filename} FOLDER` to use your own MNIST IDX files or mnist.npz."
         )
     )
-    code_view(export_script(spec), filename, key, download=download)
+    code_view(export_script(spec, changes), filename, key, download=download)
 
 
 def runs_script_diff(specs: list, names: list[str], key: str) -> None:
@@ -221,9 +221,10 @@ def train_extras(spec, set_spec: Callable[[Any], None]) -> None:
 # ----- the Runs page ---------------------------------------------------------------------------
 
 
-def run_code(run, key: str = "runs_code", *, download: dict | None = None) -> None:
+def run_code(run, key: str = "runs_code", *, download: dict | None = None, changes=()) -> None:
     """The Keras script of a stored run, in an expander; a note where there is none.
-    `download`: the .py download's arguments (see `code_view`)."""
+    `download`: the .py download's arguments (see `code_view`); `changes`: what the learner
+    changed while it trained (core/runs/changes.py), which the script sets again."""
     spec = run.spec
     with code_expander("Keras code for this run", f"{key}_open") as box:
         if not box.open:
@@ -241,7 +242,7 @@ def run_code(run, key: str = "runs_code", *, download: dict | None = None) -> No
                 "loss where the file kept them), but the file did not say how long or on what "
                 "batches it was trained, so those settings are the playground's defaults."
             )
-        spec_code_view(spec, f"{key}_{run.id}", note=note, download=download)
+        spec_code_view(spec, f"{key}_{run.id}", note=note, download=download, changes=changes)
 
 
 def compared_scripts(runs: list, names: list[str], key: str = "runs_diff") -> None:

@@ -25,6 +25,7 @@ from core.charts.runs import (
 from core.export.keras_script import export_script
 from core.mydigits.records import MyDigitsError
 from core.nets.model_files import MAX_IMPORT_MEGABYTES, ModelImportError
+from core.runs.changes import read_changes
 from core.runs.records import file_stem
 from core.runs.store import RunNotFoundError, RunStore, RunStoreError
 
@@ -114,7 +115,7 @@ def model_bytes(store: RunStore, run_id: str) -> bytes:
 
 def fresh_script(store: RunStore, run_id: str) -> str:
     """The run's Keras script from its spec as stored now (made when Download is pressed)."""
-    return export_script(store.get(run_id).spec)
+    return export_script(store.get(run_id).spec, read_changes(store, run_id))
 
 
 def check_download(store: RunStore, run_id: str, what: str) -> None:
@@ -240,6 +241,7 @@ def one_run(store: RunStore, run) -> None:
     # Its Keras script (app_pages/code_views.py), made from the run as stored when downloaded
     code_views.run_code(
         run,
+        changes=read_changes(store, run.id),
         download={
             "data": partial(fresh_script, store, run.id),
             "on_click": check_download,

@@ -13,6 +13,7 @@ import streamlit as st
 from app_pages import code_views, inside_views, lineage_views, replay_views, state
 from app_pages.data_source import get_data, show_data_source
 from app_pages.run_store import get_store, store_or_stop
+from app_pages.steer_panel import steer_controls
 from app_pages.text import format_seconds, plain
 from app_pages.train_controls import (
     W,
@@ -173,6 +174,8 @@ def show_progress(snapshot) -> None:
         return
     if snapshot.stopping:
         text = "Stopping at the next batch, then testing the model…"
+    elif snapshot.paused:
+        text = f"Paused in epoch {snapshot.epoch + 1}/{snapshot.epochs}"
     elif snapshot.message or not snapshot.steps_per_epoch:
         text = snapshot.message or "Starting…"
     else:
@@ -252,6 +255,7 @@ def live_panel() -> None:
                 width="stretch",
                 key="train_stop_button",
             )
+            steer_controls(job)  # pause, a new learning rate or weight decay
         show_result(snapshot)  # above the curves: the first thing the page draws at the end
     carried = lineage_views.train_note() if job is not None else {}  # a continued run's parent
     st.plotly_chart(

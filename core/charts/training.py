@@ -5,6 +5,10 @@ runs a thin line of what Keras reports after each batch: not that batch's own lo
 average over the epoch so far (Keras's running mean, which restarts at each epoch), drawn at
 x = epoch + fraction done; so it is labelled "train (epoch so far)" and runs into the next
 epoch's marker, which is the same average over the whole epoch.
+
+What the learner changed while it trained (`Snapshot.changes`: a new learning rate or weight
+decay, a pause) is a dashed vertical line on both panels where it happened, labelled on the
+loss panel ("lr 0.0003", "wd 0.0001", "paused 12 s").
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ PARENT_SHADE = "rgba(128, 128, 128, 0.14)"  # a continued run's epochs carried f
 
 
 HEIGHT = 360
+CHANGE_COLOURS = {"learning_rate": "#7b2cbf", "weight_decay": "#2a9d8f", "pause": "#6c757d"}
 
 
 @functools.cache
@@ -107,6 +112,7 @@ def training_curves_figure(snapshot: Snapshot, carried: int = 0) -> go.Figure:
             values = list(history[val_key])
             data.append(_epoch_line(epochs, values, "validation", VALIDATION_COLOUR, col))
         layout[_X_AXIS[col]]["range"] = [0, max(snapshot.epochs, 1) + 0.05]
+    _mark_changes(layout, snapshot)
     if not snapshot.batches and not epochs:  # empty axes (before a run): nothing to fit
         layout["yaxis2"]["range"] = [0, 1]  # not plotly's -100 % to 400 %
     if carried:
@@ -143,3 +149,44 @@ def _shade_parent(layout: dict, carried: int) -> None:
                 "font": {"size": 11, "color": "#777"},
             }
         )
+
+
+def _mark_changes(layout: dict, snapshot: Snapshot) -> None:
+    """A dashed line on both panels at each change, its label on the loss panel."""
+    if not snapshot.changes:
+        return
+    shapes, notes = list(layout.get("shapes", [])), list(layout.get("annotations", []))
+    for change in snapshot.changes:
+        x = change.x(snapshot.steps_per_epoch)
+        colour = CHANGE_COLOURS.get(change.kind, "#6c757d")
+        dash = "dot" if change.kind == "pause" else "dash"
+        for col in (1, 2):
+            axes = _AXES[col]
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": axes["xaxis"],
+                    "yref": f"{axes['yaxis']} domain",
+                    "x0": x,
+                    "x1": x,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": colour, "width": 1.5, "dash": dash},
+                }
+            )
+        notes.append(
+            {
+                "x": x,
+                "y": 1,
+                "xref": "x",
+                "yref": "y domain",
+                "text": change.label(),
+                "textangle": -90,  # along its line: marks close together keep apart
+                "showarrow": False,
+                "xanchor": "left",  # right of its line: a change at batch 0 still shows
+                "yanchor": "top",
+                "font": {"size": 11, "color": colour},
+                "bgcolor": "rgba(255, 255, 255, 0.8)",
+            }
+        )
+    layout["shapes"], layout["annotations"] = shapes, notes

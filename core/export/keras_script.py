@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 
 from core.export.augment_script import augmentation_classes, augmentation_layer
+from core.export.steer_script import callbacks_line, steering_part
 from core.export.template import fill
 from core.nets.model import ModelSpec
+from core.training.steering import Change
 
 OPTIMIZER_CLASSES = {
     "adam": "Adam",
@@ -132,6 +135,7 @@ model.compile(
 )
 
 $early_stopping
+$steering
 history = model.fit(
     x_train,
     y_train,
@@ -219,9 +223,11 @@ early_stopping = keras.callbacks.EarlyStopping(
 SCHEDULES = {"cosine": COSINE_DECAY, "one_cycle": ONE_CYCLE}
 
 
-def export_script(spec: ModelSpec) -> str:
-    """A runnable, self-contained Keras script that builds and trains `spec` as the app does."""
+def export_script(spec: ModelSpec, changes: Sequence[Change] = ()) -> str:
+    """A runnable, self-contained Keras script that builds and trains `spec` as the app does;
+    with a run's `changes`, it sets the same learning rates and decays at the same batches."""
     spec.validate()
+    steering = steering_part(changes, scheduled=spec.lr_schedule != "constant")
     has_validation = spec.validation_split > 0
     filename = script_filename(spec)
     return fill(
@@ -248,8 +254,9 @@ def export_script(spec: ModelSpec) -> str:
         optimizer=_optimizer(spec),
         loss=spec.loss,
         early_stopping=_early_stopping(spec) if spec.early_stopping else "",
+        steering=steering,
         validation_data="validation_data=(x_val, y_val)," if has_validation else "",
-        callbacks="callbacks=[early_stopping]," if spec.early_stopping else "",
+        callbacks=callbacks_line(spec.early_stopping, bool(steering)),
     )
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core.runs.records import RunStoreError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_SECONDS = 30.0
 # The errors of a file that cannot be used (the others, a busy database say, pass unchanged).
 UNUSABLE_FILE_ERRORS = (
@@ -143,12 +143,30 @@ ALTER TABLE runs ADD COLUMN rewound_from TEXT;
 ALTER TABLE runs ADD COLUMN start_fingerprint TEXT;
 """
 
+# Schema 7: what the learner changed while a run trained (core/runs/changes.py): a new learning
+# rate or weight decay from batch `step` on (epoch and batch within it, 0-based), or a pause
+# after `step` batches (its value: seconds); `position` keeps their order.
+MIGRATION_7 = """
+CREATE TABLE run_changes (
+    run_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    batch INTEGER NOT NULL,
+    value REAL,
+    PRIMARY KEY (run_id, position)
+);
+"""
+SCHEMA += MIGRATION_7
+
 MIGRATIONS = {
     1: MIGRATION_2,
     2: MIGRATION_3,
     3: MIGRATION_4,
     4: MIGRATION_5,
     5: MIGRATION_6,
+    6: MIGRATION_7,
 }  # from schema version N to N + 1
 
 

@@ -21,6 +21,7 @@ import time
 
 import keras
 
+from core.runs.changes import write_changes
 from core.runs.lineage import keep_start
 from core.runs.records import MAX_STORED_BATCHES
 from core.runs.store import RunStore
@@ -44,6 +45,7 @@ class RunRecorder(keras.callbacks.Callback):
         self.store = store
         self.run_id = run_id
         self.starting = starting  # a continued run's epochs before come first in its history
+        self.steering = None  # the job's Steering: its changes are stored with the run
         self._reset()
 
     def _reset(self) -> None:
@@ -157,6 +159,8 @@ class RunRecorder(keras.callbacks.Callback):
                 f"Could not store epoch {self.epochs_done} of {self.run_id}", error
             )
             return False
+        if written and self.steering is not None and self.steering.changes():
+            self._write_changes()
         if not written:
             self.deleted = True
             logger.info(
@@ -173,6 +177,12 @@ class RunRecorder(keras.callbacks.Callback):
             keep_start(self.store, self.run_id, weights)
         except Exception as error:
             self.store.log_failure(f"Could not keep the starting weights of {self.run_id}", error)
+
+    def _write_changes(self) -> None:
+        try:
+            write_changes(self.store, self.run_id, self.steering.changes())
+        except Exception as error:
+            self.store.log_failure(f"Could not store the changes made to {self.run_id}", error)
 
     def _save_model(self, epochs: int, what: str) -> str | None:
         """Save the model as having seen `epochs` epochs; the error's text if that failed."""

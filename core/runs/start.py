@@ -37,10 +37,13 @@ def start_recorded_run(
         run_id = store.create_run(spec, data.description, name=name)
         if starting is not None:
             record_lineage(store, run_id, starting)
-        recorders = [RunRecorder(store, run_id, starting), replay_recorder(store, run_id, data)]
-        return TrainingJob(
+        recorder = RunRecorder(store, run_id, starting)
+        recorders = [recorder, replay_recorder(store, run_id, data)]
+        job = TrainingJob(
             spec, data, run_id=run_id, callbacks=[*recorders, *callbacks], starting=starting
         )
+        recorder.steering = job.steer  # what the learner changes is stored with the run
+        return job
 
     registry.forget_finished(keep=4)
     return registry.start(make_job, owner=owner)

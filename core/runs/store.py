@@ -7,11 +7,10 @@ holding `runs.sqlite3` (`core.runs.database`: schema, migrations, connections) a
 every complete epoch, `finish_run` once it ends. Each write reports whether the run still
 exists, so a run deleted while it trains is never written again. A run left "running" by a dead
 process is marked "interrupted" by `mark_interrupted` (`core.runtime.liveness` says who is
-alive), keeping its finished epochs and last saved model. The records handed out (`RunSummary`,
-`Run`) and the store's errors live in `core.runs.records`. Model files are written by
-`core.runs.model_writes` (atomically; the process's exit waits for them). `import_model` turns
-an uploaded .keras or .h5 file into a run, after `core.nets.model_files` has checked and loaded
-it safely. Keras is imported lazily.
+alive), keeping its finished epochs and last saved model. Records (`RunSummary`, `Run`) and
+errors live in `core.runs.records`; `core.runs.model_writes` writes model files atomically (the
+process's exit waits for them). `import_model` turns an uploaded .keras or .h5 file into a run,
+once `core.nets.model_files` has checked and loaded it safely. Keras is imported lazily.
 """
 
 from __future__ import annotations
@@ -308,7 +307,8 @@ class RunStore:
                     f"{row['name']} is still training. Stop it on the Train page, then delete it."
                 )
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-            conn.execute("DELETE FROM replay_frames WHERE run_id = ?", (run_id,))
+            for table in ("replay_frames", "run_changes"):  # its replay, what was changed
+                conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))  # noqa: S608
         for suffix in (".keras", ".start.npz"):  # see core/runs/lineage.py
             (self.models_dir / f"{run_id}{suffix}").unlink(missing_ok=True)
         if row["model_file"]:

@@ -26,6 +26,7 @@ from core.runtime.jobs import BackgroundJob
 from core.training.monitor import Snapshot, TrainingMonitor
 from core.training.prepared import PREPARED, held_out_count
 from core.training.starting import StartFrom
+from core.training.steering import Steering
 from core.training.tracing import WarmKey, build_untraced
 from core.training.warm_start import WARM_STARTS, WarmStarts
 
@@ -194,6 +195,10 @@ class TrainingJob(BackgroundJob):
         self.callbacks = list(callbacks)
         self.steps_per_execution = steps_per_execution or steps_per_execution_for(spec.batch_size)
         self.monitor = TrainingMonitor(min_batch_interval=min_batch_interval)
+        # The page's pause, resume and new rates (core.training.steering); AdamW decays by default.
+        self.steer = Steering(
+            spec.learning_rate, 0.004 if spec.optimizer == "adamw" else 0.0, spec.lr_schedule
+        )
         self.model = None
         self._lease = None  # the traced model trained, from `warm_starts.pool`
         self.test_probabilities: np.ndarray | None = None
@@ -208,6 +213,7 @@ class TrainingJob(BackgroundJob):
         """
         super().stop()
         self.monitor.request_stop()
+        self.steer.wake()  # a paused run ends too
         return self.monitor.wait_training_ended(wait)
 
     @property
@@ -317,6 +323,7 @@ class TrainingJob(BackgroundJob):
             LiveMetrics,
             StopAtEpochEnd,
         )
+        from core.training.steer_callback import SteerCallback  # Keras: not at start-up
 
         spec = self.spec
         live = LiveMetrics(
@@ -326,9 +333,10 @@ class TrainingJob(BackgroundJob):
             steps_per_epoch=steps,
             batch_size=spec.batch_size,
         )
-        callbacks: list = [live, *self.callbacks]
+        steer = SteerCallback(self.steer, self.monitor, stop.is_set, steps_per_epoch=steps)
+        callbacks: list = [steer, live, *self.callbacks]  # steer first: a pause ends with Stop
         if self.starting is not None:  # the epochs before, first on the live curves
-            callbacks.insert(1, CarryOn(self.monitor, self.starting))
+            callbacks.insert(2, CarryOn(self.monitor, self.starting))
         early = None
         if spec.early_stopping:
             early = keras.callbacks.EarlyStopping(

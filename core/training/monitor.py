@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from core.training.steering import Change
+
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 MAX_BATCH_POINTS = 2000
 
@@ -39,6 +41,10 @@ class Snapshot:
     # returns, while the run is still testing its model: status stays "running" until then.
     outcome: str = ""
     outcome_status: str = ""  # the status it will end with: completed or stopped
+    paused: bool = False  # waiting for Resume (core/training/steering.py)
+    # What the learner changed while it trained, in order: rates, decays, pauses (a pause
+    # under way is the last, its value None).
+    changes: list[Change] = field(default_factory=list)
     version: int = 0
 
     @property
@@ -70,7 +76,7 @@ class TrainingMonitor:
     """Lock-protected progress of one run: the worker writes, any thread reads snapshots."""
 
     def __init__(self, min_batch_interval: float = 0.1, clock=time.perf_counter) -> None:
-        self._clock = clock  # seconds; tests pass a fake one, so timings never flake
+        self.clock = self._clock = clock  # seconds; tests pass a fake one, so timings never flake
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # notified on every change
         self._state = Snapshot()
@@ -88,6 +94,7 @@ class TrainingMonitor:
                 state,
                 history={name: list(values) for name, values in state.history.items()},
                 batches=list(state.batches),
+                changes=list(state.changes),
             )
 
     def wait_for(self, condition: Callable[[Snapshot], bool], timeout: float) -> Snapshot:
@@ -211,6 +218,32 @@ class TrainingMonitor:
     def request_stop(self) -> None:
         with self._lock:
             self._state.stopping = True
+            self._bump()
+
+    def record_change(self, change: Change) -> None:
+        """A new learning rate or weight decay took effect (`change` says where)."""
+        with self._lock:
+            self._state.changes.append(change)
+            self._bump()
+
+    def set_paused(self, change: Change) -> None:
+        """Training is paused where `change` says, until `end_pause`."""
+        with self._lock:
+            self._state.paused = True
+            self._state.changes.append(change)
+            self._bump()
+
+    def end_pause(self, change: Change, seconds: float) -> None:
+        """The pause is over (`change`, with its length); the speed leaves it out."""
+        with self._lock:
+            state = self._state
+            state.paused = False
+            if state.changes and state.changes[-1].kind == "pause":
+                state.changes[-1] = change
+            else:
+                state.changes.append(change)
+            self._epoch_start += seconds
+            self._train_start += seconds
             self._bump()
 
     def set_status(self, status: str, message: str = "") -> None:

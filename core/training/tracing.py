@@ -86,10 +86,15 @@ def prime_steps(model, spec) -> None:
 
 
 def build_untraced(spec, key: WarmKey):
-    """The model a training job builds for `spec`: compiled, its steps not traced."""
-    return build_model(
+    """The model a training job builds for `spec`: compiled, its steps not traced, and
+    steerable while it trains (core.training.steer_callback)."""
+    from core.training.steer_callback import make_steerable  # Keras: not at start-up
+
+    model = build_model(
         spec, steps_per_epoch=key.steps_per_epoch, steps_per_execution=key.steps_per_execution
     )
+    make_steerable(model)
+    return model
 
 
 def build_traced(spec, key: WarmKey):
