@@ -9,6 +9,7 @@ from core.runs.changes import read_changes, write_changes
 from core.runs.database import SCHEMA_VERSION
 from core.runs.store import RunStore
 from core.training.steering import Change
+from tests.runs.test_database import schema_4_store
 from tests.support.specs import small_spec
 
 CHANGES = [
@@ -35,13 +36,8 @@ def test_changes_survive_a_restart_in_order_and_go_with_their_run(tmp_path):
 
 
 def test_a_schema_4_store_gains_the_changes_table(tmp_path):
-    store = RunStore(tmp_path)
-    run_id = store.create_run(small_spec(), "test digits")
-    with sqlite3.connect(store.db_path) as conn:
-        conn.execute("DROP TABLE run_changes")
-        conn.execute("PRAGMA user_version = 4")
-    conn.close()
-    upgraded = RunStore(tmp_path)
+    run_id = schema_4_store(tmp_path / "home")
+    upgraded = RunStore(tmp_path / "home")
     with sqlite3.connect(upgraded.db_path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 5
     conn.close()

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from core.runs.database import SCHEMA_VERSION
+from core.runs.database import MIGRATION_4, SCHEMA_VERSION
 from core.runs.store import RunStore, RunStoreError
 from tests.support.runs import fill_run, small_spec
 
@@ -54,6 +54,16 @@ def old_store(home, version: int, numbers: list[int]):
             )
         conn.execute(f"PRAGMA user_version = {version}")
     conn.close()
+
+
+def schema_4_store(home) -> str:
+    """A store as schema 4 left it (runs, counters, lessons' progress), with one run, "old1"."""
+    old_store(home, 2, numbers=[1])
+    with sqlite3.connect(home / "runs.sqlite3") as conn:
+        conn.executescript(TO_SCHEMA_3 + MIGRATION_4)
+        conn.execute("PRAGMA user_version = 4")
+    conn.close()
+    return "old1"
 
 
 def finished_run(store: RunStore, **values) -> str:

@@ -15,6 +15,7 @@ from core.runs.store import RunStore, RunStoreError
 from core.training.job import RunResult
 from core.training.registry import JobRegistry
 from core.training.replay import ReplayFrame
+from tests.runs.test_database import schema_4_store
 from tests.support.digits import patch_digits
 from tests.support.specs import small_spec
 
@@ -107,16 +108,13 @@ def test_stored_bytes_count_the_templates_as_two_bytes_a_weight():
     assert ReplayStore(store).stored_bytes("no such run") == 0
 
 
-def test_a_store_of_schema_4_gains_the_replay_table(_playground_home):
-    store = RunStore()
-    run_id = a_run(store)
-    with sqlite3.connect(store.db_path) as conn:
-        conn.execute("DROP TABLE replay_frames")
-        conn.execute("PRAGMA user_version = 4")
+def test_a_store_of_schema_4_gains_the_replay_table(tmp_path):
+    run_id = schema_4_store(tmp_path / "home")
     replay_store._database.cache_clear()
-    reopened = RunStore(_playground_home)
+    reopened = RunStore(tmp_path / "home")
     assert ReplayStore(reopened).add(run_id, made_up_frame(0))
-    assert reopened.get(run_id).spec == small_spec()
+    assert ReplayStore(reopened).stored_bytes(run_id) > 0
+    assert reopened.get(run_id).name == "old #1"
 
 
 def test_a_store_of_a_newer_schema_is_refused_with_advice(_playground_home):
