@@ -8,6 +8,7 @@ import html
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.charts.runs import (
@@ -37,7 +38,10 @@ def test_table_has_one_sortable_row_per_run(store):
     second = store.create_run(small_spec(batch_size=256), "x")
     summaries = store.list_runs()
     table = runs_table(summaries)
-    assert list(table.columns) == list(TABLE_COLUMNS)
+    assert list(table.columns) == [c for c in TABLE_COLUMNS if c != "My digits (%)"]
+    scored = runs_table(summaries, {second: (0.9, 20)})  # once a run has a score on My digits
+    assert list(scored.columns) == list(TABLE_COLUMNS)
+    assert scored.loc[second, "My digits (%)"] == 90.0 and pd.isna(scored.iloc[-1]["My digits (%)"])
     assert list(table.index) == [second, first]
     done = table.loc[first]
     run = store.get(first)
