@@ -25,7 +25,7 @@ from core.runs.records import RunStoreError
 from core.runs.replay_store import ReplayStore
 from core.training.replay import DIGITS_PER_CLASS
 
-POLL_SECONDS = 1.0  # while the run trains: how often the panel looks for a new epoch
+POLL_SECONDS = 2.0  # while the run trains: how often the panel looks for a new epoch
 TEMPLATE_COLUMNS = 6
 UNIT_WORDS = "Each tile is one unit's weight on every pixel: blue wants ink there, red none."
 FILTER_WORDS = (
