@@ -2,12 +2,16 @@
 and what it says of a run's lineage and of compared runs' starting weights; the Train page's
 pinned starting weights and the note above a continued run's curves.
 
+Fine-tuning (issue 31) is a continued run whose training images add My digits.
+
 A continued run is a NEW run that names its parent (the parent stays as it was); its history
 holds the parent's epochs first, numbered on. A rewind pins the starting weights of a run on
 the Train page, with that run's settings: the learner changes a setting and presses Train.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import streamlit as st
 
@@ -16,7 +20,7 @@ from app_pages.data_source import get_data
 from app_pages.run_picker import run_label
 from app_pages.text import plain
 from app_pages.train_controls import set_spec
-from app_pages.train_data import training_data
+from app_pages.train_data import DEFAULT_REPEATS, my_digits_count, training_data
 from app_pages.training_session import current_job, start_training, training_now
 from core.charts.runs import shared_start_text
 from core.runs.lineage import (
@@ -68,6 +72,15 @@ def run_actions(store: RunStore, run) -> None:
         "Train on from this run: continue it as a new run that carries on its epochs, or "
         "train a new run from the very weights it started from, with a setting changed."
     )
+    kept = my_digits_count()
+    mine = kept > 0 and st.toggle(
+        f"Fine-tune with My digits: add your {kept:,} kept digits, each {DEFAULT_REPEATS} times "
+        "an epoch, to the continued run's training images",
+        key="runs_fine_tune",
+        help="Continue trains on MNIST plus My digits (never in the validation split), so the "
+        "network learns your handwriting without forgetting MNIST. Compare the runs' Mine % "
+        "after evaluating both on My digits.",
+    )
     with st.container(horizontal=True, vertical_alignment="bottom", key="runs_lineage_row"):
         more = st.number_input(
             "More epochs",
@@ -78,7 +91,8 @@ def run_actions(store: RunStore, run) -> None:
             width=140,
         )
         go_on = st.button(
-            f"Continue for {more} more epoch{'' if more == 1 else 's'}",
+            f"{'Fine-tune' if mine else 'Continue'} for {more} more "
+            f"epoch{'' if more == 1 else 's'}",
             icon=":material/fast_forward:",
             disabled=busy or not has_model,
             key="runs_continue",
@@ -96,16 +110,19 @@ def run_actions(store: RunStore, run) -> None:
     if busy:
         st.caption("This session is training a run: Continue and Rewind wait for it to end.")
     if go_on:
-        continue_run(store, run.id, int(more))
+        continue_run(store, run.id, int(more), DEFAULT_REPEATS if mine else 0)
     if again:
         rewind(store, run.id)
 
 
-def continue_run(store: RunStore, run_id: str, more: int) -> None:
-    """Start the continued run on a background job and open Train to watch it."""
+def continue_run(store: RunStore, run_id: str, more: int, my_digits_repeats: int = 0) -> None:
+    """Start the continued run on a background job and open Train to watch it; with
+    `my_digits_repeats`, it fine-tunes on MNIST plus My digits, each that many times."""
     data, _ = get_data()
     try:
         spec, starting = continue_start(store, run_id, more)
+        if my_digits_repeats:
+            spec = replace(spec, my_digits_repeats=my_digits_repeats)
         if data is None:
             raise LineageError("No training data is loaded: choose it on the Train page first.")
         set_spec(spec)  # Train shows the network being trained

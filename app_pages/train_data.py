@@ -59,6 +59,12 @@ def _my_digits() -> tuple[np.ndarray, np.ndarray]:
     return digits.images, digits.labels
 
 
+def my_digits_count() -> int:
+    """How many digits are kept (0 if My digits cannot be read)."""
+    store = my_digits_or_none()
+    return store.count() if store is not None else 0
+
+
 @st.cache_resource(max_entries=1, show_spinner=False)
 def _with_mine(_data: MNIST, source: str, digest: str, repeats: int) -> MNIST:
     # `digest` (of the digits) and `source` stand for the arrays in the cache key.

@@ -3,8 +3,12 @@ page's buttons start the run or pin the weights and open Train; Train trains fro
 
 from __future__ import annotations
 
+import numpy as np
+
+from app_pages.train_data import DEFAULT_REPEATS
+from core.mydigits.store import MyDigitsStore
 from core.runs.lineage import lineage, lineages
-from core.runs.store import RunStore
+from core.runs.store import RunStore, default_home
 from core.training.registry import JOBS
 from tests.support.pages import open_page, run_until, train_stored_run
 
@@ -83,3 +87,24 @@ def test_a_changed_architecture_is_refused_with_a_message_and_unpin_frees_it(sma
     at.button(key="train_unpin").click().run()
     assert "Starting weights pinned" not in said(at.info)
     assert not at.warning
+
+
+def test_fine_tune_continues_on_mnist_and_my_digits_as_a_child_run(small_mnist):
+    """Issue 31's fine-tune: a continued run whose training images add the kept digits."""
+    parent, _ = train_stored_run(small_mnist, epochs=1)
+    mine = MyDigitsStore(default_home())
+    for i in range(3):
+        mine.keep(small_mnist.x_test[i].astype(np.float32) / 255, int(small_mnist.y_test[i]))
+    at = open_page("app_pages/runs.py")
+    assert at.button(key="runs_continue").label.startswith("Continue for")
+    at.toggle(key="runs_fine_tune").set_value(True).run()
+    assert at.button(key="runs_continue").label == "Fine-tune for 5 more epochs"
+    at.number_input(key="runs_more_epochs").set_value(1).run()
+    at.button(key="runs_continue").click().run()
+    assert not at.exception, at.exception
+    child = joined(at)
+    run = RunStore().get(child)
+    assert run.spec.my_digits_repeats == DEFAULT_REPEATS and run.epochs_done == 2
+    assert lineage(RunStore(), child).parent_id == parent
+    assert RunStore().get(parent).spec.my_digits_repeats == 0
+    assert "My digits" in run.data_source, run.data_source  # what it trained on says so
