@@ -207,7 +207,7 @@ PRESETS: dict[str, Preset] = {
             "epochs the network would otherwise start to learn the training digits by heart); "
             "Adam with a one-cycle rate peaking at 0.003, batch 256, 12 epochs. It scores about "
             "99.45 % on the test set (seeds 1 to 4: 99.44 % to 99.51 %; without the shifts "
-            "99.36 %), in 7 to 12 keras.io convnet epochs; see bench/fast.py --preset accurate.",
+            "99.36 %), in about 8 keras.io convnet epochs; see bench/fast.py --preset accurate.",
             ACCURATE_SPEC,
         ),
         Preset(
