@@ -12,23 +12,13 @@ it trains keeps none; `RunStore.delete` deletes a run's frames with it.
 
 from __future__ import annotations
 
-import functools
 import json
 
 import numpy as np
 
 from core.mnist.data import MNIST
-from core.runs.database import Database
-from core.runs.store import HOME_VARIABLE, RunStore
+from core.runs.store import RunStore
 from core.training.replay import ReplayFrame, diagram_from_dict, diagram_to_dict, held_out_digits
-
-
-@functools.lru_cache(maxsize=8)
-def _database(path: str) -> Database:
-    """One `Database` per store file (it keeps an idle connection open: see its notes)."""
-    from pathlib import Path
-
-    return Database(Path(path), f"set {HOME_VARIABLE} to another folder")
 
 
 class ReplayStore:
@@ -36,7 +26,7 @@ class ReplayStore:
 
     def __init__(self, store: RunStore) -> None:
         self.store = store
-        self._db = _database(str(store.db_path))
+        self._db = store._db  # the store's own database file, as core/runs/lineage.py uses it
 
     def add(self, run_id: str, frame: ReplayFrame) -> bool:
         """Keep `frame` of run `run_id` (replacing that epoch's); False, nothing kept, if the

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from core.inside.diagram import spec_diagram
-from core.runs import replay_store
 from core.runs.replay_store import ReplayStore
 from core.runs.start import start_recorded_run
 from core.runs.store import RunStore, RunStoreError
@@ -56,7 +55,6 @@ def test_frames_survive_reopening_the_store(_playground_home):
     frames = [made_up_frame(epoch) for epoch in range(4)]
     for frame in reversed(frames):  # stored in any order, read in epoch order
         assert ReplayStore(store).add(run_id, frame)
-    replay_store._database.cache_clear()  # a new process would open the file anew
 
     reopened = ReplayStore(RunStore(_playground_home))
     assert reopened.epochs(run_id) == [0, 1, 2, 3]
@@ -110,7 +108,6 @@ def test_stored_bytes_count_the_templates_as_two_bytes_a_weight():
 
 def test_a_store_of_schema_4_gains_the_replay_table(tmp_path):
     run_id = schema_4_store(tmp_path / "home")
-    replay_store._database.cache_clear()
     reopened = RunStore(tmp_path / "home")
     assert ReplayStore(reopened).add(run_id, made_up_frame(0))
     assert ReplayStore(reopened).stored_bytes(run_id) > 0
@@ -121,9 +118,8 @@ def test_a_store_of_a_newer_schema_is_refused_with_advice(_playground_home):
     store = RunStore()
     with sqlite3.connect(store.db_path) as conn:
         conn.execute("PRAGMA user_version = 99")
-    replay_store._database.cache_clear()
     with pytest.raises(RunStoreError, match="newer Keras Playground"):
-        ReplayStore(store)
+        ReplayStore(RunStore(store.home))
 
 
 def test_a_recorded_run_stores_a_frame_for_the_start_and_each_epoch():
