@@ -225,17 +225,23 @@ def output_shape(layer: dict[str, Any], shape: tuple[int, ...], position: int) -
     return shape  # Dropout, BatchNormalization
 
 
-def parameters(layer: dict[str, Any], shape_in: tuple[int, ...]) -> int:
-    """Weights of `layer` meeting `shape_in`, counted as Keras's count_params counts them."""
+def weight_shapes(layer: dict[str, Any], shape_in: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The shapes of `layer`'s weights meeting `shape_in`, in Keras's order (kernel, bias;
+    batch norm's gamma, beta, moving mean and variance); none for a layer without weights."""
     kind = layer["type"]
     if kind == "Dense":
-        return shape_in[0] * layer["units"] + layer["units"]
+        return [(shape_in[-1], layer["units"]), (layer["units"],)]
     if kind == "Conv2D":
         k = layer["kernel_size"]
-        return k * k * shape_in[2] * layer["filters"] + layer["filters"]
+        return [(k, k, shape_in[-1], layer["filters"]), (layer["filters"],)]
     if kind == "BatchNormalization":
-        return 4 * shape_in[-1]  # gamma, beta and the moving mean and variance per channel
-    return 0
+        return [(shape_in[-1],)] * 4
+    return []
+
+
+def parameters(layer: dict[str, Any], shape_in: tuple[int, ...]) -> int:
+    """Weights of `layer` meeting `shape_in`, counted as Keras's count_params counts them."""
+    return sum(math.prod(shape) for shape in weight_shapes(layer, shape_in))
 
 
 def trace(

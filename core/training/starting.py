@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from core.nets.layers import output_shape
+from core.nets.layers import weight_shapes as layer_weight_shapes
 from core.nets.model import NUM_CLASSES, ModelSpec
 from core.training.monitor import EPOCH_METRICS
 from core.training.tracing import copy_state
@@ -78,20 +79,13 @@ class StartFrom:
 
 def weight_shapes(spec: ModelSpec) -> list[tuple[int, ...]]:
     """The shapes of `model.weights` of the model `spec` builds, in order, worked out from the
-    layers alone (no Keras): kernels and biases, and batch norm's four vectors."""
+    layers alone (no Keras): each layer's (`core.nets.layers.weight_shapes`), then the output's."""
     shapes: list[tuple[int, ...]] = []
     shape = spec.input_shape
     for position, layer in enumerate(spec.layers, start=1):
-        kind = layer["type"]
-        if kind == "Dense":
-            shapes += [(shape[-1], layer["units"]), (layer["units"],)]
-        elif kind == "Conv2D":
-            k = layer["kernel_size"]
-            shapes += [(k, k, shape[-1], layer["filters"]), (layer["filters"],)]
-        elif kind == "BatchNormalization":
-            shapes += [(shape[-1],)] * 4  # gamma, beta, moving mean, moving variance
+        shapes += layer_weight_shapes(layer, shape)
         shape = output_shape(layer, shape, position)
-    return [*shapes, (shape[-1], NUM_CLASSES), (NUM_CLASSES,)]
+    return [*shapes, *layer_weight_shapes({"type": "Dense", "units": NUM_CLASSES}, shape)]
 
 
 def mismatch(shapes: Sequence[tuple[int, ...]], spec: ModelSpec, source: str) -> str | None:
