@@ -82,7 +82,10 @@ def test_a_new_rate_inside_a_compiled_call_equals_a_schedule_switching_at_that_b
     assert [change.kind for change in changes] == ["learning_rate"]
     change = changes[0]
     assert change.value == NEW_RATE and change.step % STEPS_PER_EXECUTION != 0
-    assert change.step == 13  # the batch fetched then
+    # The batch fetched then (13), or the one whose step was still running when TensorFlow's
+    # loop fetched 13 ahead of it (12): the rate is read at each step's start, so the change is
+    # recorded where it applied, and the run below must equal a switch at exactly that batch.
+    assert change.step in (12, 13), change
     assert monitor.snapshot().changes == changes
 
     reference = build_model(SPEC, steps_per_epoch=steps)
