@@ -17,7 +17,8 @@ NOTICE = "train_steer_notice"
 DECAY_HELP = (
     "Decoupled L2 weight decay, as AdamW's: at every batch each weight shrinks by decay × "
     "learning rate before the optimizer's step. Every optimizer the playground offers takes "
-    "it in Keras 3 (its `weight_decay`); AdamW starts at 0.004, the others at 0."
+    "it in Keras 3 (its `weight_decay`); a run starts with its optimizer's own (Keras's AdamW "
+    "decays, the others do not)."
 )
 
 
@@ -102,17 +103,19 @@ def _controls(run_id: str) -> None:
             ),
             width=150,
         )
+        decay = steer.weight_decay  # None until the optimizer is built and says its own
         st.number_input(
             "Weight decay",
             min_value=0.0,
             max_value=MAX_WEIGHT_DECAY,
-            value=steer.weight_decay,
+            value=decay,
             step=0.0001,
             format="%g",
-            key=_key(job, "wd"),
+            key=_key(job, "wd" if decay is not None else "wd_pending"),
             on_change=_ask,
             args=(job.run_id, "wd"),
-            disabled=over,
+            disabled=over or decay is None,
+            placeholder="when training starts",
             help=DECAY_HELP,
             width=150,
         )

@@ -195,10 +195,9 @@ class TrainingJob(BackgroundJob):
         self.callbacks = list(callbacks)
         self.steps_per_execution = steps_per_execution or steps_per_execution_for(spec.batch_size)
         self.monitor = TrainingMonitor(min_batch_interval=min_batch_interval)
-        # The page's pause, resume and new rates (core.training.steering); AdamW decays by default.
-        self.steer = Steering(
-            spec.learning_rate, 0.004 if spec.optimizer == "adamw" else 0.0, spec.lr_schedule
-        )
+        # The page's pause, resume and new rates (core.training.steering); the weight decay in
+        # force is the built optimizer's own (Keras's AdamW decays) until the learner asks.
+        self.steer = Steering(spec.learning_rate, schedule=spec.lr_schedule)
         self.model = None
         self._lease = None  # the traced model trained, from `warm_starts.pool`
         self.test_probabilities: np.ndarray | None = None

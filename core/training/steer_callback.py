@@ -220,10 +220,11 @@ class SteerCallback(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.knobs = knobs_of(self.model)
+        decay = float(getattr(self.model.optimizer, "weight_decay", None) or 0.0)
         if self.knobs is None:  # not built by build_untraced: pauses only
-            self.steering.attach(None)
+            self.steering.attach(None, decay)
             return
-        version, learning_rate, weight_decay = self.steering.attach(None)
+        version, learning_rate, weight_decay = self.steering.attach(None, decay)
         self.knobs.reset(version, learning_rate, weight_decay, peak=self.steering.peak)
         base = self.knobs.applied.numpy()
         self._values = (float(base[1]), float(base[2]))

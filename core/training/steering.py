@@ -92,14 +92,15 @@ class Steering:
     """
 
     def __init__(
-        self, learning_rate: float, weight_decay: float = 0.0, schedule: str = "constant"
+        self, learning_rate: float, weight_decay: float | None = None, schedule: str = "constant"
     ) -> None:
         self._lock = threading.Lock()
         self._resumed = threading.Condition(self._lock)
         self.schedule = schedule
         self.peak = float(learning_rate)  # the spec's rate, or its schedule's peak
         self._learning_rate = float(learning_rate)
-        self._weight_decay = float(weight_decay)
+        # None: the built optimizer's own decay, which `attach` learns when training starts.
+        self._weight_decay = None if weight_decay is None else float(weight_decay)
         self._version = 0  # counts the requests of a new rate or decay
         self._paused = False
         self._sink: Sink | None = None
@@ -114,7 +115,9 @@ class Steering:
             return self._learning_rate
 
     @property
-    def weight_decay(self) -> float:
+    def weight_decay(self) -> float | None:
+        """The weight decay last asked for, else the optimizer's own; None until training
+        starts where none was asked for (the optimizer is not built yet)."""
         with self._lock:
             return self._weight_decay
 
@@ -163,11 +166,14 @@ class Steering:
 
     # ----- the worker's side ----------------------------------------------------------------
 
-    def attach(self, sink: Sink | None) -> tuple[int, float, float]:
+    def attach(self, sink: Sink | None, optimizer_decay: float = 0.0) -> tuple[int, float, float]:
         """Send every request from now on through `sink` (None: hold them); returns the
-        request in force: (version, learning rate, weight decay)."""
+        request in force: (version, learning rate, weight decay). `optimizer_decay`, the
+        built optimizer's own weight decay, is the decay in force where none was asked for."""
         with self._lock:
             self._sink = sink
+            if self._weight_decay is None:
+                self._weight_decay = float(optimizer_decay)
             return self._version, self._learning_rate, self._weight_decay
 
     def record(self, change: Change) -> None:

@@ -267,6 +267,25 @@ def test_requests_are_checked_and_sent_with_their_version():
     assert scheduled.scheduled and scheduled.peak == 0.001
 
 
+@pytest.mark.parametrize(("optimizer", "asked"), [("adamw", None), ("adam", None), ("adamw", 0.01)])
+def test_the_decay_in_force_is_the_built_optimizers_own_until_one_is_asked_for(optimizer, asked):
+    spec = replace(SPEC, optimizer=optimizer)
+    steering = Steering(spec.learning_rate)
+    assert steering.weight_decay is None  # not known before the optimizer is built
+    if asked is not None:
+        steering.set_weight_decay(asked)
+    model = build_model(spec, steps_per_epoch=20)
+    make_steerable(model)
+    callback = SteerCallback(steering, TrainingMonitor(), lambda: False, steps_per_epoch=20)
+    callback.set_model(model)
+    callback.on_train_begin()
+    own = model.optimizer.weight_decay or 0.0  # Keras's AdamW decays by default, Adam not
+    assert steering.weight_decay == pytest.approx(asked if asked is not None else own)
+    assert (own > 0) == (optimizer == "adamw")
+    assert knobs_of(model).request.numpy()[2] == pytest.approx(steering.weight_decay)
+    callback.on_train_end()
+
+
 def test_a_change_knows_its_place_and_says_it():
     change = Change.at("learning_rate", 45, 20, 0.0003)
     assert (change.epoch, change.batch) == (2, 5)
