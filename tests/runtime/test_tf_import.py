@@ -15,11 +15,14 @@ REPO = Path(__file__).resolve().parents[2]
 # Keras import: Python hands one thread a half-made module and both imports fail.
 SCRIPT = textwrap.dedent(
     """
+    import gc
     import threading
+    import weakref
 
     from core.runtime import gradient_registry
     from core.runtime.tf_import import tensorflow
 
+    assert gc.get_freeze_count() == 0
     results = {}
 
     def run(name, call):
@@ -50,6 +53,22 @@ SCRIPT = textwrap.dedent(
     # fewer): the private seed state, before anything has seeded (a server's first build).
     from core.runtime import seeding
     print("seeding available:", seeding.available())
+
+    # The first `tensorflow()` froze what the import made; a model built afterwards is still
+    # freed by a collection (the jobs' end-of-run collection must not leak models).
+    frozen = gc.get_freeze_count()
+    assert frozen > 100_000, frozen  # TensorFlow's and Keras's objects
+    tensorflow()
+    assert gc.get_freeze_count() == frozen  # once
+
+    from core.nets.model import ModelSpec, build_model
+
+    model = build_model(ModelSpec(layers=[{"type": "Dense", "units": 8}], epochs=1))
+    gone = weakref.ref(model)
+    del model
+    gc.collect()
+    assert gone() is None, "a model built after the import was not freed"
+    print("frozen once, later models freed")
     """
 )
 
@@ -79,32 +98,7 @@ def test_tensorflow_imported_from_three_threads_at_once():
     fresh_server_process()
 
 
-# The first `tensorflow()` freezes what the import made; a model built afterwards is still
-# freed by a collection (the jobs' end-of-run collection must not leak models).
-FROZEN = textwrap.dedent(
-    """
-    import gc
-    import weakref
-
-    from core.runtime.tf_import import tensorflow
-
-    assert gc.get_freeze_count() == 0
-    tensorflow()
-    frozen = gc.get_freeze_count()
-    assert frozen > 100_000, frozen  # TensorFlow's and Keras's objects
-    tensorflow()
-    assert gc.get_freeze_count() == frozen  # once
-
-    from core.nets.model import ModelSpec, build_model
-
-    model = build_model(ModelSpec(layers=[{"type": "Dense", "units": 8}], epochs=1))
-    gone = weakref.ref(model)
-    del model
-    gc.collect()
-    assert gone() is None, "a model built after the import was not freed"
-    """
-)
-
-
 def test_the_import_is_frozen_and_later_models_are_still_freed():
-    run_fresh(FROZEN)
+    """The first `tensorflow()` (in SCRIPT's fresh process, on a thread) freezes what the
+    import made, once; a model built afterwards is still freed by a collection."""
+    assert "frozen once, later models freed" in fresh_server_process().splitlines()
