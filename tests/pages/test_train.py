@@ -19,7 +19,7 @@ from core.training.job import warm_key
 from core.training.live_callback import LiveMetrics
 from core.training.registry import JOBS
 from core.training.warm_start import WARM_STARTS
-from tests.support.pages import open_page, run_until
+from tests.support.pages import build_nothing_ahead, open_page, run_until
 from tests.support.waiting import eventually
 
 
@@ -42,11 +42,8 @@ def points(figure: dict) -> int:
 
 @pytest.fixture
 def widgets_only(monkeypatch):
-    """For a test that only reads and sets widgets (it never presses Train): the page's
-    networks built ahead (core.training.warm_start, a build and a trace on a background
-    thread a moment after the settings rest) are asked for but not built, as if the settings
-    never rested. Nothing here depends on them."""
-    monkeypatch.setattr(WARM_STARTS, "delay", 3600.0)
+    """For a test that never presses Train: no network built ahead while it runs."""
+    build_nothing_ahead(monkeypatch)
 
 
 @pytest.mark.usefixtures("widgets_only")
