@@ -49,8 +49,8 @@ SCRIPT = textwrap.dedent(
     assert results["tensorflow"] == 2, results
     assert isinstance(results["keras"], str) and results["keras"][0].isdigit(), results
 
-    # For tests/runtime/test_seeding.py, in the same fresh process (one TensorFlow import
-    # fewer): the private seed state, before anything has seeded (a server's first build).
+    # The private seed state (tests/runtime/test_seeding.py), before anything has seeded (a
+    # server's first build), in the same fresh process (one TensorFlow import fewer).
     from core.runtime import seeding
     print("seeding available:", seeding.available())
 
@@ -90,7 +90,7 @@ def run_fresh(script: str) -> str:
 
 @functools.cache
 def fresh_server_process() -> str:
-    """What SCRIPT printed, run once for this file and tests/runtime/test_seeding.py."""
+    """What SCRIPT printed, run once for the tests here."""
     return run_fresh(SCRIPT)
 
 
@@ -102,3 +102,9 @@ def test_the_import_is_frozen_and_later_models_are_still_freed():
     """The first `tensorflow()` (in SCRIPT's fresh process, on a thread) freezes what the
     import made, once; a model built afterwards is still freed by a collection."""
     assert "frozen once, later models freed" in fresh_server_process().splitlines()
+
+
+def test_the_private_seed_state_is_there_in_a_fresh_process():
+    """tests/runtime/test_seeding.py checks it in this process; a fresh server seeds before
+    anything else has (its first build), with Keras imported as the server imports it."""
+    assert "seeding available: True" in fresh_server_process().splitlines()
