@@ -4,6 +4,7 @@ Every script here runs for real, in one fresh Python process (`DRIVER`, so Tenso
 imported once), on a small IDX folder (and one mnist.npz) written by the test: no network.
 What each saved .keras file holds is compared with `core.nets.model.build_model` for the same spec,
 and two scripts' training histories with `TrainingJob` runs of the same spec in this process.
+The scripts of tests/export/test_steer_script.py's steered runs run in the same process.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from core.nets.model import ModelSpec, build_model
 from core.nets.presets import DEFAULT_PRESET, KERAS_CONVNET, PRESETS, SECONDS_PRESET
 from core.training.job import TrainingJob
 from tests.conftest import REPO
+from tests.export.test_steer_script import STEERED, steered_run
 from tests.support.digits import patch_digits, write_idx_folder
 from tests.support.specs import random_specs
 
@@ -151,8 +153,41 @@ def small_data(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def script_results(small_data, tmp_path_factory):
-    """Every case's script, run to the end in one subprocess; DRIVER's record of each."""
+def steered(tmp_path_factory):
+    """tests/export/test_steer_script.py's runs, steered while they trained (a new rate, then
+    a new weight decay), by name; and the folder of their data as IDX files."""
+    data = patch_digits(n_train=400, n_test=60, seed=21)
+    folder = tmp_path_factory.mktemp("steered-data")
+    write_idx_folder(folder, data)
+    return {name: steered_run(spec, data) for name, spec in STEERED.items()}, folder
+
+
+def steered_cases(steered, work) -> list[dict]:
+    """DRIVER's plan for the steered runs' scripts, named "steered NAME"."""
+    jobs, data = steered
+    plan = []
+    for name, job in jobs.items():
+        folder = work / f"steered-{name}"
+        folder.mkdir()
+        script = folder / script_filename(STEERED[name])
+        script.write_text(export_script(STEERED[name], job.steer.changes()))
+        model_file = folder / (script.stem + ".keras")
+        plan.append(
+            {
+                "name": f"steered {name}",
+                "folder": str(folder),
+                "script": str(script),
+                "data": str(data),
+                "model_file": str(model_file),
+            }
+        )
+    return plan
+
+
+@pytest.fixture(scope="module")
+def script_results(small_data, steered, tmp_path_factory):
+    """Every case's script, and the steered runs', run to the end in one subprocess; DRIVER's
+    record of each."""
     _, root = small_data
     work = tmp_path_factory.mktemp("export-scripts")
     plan = []
@@ -174,6 +209,7 @@ def script_results(small_data, tmp_path_factory):
                 "model_file": str(folder / (script.stem + ".keras")),
             }
         )
+    plan += steered_cases(steered, work)  # last: the other cases run as they always have
     (work / "plan.json").write_text(json.dumps(plan))
     done = subprocess.run(
         [sys.executable, "-c", DRIVER, str(work / "plan.json"), str(work / "results.json")],
@@ -228,6 +264,18 @@ def test_the_script_trains_on_my_digits_as_the_app_does(script_results, small_da
     script = script_results[MY_DIGITS_CASE]["history"]
     for metric, values in script.items():
         assert np.allclose(values, snapshot.history[metric], rtol=0, atol=HISTORY_TOLERANCE), metric
+
+
+def test_the_steered_runs_script_trains_as_the_app_did(script_results, steered):
+    """tests/export/test_steer_script.py's runs: each script's callback sets the same rate and
+    weight decay before the same batches, and its history equals the app's."""
+    jobs, _ = steered
+    for name, job in jobs.items():
+        changes = job.steer.changes()
+        assert [c.kind for c in changes] == ["learning_rate", "weight_decay"], name
+        app = job.snapshot().history
+        for metric, values in script_results[f"steered {name}"]["history"].items():
+            assert np.allclose(values, app[metric], rtol=0, atol=HISTORY_TOLERANCE), (name, metric)
 
 
 def test_scripts_import_only_keras_numpy_and_the_standard_library():

@@ -275,12 +275,12 @@ def test_a_small_archive_inflating_far_beyond_its_size_is_refused_unread(tmp_pat
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("config.json", '{"class_name": "Sequential", "config": {}}')
-        zeros_entry(archive, "model.weights.h5", 300)
+        zeros_entry(archive, "model.weights.h5", 40)
     data = buffer.getvalue()
     assert len(data) < 1024 * 1024  # under a megabyte on the wire
     store = RunStore(tmp_path / "home")
     refuse_unread(monkeypatch)
-    with pytest.raises(ModelImportError, match="would expand to 300 MB") as refused:
+    with pytest.raises(ModelImportError, match="would expand to 40 MB") as refused:
         store.import_model(data, "bomb.keras")
     assert "bomb.keras" in str(refused.value)
     assert store.list_runs() == [] and leftovers(store) == []
@@ -307,10 +307,10 @@ def test_a_valid_model_padded_with_big_entries_is_refused_unread(tmp_path, monke
     tiny_model().save(path)
     with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
         for i in range(4):
-            zeros_entry(archive, f"padding-{i}.bin", 64)
+            zeros_entry(archive, f"padding-{i}.bin", 8)
     store = RunStore(tmp_path / "home")
     refuse_unread(monkeypatch)
-    with pytest.raises(ModelImportError, match="would expand to 256 MB"):
+    with pytest.raises(ModelImportError, match="would expand to 32 MB"):
         store.import_model(path.read_bytes(), "padded.keras")
     assert leftovers(store) == []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.export.keras_script import export_script
@@ -15,11 +16,17 @@ from core.plane.spec import PlaneSpec
 from core.plane.xor import DEFAULT_EPOCHS
 from core.runs.store import RunStore
 from tests.conftest import REPO
-from tests.support.pages import open_page
+from tests.support.pages import build_nothing_ahead, open_page
 from tests.support.runs import fill_run
 from tests.support.specs import small_spec
 
 DEFAULT = PRESETS[DEFAULT_PRESET].spec
+
+
+@pytest.fixture(autouse=True)
+def _widgets_only(monkeypatch):
+    """No test here presses Train: no network built ahead while they run."""
+    build_nothing_ahead(monkeypatch)
 
 
 def open_with_link(page: str, params: dict[str, str]) -> AppTest:

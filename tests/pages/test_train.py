@@ -19,7 +19,7 @@ from core.training.job import warm_key
 from core.training.live_callback import LiveMetrics
 from core.training.registry import JOBS
 from core.training.warm_start import WARM_STARTS
-from tests.support.pages import open_page, run_until
+from tests.support.pages import build_nothing_ahead, open_page, run_until
 from tests.support.waiting import eventually
 
 
@@ -40,6 +40,13 @@ def points(figure: dict) -> int:
     return sum(len(trace.get("x") or []) for trace in figure["data"])
 
 
+@pytest.fixture
+def widgets_only(monkeypatch):
+    """For a test that never presses Train: no network built ahead while it runs."""
+    build_nothing_ahead(monkeypatch)
+
+
+@pytest.mark.usefixtures("widgets_only")
 def test_page_shows_every_control_and_the_model_summary(small_mnist):
     at = open_page("app_pages/train.py")
     spec = PRESETS[DEFAULT_PRESET].spec  # the page opens on the default preset's values
@@ -60,6 +67,7 @@ def test_page_shows_every_control_and_the_model_summary(small_mnist):
     assert "400 training and 100 test images" in at.caption[0].value
 
 
+@pytest.mark.usefixtures("widgets_only")
 def test_preset_and_optimizer_fill_the_widgets(small_mnist):
     at = open_page("app_pages/train.py")
     at.selectbox(key="train_w_preset").set_value("128 relu, plain SGD").run()
@@ -135,6 +143,7 @@ def test_stop_ends_a_long_run(small_mnist, monkeypatch):
     assert not at.button(key="train_start_button").disabled
 
 
+@pytest.mark.usefixtures("widgets_only")
 def test_broken_data_folder_shows_the_reason_and_disables_train(tmp_path, monkeypatch):
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8bnot really gzip")
     monkeypatch.setenv("MNIST_DATA", str(tmp_path))
@@ -167,6 +176,7 @@ def page_spec(at: AppTest):
     return at.session_state["train_spec"]
 
 
+@pytest.mark.usefixtures("widgets_only")
 def test_switching_family_makes_a_conv_network_and_back(small_mnist):
     at = open_page("app_pages/train.py")
     at.button_group(key="train_w_family").set_value("conv").run()
@@ -192,6 +202,7 @@ def test_switching_family_makes_a_conv_network_and_back(small_mnist):
     assert page_spec(at).architecture() == "784-512-512-10"
 
 
+@pytest.mark.usefixtures("widgets_only")
 def test_an_invalid_edit_is_undone_with_the_reason(small_mnist):
     at = open_page("app_pages/train.py")
     at.selectbox(key="train_w_preset").set_value(KERAS_CONVNET).run()
@@ -212,6 +223,7 @@ def test_an_invalid_edit_is_undone_with_the_reason(small_mnist):
     assert before != spec
 
 
+@pytest.mark.usefixtures("widgets_only")
 def test_a_conv_preset_fills_the_page(small_mnist):
     at = open_page("app_pages/train.py")
     at.selectbox(key="train_w_preset").set_value(KERAS_CONVNET).run()
@@ -226,6 +238,7 @@ def test_a_conv_preset_fills_the_page(small_mnist):
     assert "34,826 parameters" in at.expander[0].label
 
 
+@pytest.mark.usefixtures("widgets_only")
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_round_trips_through_the_widgets(small_mnist, name):
     """Preset -> widgets -> spec gives the preset back: each value is one the widgets offer."""
@@ -252,6 +265,7 @@ def test_every_preset_round_trips_through_the_widgets(small_mnist, name):
     assert page_spec(at) == PRESETS[name].spec
 
 
+@pytest.mark.usefixtures("widgets_only")
 def test_a_spec_set_by_another_page_shows_in_the_widgets(small_mnist):
     at = open_page("app_pages/train.py")
     spec = ModelSpec(
@@ -296,6 +310,7 @@ def test_the_norms_toggle_decides_whether_a_run_records_norms(small_mnist, recor
         assert all(value > 0 for value in history.weight_norms[name])
 
 
+@pytest.mark.usefixtures("widgets_only")
 def test_the_page_says_when_the_settings_are_no_longer_the_chosen_presets(small_mnist):
     """The Preset box keeps naming the last preset chosen; after an edit the page says the
     settings are no longer that preset's, and choosing a preset again clears it."""
@@ -369,6 +384,7 @@ def diagram_choice(at: AppTest):
     return next(group for group in at.button_group if group.key.startswith("train_inside_diagram"))
 
 
+@pytest.mark.usefixtures("widgets_only")
 def test_the_diagram_shows_the_network_the_controls_describe(small_mnist):
     """A trained dense run's weights, then a convnet preset: the diagram draws the convnet, not
     the run; chosen again, the run's diagram says plainly that it is another network."""
@@ -392,6 +408,7 @@ def test_the_diagram_shows_the_network_the_controls_describe(small_mnist):
     assert PRESETS[KERAS_CONVNET].spec.architecture() in said
 
 
+@pytest.mark.usefixtures("widgets_only")
 def test_the_99_percent_preset_shows_its_recipe_and_the_one_cycle_schedule(small_mnist):
     from core.nets.presets import SECONDS_PRESET
 

@@ -9,7 +9,7 @@ from core.mydigits.store import MyDigitsStore
 from core.runs.store import RunStore, default_home
 from core.training.registry import JOBS
 from tests.pages.test_train import set_small_network
-from tests.support.pages import open_page, run_until
+from tests.support.pages import build_nothing_ahead, open_page, run_until
 
 
 def keep_digits(count: int) -> None:
@@ -20,7 +20,8 @@ def keep_digits(count: int) -> None:
         store.keep(image, i % 10)
 
 
-def test_without_kept_digits_the_option_says_how_to_get_some(small_mnist):
+def test_without_kept_digits_the_option_says_how_to_get_some(small_mnist, monkeypatch):
+    build_nothing_ahead(monkeypatch)
     at = open_page("app_pages/train.py")
     assert at.toggle(key="train_w_use_my_digits").disabled
     assert any("You have kept no digits yet" in c.value for c in at.caption)
@@ -44,7 +45,8 @@ def test_my_digits_join_the_run_the_stated_number_of_times(small_mnist):
     assert at.session_state[train_controls.SPEC].my_digits_repeats == 0
 
 
-def test_augmentation_sliders_set_the_spec_and_show_the_preview(small_mnist):
+def test_augmentation_sliders_set_the_spec_and_show_the_preview(small_mnist, monkeypatch):
+    build_nothing_ahead(monkeypatch)
     at = open_page("app_pages/train.py")
     charts = len(at.get("plotly_chart"))
     at.slider(key="train_w_augment_rotation").set_value(15.0).run()

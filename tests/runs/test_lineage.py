@@ -59,6 +59,13 @@ def store(tmp_path_factory):
     return RunStore(tmp_path_factory.mktemp("lineage"))
 
 
+@pytest.fixture(scope="module")
+def one_epoch_run(store):
+    """A 784-16-10 run of one epoch, trained once for the tests that start from it (none
+    changes it: a rewind or a continuation makes a run of its own)."""
+    return train(store, small_spec(units=16, epochs=1))
+
+
 @pytest.mark.parametrize(
     "settings",
     [
@@ -103,9 +110,9 @@ def test_a_schedule_makes_a_continued_run_differ_from_a_longer_one(store):
     assert not np.allclose(weights(child)[0], weights(longer)[0], rtol=1e-4)
 
 
-def test_rewind_starts_from_identical_weights_and_the_comparison_says_so(store):
+def test_rewind_starts_from_identical_weights_and_the_comparison_says_so(store, one_epoch_run):
     """Rewound with a changed dropout (which moves the seed's weights) and learning rate."""
-    first = train(store, small_spec(units=16, epochs=1))
+    first = one_epoch_run
     spec = rewind_spec(store, first.run_id)
     changed = small_spec(
         units=16,
@@ -132,8 +139,8 @@ def test_rewind_starts_from_identical_weights_and_the_comparison_says_so(store):
     assert "same starting weights" in text
 
 
-def test_a_changed_architecture_gets_a_clear_message(store):
-    first = train(store, small_spec(units=16, epochs=1))
+def test_a_changed_architecture_gets_a_clear_message(store, one_epoch_run):
+    first = one_epoch_run
     with pytest.raises(LineageError, match=r"do not fit this network: weight 1 is 784 × 16"):
         rewind_start(store, first.run_id, small_spec(units=32, epochs=1))
     with pytest.raises(LineageError, match="choose 1 to"):

@@ -15,11 +15,14 @@ REPO = Path(__file__).resolve().parents[2]
 # Keras import: Python hands one thread a half-made module and both imports fail.
 SCRIPT = textwrap.dedent(
     """
+    import gc
     import threading
+    import weakref
 
     from core.runtime import gradient_registry
     from core.runtime.tf_import import tensorflow
 
+    assert gc.get_freeze_count() == 0
     results = {}
 
     def run(name, call):
@@ -46,10 +49,26 @@ SCRIPT = textwrap.dedent(
     assert results["tensorflow"] == 2, results
     assert isinstance(results["keras"], str) and results["keras"][0].isdigit(), results
 
-    # For tests/runtime/test_seeding.py, in the same fresh process (one TensorFlow import
-    # fewer): the private seed state, before anything has seeded (a server's first build).
+    # The private seed state (tests/runtime/test_seeding.py), before anything has seeded (a
+    # server's first build), in the same fresh process (one TensorFlow import fewer).
     from core.runtime import seeding
     print("seeding available:", seeding.available())
+
+    # The first `tensorflow()` froze what the import made; a model built afterwards is still
+    # freed by a collection (the jobs' end-of-run collection must not leak models).
+    frozen = gc.get_freeze_count()
+    assert frozen > 100_000, frozen  # TensorFlow's and Keras's objects
+    tensorflow()
+    assert gc.get_freeze_count() == frozen  # once
+
+    from core.nets.model import ModelSpec, build_model
+
+    model = build_model(ModelSpec(layers=[{"type": "Dense", "units": 8}], epochs=1))
+    gone = weakref.ref(model)
+    del model
+    gc.collect()
+    assert gone() is None, "a model built after the import was not freed"
+    print("frozen once, later models freed")
     """
 )
 
@@ -71,7 +90,7 @@ def run_fresh(script: str) -> str:
 
 @functools.cache
 def fresh_server_process() -> str:
-    """What SCRIPT printed, run once for this file and tests/runtime/test_seeding.py."""
+    """What SCRIPT printed, run once for the tests here."""
     return run_fresh(SCRIPT)
 
 
@@ -79,32 +98,13 @@ def test_tensorflow_imported_from_three_threads_at_once():
     fresh_server_process()
 
 
-# The first `tensorflow()` freezes what the import made; a model built afterwards is still
-# freed by a collection (the jobs' end-of-run collection must not leak models).
-FROZEN = textwrap.dedent(
-    """
-    import gc
-    import weakref
-
-    from core.runtime.tf_import import tensorflow
-
-    assert gc.get_freeze_count() == 0
-    tensorflow()
-    frozen = gc.get_freeze_count()
-    assert frozen > 100_000, frozen  # TensorFlow's and Keras's objects
-    tensorflow()
-    assert gc.get_freeze_count() == frozen  # once
-
-    from core.nets.model import ModelSpec, build_model
-
-    model = build_model(ModelSpec(layers=[{"type": "Dense", "units": 8}], epochs=1))
-    gone = weakref.ref(model)
-    del model
-    gc.collect()
-    assert gone() is None, "a model built after the import was not freed"
-    """
-)
-
-
 def test_the_import_is_frozen_and_later_models_are_still_freed():
-    run_fresh(FROZEN)
+    """The first `tensorflow()` (in SCRIPT's fresh process, on a thread) freezes what the
+    import made, once; a model built afterwards is still freed by a collection."""
+    assert "frozen once, later models freed" in fresh_server_process().splitlines()
+
+
+def test_the_private_seed_state_is_there_in_a_fresh_process():
+    """tests/runtime/test_seeding.py checks it in this process; a fresh server seeds before
+    anything else has (its first build), with Keras imported as the server imports it."""
+    assert "seeding available: True" in fresh_server_process().splitlines()

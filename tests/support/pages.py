@@ -45,6 +45,19 @@ def open_page(page: str, timeout: float = 90) -> AppTest:
     return at
 
 
+def build_nothing_ahead(monkeypatch) -> None:
+    """For a page test that only reads and sets widgets (it never presses Train): the networks
+    the pages ask to have built ahead (core.training.warm_start: a build and a trace on a
+    background thread once the settings have rested for its `delay`) are asked for but not
+    built while the test runs, as if the settings never rested. Such a build would cost the
+    test (and the tests after it) its processor time, and Keras's model building and
+    TensorFlow's tracing on that thread can race the page's own (Python 3.11's parser is not
+    safe across threads). The next request after the test builds as ever."""
+    from core.training.warm_start import WARM_STARTS
+
+    monkeypatch.setattr(WARM_STARTS, "delay", 3600.0)
+
+
 def run_until(at: AppTest, condition, timeout: float = 120.0) -> None:
     """Rerun the page (as its fragment's timer would) until `condition(at)` holds."""
     deadline = time.monotonic() + timeout
