@@ -169,9 +169,18 @@ class Server:
             self.process.wait(timeout=20)
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL for whatever still runs 3 s later: a server can take longer
-        than that to exit after SIGTERM, and nothing is read from it once the test is done."""
-        self.kill(signal.SIGTERM, grace=3)
+        """SIGKILL to the whole process group: after SIGTERM a server took seconds to exit,
+        and nothing is read from it once stopped (its run store is SQLite's, safe from a
+        kill; a restart test reads the store the stopped server left, as after a crash)."""
+        self.kill(signal.SIGKILL)
+
+    def restart(self, data: Path | None = None) -> Server:
+        """Kill the server (SIGKILL, mid-whatever) and start it again on the same port and
+        run store; on `data` if given. Its first session after the restart is a test's."""
+        self.kill()
+        if data is not None:
+            self.data = data
+        return self.start()
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and every process it started."""
@@ -452,9 +461,8 @@ def ensure_model(server: Server, page: Page):
 
 
 def train_small_model(page: Page, server: Server, epochs: int = 2) -> None:
-    """Train 784-32-10 for `epochs` on the Train page, to the end."""
-    open_train_page(page, server)
-    set_network(page, epochs=epochs)
+    """Train 784-32-10 for `epochs` on the Train page (opened on its share link), to the end."""
+    open_network(page, server, epochs=epochs)
     press_train(page)
     text = outcome(page)
     assert f"Trained {epochs} epochs" in text, text
