@@ -286,6 +286,6 @@ def test_draw_pages_quick_model_then_the_page_stops_polling(fresh_server, open_s
     expect(canvas).to_be_visible(timeout=TRAIN_SECONDS * 1000)
     wait_idle(page)
     before = runs_so_far(page)
-    page.wait_for_timeout(4000)  # four of the old one-second polls
+    page.wait_for_timeout(2500)  # two and a half of the old one-second polls
     assert runs_so_far(page) == before, "the Draw page still reruns with nothing to wait for"
     no_exception(page)
