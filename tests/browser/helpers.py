@@ -389,6 +389,25 @@ STOP_ENABLED = """() => [...document.querySelectorAll('[data-testid=stMain] butt
     b => !b.disabled && [...b.querySelectorAll('p')].some(p => p.innerText.trim() === 'Stop'))"""
 
 
+# Click the page's own enabled Stop button, in the page; whether there was one to click.
+CLICK_STOP = """() => {
+    const stop = [...document.querySelectorAll('[data-testid=stMain] button')].find(
+        b => !b.disabled && [...b.querySelectorAll('p')].some(p => p.innerText.trim() === 'Stop'));
+    if (stop) stop.click();
+    return Boolean(stop);
+}"""
+
+
+def press_stop(page: Page) -> None:
+    """Press the page's own Stop once it is enabled, with a click event sent in the page.
+
+    Stop sits in the live panel, a fragment redrawn every half second: on a busy machine
+    Playwright's click, which waits for the button to hold still, timed out while the run
+    went on to its end.
+    """
+    page.wait_for_function(CLICK_STOP, timeout=PAGE_SECONDS * 1000, polling=50)
+
+
 def press_train(page: Page) -> None:
     """Press Train and wait until the run is under way (the Stop button is enabled).
 
