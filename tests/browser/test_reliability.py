@@ -34,6 +34,7 @@ from tests.browser.helpers import (
     open_network,
     open_page,
     outcome,
+    press_stop,
     press_train,
     runs_so_far,
     slider_text,
@@ -290,7 +291,7 @@ def test_two_sessions_train_at_once_and_each_sees_its_own_run(app_server, open_s
     new = eventually(
         both_under_way, TRAIN_SECONDS, interval=0.2, message="the first run finished no epoch"
     )
-    stop.click()
+    press_stop(first)
     text = outcome(first)
     match = re.search(r"Stopped by you after (\d+) complete epochs?\b", text)
     assert match, text
