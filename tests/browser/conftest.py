@@ -1,10 +1,11 @@
 """Browser test set-up: headless Debian Chromium, Streamlit servers, screenshots of failures.
 
 The `app_server` is shared by the whole session (one TensorFlow import, one warm-up); each
-test opens its own browser context, which is its own Streamlit session. Tests that need a
-server of their own (a fresh server, a restart) start one with `start_server`, or share a
-module's fixture (a server killed mid-training, restarted on broken data). A failing test
-leaves a full-page PNG of each of its pages in test-artifacts/.
+test opens its own browser context, which is its own Streamlit session. test_reliability kills
+it mid-training and starts it again (`Server.restart`) on the same run store and port. Tests
+that need a server of their own (a fresh one, another data set) start one with `start_server`,
+or share a module's fixture. A failing test leaves a full-page PNG of each of its pages in
+test-artifacts/.
 
 Every test here is marked `browser`. When pytest-xdist runs the suite on several workers, one
 worker runs all of them, in file order, on one shared server and one Chromium

@@ -169,9 +169,18 @@ class Server:
             self.process.wait(timeout=20)
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL for whatever still runs 3 s later: a server can take longer
-        than that to exit after SIGTERM, and nothing is read from it once the test is done."""
-        self.kill(signal.SIGTERM, grace=3)
+        """SIGKILL to the whole process group: after SIGTERM a server took seconds to exit,
+        and nothing is read from it once stopped (its run store is SQLite's, safe from a
+        kill; a restart test reads the store the stopped server left, as after a crash)."""
+        self.kill(signal.SIGKILL)
+
+    def restart(self, data: Path | None = None) -> Server:
+        """Kill the server (SIGKILL, mid-whatever) and start it again on the same port and
+        run store; on `data` if given. Its first session after the restart is a test's."""
+        self.kill()
+        if data is not None:
+            self.data = data
+        return self.start()
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and every process it started."""
@@ -380,6 +389,25 @@ STOP_ENABLED = """() => [...document.querySelectorAll('[data-testid=stMain] butt
     b => !b.disabled && [...b.querySelectorAll('p')].some(p => p.innerText.trim() === 'Stop'))"""
 
 
+# Click the page's own enabled Stop button, in the page; whether there was one to click.
+CLICK_STOP = """() => {
+    const stop = [...document.querySelectorAll('[data-testid=stMain] button')].find(
+        b => !b.disabled && [...b.querySelectorAll('p')].some(p => p.innerText.trim() === 'Stop'));
+    if (stop) stop.click();
+    return Boolean(stop);
+}"""
+
+
+def press_stop(page: Page) -> None:
+    """Press the page's own Stop once it is enabled, with a click event sent in the page.
+
+    Stop sits in the live panel, a fragment redrawn every half second: on a busy machine
+    Playwright's click, which waits for the button to hold still, timed out while the run
+    went on to its end.
+    """
+    page.wait_for_function(CLICK_STOP, timeout=PAGE_SECONDS * 1000, polling=50)
+
+
 def press_train(page: Page) -> None:
     """Press Train and wait until the run is under way (the Stop button is enabled).
 
@@ -452,9 +480,8 @@ def ensure_model(server: Server, page: Page):
 
 
 def train_small_model(page: Page, server: Server, epochs: int = 2) -> None:
-    """Train 784-32-10 for `epochs` on the Train page, to the end."""
-    open_train_page(page, server)
-    set_network(page, epochs=epochs)
+    """Train 784-32-10 for `epochs` on the Train page (opened on its share link), to the end."""
+    open_network(page, server, epochs=epochs)
     press_train(page)
     text = outcome(page)
     assert f"Trained {epochs} epochs" in text, text

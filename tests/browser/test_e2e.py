@@ -26,9 +26,11 @@ from tests.browser.helpers import (
     open_train_page,
     outcome,
     plot_points,
+    press_stop,
     press_train,
     runs_so_far,
     set_network,
+    slider_text,
     store,
     train_small_model,
     wait_idle,
@@ -60,7 +62,18 @@ def test_home_page_loads_with_no_error(app_server, open_session):
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
 
 
-def test_train_page_trains_a_small_model(app_server, open_session):
+# The titles of the replay panel's three figures, in the page.
+TITLES = "() => [...document.querySelectorAll('.gtitle')].map(t => t.textContent)"
+
+
+def titles_say(page, words: str) -> None:
+    page.wait_for_function(
+        f"() => ({TITLES})().filter(t => t.includes({words!r})).length >= 3",
+        timeout=PAGE_SECONDS * 1000,
+    )
+
+
+def test_train_page_trains_a_small_model_and_replays_it(app_server, open_session):
     page = open_session()
     open_train_page(page, app_server)
     set_network(page, units="32", batch="128", epochs=2)
@@ -80,6 +93,21 @@ def test_train_page_trains_a_small_model(app_server, open_session):
     shown = page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
     expect(shown).to_contain_text(f"{run.test_accuracy:.2%}")
 
+    # The replay slider under the curves scrubs the run from its last epoch to its start.
+    epoch = page.get_by_role("group", name="Epoch", exact=True)
+    expect(epoch).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    titles_say(page, "at epoch 2")
+    assert slider_text(page, "Epoch") == "2"
+    epoch.get_by_role("slider").focus()
+    page.keyboard.press("Home")
+    titles_say(page, "at the start")
+    assert slider_text(page, "Epoch") == "start"
+    page.keyboard.press("ArrowRight")
+    titles_say(page, "at epoch 1")
+    shown = page.evaluate(TITLES)
+    assert any(t.startswith("The first layer's units at epoch 1") for t in shown), shown
+    no_exception(page)
+
 
 def test_curves_gain_points_while_training_and_stop_stops_it(app_server, open_session):
     page = open_session()
@@ -96,7 +124,7 @@ def test_curves_gain_points_while_training_and_stop_stops_it(app_server, open_se
         seen.append(plot_points(page, "train_curves"))
     stop = button(page, "Stop")
     expect(stop).to_be_enabled()  # the points came while it trained
-    stop.click()
+    press_stop(page)
 
     text = outcome(page)
     match = re.search(r"Stopped by you after (\d+) complete epochs?\b", text)
@@ -158,7 +186,16 @@ def line(start, end, pieces: int = 12) -> list[tuple[float, float]]:
     return [(x0 + (x1 - x0) * i / pieces, y0 + (y1 - y0) * i / pieces) for i in range(pieces + 1)]
 
 
-def test_draw_page_reads_a_drawn_digit_and_clearing_removes_it(app_server, open_session):
+SALIENCY = ".st-key-draw_saliency .js-plotly-plot"
+FIRST_GRID = "[class*='st-key-draw_inside_grid_'] .js-plotly-plot"
+PLOT_DATA = "plot => JSON.stringify(plot.data.map(trace => trace.z ?? trace.source ?? trace.y))"
+
+
+def test_draw_page_reads_a_drawn_digit_shows_inside_and_clearing_removes_it(
+    app_server, open_session
+):
+    """A drawn 7 is read as 7; its saliency and activations appear and follow the drawing; Reset
+    clears it."""
     page = open_session()
     ensure_model(app_server, page)
     open_page(page, app_server, "/draw", "Draw")
@@ -167,6 +204,7 @@ def test_draw_page_reads_a_drawn_digit_and_clearing_removes_it(app_server, open_
     wait_idle(page)
     prediction = page.get_by_test_id("stMetric").filter(has_text="Prediction")
     expect(prediction).to_have_count(0)
+    expect(page.get_by_text("Inside the network")).to_have_count(0)  # nothing drawn yet
 
     before = runs_so_far(page)
     # A plain 7 in one stroke: the bar left to right, then down to the lower left. Even the
@@ -185,6 +223,26 @@ def test_draw_page_reads_a_drawn_digit_and_clearing_removes_it(app_server, open_
     )
     tallest = bars["x"][max(range(len(bars["y"])), key=bars["y"].__getitem__)]
     assert str(tallest).strip() == digit, bars
+    no_exception(page)
+
+    # Inside the network: the drawing's saliency and the first layer's activations.
+    expect(page.get_by_text("Inside the network")).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    expect(page.get_by_text("Why 7 and not")).to_be_visible()
+    saliency, grid = page.locator(SALIENCY).first, page.locator(FIRST_GRID).first
+    # Plotly draws the charts in the browser after the script has ended: on a busy machine
+    # that took over Playwright's default 5 s.
+    expect(saliency).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    expect(grid).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    first_saliency, first_grid = saliency.evaluate(PLOT_DATA), grid.evaluate(PLOT_DATA)
+    # A second stroke (a bar across the middle) changes the image the network gets, so its
+    # attributions and its first layer's activations must change with it.
+    before = runs_so_far(page)
+    draw_stroke(page, canvas, line((110, 140), (210, 140)))
+    wait_rerun(page, before)
+    saliency, grid = page.locator(SALIENCY).first, page.locator(FIRST_GRID).first
+    expect(saliency).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    assert saliency.evaluate(PLOT_DATA) != first_saliency
+    assert grid.evaluate(PLOT_DATA) != first_grid
     no_exception(page)
 
     before = runs_so_far(page)
@@ -229,23 +287,6 @@ def test_runs_page_lists_the_runs_and_compares_two(app_server, open_session):
     no_exception(page)
 
 
-def test_xor_page_trains_and_the_boundary_chart_appears(app_server, open_session):
-    page = open_session()
-    open_page(page, app_server, "/xor", "XOR")
-    train = button(page, "Train")
-    expect(train).to_be_enabled(timeout=TRAIN_SECONDS * 1000)  # the network is built
-    epochs = page.get_by_test_id("stMetric").filter(has_text="Epochs trained")
-    expect(epochs.get_by_test_id("stMetricValue")).to_have_text("0")
-    train.click()
-    expect(epochs.get_by_test_id("stMetricValue")).to_have_text("500", timeout=TRAIN_SECONDS * 1000)
-    expect(train).to_be_enabled(timeout=PAGE_SECONDS * 1000)
-    boundary = page.locator(".st-key-xor_boundary .js-plotly-plot").first
-    expect(boundary).to_be_visible(timeout=PAGE_SECONDS * 1000)  # Plotly draws it in the page
-    kinds = boundary.evaluate("plot => plot.data.map(t => t.type || 'scatter')")
-    assert "heatmap" in kinds, kinds
-    no_exception(page)
-
-
 @pytest.fixture(scope="module")
 def fresh_server(small_mnist, tmp_path_factory):
     """A server of these two tests' own, with an empty run store and "/" never loaded: first
@@ -286,6 +327,6 @@ def test_draw_pages_quick_model_then_the_page_stops_polling(fresh_server, open_s
     expect(canvas).to_be_visible(timeout=TRAIN_SECONDS * 1000)
     wait_idle(page)
     before = runs_so_far(page)
-    page.wait_for_timeout(4000)  # four of the old one-second polls
+    page.wait_for_timeout(2500)  # two and a half of the old one-second polls
     assert runs_so_far(page) == before, "the Draw page still reruns with nothing to wait for"
     no_exception(page)

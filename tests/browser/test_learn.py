@@ -91,12 +91,12 @@ def lesson_2(page) -> None:
 
 
 def test_lessons_1_and_2_end_to_end_and_progress_survives_a_restart(
-    browser, start_server, open_session, tmp_path
+    start_server, open_session, tmp_path
 ):
     if not (SHARED_MNIST / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"lesson 2's 90 % needs the full MNIST in {SHARED_MNIST}")
     home = tmp_path / "home"
-    server = start_server(SHARED_MNIST, home, browser)
+    server = start_server(SHARED_MNIST, home)  # no warm-up: Learn is its first page
     page = open_session()
     open_page(page, server, "/learn", "Learn")
     expect(page.get_by_text("0 of 8")).to_be_visible()

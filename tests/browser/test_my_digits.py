@@ -1,5 +1,5 @@
-"""My digits in the browser: draw a 7, keep it three times (the canvas is blank after each),
-see the three on the My digits page, and evaluate the run on them.
+"""My digits in the browser: draw a 7, keep it twice (the canvas is blank after a keep), see
+the two on the My digits page, and evaluate the run on them.
 
 With MYDIGITS_SHOTS set to a folder, it also saves the Draw, My digits and Evaluate pages there
 at 1440 and 900 px wide (draw-1440.png, ...), to look at.
@@ -24,7 +24,7 @@ from tests.browser.helpers import (
 )
 from tests.browser.test_e2e import draw_stroke, line, no_exception
 
-KEEPS = 3
+KEEPS = 2
 WIDTHS = (1440, 900)
 
 
@@ -62,7 +62,7 @@ def keep_a_drawn_seven(page, shots: bool = False) -> str:
     return digit
 
 
-def test_keep_three_drawn_digits_then_evaluate_the_run_on_them(app_server, open_session):
+def test_keep_two_drawn_digits_then_evaluate_the_run_on_them(app_server, open_session):
     page = open_session()
     ensure_model(app_server, page)
     kept_before = MyDigitsStore(app_server.home).count()

@@ -1,5 +1,6 @@
-"""The 2-D playground in headless Chromium: switch the dataset and the features and see the
-network's squares and the output's boundary follow, then train and see them move."""
+"""The 2-D playground in headless Chromium: XOR's network and output as the page opens, then
+switch the dataset and the features and see the network's squares and the output's boundary
+follow, then train (500 epochs, the page's default) and see them move."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.browser.helpers import (
     runs_so_far,
     wait_rerun,
 )
+from tests.browser.test_e2e import no_exception
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -48,6 +50,13 @@ def test_dataset_and_features_change_the_network_and_the_boundary(app_server, op
     # seed 000: two features, sixteen hidden units, one output
     wait_for(page, SQUARES, "19")
     assert page.evaluate(UNIT_NAMES)[:3] == ["x1", "x2", "layer 1, unit 1"]
+    epochs = page.get_by_test_id("stMetric").filter(has_text="Epochs trained")
+    expect(epochs.get_by_test_id("stMetricValue")).to_have_text("0")
+    # XOR's two classes: the output drawn in the page as a heatmap of the sigmoid
+    boundary = page.locator(BOUNDARY).first
+    expect(boundary).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    kinds = boundary.evaluate("plot => plot.data.map(t => t.type || 'scatter')")
+    assert "heatmap" in kinds, kinds
 
     choose(page, "Dataset", "Blobs (3 or more classes)")
     expect(train).to_be_enabled(timeout=TRAIN_SECONDS * 1000)
@@ -64,7 +73,6 @@ def test_dataset_and_features_change_the_network_and_the_boundary(app_server, op
     assert "x1²" in page.evaluate(UNIT_NAMES)[:3]
 
     train.click()
-    epochs = page.get_by_test_id("stMetric").filter(has_text="Epochs trained")
     expect(epochs.get_by_test_id("stMetricValue")).to_have_text("500", timeout=TRAIN_SECONDS * 1000)
     expect(train).to_be_enabled(timeout=PAGE_SECONDS * 1000)
     page.wait_for_function(
@@ -75,3 +83,4 @@ def test_dataset_and_features_change_the_network_and_the_boundary(app_server, op
     assert trained["image"] != untrained["image"], "the output picture did not change"
     accuracy = page.get_by_test_id("stMetric").filter(has_text="Training accuracy")
     assert int(accuracy.get_by_test_id("stMetricValue").inner_text().rstrip("%")) >= 90
+    no_exception(page)

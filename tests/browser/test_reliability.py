@@ -1,10 +1,10 @@
 """What goes wrong, in the browser: each case gives a clear message and loses nothing saved.
 
-Uploads, a blank canvas and a diverging run use the shared server. Killing a server
-mid-training uses two servers on one run store; the second starts on the first one's data
-folder with one file broken, so it also shows a broken data set (one fault in the browser; the
-other faults and an npz without the MNIST arrays are checked on the same pages through AppTest,
-at the end).
+Uploads, a blank canvas and a diverging run use the shared server. Then the shared server is
+killed mid-training and started again on its run store, on a copy of its data folder with one
+file broken, so it also shows a broken data set (one fault in the browser; the other faults and
+an npz without the MNIST arrays are checked on the same pages through AppTest, at the end, as
+are two of the three unusable uploads). The folder is mended afterwards for the later tests.
 """
 
 from __future__ import annotations
@@ -12,30 +12,32 @@ from __future__ import annotations
 import gzip
 import re
 import struct
+import urllib.parse
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from core.export.links import spec_to_params
 from core.mnist.data import IDX_NAMES
+from core.nets.presets import DEFAULT_PRESET, PRESETS
 from tests.browser.helpers import (
-    LEARNING_RATES,
     PAGE_SECONDS,
     TRAIN_SECONDS,
     Server,
     button,
-    choose,
     curves_when,
     ensure_model,
     new_context,
     open_network,
     open_page,
-    open_train_page,
     outcome,
+    press_stop,
     press_train,
     runs_so_far,
-    set_slider,
+    slider_text,
     store,
     wait_rerun,
 )
@@ -179,10 +181,10 @@ UPLOADS = {
 }
 
 
-@pytest.mark.parametrize("name", list(UPLOADS))
-def test_an_unusable_upload_is_refused_and_nothing_is_stored(
-    app_server, open_session, model_files, name
-):
+def test_an_unusable_upload_is_refused_and_nothing_is_stored(app_server, open_session, model_files):
+    """One refusal through the browser's own file picker (a model with a Lambda layer); the
+    page's refusal of each kind is checked through AppTest below."""
+    name = "lambda.keras"
     before_runs, before_files = run_ids(app_server), saved_files(app_server.home)
     page = open_session()
     open_page(page, app_server, "/runs", "Runs")
@@ -204,6 +206,26 @@ def test_an_unusable_upload_is_refused_and_nothing_is_stored(
     assert saved_files(app_server.home) == before_files  # no model file, no scratch folder
 
 
+@pytest.mark.parametrize("name", list(UPLOADS))
+def test_an_unusable_upload_is_refused_and_nothing_is_stored_in_the_app(
+    saved_before, model_files, name
+):
+    from core.runs.store import RunStore
+    from tests.support.pages import open_page as open_app_page
+
+    before_files = saved_files(saved_before)
+    at = open_app_page("app_pages/runs.py")
+    content = model_files[name].read_bytes()
+    at.file_uploader(key="runs_upload").set_value((name, content, "application/octet-stream"))
+    at.button(key="runs_import").click().run()
+    assert not at.exception, at.exception
+    fault, fix = UPLOADS[name]
+    errors = [re.sub(r"\\(.)", r"\1", " ".join(e.value.split())) for e in at.error]
+    assert any(re.search(fault, e) and fix in e for e in errors), errors
+    assert [run.name for run in RunStore(saved_before).list_runs()] == ["Saved before"]
+    assert saved_files(saved_before) == before_files  # no model file, no scratch folder
+
+
 # ----- the Draw and Train pages ------------------------------------------------------------
 
 
@@ -223,10 +245,13 @@ def test_a_blank_canvas_asks_for_a_digit(app_server, open_session):
 def test_a_learning_rate_of_10_stops_the_run_with_advice(app_server, open_session):
     earlier = {run.id: run.status for run in store(app_server).list_runs()}
     page = open_session()
-    open_train_page(page, app_server)
     # The default two layers of 512: with SGD at 10 their weights overflow in the first batches.
-    choose(page, "Optimizer", "sgd")
-    set_slider(page, "Learning rate", "10", LEARNING_RATES)
+    # Opened on a share link with those two settings (test_share_links checks that a link
+    # sets the sliders; the sliders themselves are moved in test_e2e).
+    spec = replace(PRESETS[DEFAULT_PRESET].spec, optimizer="sgd", learning_rate=10.0)
+    open_page(page, app_server, "/train?" + urllib.parse.urlencode(spec_to_params(spec)), "Train")
+    assert slider_text(page, "Learning rate") == "10"
+    expect(page.get_by_role("combobox", name="Optimizer", exact=True)).to_have_value("sgd")
     # Not press_train: this run can fail in its first batches, before the page ever draws
     # Stop (its wait for Stop timed out once); the outcome below waits for the run's end.
     button(page, "Train").click()
@@ -239,74 +264,101 @@ def test_a_learning_rate_of_10_stops_the_run_with_advice(app_server, open_sessio
     assert {run.id: run.status for run in runs[1:]} == earlier
 
 
+# The loss panel's per-epoch training curve, as the page draws it.
+TRAIN_LOSSES = """() => Array.from(document.querySelector('.st-key-train_curves .js-plotly-plot')
+    .data.find(trace => trace.name === 'train').y || [])"""
+
+
 def test_two_sessions_train_at_once_and_each_sees_its_own_run(app_server, open_session):
-    # The first run long enough (six epochs in batches of 32) to be under way when the second
-    # starts, however fast the machine: three were once over before the second was pressed.
-    pages = {epochs: open_session() for epochs in (6, 2)}
-    for epochs, page in pages.items():
-        open_network(
-            page, app_server, units="32", batch="32" if epochs == 6 else "128", epochs=epochs
-        )
-    for page in pages.values():  # one right after the other, neither waiting for its start
+    # The first run is long (fifty epochs in batches of 16) and is stopped once the second has
+    # ended: however fast the machine or late the second's start, the two overlap.
+    first, second = open_session(), open_session()
+    open_network(first, app_server, units="32", batch="16", epochs=50)
+    open_network(second, app_server, units="32", batch="128", epochs=2)
+    earlier = set(run_ids(app_server))
+    for page in (first, second):  # one right after the other, neither waiting for its start
         button(page, "Train").click()
-    for epochs, page in pages.items():
-        text = outcome(page)
-        assert f"Trained {epochs} epochs" in text, text
-        counts = curves_when(page, lambda counts, epochs=epochs: counts["train"] == 2 * epochs)
-        assert counts["train"] == 2 * epochs, (epochs, counts)  # its own epochs only
-    newest = [store(app_server).get(run.id) for run in store(app_server).list_runs()[:2]]
-    by_epochs = {run.spec.epochs: run for run in newest}
-    first, second = by_epochs[6], by_epochs[2]
-    runs = {run.id: run for run in (first, second)}
-    assert first.id != second.id
-    assert sorted(run.epochs_done for run in runs.values()) == [2, 6]
-    assert all(run.status == "completed" for run in runs.values())
+    text = outcome(second)
+    assert "Trained 2 epochs" in text, text
+    stop = button(first, "Stop")
+    expect(stop).to_be_enabled(timeout=PAGE_SECONDS * 1000)  # the first still trains
+
+    def both_under_way():
+        runs = [r for r in store(app_server).list_runs() if r.id not in earlier]
+        long_one = next((r for r in runs if r.epochs_planned == 50), None)
+        return runs if len(runs) == 2 and long_one and long_one.epochs_done >= 1 else None
+
+    new = eventually(
+        both_under_way, TRAIN_SECONDS, interval=0.2, message="the first run finished no epoch"
+    )
+    press_stop(first)
+    text = outcome(first)
+    match = re.search(r"Stopped by you after (\d+) complete epochs?\b", text)
+    assert match, text
+    stopped = int(match.group(1))
+    runs = {run.epochs_planned: store(app_server).get(run.id) for run in new}
+    assert runs[50].id != runs[2].id
+    assert (runs[50].status, runs[50].epochs_done) == ("stopped", stopped)
+    assert (runs[2].status, runs[2].epochs_done) == ("completed", 2)
+    # Each page draws its own run's curve: its epochs, with its own losses.
+    for page, run in ((first, runs[50]), (second, runs[2])):
+        counts = curves_when(page, lambda c, n=run.epochs_done: c.get("train") == 2 * n)
+        assert counts.get("train") == 2 * run.epochs_done, (run.epochs_planned, counts)
+        assert page.evaluate(TRAIN_LOSSES) == pytest.approx(run.history["loss"])
     # They overlapped: the second started before the first had finished.
-    assert runs[second.id].created < runs[first.id].updated
+    assert runs[2].created < runs[50].updated
 
 
 # ----- the server killed mid-training, restarted on broken data ---------------------------
 
 
 @pytest.fixture(scope="module")
-def killed_and_restarted(browser, small_mnist, tmp_path_factory):
-    """A server killed mid-training, then a second on its run store and its data folder with
-    the training images cut short (truncated gzip): (the second server, the run as the kill
-    left it). The second server's first session is the tests' (no warm-up)."""
+def killed_and_restarted(app_server, browser, small_mnist, tmp_path_factory):
+    """The shared server killed mid-training, then started again on its run store and on a
+    data folder of its own (a copy of its data) with the training images cut short (truncated
+    gzip): (the server, the run as the kill left it). The restarted server's first session is
+    the tests'. Afterwards the folder's files are made whole again: the app loads data afresh
+    while its load fails, so the later tests' sessions train on the same 2,000 digits."""
     root = tmp_path_factory.mktemp("killed")
-    data, home = root / "data", root / "home"
+    data = root / "data"
     data.mkdir()
-    fill(data, {path.name: path.read_bytes() for path in small_mnist.iterdir()})
-    servers = [Server(data=data, home=home, log=root / "streamlit-1.log")]
+    good = {path.name: path.read_bytes() for path in small_mnist.iterdir()}
+    fill(data, good)
+    server = app_server
     try:
-        server = servers[0].start()
-        server.warm_up(browser)
         context = new_context(browser)
-        page = context.new_page()
-        open_network(page, server, units="32", batch="16", epochs=50)
-        press_train(page)
-        run = eventually(
-            # The store writes an epoch's history, then its model file: wait for both, so the
-            # kill cannot land between the two (that run would rightly have no model to keep).
-            lambda: next(
-                (r for r in store(server).list_runs() if r.epochs_done >= 1 and r.has_model),
-                None,
-            ),
-            TRAIN_SECONDS,
-            interval=0.2,
-            message="a first complete epoch and its model in the store did not happen",
-        )
-        server.kill()  # SIGKILL to the whole process group, mid-training
-        context.close()
+        try:
+            page = context.new_page()
+            open_network(page, server, units="32", batch="16", epochs=50)
+            earlier = set(run_ids(server))
+            press_train(page)
+            run = eventually(
+                # The store writes an epoch's history, then its model file: wait for both, so
+                # the kill cannot land between the two (that run would rightly have no model).
+                lambda: next(
+                    (
+                        r
+                        for r in store(server).list_runs()
+                        if r.id not in earlier and r.epochs_done >= 1 and r.has_model
+                    ),
+                    None,
+                ),
+                TRAIN_SECONDS,
+                interval=0.2,
+                message="a first complete epoch and its model in the store did not happen",
+            )
+            server.kill()  # SIGKILL to the whole process group, mid-training
+        finally:
+            context.close()
         killed = store(server).get(run.id)
-        files = {path.name: path.read_bytes() for path in data.iterdir()}
+        files = dict(good)
         BROKEN_DATA["truncated gzip"][0](files)
         fill(data, files)
-        servers.append(Server(data=data, home=home, log=root / "streamlit-2.log"))
-        yield servers[1].start(), killed
+        yield server.restart(data), killed
     finally:
-        for server in servers:
-            server.stop()
+        fill(data, good)
+        if server.process.poll() is not None:  # a failure above left it dead: start it again
+            server.start()
 
 
 def test_a_run_outlives_its_killed_server_marked_interrupted(killed_and_restarted, open_session):

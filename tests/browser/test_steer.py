@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PAGE_SECONDS, button, open_network, press_train
+from tests.browser.helpers import PAGE_SECONDS, button, open_network, press_stop, press_train
 
 # The curves' labels (plotly annotations), read in the page.
 LABELS = """() => {
@@ -27,5 +27,5 @@ def test_a_new_learning_rate_mid_run_is_marked_on_the_curves(app_server, open_se
     page.wait_for_function(
         f"() => ({LABELS})().includes('lr 0.0005')", timeout=PAGE_SECONDS * 1000, polling=50
     )
-    button(page, "Stop").click()
+    press_stop(page)
     expect(button(page, "Train")).to_be_enabled(timeout=PAGE_SECONDS * 1000)
