@@ -1,19 +1,23 @@
-"""The replay's figure of first-layer templates: light enough to redraw as a slider moves.
+"""The replay's picture of first-layer templates: an image, light enough to redraw as a slider
+moves.
 
-`replay_templates_figure` draws a frame's templates (`core.training.replay.ReplayFrame`) as one
-mosaic heatmap, as Evaluate's weights tab does (`core.charts.images`), but each tile is scaled
-by its own largest absolute weight to whole numbers from -127 to 127 (int8: a quarter of the
-bytes of float32, and no colour scale shows more than 256 steps), with no title over each tile
-(a tile's hover names it). Gaps are 0, white like a weight of 0.
+`templates_png` draws a frame's templates (`core.training.replay.ReplayFrame`) as one mosaic,
+laid out as Evaluate's weights tab lays out its heatmap (`core.charts.images.mosaic`): one pixel
+a weight, red < 0 < blue on the diverging scale the heatmaps use (`core.charts.style.DIVERGING`),
+each tile scaled by its own largest absolute weight to whole numbers from -127 to 127 (no colour
+scale shows more than 256 steps), gaps the colour of a weight of 0. A PNG of 255 palette
+colours: a 36-unit mosaic is about 30 kB, and the browser only decodes and scales it.
 """
 
 from __future__ import annotations
 
-import math
+import functools
+import io
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
+from PIL import Image
+from plotly.colors import get_colorscale, sample_colorscale, unlabel_rgb
 
 from core.charts.images import GAP, TILE, mosaic
 from core.charts.style import DIVERGING
@@ -36,51 +40,29 @@ def quantised_tiles(templates: Any) -> np.ndarray:
     return np.rint(scaled * LEVELS).astype(np.int8)
 
 
-def replay_templates_figure(
-    templates: Any, what: str, title: str, columns: int = 6, height: int | None = None
-) -> go.Figure:
-    """The templates (k, s, s) in rows of `columns`, red < 0 < blue, each tile on its own
-    scale; `what` names a tile in its hover ("unit", "filter")."""
-    tiles = quantised_tiles(templates)
-    k = len(tiles)
-    canvas = mosaic(tiles, columns, GAP)
-    slots = np.arange(k)
-    centre_x = (slots % columns) * (TILE + GAP) + (TILE - 1) / 2
-    centre_y = (slots // columns) * (GAP + TILE) + GAP + (TILE - 1) / 2
-    rows = math.ceil(k / columns)
-    figure = go.Figure(
-        [
-            go.Heatmap(
-                z=canvas,
-                colorscale=DIVERGING,
-                zmin=-LEVELS,
-                zmax=LEVELS,
-                showscale=False,
-                hoverinfo="skip",
-            ),
-            go.Scatter(
-                x=centre_x,
-                y=centre_y,
-                mode="markers",
-                marker={"symbol": "square", "size": 30, "opacity": 0},
-                hovertext=[f"{what} {i + 1}" for i in range(k)],
-                hoverinfo="text",
-                showlegend=False,
-            ),
-        ]
+@functools.cache
+def palette() -> np.ndarray:
+    """(255, 3) uint8: the colour of each level from -127 (row 0) to 127 (row 254)."""
+    stops = [(level + LEVELS) / (2 * LEVELS) for level in range(-LEVELS, LEVELS + 1)]
+    colours = sample_colorscale(get_colorscale(DIVERGING), stops)
+    return (
+        np.array([unlabel_rgb(colour) for colour in colours], dtype=np.float64)
+        .round()
+        .astype(np.uint8)
     )
-    figure.update_layout(
-        title={"text": title},
-        xaxis={"visible": False, "range": [-0.5, canvas.shape[1] - 0.5], "constrain": "domain"},
-        yaxis={
-            "visible": False,
-            "range": [canvas.shape[0] - 0.5, -0.5],
-            "scaleanchor": "x",
-            "constrain": "domain",
-        },
-        height=height or 70 * rows + 50,
-        margin={"l": 5, "r": 5, "t": 40, "b": 5},
-        plot_bgcolor="white",
-        hovermode="closest",
-    )
-    return figure
+
+
+def templates_mosaic(templates: Any, columns: int = 6) -> np.ndarray:
+    """The templates (k, s, s) as levels -127..127 in rows of `columns` tiles (each with GAP
+    rows above it and GAP columns between), 0 in the gaps: the picture `templates_png` draws."""
+    return mosaic(quantised_tiles(templates), columns, GAP)
+
+
+def templates_png(templates: Any, columns: int = 6) -> bytes:
+    """The templates (k, s, s) as a PNG mosaic in rows of `columns`, one pixel a weight."""
+    levels = templates_mosaic(templates, columns)
+    image = Image.fromarray((levels.astype(np.int16) + LEVELS).astype(np.uint8))
+    image.putpalette(palette().ravel().tolist())  # an "L" image becomes a palette ("P") one
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
