@@ -20,8 +20,7 @@ import streamlit as st
 from app_pages import state
 from app_pages.run_store import get_store
 from core.charts.diagram import diagram_figure
-from core.charts.metrics import confusion_matrix_figure
-from core.charts.replay import templates_png
+from core.charts.replay import confusion_html, templates_png
 from core.runs.records import RunStoreError
 from core.runs.replay_store import ReplayStore
 from core.training.replay import DIGITS_PER_CLASS
@@ -126,7 +125,7 @@ class FrameViews:
     templates_title: str | None  # None: no first layer that reads the pixels
     templates_image: str | None  # the mosaic as a data: URL of a PNG (core.charts.replay)
     templates_words: str
-    confusion: go.Figure
+    confusion: str  # HTML (core.charts.replay.confusion_html)
     digits: int
     diagram: go.Figure
     note: str
@@ -141,13 +140,7 @@ def frame_views(run_id: str, epoch: int) -> FrameViews | None:
     if frame is None:
         return None
     at = "the start" if frame.epoch == 0 else f"epoch {frame.epoch}"
-    confusion = confusion_matrix_figure(frame.confusion)
-    confusion.update_layout(
-        title={"text": f"Confusion at {at}: {frame.accuracy:.1%} right"},
-        height=400,
-        margin={"l": 50, "r": 10, "t": 45, "b": 45},
-    )
-    confusion.update_traces(showscale=False, selector={"type": "heatmap"})
+    confusion = confusion_html(frame.confusion, f"Confusion at {at}: {frame.accuracy:.1%} right")
     diagram = diagram_figure(frame.diagram, height=300)
     diagram.update_layout(
         title={"text": f"Weights at {at}", "x": 0.5}, margin={"l": 10, "r": 10, "t": 35, "b": 5}
@@ -180,7 +173,7 @@ def _draw(views: FrameViews, key: str, live: bool, newest: int) -> None:
                 st.image(views.templates_image, width=TEMPLATES_PX)
             st.caption(views.templates_words)
         with st.container():
-            st.plotly_chart(views.confusion, key=f"{key}_replay_confusion", width="stretch")
+            st.html(views.confusion)
             st.caption(
                 f"On {views.digits:,} held-out test digits (the first {DIGITS_PER_CLASS} of "
                 "each in the test set, never trained on): rows are the true digit, columns "

@@ -7,10 +7,11 @@ from playwright.sync_api import expect
 from tests.browser.helpers import PAGE_SECONDS, open_network, outcome, press_train, slider_text
 from tests.browser.test_e2e import no_exception
 
-# The titles of the panel's three views as shown: the two figures' titles, and the templates'
-# title (bold, over their image) once the image is loaded (as bench/replay.py times them).
+# The titles of the panel's three views as shown: the diagram's (a plotly figure), the confusion
+# matrix's (HTML), and the templates' (bold, over their image) once that image has loaded (as
+# bench/replay.py times them).
 TITLES = """() => {
-    const titles = [...document.querySelectorAll('.gtitle')].map(t => t.textContent);
+    const titles = [...document.querySelectorAll('.gtitle, .replay-title')].map(t => t.textContent);
     for (const box of document.querySelectorAll('[class*="_replay_templates"]')) {
         const title = box.querySelector('strong'), image = box.querySelector('img');
         if (title && image && image.complete && image.naturalWidth > 0) {

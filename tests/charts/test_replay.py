@@ -1,17 +1,19 @@
-"""The replay's templates mosaic as a PNG: each weight's colour, each tile's place, counted
-against the templates themselves."""
+"""The replay's views: the templates mosaic as a PNG (each weight's colour, each tile's place,
+counted against the templates themselves) and the confusion matrix as an HTML grid."""
 
 from __future__ import annotations
 
 import io
+from html.parser import HTMLParser
 
 import numpy as np
+import pytest
 from PIL import Image
 from plotly.colors import get_colorscale, sample_colorscale, unlabel_rgb
 
 from core.charts.images import GAP, TILE
-from core.charts.replay import templates_png
-from core.charts.style import DIVERGING
+from core.charts.replay import confusion_html, templates_png
+from core.charts.style import DIVERGING, SQRT_BLUES
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -70,3 +72,64 @@ def test_small_filters_are_blown_up_to_the_tile_in_blocks():
         first[18:27, 18:27], np.broadcast_to(colour(0.25), (9, 9, 3)), atol=6
     )
     assert (tile(image, 1, 2)[9:18, 9:18] == colour(0.0)).all()  # its own scale: darkest red
+
+
+class Cells(HTMLParser):
+    """The cells of `confusion_html`'s grid, row by row: (text, background, title)."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.cells: list[list[str]] = []
+        self.titles: list[str] = []
+        self._open = False
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "div" and attrs.get("class") == "cell":
+            style = dict(p.split(":", 1) for p in attrs["style"].split(";"))
+            self.cells.append(["", style["background"], attrs["title"]])
+            self._open = True
+        elif tag == "div" and attrs.get("class") == "replay-title":
+            self.titles.append("")
+
+    def handle_endtag(self, tag):
+        self._open = False
+
+    def handle_data(self, data):
+        if self._open:
+            self.cells[-1][0] += data
+        elif self.titles and self.titles[-1] == "":
+            self.titles[-1] = data
+
+    def counts(self) -> np.ndarray:
+        """The counts written in the cells, 10 x 10 (a blank cell is 0)."""
+        return np.array([int(text or 0) for text, _, _ in self.cells]).reshape(10, 10)
+
+
+def test_the_confusion_grid_writes_each_count_in_its_cell_on_its_colour():
+    cm = np.zeros((10, 10), dtype=int)
+    np.fill_diagonal(cm, 30)
+    cm[3, 5], cm[7, 1], cm[9, 9] = 2, 1, 45  # 45: the largest count
+    page = confusion_html(cm, "Confusion at epoch 4: 95.0% right <b>")
+    grid = Cells(page)
+    assert grid.titles == ["Confusion at epoch 4: 95.0% right <b>"]  # escaped, shown as text
+    assert len(grid.cells) == 100
+    np.testing.assert_array_equal(grid.counts(), cm)
+    by_place = {(i // 10, i % 10): cell for i, cell in enumerate(grid.cells)}
+    assert by_place[(3, 5)][0] == "2" and by_place[(3, 4)][0] == ""  # 0: blank
+    assert by_place[(3, 5)][2] == "true 3, said 5: 2"
+
+    # The scale runs from 0 (its lightest blue) to the largest count (its darkest).
+    def rgb(place):
+        return unlabel_rgb(by_place[place][1])
+
+    assert rgb((9, 9)) == unlabel_rgb(SQRT_BLUES[-1][1])
+    assert rgb((0, 1)) == unlabel_rgb(SQRT_BLUES[0][1])
+    (middle,) = sample_colorscale(SQRT_BLUES, [30 / 45])
+    assert rgb((0, 0)) == unlabel_rgb(middle)
+
+
+def test_a_confusion_matrix_of_another_shape_is_refused():
+    with pytest.raises(ValueError, match="10 x 10; got \\(3, 3\\)"):
+        confusion_html(np.zeros((3, 3)), "Confusion")
