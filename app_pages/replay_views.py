@@ -7,6 +7,10 @@ were at the end of the epoch chosen (epoch 0: the starting weights). While the r
 (`live`), the fragment polls the store and the slider gains each new epoch; a slider left at
 the newest epoch follows it. The Train page draws it under the live curves, Evaluate in its
 Replay tab.
+
+Each step of the slider redraws three views: the templates as one PNG under a bold title, the
+matrix as an HTML grid (both core/charts/replay.py), and the diagram as a plotly figure; the
+browser decodes a picture and lays out a grid far sooner than it draws a chart anew.
 """
 
 from __future__ import annotations
@@ -119,7 +123,7 @@ def _moved(run_id: str, slider: str, moved_key: str, newest: int) -> None:
 
 @dataclass(frozen=True)
 class FrameViews:
-    """One frame's figures and captions, as the panel draws them."""
+    """One frame's views and captions, as the panel draws them."""
 
     at: str  # "the start", "epoch 3"
     templates_title: str | None  # None: no first layer that reads the pixels
@@ -131,11 +135,11 @@ class FrameViews:
     note: str
 
 
-# A frame never changes once stored: its views are made once, whoever looks (about 0.1 MB
-# each: two figures and a 30 kB image).
+# A frame never changes once stored: its views are made once, whoever looks (about 70 kB each:
+# the templates' PNG as a data: URL, the matrix's HTML and the diagram's figure).
 @st.cache_resource(max_entries=64, show_spinner=False)
 def frame_views(run_id: str, epoch: int) -> FrameViews | None:
-    """Run `run_id`'s frame of `epoch` as figures, or None if it is gone."""
+    """Run `run_id`'s frame of `epoch` as the panel's views, or None if it is gone."""
     frame = ReplayStore(get_store()).frame(run_id, epoch)
     if frame is None:
         return None
