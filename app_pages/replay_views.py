@@ -7,10 +7,15 @@ were at the end of the epoch chosen (epoch 0: the starting weights). While the r
 (`live`), the fragment polls the store and the slider gains each new epoch; a slider left at
 the newest epoch follows it. The Train page draws it under the live curves, Evaluate in its
 Replay tab.
+
+Each step of the slider redraws three views: the templates as one PNG under a bold title, the
+matrix as an HTML grid (both core/charts/replay.py), and the diagram as a plotly figure; the
+browser decodes a picture and lays out a grid far sooner than it draws a chart anew.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -19,8 +24,7 @@ import streamlit as st
 from app_pages import state
 from app_pages.run_store import get_store
 from core.charts.diagram import diagram_figure
-from core.charts.metrics import confusion_matrix_figure
-from core.charts.replay import replay_templates_figure
+from core.charts.replay import confusion_html, templates_png
 from core.runs.records import RunStoreError
 from core.runs.replay_store import ReplayStore
 from core.training.replay import DIGITS_PER_CLASS
@@ -32,6 +36,7 @@ FILTER_WORDS = (
     "Each tile is one filter: it slides over the digit, lighting up where the ink looks like it."
 )
 MIN_REM = 22  # the templates and the matrix go side by side where each has this much room
+TEMPLATES_PX = 420  # the templates' mosaic at most this wide (178 weights across for 6 tiles)
 
 
 def replay_panel(run_id: str | None, *, key: str, live: bool = False) -> None:
@@ -43,7 +48,8 @@ def replay_panel(run_id: str | None, *, key: str, live: bool = False) -> None:
     # other (a row that wraps). Outside the fragment: a style drawn in one is not applied.
     st.html(
         f"<style>.st-key-{key}_replay_row > div {{ flex: 1 1 {MIN_REM}rem; "
-        f"min-width: min(100%, {MIN_REM}rem); }}</style>"
+        f"min-width: min(100%, {MIN_REM}rem); }} .st-key-{key}_replay_templates img "
+        "{ image-rendering: pixelated; }</style>"
     )
     st.fragment(run_every=POLL_SECONDS if live else None)(_panel)(run_id, key, live)
 
@@ -71,6 +77,16 @@ def _panel(run_id: str, key: str, live: bool) -> None:
         st.info("This run was deleted.", icon=":material/info:")
         return
     _draw(views, key, live, epochs[-1])
+    _prepare_neighbours(run_id, epoch, epochs)
+
+
+def _prepare_neighbours(run_id: str, epoch: int, epochs: list[int]) -> None:
+    """Make the views of the epochs on either side of `epoch` (once, kept by `frame_views`),
+    after the panel is drawn: the slider's next step, by arrow key or a short drag, then
+    only fetches them."""
+    at = epochs.index(epoch)
+    for neighbour in epochs[max(0, at - 1) : at + 2]:
+        frame_views(run_id, neighbour)
 
 
 def _epoch_slider(run_id: str, key: str, epochs: list[int], live: bool) -> int:
@@ -107,51 +123,44 @@ def _moved(run_id: str, slider: str, moved_key: str, newest: int) -> None:
 
 @dataclass(frozen=True)
 class FrameViews:
-    """One frame's figures and captions, as the panel draws them."""
+    """One frame's views and captions, as the panel draws them."""
 
     at: str  # "the start", "epoch 3"
-    templates: go.Figure | None
+    templates_title: str | None  # None: no first layer that reads the pixels
+    templates_image: str | None  # the mosaic as a data: URL of a PNG (core.charts.replay)
     templates_words: str
-    confusion: go.Figure
+    confusion: str  # HTML (core.charts.replay.confusion_html)
     digits: int
     diagram: go.Figure
     note: str
 
 
-# A frame never changes once stored: its figures are made once, whoever looks (about 0.3 MB
-# each, most of it the templates' mosaic).
+# A frame never changes once stored: its views are made once, whoever looks (about 70 kB each:
+# the templates' PNG as a data: URL, the matrix's HTML and the diagram's figure).
 @st.cache_resource(max_entries=64, show_spinner=False)
 def frame_views(run_id: str, epoch: int) -> FrameViews | None:
-    """Run `run_id`'s frame of `epoch` as figures, or None if it is gone."""
+    """Run `run_id`'s frame of `epoch` as the panel's views, or None if it is gone."""
     frame = ReplayStore(get_store()).frame(run_id, epoch)
     if frame is None:
         return None
     at = "the start" if frame.epoch == 0 else f"epoch {frame.epoch}"
-    confusion = confusion_matrix_figure(frame.confusion)
-    confusion.update_layout(
-        title={"text": f"Confusion at {at}: {frame.accuracy:.1%} right"},
-        height=400,
-        margin={"l": 50, "r": 10, "t": 45, "b": 45},
-    )
-    confusion.update_traces(showscale=False, selector={"type": "heatmap"})
+    confusion = confusion_html(frame.confusion, f"Confusion at {at}: {frame.accuracy:.1%} right")
     diagram = diagram_figure(frame.diagram, height=300)
     diagram.update_layout(
         title={"text": f"Weights at {at}", "x": 0.5}, margin={"l": 10, "r": 10, "t": 35, "b": 5}
     )
-    templates, words = None, "This network has no first layer that reads the pixels directly."
+    title, image = None, None
+    words = "This network has no first layer that reads the pixels directly."
     if frame.templates is not None:
         filters = frame.kind == "filters"
         what = "first convolution's filters" if filters else "first layer's units"
-        templates = replay_templates_figure(
-            frame.templates,
-            "filter" if filters else "unit",
-            f"The {what} at {at}",
-            TEMPLATE_COLUMNS,
-        )
+        title = f"The {what} at {at}"
+        png = templates_png(frame.templates, TEMPLATE_COLUMNS)
+        image = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         words = (
             FILTER_WORDS if filters else UNIT_WORDS
         ) + " Random noise at the start; strokes once it has learned."
-    return FrameViews(at, templates, words, confusion, frame.digits, diagram, frame.diagram.note)
+    return FrameViews(at, title, image, words, confusion, frame.digits, diagram, frame.diagram.note)
 
 
 def _draw(views: FrameViews, key: str, live: bool, newest: int) -> None:
@@ -162,12 +171,13 @@ def _draw(views: FrameViews, key: str, live: bool, newest: int) -> None:
     )
     st.caption(f"The network at {views.at}, of {so_far}.")
     with st.container(horizontal=True, gap="medium", key=f"{key}_replay_row"):
-        with st.container():
-            if views.templates is not None:
-                st.plotly_chart(views.templates, key=f"{key}_replay_templates", width="stretch")
+        with st.container(key=f"{key}_replay_templates"):
+            if views.templates_image is not None:
+                st.markdown(f"**{views.templates_title}**")
+                st.image(views.templates_image, width=TEMPLATES_PX)
             st.caption(views.templates_words)
         with st.container():
-            st.plotly_chart(views.confusion, key=f"{key}_replay_confusion", width="stretch")
+            st.html(views.confusion)
             st.caption(
                 f"On {views.digits:,} held-out test digits (the first {DIGITS_PER_CLASS} of "
                 "each in the test set, never trained on): rows are the true digit, columns "

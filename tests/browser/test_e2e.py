@@ -62,8 +62,19 @@ def test_home_page_loads_with_no_error(app_server, open_session):
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
 
 
-# The titles of the replay panel's three figures, in the page.
-TITLES = "() => [...document.querySelectorAll('.gtitle')].map(t => t.textContent)"
+# The titles of the replay panel's three views as shown: the diagram's (a plotly figure), the
+# confusion matrix's (HTML), and the templates' (bold, over their image) once that image has
+# loaded (as bench/replay.py times them).
+TITLES = """() => {
+    const titles = [...document.querySelectorAll('.gtitle, .replay-title')].map(t => t.textContent);
+    for (const box of document.querySelectorAll('[class*="_replay_templates"]')) {
+        const title = box.querySelector('strong'), image = box.querySelector('img');
+        if (title && image && image.complete && image.naturalWidth > 0) {
+            titles.push(title.textContent);
+        }
+    }
+    return titles;
+}"""
 
 
 def titles_say(page, words: str) -> None:

@@ -3,6 +3,7 @@ Train and Evaluate pages with a run trained and recorded."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -12,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core.runs.replay_store import ReplayStore
 from core.runs.store import RunStore
 from core.training.registry import JOBS
+from tests.charts.test_replay import Cells, colour, pixels, tile
 from tests.runs.test_replay_store import made_up_frame
 from tests.support.pages import decoded, open_page, run_until, train_stored_run
 
@@ -42,8 +44,38 @@ def epoch_slider(at):
     return slider
 
 
+def templates_view(at) -> tuple[str, np.ndarray]:
+    """The templates' title (bold, over the image) and the image's RGB pixels."""
+    (title,) = [m.value.strip("*") for m in at.markdown if m.value.startswith("**The first ")]
+    ((url,),) = [image.value for image in at.get("image")]
+    prefix = "data:image/png;base64,"
+    assert url.startswith(prefix), url[:40]
+    return title, pixels(base64.b64decode(url[len(prefix) :]))
+
+
+def confusion(at) -> Cells:
+    """The confusion matrix's grid (HTML)."""
+    (grid,) = [Cells(h.value) for h in at.get("html") if "replay-confusion" in h.value]
+    return grid
+
+
 def titles(at) -> list[str]:
-    return sorted(f["layout"]["title"]["text"] for f in charts(at).values())
+    """The three views' titles: the diagram's, the confusion matrix's and the templates'."""
+    figures = [f["layout"]["title"]["text"] for f in charts(at).values()]
+    return sorted([*figures, *confusion(at).titles, templates_view(at)[0]])
+
+
+def shows_templates(at, templates) -> None:
+    """The templates image shows `templates` (k, 28, 28): each tile's most positive and most
+    negative weight in the scale's two ends, on a tile of its own scale, in rows of six."""
+    _, image = templates_view(at)
+    for index in (0, 7, len(templates) - 1):
+        weights = templates[index].astype(np.float64)
+        got = tile(image, index, 6)
+        for where in (weights.argmax(), weights.argmin()):
+            y, x = np.unravel_index(where, weights.shape)
+            share = (weights[y, x] / np.abs(weights).max() + 1) / 2
+            np.testing.assert_allclose(got[y, x], colour(share), atol=6)
 
 
 @pytest.fixture
@@ -73,16 +105,15 @@ def test_the_panel_opens_on_the_newest_epoch_and_the_slider_goes_back_to_the_sta
         "The first layer's units at epoch 3",
         "Weights at epoch 3",
     ]
-    matrix = charts(at)["Confusion"]["data"][0]["z"]
-    np.testing.assert_array_equal(matrix, made_up_frame(3).confusion)
+    np.testing.assert_array_equal(confusion(at).counts(), made_up_frame(3).confusion)
+    shows_templates(at, made_up_frame(3).templates)
     assert any("On 1,000 held-out test digits" in c.value for c in at.caption)
 
     slider.set_value(0).run()
     assert not at.exception, at.exception
     assert "The first layer's units at the start" in titles(at)
-    np.testing.assert_array_equal(
-        charts(at)["Confusion"]["data"][0]["z"], made_up_frame(0).confusion
-    )
+    np.testing.assert_array_equal(confusion(at).counts(), made_up_frame(0).confusion)
+    shows_templates(at, made_up_frame(0).templates)
 
 
 def test_a_live_panel_follows_new_epochs_unless_moved_back(recorded):
@@ -129,7 +160,8 @@ def test_evaluate_replays_a_recorded_run(small_mnist):
     slider = epoch_slider(at)
     assert slider.options == ["start", "1", "2"] and slider.value == 2
     frame = ReplayStore(RunStore()).frame(run_id, 2)
-    np.testing.assert_array_equal(charts(at)["Confusion"]["data"][0]["z"], frame.confusion)
+    np.testing.assert_array_equal(confusion(at).counts(), frame.confusion)
+    shows_templates(at, frame.templates)
 
 
 def test_train_shows_the_replay_under_the_curves(small_mnist):
