@@ -1,18 +1,16 @@
-"""A convolutional network end to end in the browser: the keras.io convnet preset trained on the
-small set with its curves moving, its first filters on Evaluate, then drawing with it."""
+"""A convolutional network end to end in the browser: the keras.io convnet preset chosen on a
+laptop-wide Train page that cuts nothing short, trained on the small set with its curves
+moving, its first filters on Evaluate, then drawing with it."""
 
 from __future__ import annotations
 
 import contextlib
-import urllib.parse
-from dataclasses import replace
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from core.export.links import spec_to_params
-from core.nets.presets import KERAS_CONVNET, PRESETS
 from tests.browser.helpers import (
+    EPOCHS,
     PAGE_SECONDS,
     TRAIN_SECONDS,
     choose,
@@ -22,7 +20,7 @@ from tests.browser.helpers import (
     outcome,
     press_train,
     runs_so_far,
-    slider_text,
+    set_slider,
     store,
     wait_idle,
     wait_rerun,
@@ -43,18 +41,18 @@ RECORD_EPOCH_POINTS = """() => {
 }"""
 
 
-def test_a_cnn_trains_with_moving_curves_shows_its_filters_and_reads_a_drawing(
+def test_a_cnn_fits_a_laptop_trains_with_moving_curves_shows_its_filters_and_reads_a_drawing(
     app_server, open_session
 ):
     page = open_session()
-    # the preset on its share link with 3 epochs (the preset box and the sliders are used in
-    # the browser by the test below and by test_e2e)
-    spec = replace(PRESETS[KERAS_CONVNET].spec, epochs=3)
-    open_page(page, app_server, "/train?" + urllib.parse.urlencode(spec_to_params(spec)), "Train")
+    page.set_viewport_size({"width": 900, "height": 1000})
+    open_train_page(page, app_server)
+    choose(page, "Preset", "Simple MNIST convnet (keras.io)")
+    train_page_fits_a_laptop(page)  # before training, at 900 px and wider
+    set_slider(page, "Epochs", "3", EPOCHS)
     expect(page.get_by_text("Model: 28x28-32C3-P2-64C3-P2-F-10, 34,826 parameters")).to_be_visible(
         timeout=PAGE_SECONDS * 1000
     )
-    assert slider_text(page, "Epochs") == "3"
     page.evaluate(RECORD_EPOCH_POINTS)
     press_train(page)
     text = outcome(page, timeout=TRAIN_SECONDS)
@@ -98,13 +96,10 @@ CUT_SHORT = """root => [...document.querySelector(root).querySelectorAll('*')].f
 }).map(el => `${el.dataset.testid || el.tagName}: ${el.innerText || el.value}`)"""
 
 
-def test_the_train_page_fits_a_laptop_with_the_sidebar_open(app_server, open_session):
+def train_page_fits_a_laptop(page) -> None:
     """At 900 px with the sidebar open (and at 1440 px), nothing on Train is cut short: the
-    button, the network switch, the conv blocks' toggles, the drop-downs, the model table."""
-    page = open_session()
-    page.set_viewport_size({"width": 900, "height": 1000})
-    open_train_page(page, app_server)
-    choose(page, "Preset", "Simple MNIST convnet (keras.io)")
+    button, the network switch, the conv blocks' toggles, the drop-downs, the model table.
+    Shared with the CNN's run above: the same page, the window widened (it ends at 1440 px)."""
     expect(page.get_by_test_id("stSidebar")).to_be_visible()
     for width in (900, 1440):  # the same page, the window widened
         page.set_viewport_size({"width": width, "height": 1000})
