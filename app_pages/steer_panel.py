@@ -115,7 +115,7 @@ def _controls(run_id: str) -> None:
             on_change=_ask,
             args=(job.run_id, "wd"),
             disabled=over or decay is None,
-            placeholder="when training starts",
+            placeholder="starting…",
             help=DECAY_HELP,
             width=150,
         )

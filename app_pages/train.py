@@ -243,18 +243,20 @@ def live_panel() -> None:
         if snapshot.running:
             # Stop is here, beside the progress, inside this fragment: pressing it redraws
             # only this panel (a few elements), not the whole page, so the end shows at once.
-            progress, stop_col = st.columns([5, 1], vertical_alignment="center")
-            with progress:
-                show_progress(snapshot)
-            stop_col.button(
-                "Stop",
-                icon=":material/stop:",
-                on_click=stop,
-                # pressed already, or training is over and the model is being tested
-                disabled=job.stop_event.is_set() or bool(snapshot.outcome),
-                width="stretch",
-                key="train_stop_button",
-            )
+            # The progress takes the row's room; Stop keeps its own width, so a narrow page
+            # (900 px with the sidebar open) still reads "Stop", not "S…".
+            with st.container(horizontal=True, vertical_alignment="center"):
+                with st.container(width="stretch"):
+                    show_progress(snapshot)
+                st.button(
+                    "Stop",
+                    icon=":material/stop:",
+                    on_click=stop,
+                    # pressed already, or training is over and the model is being tested
+                    disabled=job.stop_event.is_set() or bool(snapshot.outcome),
+                    width="content",
+                    key="train_stop_button",
+                )
             steer_controls(job)  # pause, a new learning rate or weight decay
         show_result(snapshot)  # above the curves: the first thing the page draws at the end
     carried = lineage_views.train_note() if job is not None else {}  # a continued run's parent
