@@ -113,7 +113,7 @@ def digit_grid_figure(
     # in a full gallery instead of one digit stretching to the page's width.
     columns = max(1, int(columns))
     band = TITLE_BAND if titles else GAP
-    tiles = _weight_tiles(images) if diverging else images
+    tiles = weight_tiles(images) if diverging else images
     canvas = mosaic(tiles, columns, band)
     slots = np.arange(k)
     centre_x = (slots % columns) * (TILE + GAP) + (TILE - 1) / 2
@@ -144,7 +144,7 @@ def _gallery_images(images: Any) -> np.ndarray:
     return images
 
 
-def _weight_tiles(images: np.ndarray) -> np.ndarray:
+def weight_tiles(images: np.ndarray) -> np.ndarray:
     """Each tile divided by its own largest absolute value, so it runs from -1 to 1."""
     scale = np.abs(images.reshape(len(images), -1)).max(axis=1)
     return (images / np.where(scale > 0, scale, 1.0)[:, None, None]).astype(np.float32)
@@ -258,6 +258,13 @@ def weights_grid_figure(weight_images: Any, columns: int = 8) -> go.Figure:
 def filters_grid_figure(filters: Any, columns: int = 8) -> go.Figure:
     """A conv layer's filters (k, size, size), one tile per filter ('filter 1', ...), each
     blown up with square blocks to the gallery's tile, red < 0 < blue."""
+    tiles = filter_tiles(filters)
+    titles = [f"filter {i + 1}" for i in range(len(tiles))]
+    return digit_grid_figure(tiles, titles, columns, diverging=True)
+
+
+def filter_tiles(filters: Any) -> np.ndarray:
+    """Filters (k, size, size) blown up with square blocks to 28 x 28 tiles, centred."""
     filters = np.asarray(filters, dtype=np.float32)
     if filters.ndim != 3 or filters.shape[1] != filters.shape[2] or filters.shape[1] > TILE:
         raise ValueError(f"filters have shape {filters.shape}; pass (k, size, size), size <= 28.")
@@ -265,6 +272,4 @@ def filters_grid_figure(filters: Any, columns: int = 8) -> go.Figure:
     scale = TILE // size
     blocks = np.kron(filters, np.ones((scale, scale), dtype=np.float32))
     pad = TILE - size * scale
-    tiles = np.pad(blocks, ((0, 0), (pad // 2, pad - pad // 2), (pad // 2, pad - pad // 2)))
-    titles = [f"filter {i + 1}" for i in range(len(filters))]
-    return digit_grid_figure(tiles, titles, columns, diverging=True)
+    return np.pad(blocks, ((0, 0), (pad // 2, pad - pad // 2), (pad // 2, pad - pad // 2)))

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 from plotly.colors import get_colorscale, sample_colorscale, unlabel_rgb
 
-from core.charts.images import GAP, TILE, mosaic
+from core.charts.images import GAP, TILE, filter_tiles, mosaic, weight_tiles
 from core.charts.style import DIVERGING, NUM_CLASSES, SQRT_BLUES
 
 LEVELS = 127
@@ -28,17 +28,12 @@ LEVELS = 127
 
 def quantised_tiles(templates: Any) -> np.ndarray:
     """Templates (k, s, s) as 28 x 28 int8 tiles, each scaled by its largest absolute value
-    to -127..127; smaller filters are blown up with square blocks to the tile, centred."""
+    to -127..127; smaller filters are blown up with square blocks to the tile, centred (as
+    Evaluate's weights tab draws them: `core.charts.images.filter_tiles`, `weight_tiles`)."""
     templates = np.asarray(templates, dtype=np.float32)
-    size = templates.shape[1]
-    if size < TILE:
-        scale = TILE // size
-        blocks = np.kron(templates, np.ones((scale, scale), dtype=np.float32))
-        pad = TILE - size * scale
-        templates = np.pad(blocks, ((0, 0), (pad // 2, pad - pad // 2), (pad // 2, pad - pad // 2)))
-    largest = np.abs(templates.reshape(len(templates), -1)).max(axis=1)
-    scaled = templates / np.where(largest > 0, largest, 1.0)[:, None, None]
-    return np.rint(scaled * LEVELS).astype(np.int8)
+    if templates.shape[1] < TILE:
+        templates = filter_tiles(templates)
+    return np.rint(weight_tiles(templates) * LEVELS).astype(np.int8)
 
 
 @functools.cache
