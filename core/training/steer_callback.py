@@ -46,6 +46,11 @@ class _SteeredRate:
         self.knobs.base.assign(value)
 
 
+def own_decay(optimizer) -> float:
+    """The weight decay Keras built `optimizer` with (None there: 0)."""
+    return float(getattr(optimizer, "weight_decay", None) or 0.0)
+
+
 class Knobs:
     """The variables through which a model's compiled step reads the learner's requests.
 
@@ -58,7 +63,7 @@ class Knobs:
         self.optimizer = optimizer
         self.base = optimizer._learning_rate  # a variable, or a schedule
         self.scheduled = isinstance(self.base, keras.optimizers.schedules.LearningRateSchedule)
-        self.initial_decay = float(optimizer.weight_decay or 0.0)
+        self.initial_decay = own_decay(optimizer)
         # tf.Variables, not Keras's: the optimizer does not track them, so saved models and
         # `copy_state` (core/training/tracing.py) see the optimizer as Keras made it.
         with tf.init_scope():
@@ -220,7 +225,7 @@ class SteerCallback(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.knobs = knobs_of(self.model)
-        decay = float(getattr(self.model.optimizer, "weight_decay", None) or 0.0)
+        decay = own_decay(self.model.optimizer)
         if self.knobs is None:  # not built by build_untraced: pauses only
             self.steering.attach(None, decay)
             return
