@@ -12,20 +12,20 @@ from playwright.sync_api import expect
 from tests.browser.helpers import (
     EPOCHS,
     PAGE_SECONDS,
+    SEVEN,
     TRAIN_SECONDS,
     choose,
     curves_when,
+    draw_on_canvas,
     open_page,
     open_train_page,
     outcome,
     press_train,
-    runs_so_far,
     set_slider,
     store,
     wait_idle,
-    wait_rerun,
 )
-from tests.browser.test_e2e import draw_stroke, line, no_exception
+from tests.browser.test_e2e import no_exception
 
 # Records in the page, every 25 ms, each new number of per-epoch training points the curves
 # show: a state the page drew is seen however busy the test's own process is.
@@ -77,9 +77,7 @@ def test_a_cnn_fits_a_laptop_trains_with_moving_curves_shows_its_filters_and_rea
     canvas = page.locator("canvas.upper-canvas")
     expect(canvas).to_be_visible(timeout=PAGE_SECONDS * 1000)
     wait_idle(page)
-    before = runs_so_far(page)
-    draw_stroke(page, canvas, [*line((80, 50), (200, 50)), *line((200, 50), (120, 240))[1:]])
-    wait_rerun(page, before)
+    draw_on_canvas(page, SEVEN)
     prediction = page.get_by_test_id("stMetric").filter(has_text="Prediction")
     expect(prediction).to_be_visible(timeout=PAGE_SECONDS * 1000)
     # three epochs on 2,000 digits read this plain 7 as 7, 99 % sure, in helper cnn's run

@@ -14,13 +14,16 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import (
     PAGE_SECONDS,
+    SEVEN,
     TEST_DIGITS,
     TRAIN_SECONDS,
     Server,
     button,
     choose_matching,
     curves_when,
+    draw_on_canvas,
     ensure_model,
+    line,
     open_network,
     open_page,
     open_train_page,
@@ -180,23 +183,6 @@ def test_evaluate_page_shows_the_confusion_matrix_of_the_run(app_server, open_se
     assert f"{right / TEST_DIGITS:.2%}" == f"{run.test_accuracy:.2%}"
 
 
-def draw_stroke(page, canvas, points) -> None:
-    """Press the mouse at the first point, move through the rest, release: one pen stroke."""
-    box = canvas.bounding_box()
-    x, y = box["x"], box["y"]
-    page.mouse.move(x + points[0][0], y + points[0][1])
-    page.mouse.down()
-    for px, py in points[1:]:
-        page.mouse.move(x + px, y + py, steps=4)
-    page.mouse.up()
-
-
-def line(start, end, pieces: int = 12) -> list[tuple[float, float]]:
-    """Points along a straight pen movement from `start` to `end`, both included."""
-    (x0, y0), (x1, y1) = start, end
-    return [(x0 + (x1 - x0) * i / pieces, y0 + (y1 - y0) * i / pieces) for i in range(pieces + 1)]
-
-
 SALIENCY = ".st-key-draw_saliency .js-plotly-plot"
 FIRST_GRID = "[class*='st-key-draw_inside_grid_'] .js-plotly-plot"
 PLOT_DATA = "plot => JSON.stringify(plot.data.map(trace => trace.z ?? trace.source ?? trace.y))"
@@ -217,13 +203,10 @@ def test_draw_page_reads_a_drawn_digit_shows_inside_and_clearing_removes_it(
     expect(prediction).to_have_count(0)
     expect(page.get_by_text("Inside the network")).to_have_count(0)  # nothing drawn yet
 
-    before = runs_so_far(page)
-    # A plain 7 in one stroke: the bar left to right, then down to the lower left. Even the
-    # weakest network these tests train (784-32-10, two epochs on 2,000 digits) reads it as 7
-    # with a wide margin over its next guess (core.mnist.recognise on the same drawing: 0.45 against
-    # 0.10; a 784-128-10 network: 0.99).
-    draw_stroke(page, canvas, [*line((80, 50), (200, 50)), *line((200, 50), (120, 240))[1:]])
-    wait_rerun(page, before)
+    # A plain 7 in one stroke. Even the weakest network these tests train (784-32-10, two
+    # epochs on 2,000 digits) reads it as 7 with a wide margin over its next guess
+    # (core.mnist.recognise on the same drawing: 0.45 against 0.10; a 784-128-10 network: 0.99).
+    draw_on_canvas(page, SEVEN)
     expect(prediction).to_be_visible(timeout=PAGE_SECONDS * 1000)
     digit = prediction.get_by_test_id("stMetricValue").inner_text().strip()
     assert digit == "7", digit
@@ -247,9 +230,7 @@ def test_draw_page_reads_a_drawn_digit_shows_inside_and_clearing_removes_it(
     first_saliency, first_grid = saliency.evaluate(PLOT_DATA), grid.evaluate(PLOT_DATA)
     # A second stroke (a bar across the middle) changes the image the network gets, so its
     # attributions and its first layer's activations must change with it.
-    before = runs_so_far(page)
-    draw_stroke(page, canvas, line((110, 140), (210, 140)))
-    wait_rerun(page, before)
+    draw_on_canvas(page, line((110, 140), (210, 140)))
     saliency, grid = page.locator(SALIENCY).first, page.locator(FIRST_GRID).first
     expect(saliency).to_be_visible(timeout=PAGE_SECONDS * 1000)
     assert saliency.evaluate(PLOT_DATA) != first_saliency

@@ -16,13 +16,15 @@ from playwright.sync_api import expect
 from core.mydigits.store import MyDigitsStore
 from tests.browser.helpers import (
     PAGE_SECONDS,
+    SEVEN,
+    draw_on_canvas,
     ensure_model,
     open_page,
     runs_so_far,
     wait_idle,
     wait_rerun,
 )
-from tests.browser.test_e2e import draw_stroke, line, no_exception
+from tests.browser.test_e2e import no_exception
 
 KEEPS = 2
 WIDTHS = (1440, 900)
@@ -49,9 +51,7 @@ def keep_a_drawn_seven(page, shots: bool = False) -> str:
     expect(canvas).to_be_visible(timeout=PAGE_SECONDS * 1000)
     prediction = page.get_by_test_id("stMetric").filter(has_text="Prediction")
     expect(prediction).to_have_count(0)
-    before = runs_so_far(page)
-    draw_stroke(page, canvas, [*line((80, 50), (200, 50)), *line((200, 50), (120, 240))[1:]])
-    wait_rerun(page, before)
+    draw_on_canvas(page, SEVEN)
     expect(prediction).to_be_visible(timeout=PAGE_SECONDS * 1000)
     digit = prediction.get_by_test_id("stMetricValue").inner_text().strip()
     if shots:
