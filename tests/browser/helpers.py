@@ -341,22 +341,12 @@ OUTCOME = re.compile(
 )
 
 
-def set_network(page: Page, *, units: str = "32", batch: str = "128", epochs: int = 2) -> None:
-    """One hidden layer of `units`, the batch size and the epochs, set with the sliders."""
-    set_slider(page, "Hidden layers", "1", LAYERS)
-    set_slider(page, "Layer 1 units", units, UNITS)
-    set_slider(page, "Batch size", batch, BATCH_SIZES)
-    set_slider(page, "Epochs", str(epochs), EPOCHS)
-    expect(page.get_by_text(f"Model: 784-{units}-10,")).to_be_visible(timeout=PAGE_SECONDS * 1000)
-
-
 def open_network(
     page: Page, server: Server, *, units: str = "32", batch: str = "128", epochs: int = 2
 ) -> None:
-    """Open Train on a share link with what `set_network` sets with the sliders (one hidden
-    layer of `units`, the batch size, the epochs): one page load instead of four slider
-    moves, each a rerun. test_e2e's small-model test and test_share_links keep the sliders
-    themselves under test."""
+    """Open Train on a share link with one hidden layer of `units`, the batch size and the
+    epochs, and check the sliders show them: one page load instead of four slider moves, each
+    a rerun. test_share_links and test_cnn keep moving the sliders themselves under test."""
     import urllib.parse
     from dataclasses import replace
 

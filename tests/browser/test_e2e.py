@@ -26,13 +26,11 @@ from tests.browser.helpers import (
     line,
     open_network,
     open_page,
-    open_train_page,
     outcome,
     plot_points,
     press_stop,
     press_train,
     runs_so_far,
-    set_network,
     slider_text,
     store,
     train_small_model,
@@ -89,8 +87,9 @@ def titles_say(page, words: str) -> None:
 
 def test_train_page_trains_a_small_model_and_replays_it(app_server, open_session):
     page = open_session()
-    open_train_page(page, app_server)
-    set_network(page, units="32", batch="128", epochs=2)
+    # Opened on a share link with the network: the sliders themselves are moved and read in
+    # test_share_links and test_cnn.
+    open_network(page, app_server, units="32", batch="128", epochs=2)
     press_train(page)
     expect(page.locator(".st-key-train_curves .js-plotly-plot").first).to_be_visible(
         timeout=TRAIN_SECONDS * 1000
@@ -123,7 +122,19 @@ def test_train_page_trains_a_small_model_and_replays_it(app_server, open_session
     no_exception(page)
 
 
-def test_curves_gain_points_while_training_and_stop_stops_it(app_server, open_session):
+# The curves' labels (plotly annotations), read in the page.
+LABELS = """() => {
+    const plot = document.querySelector('.st-key-train_curves .js-plotly-plot');
+    return ((plot && plot.layout && plot.layout.annotations) || []).map(a => a.text);
+}"""
+
+
+def test_curves_gain_points_while_training_a_new_rate_is_marked_and_stop_stops_it(
+    app_server, open_session
+):
+    """The curves gain points while a run trains; a new learning rate asked for mid-run is
+    taken at the next batch and marked on the curves (steering); Stop stops the run. One run
+    for the three, long enough to stop."""
     page = open_session()
     open_network(page, app_server, units="32", batch="16", epochs=50)  # long enough to stop
     press_train(page)
@@ -138,6 +149,16 @@ def test_curves_gain_points_while_training_and_stop_stops_it(app_server, open_se
         seen.append(plot_points(page, "train_curves"))
     stop = button(page, "Stop")
     expect(stop).to_be_enabled()  # the points came while it trained
+
+    rate = page.locator("[class*='st-key-train_steer_lr_'] input")
+    rate.fill("0.0005")
+    rate.press("Enter")
+    expect(page.get_by_text("learning rate 0.0005 asked for")).to_be_visible(
+        timeout=PAGE_SECONDS * 1000
+    )
+    page.wait_for_function(
+        f"() => ({LABELS})().includes('lr 0.0005')", timeout=PAGE_SECONDS * 1000, polling=50
+    )
     press_stop(page)
 
     text = outcome(page)
