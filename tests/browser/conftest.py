@@ -55,21 +55,32 @@ def browser():
         browser.close()
 
 
+def small_mnist_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.getbasetemp() / "small-mnist"
+
+
 @pytest.fixture(scope="session")
 def small_mnist(tmp_path_factory) -> Path:
     """2,000 training and 500 test digits as gzip IDX files (real MNIST where present)."""
-    folder = tmp_path_factory.mktemp("small-mnist")
+    folder = small_mnist_folder(tmp_path_factory)
     write_small_mnist(folder)
     return folder
 
 
 @pytest.fixture(scope="session")
-def app_server(browser, small_mnist, tmp_path_factory):
-    """One server for most tests, on the small data set, with its own run store."""
+def app_server(request, tmp_path_factory):
+    """One server for most tests, on the small data set, with its own run store.
+
+    Its process starts first and boots while the data set is written and Chromium starts
+    (no page asks it for data before the warm-up)."""
     root = tmp_path_factory.mktemp("app-server")
-    server = Server(data=small_mnist, home=root / "home", log=root / "streamlit.log")
-    server.start()
+    data = small_mnist_folder(tmp_path_factory)
+    server = Server(data=data, home=root / "home", log=root / "streamlit.log")
+    server.launch()
     try:
+        assert request.getfixturevalue("small_mnist") == data
+        browser = request.getfixturevalue("browser")
+        server.wait_healthy()
         server.warm_up(browser)
         yield server
     finally:

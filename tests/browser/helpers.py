@@ -88,6 +88,13 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
+        """Start the server and wait until it answers."""
+        self.launch()
+        self.wait_healthy()
+        return self
+
+    def launch(self) -> None:
+        """Start the server's process, not waiting for it to answer (`wait_healthy`)."""
         env = {
             **os.environ,
             "MNIST_DATA": str(self.data),
@@ -119,8 +126,6 @@ class Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, killed as one at the end
             )
-        self.wait_healthy()
-        return self
 
     def wait_healthy(self, timeout: float = START_SECONDS) -> None:
         def healthy() -> bool:
