@@ -1,11 +1,14 @@
 """The augmentation layer of a model (`Augmentation`) and the stroke-thickness layer it uses
 (`StrokeThickness`, since Keras has none): both act only while training.
 
-`Augmentation` holds Keras's own `RandomTranslation`, `RandomRotation` and `RandomZoom` and a
+`Augmentation` holds Keras's own `RandomRotation`, `RandomZoom` and `RandomTranslation` and a
 `StrokeThickness`, made from four plain numbers, and applies them only when called with
 training=True (`fit`); called any other way (`model(x)`, `predict`, `evaluate`) it hands its
 input on unchanged. (Keras's random layers alone would augment a `model(x)` call: their own
-default is training=True.) A dense network's rows are seen as 28x28 images for it.
+default is training=True.) A dense network's rows are seen as 28x28 images for it. Keras's
+three layers each draw their random move (`get_random_transformation`); the moves are then
+made together, one matrix per image, so each image is resampled once, where the layers one
+after another would resample and blur it three times and cost three times the work.
 
 Both are registered with Keras (`keras.saving.register_keras_serializable`), so a .keras file
 holding them loads in safe mode once this module is imported (core/nets/model_files.py and
@@ -39,7 +42,8 @@ class StrokeThickness(keras.layers.Layer):
             return images
         ops = keras.ops
         shape = (ops.shape(images)[0], 1, 1, 1)
-        amount = keras.random.uniform(shape, -self.pixels, self.pixels, seed=self.seed_generator)
+        low, high = -self.pixels, self.pixels
+        amount = keras.random.uniform(shape, low, high, seed=self.seed_generator)
         out = grown = shrunk = images
         for step in range(self.pixels):  # a pixel at a time, the last one in part
             more = ops.max_pool(grown, pool_size=3, strides=1, padding="same")
@@ -56,6 +60,28 @@ class StrokeThickness(keras.layers.Layer):
         return {**super().get_config(), "pixels": self.pixels, "seed": self.seed}
 
 
+def move_matrices(move, transformation):
+    """The (batch, 3, 3) matrices of one of Keras's random moves, from the random values its
+    `get_random_transformation` drew: each takes a pixel of the output to the point of the
+    input it is read from, as `keras.ops.image.affine_transform` does."""
+    ops = keras.ops
+    if isinstance(move, keras.layers.RandomRotation):
+        flat = transformation["rotation_matrix"]  # about the centre, 8 numbers
+        flat = ops.pad(flat, [[0, 0], [0, 1]], constant_values=1.0)
+        return ops.reshape(flat, (-1, 3, 3))
+    if isinstance(move, keras.layers.RandomZoom):
+        x, y = transformation["width_zoom"][:, 0], transformation["height_zoom"][:, 0]
+        centre = 13.5  # of 28x28
+        x_offset, y_offset = centre * (1.0 - x), centre * (1.0 - y)
+    else:  # RandomTranslation, by (x, y) pixels
+        shifts = transformation["translations"]
+        x = y = ops.ones_like(shifts[:, 0])
+        x_offset, y_offset = -shifts[:, 0], -shifts[:, 1]
+    zero, one = ops.zeros_like(x), ops.ones_like(x)
+    rows = [x, zero, x_offset, zero, y, y_offset, zero, zero, one]
+    return ops.reshape(ops.stack(rows, axis=1), (-1, 3, 3))
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class Augmentation(keras.layers.Layer):
     """Random changes of the training images, in this order: stroke thickness (`thickness`
@@ -69,27 +95,43 @@ class Augmentation(keras.layers.Layer):
         self.rotation = float(rotation)
         self.zoom = float(zoom)
         self.thickness = int(thickness)
-        self.steps = []
-        if self.thickness:
-            self.steps.append(StrokeThickness(self.thickness))
+        self.strokes = StrokeThickness(self.thickness) if self.thickness else None
+        self.moves = []  # Keras's own layers, which draw each image's random move
         if self.rotation:
-            self.steps.append(keras.layers.RandomRotation(self.rotation / 360, **FILL))
+            self.moves.append(keras.layers.RandomRotation(self.rotation / 360, **FILL))
         if self.zoom:
-            self.steps.append(keras.layers.RandomZoom(self.zoom, **FILL))
+            self.moves.append(keras.layers.RandomZoom(self.zoom, **FILL))
         if self.shift:
-            self.steps.append(keras.layers.RandomTranslation(self.shift, self.shift, **FILL))
+            shift = keras.layers.RandomTranslation(self.shift, self.shift, **FILL)
+            self.moves.append(shift)
 
     def build(self, input_shape):
-        for step in self.steps:
-            step.build((None, 28, 28, 1))
+        for step in [self.strokes, *self.moves]:
+            if step is not None:
+                step.build((None, 28, 28, 1))
 
     def call(self, inputs, training=False):
         if not training:
             return inputs
         images = keras.ops.reshape(inputs, (-1, 28, 28, 1))
-        for step in self.steps:
-            images = step(images, training=True)
+        if self.strokes is not None:
+            images = self.strokes(images, training=True)
+        if self.moves:
+            moves = self.random_moves(images)
+            images = keras.ops.image.affine_transform(images, moves, **FILL)
         return keras.ops.reshape(images, keras.ops.shape(inputs))
+
+    def random_moves(self, images):
+        """Each image's turn, zoom and shift as one transform (8 numbers, as
+        `affine_transform` takes them), so the image is resampled once, not once a move:
+        the same moves Keras's layers make one after the other, with one blur instead of
+        three."""
+        matrices = None
+        for move in self.moves:
+            drawn = move.get_random_transformation(images, training=True)
+            step = move_matrices(move, drawn)
+            matrices = step if matrices is None else keras.ops.matmul(matrices, step)
+        return keras.ops.reshape(matrices, (-1, 9))[:, :8]
 
     def compute_output_shape(self, input_shape):
         return input_shape

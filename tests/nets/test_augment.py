@@ -124,3 +124,80 @@ def test_a_whole_number_of_degrees_becomes_a_float_as_the_sliders_need():
     spec = ModelSpec(augment_rotation=10, augment_thickness=1)
     assert type(spec.augment_rotation) is float and spec.augment_rotation == 10.0
     assert ModelSpec.from_json(spec.to_json()) == spec
+
+
+def smooth_blobs(count: int = 32) -> np.ndarray:
+    """Soft round blobs at random places: smooth enough that resampling them once or three
+    times gives nearly the same pixels, so what differs is where the moves put them."""
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(0)
+    images = np.zeros((count, 28, 28, 1), np.float32)
+    for image, (row, col) in zip(images, rng.integers(8, 20, size=(count, 2)), strict=True):
+        image[row, col, 0] = 1.0
+    images = gaussian_filter(images, (0, 2.5, 2.5, 0))
+    return (images / images.max(axis=(1, 2, 3), keepdims=True)).astype(np.float32)
+
+
+def drawn_moves(layer, images):
+    return [move.get_random_transformation(images, training=True) for move in layer.moves]
+
+
+def one_resample(layer, images, drawn) -> np.ndarray:
+    from core.nets.augment_layers import FILL, move_matrices
+
+    matrices = None
+    for move, transformation in zip(layer.moves, drawn, strict=True):
+        step = move_matrices(move, transformation)
+        matrices = step if matrices is None else keras.ops.matmul(matrices, step)
+    flat = keras.ops.reshape(matrices, (-1, 9))[:, :8]
+    return np.asarray(keras.ops.image.affine_transform(images, flat, **FILL))
+
+
+def test_each_move_alone_is_what_keras_own_layer_makes_of_the_same_draw():
+    """The matrix read from each Keras layer's draw resamples exactly as the layer does: this
+    fails if an upgrade of Keras changes what `get_random_transformation` returns."""
+    from core.nets.augment_layers import Augmentation
+
+    layer = Augmentation(shift=0.1, rotation=15.0, zoom=0.1)
+    x = digits().reshape(-1, 28, 28, 1)
+    assert [type(move).__name__ for move in layer.moves] == [
+        "RandomRotation",
+        "RandomZoom",
+        "RandomTranslation",
+    ]
+    for move, transformation in zip(layer.moves, drawn_moves(layer, x), strict=True):
+        keras_own = np.asarray(move.transform_images(x, transformation, training=True))
+        alone = Augmentation(
+            **{name: getattr(layer, name) for name in ("shift", "rotation", "zoom")}
+        )
+        alone.moves = [move]
+        ours = one_resample(alone, x, [transformation])
+        assert not np.allclose(keras_own, x)
+        assert np.allclose(ours, keras_own, atol=1e-5), type(move).__name__
+
+
+def test_the_moves_in_one_resample_are_keras_layers_one_after_another():
+    """Turn, zoom and shift applied at once land each blob where the three layers applied in
+    turn put it (their order matters: the reverse order lands it elsewhere)."""
+    from core.nets.augment_layers import Augmentation
+
+    keras.utils.set_random_seed(3)
+    layer = Augmentation(shift=0.1, rotation=15.0, zoom=0.1)
+    x = smooth_blobs()
+    drawn = drawn_moves(layer, x)
+
+    def in_turn(order):
+        images = x
+        for i in order:
+            images = layer.moves[i].transform_images(images, drawn[i], training=True)
+        return np.asarray(images)
+
+    fused = one_resample(layer, x, drawn)
+    assert np.abs(fused - in_turn([0, 1, 2])).max() < 0.1
+    assert np.abs(fused - in_turn([2, 1, 0])).max() > 0.13
+    assert np.abs(fused - x).max() > 0.5  # the blobs did move
+    # The layer itself: one call draws its own moves and keeps every blob's ink in view.
+    out = np.asarray(layer(x, training=True))
+    assert out.shape == x.shape and not np.allclose(out, x)
+    assert np.allclose(out.sum(axis=(1, 2, 3)), x.sum(axis=(1, 2, 3)), rtol=0.3)
