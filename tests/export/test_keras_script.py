@@ -2,6 +2,9 @@
 
 Every script here runs for real, in one fresh Python process (`DRIVER`, so TensorFlow is
 imported once), on a small IDX folder (and one mnist.npz) written by the test: no network.
+The scripts whose histories are compared run as they would on their own; those only checked
+for the model they save run with TensorFlow's functions run eagerly (no graph traced: the
+same layers, the same saved file, in a fraction of the time).
 What each saved .keras file holds is compared with `core.nets.model.build_model` for the same spec,
 and two scripts' training histories with `TrainingJob` runs of the same spec in this process.
 The scripts of tests/export/test_steer_script.py's steered runs run in the same process.
@@ -45,20 +48,22 @@ REPRODUCED = [DEFAULT_PRESET, "512-512, dropout 0.2, Adam, early stopping", SECO
 # for a float32 rounding difference, far below anything a learner could see.
 HISTORY_TOLERANCE = 1e-6
 
-# Run each script with `runpy`, as `python script.py DATA` would, each in its own folder;
-# then record its history and what its saved model holds.
+# Run each script with `runpy`, as `python script.py DATA` would, each in its own folder
+# (eagerly where the case says so); then record its history and what its saved model holds.
 DRIVER = """
 import json, os, runpy, sys
 from pathlib import Path
 import keras
+import tensorflow as tf
 
 plan, out = sys.argv[1:3]
 results = {}
 for case in json.loads(Path(plan).read_text()):
     os.chdir(case["folder"])
     sys.argv = [case["script"], case["data"]]
+    tf.config.run_functions_eagerly(case["eager"])
     names = runpy.run_path(case["script"], run_name="__main__")
-    model = keras.saving.load_model(case["model_file"])
+    model = keras.saving.load_model(case["model_file"], compile=False)
     results[case["name"]] = {
         "history": {k: [float(v) for v in vs] for k, vs in names["history"].history.items()},
         "layers": [[type(layer).__name__, layer.get_config()] for layer in model.layers
@@ -179,6 +184,7 @@ def steered_cases(steered, work) -> list[dict]:
                 "script": str(script),
                 "data": str(data),
                 "model_file": str(model_file),
+                "eager": False,
             }
         )
     return plan
@@ -187,7 +193,8 @@ def steered_cases(steered, work) -> list[dict]:
 @pytest.fixture(scope="module")
 def script_results(small_data, steered, tmp_path_factory):
     """Every case's script, and the steered runs', run to the end in one subprocess; DRIVER's
-    record of each."""
+    record of each. The scripts whose histories are compared run first, in graph mode as on
+    their own; then the steered runs'; then, eagerly, those only checked for their model."""
     _, root = small_data
     work = tmp_path_factory.mktemp("export-scripts")
     plan = []
@@ -207,9 +214,11 @@ def script_results(small_data, steered, tmp_path_factory):
                 "script": str(script),
                 "data": str(data),
                 "model_file": str(folder / (script.stem + ".keras")),
+                "eager": name not in history_compared(),
             }
         )
-    plan += steered_cases(steered, work)  # last: the other cases run as they always have
+    plan.sort(key=lambda case: case["eager"])  # stable: each group keeps its order
+    plan[len(history_compared()) : len(history_compared())] = steered_cases(steered, work)
     (work / "plan.json").write_text(json.dumps(plan))
     done = subprocess.run(
         [sys.executable, "-c", DRIVER, str(work / "plan.json"), str(work / "results.json")],

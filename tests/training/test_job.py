@@ -151,7 +151,7 @@ def test_training_runs_off_the_calling_thread(mse_run):
 
 def test_stop_mid_run_keeps_model_and_history():
     job = TrainingJob(
-        small_spec(epochs=200, batch_size=8), patch_digits(n_train=800), steps_per_execution=1
+        small_spec(epochs=200, batch_size=8), patch_digits(n_train=400), steps_per_execution=1
     )
     job.start()
     eventually(
@@ -168,7 +168,7 @@ def test_stop_mid_run_keeps_model_and_history():
 
 
 def test_stop_can_wait_for_the_run_to_show_its_end():
-    job = TrainingJob(small_spec(epochs=200, batch_size=8), patch_digits(n_train=800))
+    job = TrainingJob(small_spec(epochs=200, batch_size=8), patch_digits(n_train=400))
     job.start()
     eventually(
         lambda: job.monitor.snapshot().epoch >= 1, message=lambda: job.monitor.snapshot().message
@@ -340,6 +340,18 @@ def test_a_finished_job_frees_the_models_nothing_holds_any_more():
         gc.enable()
 
 
+class HeldAfterABatch(keras.callbacks.Callback):
+    """Holds a run inside its training after the first batches until `release` is set: the run
+    stays under way without taking the processor from the runs the test makes meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.release.wait(120)
+
+
 def test_a_session_cannot_start_a_second_run_while_one_trains():
     """Two quick clicks on Train: the registry checks and starts under one lock."""
 
@@ -348,11 +360,16 @@ def test_a_session_cannot_start_a_second_run_while_one_trains():
     data = patch_digits(n_train=400, n_test=20)
     started, refused = [], []
     barrier = threading.Barrier(4)
+    held = HeldAfterABatch()
 
     def click() -> None:
         barrier.wait()
         try:
-            started.append(start_recorded_run(store, spec, data, owner="me", registry=registry))
+            started.append(
+                start_recorded_run(
+                    store, spec, data, owner="me", registry=registry, callbacks=[held]
+                )
+            )
         except TrainingBusyError:
             refused.append(True)
 
@@ -368,8 +385,10 @@ def test_a_session_cannot_start_a_second_run_while_one_trains():
             store, small_spec(epochs=1), data, owner="you", registry=registry
         )
         assert other.join(timeout=120)  # another session trains meanwhile
+        assert started[0].running  # while the first is still under way
     finally:
         started[0].stop()
+        held.release.set()
         assert started[0].join(timeout=60)
     again = start_recorded_run(store, small_spec(epochs=1), data, owner="me", registry=registry)
     assert again.join(timeout=120)  # once it has ended, the session may train again
