@@ -78,22 +78,56 @@ def test_preset_and_optimizer_fill_the_widgets(small_mnist):
     assert at.select_slider(key="train_w_learning_rate").value == 0.001
 
 
-def test_short_training_run_starts_and_finishes(small_mnist):
+def test_a_short_run_trains_the_model_built_ahead_finishes_and_is_not_kept_in_memory(
+    small_mnist,
+):
+    """One short run, and the facts about it: the page builds its network ahead while it is
+    read and Train trains that very model; the run finishes with its test accuracy and
+    "Trained 3 epochs"; with the norms toggle off the run records no norms; and once
+    forgotten, the page does not keep the run in memory (Streamlit keeps a page run's
+    namespace for as long as the session lives, through its widget callbacks, so a job in a
+    module-level name would pin its model and graphs)."""
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=3)
+    at.toggle(key="train_inside_dynamics").set_value(False).run()
+    key = warm_key(at.session_state["train_spec"], load_mnist())
+    eventually(lambda: WARM_STARTS.ready_key() == key, message="not built while the page was read")
+    built_ahead = WARM_STARTS._ready[1]
     at.button(key="train_start_button").click().run()
+    job = JOBS.get(at.session_state["train_run_id"])
     # The page is looked at once the run has ended: reruns while it trains take its CPU.
-    assert JOBS.get(at.session_state["train_run_id"]).join(timeout=120)
+    assert job.join(timeout=120)
+    assert job.model is built_ahead and job.snapshot().status == "completed"
+    assert norm_log(job) is None  # the toggle off: no LayerNorms callback, no norms
     run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
     assert float(accuracy.value.rstrip("%")) > 50  # patch digits are easy; chance is 10 %
     assert any("Trained 3 epochs" in s.value for s in at.success)
     assert not at.slider(key="train_w_layers").disabled
 
+    model = weakref.ref(job.model)
+    del job, built_ahead
+    JOBS.forget_finished(keep=0)
+    assert at.session_state["train_run_id"]  # the session is alive and remembers its run
 
-def test_stop_ends_a_long_run(small_mnist, monkeypatch):
+    def holders() -> str:
+        found = model()
+        kinds = [type(r).__name__ for r in gc.get_referrers(found)] if found is not None else []
+        return f"the page's session still holds the run's model (held by {kinds})"
+
+    # Freed once the run's own threads (its test pass, its saving) have let go: a busy machine
+    # may still be finishing them as the run is forgotten.
+    eventually(lambda: gc.collect() is not None and model() is None, timeout=20, message=holders)
+
+
+def slow_batches_and_a_held_test_pass(monkeypatch) -> threading.Event:
+    """Each batch ends 0.3 s late, the page waits for a run's first point, and a run's test
+    pass waits until the returned event is set."""
     # Fifty epochs of 400 digits go quickly on a network built ahead: slow each batch down
-    # (seven of 64 a epoch), so the run is surely still training when Stop is pressed.
+    # (seven of 64 a epoch), so the run is surely still training when Stop is pressed, and
+    # the first point comes long after the page drawn by the click would have reached its
+    # chart; that page waits for the point (training_session.FIRST_POINT_WAIT_SECONDS,
+    # lengthened so a busy machine cannot make it miss).
     batch_end = LiveMetrics.on_train_batch_end
 
     def slow_batch_end(self, batch, logs=None):
@@ -101,6 +135,7 @@ def test_stop_ends_a_long_run(small_mnist, monkeypatch):
         return batch_end(self, batch, logs)
 
     monkeypatch.setattr(LiveMetrics, "on_train_batch_end", slow_batch_end)
+    monkeypatch.setattr(training_session, "FIRST_POINT_WAIT_SECONDS", 60.0)
     # And hold the test pass until the page has been looked at.
     tested = threading.Event()
     predict = core.training.job.predict_eagerly
@@ -110,11 +145,23 @@ def test_stop_ends_a_long_run(small_mnist, monkeypatch):
         return predict(*args, **kwargs)
 
     monkeypatch.setattr(core.training.job, "predict_eagerly", held_predict)
+    return tested
+
+
+def test_the_click_draws_the_first_point_and_stop_ends_a_long_run(small_mnist, monkeypatch):
+    """Two facts of one long run: the curves' axes show before Train, and the page drawn by
+    the click already has the first point; Stop ends the run, saying so while its test pass
+    is under way and keeping its epochs."""
+    tested = slow_batches_and_a_held_test_pass(monkeypatch)
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=50)
     at.select_slider(key="train_w_batch_size").set_value(64).run()
+    before = curves(at)  # before any run: the axes the curves will be drawn on, empty
+    assert points(before) == 0
+    assert before["layout"]["xaxis"]["range"] == [0, 50.05]
     at.button(key="train_start_button").click().run()
     job = JOBS.get(at.session_state["train_run_id"])
+    assert points(curves(at)) > 0  # the page drawn by the click already has the first point
     eventually(lambda: job.monitor.snapshot().epoch >= 1, 120, 0.1, "the run finished no epoch")
     at.run()
     # Fifty epochs of 7 batches are far from done after one: the page shows a run under way.
@@ -150,30 +197,6 @@ def test_broken_data_folder_shows_the_reason_and_disables_train(tmp_path, monkey
     at = open_page("app_pages/train.py")
     assert any("could not be loaded" in e.value for e in at.error)
     assert at.button(key="train_start_button").disabled
-
-
-def test_the_page_does_not_keep_a_forgotten_run_in_memory(small_mnist):
-    """Streamlit keeps a page run's namespace for as long as the session lives (through its
-    widget callbacks), so a job in a module-level name would pin its model and graphs."""
-    at = open_page("app_pages/train.py")
-    set_small_network(at, epochs=1)
-    at.button(key="train_start_button").click().run()
-    job = JOBS.get(at.session_state["train_run_id"])
-    assert job.join(timeout=120)
-    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
-    model = weakref.ref(job.model)
-    del job
-    JOBS.forget_finished(keep=0)
-    assert at.session_state["train_run_id"]  # the session is alive and remembers its run
-
-    def holders() -> str:
-        found = model()
-        kinds = [type(r).__name__ for r in gc.get_referrers(found)] if found is not None else []
-        return f"the page's session still holds the run's model (held by {kinds})"
-
-    # Freed once the run's own threads (its test pass, its saving) have let go: a busy machine
-    # may still be finishing them as the run is forgotten.
-    eventually(lambda: gc.collect() is not None and model() is None, timeout=20, message=holders)
 
 
 # ----- the spec and the family switch (helper "cnn") ---------------------------------------
@@ -245,31 +268,36 @@ def test_a_conv_preset_fills_the_page(small_mnist):
     assert "34,826 parameters" in at.expander[0].label
 
 
+SLIDER_CHOICES = {
+    "train_w_learning_rate": train_controls.LEARNING_RATES,
+    "train_w_batch_size": train_controls.BATCH_SIZES,
+    "train_w_units_": train_controls.UNIT_CHOICES,
+    "train_w_filters_": train_controls.FILTER_CHOICES,
+    "train_w_kernel_": train_controls.KERNEL_CHOICES,
+}
+
+
+def slider_choices(key: str):
+    """The option list of the select slider with widget key `key`."""
+    return next(choices for start, choices in SLIDER_CHOICES.items() if key.startswith(start))
+
+
 @pytest.mark.usefixtures("widgets_only")
-@pytest.mark.parametrize("name", list(PRESETS))
-def test_every_preset_round_trips_through_the_widgets(small_mnist, name):
-    """Preset -> widgets -> spec gives the preset back: each value is one the widgets offer."""
+def test_every_preset_round_trips_through_the_widgets(small_mnist):
+    """Preset -> widgets -> spec gives the preset back: each value is one the widgets offer.
+    Every preset in turn on one page (chosen after the one before it, as a person would)."""
     at = open_page("app_pages/train.py")
-    at.selectbox(key="train_w_preset").set_value(name).run()
-    assert not at.exception, at.exception
-    assert page_spec(at) == PRESETS[name].spec
-    # every widget holds a value from its own option list (no value added for the preset)
-    for slider in at.select_slider:
-        base = {
-            "train_w_learning_rate": train_controls.LEARNING_RATES,
-            "train_w_batch_size": train_controls.BATCH_SIZES,
-        }.get(slider.key)
-        if slider.key.startswith("train_w_units_"):
-            base = train_controls.UNIT_CHOICES
-        elif slider.key.startswith("train_w_filters_"):
-            base = train_controls.FILTER_CHOICES
-        elif slider.key.startswith("train_w_kernel_"):
-            base = train_controls.KERNEL_CHOICES
-        assert slider.value in base, (slider.key, slider.value)
-    # touching a widget rebuilds the spec from all widgets: the same spec again
-    at.number_input(key="train_w_seed").set_value(PRESETS[name].spec.seed).run()
-    at.slider(key="train_w_layers").set_value(at.slider(key="train_w_layers").value).run()
-    assert page_spec(at) == PRESETS[name].spec
+    for name, preset in PRESETS.items():
+        at.selectbox(key="train_w_preset").set_value(name).run()
+        assert not at.exception, (name, at.exception)
+        assert page_spec(at) == preset.spec, name
+        # every widget holds a value from its own option list (no value added for the preset)
+        for slider in at.select_slider:
+            assert slider.value in slider_choices(slider.key), (name, slider.key, slider.value)
+        # touching a widget rebuilds the spec from all widgets: the same spec again
+        at.number_input(key="train_w_seed").set_value(preset.spec.seed).run()
+        at.slider(key="train_w_layers").set_value(at.slider(key="train_w_layers").value).run()
+        assert page_spec(at) == preset.spec, name
 
 
 @pytest.mark.usefixtures("widgets_only")
@@ -296,21 +324,16 @@ def test_a_spec_set_by_another_page_shows_in_the_widgets(small_mnist):
     assert page_spec(at) == ModelSpec.from_dict({**spec.to_dict(), "epochs": 5})
 
 
-@pytest.mark.parametrize("record", [True, False])
-def test_the_norms_toggle_decides_whether_a_run_records_norms(small_mnist, record):
+def test_the_norms_toggle_on_makes_a_run_record_norms(small_mnist):
     """On: the run carries a LayerNorms callback and its log fills with one weight and one
-    gradient norm per layer; off: the run carries none (and costs nothing)."""
+    gradient norm per layer (off, the run carries none: the short run's test checks it)."""
     at = open_page("app_pages/train.py")
-    set_small_network(at, epochs=2 if record else 1)  # without norms, one epoch shows it
-    at.toggle(key="train_inside_dynamics").set_value(record).run()
+    set_small_network(at, epochs=2)
+    at.toggle(key="train_inside_dynamics").set_value(True).run()
     at.button(key="train_start_button").click().run()
     job = JOBS.get(at.session_state["train_run_id"])
     assert job is not None and job.join(timeout=120)
-    log = norm_log(job)
-    if not record:
-        assert log is None
-        return
-    history = log.snapshot()
+    history = norm_log(job).snapshot()
     assert history.layers and history.epochs  # measured before training and during it
     for name in history.layers:
         assert len(history.weight_norms[name]) == len(history.epochs)
@@ -331,46 +354,6 @@ def test_the_page_says_when_the_settings_are_no_longer_the_chosen_presets(small_
     assert says_changed(at)
     at.selectbox(key="train_w_preset").set_value("128 relu, plain SGD").run()
     assert not says_changed(at)
-
-
-def test_the_page_builds_its_network_ahead_and_train_trains_that_model(small_mnist):
-    at = open_page("app_pages/train.py")
-    set_small_network(at, epochs=2)
-    key = warm_key(at.session_state["train_spec"], load_mnist())
-    eventually(lambda: WARM_STARTS.ready_key() == key, message="not built while the page was read")
-    built_ahead = WARM_STARTS._ready[1]
-    at.button(key="train_start_button").click().run()
-    job = JOBS.get(at.session_state["train_run_id"])
-    assert job.join(timeout=120)
-    assert job.model is built_ahead and job.snapshot().status == "completed"
-
-
-def test_the_curves_axes_show_before_train_and_the_click_draws_the_first_point(
-    small_mnist, monkeypatch
-):
-
-    # Every batch here ends a second late, so the first point comes long after the page
-    # drawn by the click would have reached its chart; that page waits for the point
-    # (training_session.FIRST_POINT_WAIT_SECONDS, lengthened so a busy machine cannot make it miss).
-    batch_end = LiveMetrics.on_train_batch_end
-
-    def slow_batch_end(self, batch, logs=None):
-        time.sleep(1.0)
-        return batch_end(self, batch, logs)
-
-    monkeypatch.setattr(LiveMetrics, "on_train_batch_end", slow_batch_end)
-    monkeypatch.setattr(training_session, "FIRST_POINT_WAIT_SECONDS", 60.0)
-    at = open_page("app_pages/train.py")
-    set_small_network(at, epochs=3)
-    before = curves(at)  # before any run: the axes the curves will be drawn on, empty
-    assert points(before) == 0
-    assert before["layout"]["xaxis"]["range"] == [0, 3.05]
-    at.button(key="train_start_button").click().run()
-    job = JOBS.get(at.session_state["train_run_id"])
-    assert points(curves(at)) > 0  # the page drawn by the click already has the first point
-    assert job.running
-    at.button(key="train_stop_button").click().run()
-    assert job.join(timeout=60)
 
 
 # ----- the network diagram beside the controls (issue 29) ------------------------------------

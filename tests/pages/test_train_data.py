@@ -27,12 +27,18 @@ def test_without_kept_digits_the_option_says_how_to_get_some(small_mnist, monkey
     assert any("You have kept no digits yet" in c.value for c in at.caption)
 
 
-def test_my_digits_join_the_run_the_stated_number_of_times(small_mnist):
+def test_my_digits_join_the_run_the_stated_number_of_times_and_augmentation_stays_in_its_spec(
+    small_mnist,
+):
+    """One run with both: My digits join its training images the stated number of times (said
+    on the page and in the stored run's data source), and a run with augmentation trains and
+    keeps it in its stored spec and in its model's augmentation layer."""
     keep_digits(3)
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=1)
     at.toggle(key="train_w_use_my_digits").set_value(True).run()
     at.slider(key="train_w_my_digits_repeats").set_value(7).run()
+    at.slider(key="train_w_augment_shift").set_value(0.1).run()
     assert not at.exception, at.exception
     assert at.session_state[train_controls.SPEC].my_digits_repeats == 7
     assert any("3 of My digits × 7 = 21 training images" in c.value for c in at.caption)
@@ -41,6 +47,9 @@ def test_my_digits_join_the_run_the_stated_number_of_times(small_mnist):
     run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     [run] = RunStore().list_runs()
     assert "3 of My digits × 7 (21 training images)" in run.data_source
+    assert RunStore().get(run.id).spec.augment_shift == 0.1
+    model = RunStore().load_model(run.id, compile=False)
+    assert model.get_layer("augmentation").get_config()["shift"] == 0.1
     at.toggle(key="train_w_use_my_digits").set_value(False).run()
     assert at.session_state[train_controls.SPEC].my_digits_repeats == 0
 
@@ -59,16 +68,3 @@ def test_augmentation_sliders_set_the_spec_and_show_the_preview(small_mnist, mon
     at.selectbox(key="train_w_preset").set_value("128 relu, plain SGD").run()
     assert at.slider(key="train_w_augment_rotation").value == 0.0
     assert at.session_state[train_controls.SPEC].augment_rotation == 0.0
-
-
-def test_a_run_with_augmentation_trains_and_keeps_it_in_its_spec(small_mnist):
-    at = open_page("app_pages/train.py")
-    set_small_network(at, epochs=1)
-    at.slider(key="train_w_augment_shift").set_value(0.1).run()
-    at.button(key="train_start_button").click().run()
-    assert JOBS.get(at.session_state["train_run_id"]).join(timeout=120)  # then look at the page
-    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
-    [run] = RunStore().list_runs()
-    assert RunStore().get(run.id).spec.augment_shift == 0.1
-    model = RunStore().load_model(run.id, compile=False)
-    assert model.get_layer("augmentation").get_config()["shift"] == 0.1

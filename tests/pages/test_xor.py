@@ -50,7 +50,9 @@ def charts(at: AppTest) -> int:
     return len(at.get("plotly_chart"))
 
 
-def test_page_opens_on_seed_000s_network_untrained():
+def test_page_opens_on_seed_000s_network_untrained_train_solves_it_and_a_unit_is_shown_large():
+    """The page as it opens (seed 000's network, untrained); Train on it solves the four
+    points; a unit picked is shown large, and another once it no longer exists."""
     at = open_page()
     assert at.selectbox(key="xor_data").value == "points"
     assert at.number_input(key="xor_epochs").value == 500
@@ -66,10 +68,6 @@ def test_page_opens_on_seed_000s_network_untrained():
     assert any("one straight line" in md.value for md in at.markdown)
     assert charts(at) == 3  # the network, the output, the unit shown large
     assert job(at).spec.architecture() == "2-16-1" and job(at).snapshot().epoch == 0
-
-
-def test_train_solves_the_four_points():
-    at = open_page()
     at.button(key="xor_train").click().run()
     run_until_idle(at)
     assert job(at).snapshot().epoch == 500
@@ -78,6 +76,15 @@ def test_train_solves_the_four_points():
     assert table["right?"].tolist() == ["✓"] * 4
     assert any("Trained 500 epochs" in caption.value for caption in at.caption)
     assert charts(at) == 4  # and the curves
+    assert at.selectbox(key="xor_unit").value == "1:0"
+    options = at.selectbox(key="xor_unit").options
+    assert len(options) == 2 + 16 and "x2" in options and "layer 1, unit 16" in options
+    at.selectbox(key="xor_unit").set_value("0:1").run()
+    assert not at.exception
+    assert at.selectbox(key="xor_unit").value == "0:1"
+    at.slider(key="xor_hidden_layers").set_value(0).run()  # the unit shown no longer exists
+    run_until_idle(at)
+    assert at.selectbox(key="xor_unit").value in ("0:0", "0:1")
 
 
 def test_step_reset_and_the_network_controls():
@@ -105,8 +112,13 @@ def test_step_reset_and_the_network_controls():
     assert not [w for w in at.number_input if w.key == "xor_units_1"]
 
 
-def test_datasets_and_features_rebuild_the_network():
+def test_blobs_rebuild_the_network_the_loss_and_the_words_agree_and_features_rebuild_it():
+    """Choosing the blobs rebuilds the network for three classes and chooses cross-entropy,
+    and the words say the loss in use (with three classes the loss stayed mean squared error
+    while the page said "Cross-entropy is the usual loss here"); a new sample and the
+    features rebuild it too."""
     at = open_page()
+    assert job(at).spec.loss == "mean_squared_error"  # seed 000's XOR network
     at.selectbox(key="xor_data").set_value("blobs").run()
     run_until_idle(at)
     assert at.slider(key="xor_classes").value == 3 and at.slider(key="xor_noise").value == 0.15
@@ -114,6 +126,7 @@ def test_datasets_and_features_rebuild_the_network():
     assert snapshot.spec.n_classes == 3 and snapshot.boundary.z.shape[2] == 3
     assert not at.dataframe  # the four-row table belongs to the XOR points
     assert any("Three or more classes" in md.value for md in at.markdown)
+    assert_the_words_name_the_loss(at)
     before = snapshot.data.x_train.copy()
     at.button(key="xor_new_sample").click().run()
     run_until_idle(at)
@@ -127,6 +140,20 @@ def test_datasets_and_features_rebuild_the_network():
     assert any("**Features.**" in md.value for md in at.markdown)
 
 
+def assert_the_words_name_the_loss(at: AppTest) -> None:
+    """On the blobs: cross-entropy chosen and said; mean squared error chosen, said so."""
+    assert at.selectbox(key="xor_loss").value == "crossentropy"
+    assert job(at).spec.loss == "crossentropy" and job(at).spec.n_classes == 3
+    words = " ".join(" ".join(md.value.split()) for md in at.markdown)
+    assert "**The loss is cross-entropy**" in words and "mean squared error" not in words
+    at.selectbox(key="xor_loss").set_value("mean_squared_error").run()
+    run_until_idle(at)
+    assert job(at).spec.loss == "mean_squared_error"
+    words = " ".join(" ".join(md.value.split()) for md in at.markdown)
+    assert "**The loss is mean squared error**" in words
+    assert "Choose it under Network, Loss, to compare" in words
+
+
 def test_every_feature_off_is_refused_with_the_fix():
     at = open_page()
     at.checkbox(key="xor_x1").uncheck().run()
@@ -134,19 +161,6 @@ def test_every_feature_off_is_refused_with_the_fix():
     assert any("turn on at least one" in error.value for error in at.error)
     assert job(at).spec.features == ["x2"]  # the last network that could be built stays
     run_until_idle(at)  # no worker left tracing when the tests end
-
-
-def test_a_unit_picked_is_shown_large():
-    at = open_page()
-    assert at.selectbox(key="xor_unit").value == "1:0"
-    options = at.selectbox(key="xor_unit").options
-    assert len(options) == 2 + 16 and "x2" in options and "layer 1, unit 16" in options
-    at.selectbox(key="xor_unit").set_value("0:1").run()
-    assert not at.exception
-    assert at.selectbox(key="xor_unit").value == "0:1"
-    at.slider(key="xor_hidden_layers").set_value(0).run()  # the unit shown no longer exists
-    run_until_idle(at)
-    assert at.selectbox(key="xor_unit").value in ("0:0", "0:1")
 
 
 def test_after_the_loss_blows_up_train_waits_for_a_reset():
@@ -167,23 +181,3 @@ def test_after_the_loss_blows_up_train_waits_for_a_reset():
     at.button(key="xor_reset").click().run()
     run_until_idle(at)
     assert not at.button(key="xor_train").disabled and job(at).snapshot().status == "idle"
-
-
-def test_with_several_classes_the_loss_and_the_words_agree():
-    """Choosing the blobs chooses cross-entropy, and the words say the loss in use: with three
-    classes the loss stayed mean squared error while the page said "Cross-entropy is the usual
-    loss here"."""
-    at = open_page()
-    assert job(at).spec.loss == "mean_squared_error"  # seed 000's XOR network
-    at.selectbox(key="xor_data").set_value("blobs").run()
-    run_until_idle(at)
-    assert at.selectbox(key="xor_loss").value == "crossentropy"
-    assert job(at).spec.loss == "crossentropy" and job(at).spec.n_classes == 3
-    words = " ".join(" ".join(md.value.split()) for md in at.markdown)
-    assert "**The loss is cross-entropy**" in words and "mean squared error" not in words
-    at.selectbox(key="xor_loss").set_value("mean_squared_error").run()
-    run_until_idle(at)
-    assert job(at).spec.loss == "mean_squared_error"
-    words = " ".join(" ".join(md.value.split()) for md in at.markdown)
-    assert "**The loss is mean squared error**" in words
-    assert "Choose it under Network, Loss, to compare" in words

@@ -4,7 +4,6 @@ issue-13 guards (superseded rebuilds skipped, no training on from blown-up weigh
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 
@@ -14,6 +13,7 @@ from core.plane.model import grid_points
 from core.plane.spec import PlaneSpec
 from core.plane.xor import XorJob
 from tests.plane.test_model import numpy_forward
+from tests.support.waiting import eventually
 
 
 def trained_job(spec: PlaneSpec, epochs: int) -> XorJob:
@@ -57,7 +57,9 @@ def test_job_pictures_and_table_match_the_model():
     )
 
 
-def test_one_epoch_changes_the_weights_and_steps_add_up():
+def test_one_epoch_changes_the_weights_steps_add_up_and_reset_rebuilds_from_the_seed():
+    """One epoch changes the weights; three one-epoch steps equal three epochs at once; a
+    reset then rebuilds the same network from the seed, with no epochs and no history."""
     job = trained_job(PlaneSpec(seed=3), 0)
     untrained = job.model.get_weights()
     assert job.snapshot().epoch == 0 and job.snapshot().boundary.epoch == 0
@@ -73,31 +75,27 @@ def test_one_epoch_changes_the_weights_and_steps_add_up():
     )
     for a, b in zip(job.model.get_weights(), whole.model.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
-
-
-def test_reset_rebuilds_the_same_network_from_the_seed():
-    job = trained_job(PlaneSpec(seed=7), 0)
-    initial = job.model.get_weights()
-    assert job.train(5) and job.join(60)
     job.reset()
     assert job.join(60)
     snapshot = job.snapshot()
     assert snapshot.epoch == 0 and snapshot.history["loss"] == []
-    for a, b in zip(initial, job.model.get_weights(), strict=True):
+    for a, b in zip(untrained, job.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
-def test_stop_ends_training_early_and_keeps_the_epochs():
+def test_stop_ends_training_early_and_keeps_the_epochs_and_a_snapshot_is_a_copy():
     job = trained_job(PlaneSpec(), 0)
     assert job.train(1000, epochs_per_second=100)
     assert not job.train(5), "a second job must not start while one runs"
-    time.sleep(0.5)
+    eventually(lambda: job.snapshot().epoch > 0, 60, message="no epoch trained")
     job.stop()
     assert job.join(10)
     snapshot = job.snapshot()
     assert 0 < snapshot.epoch < 1000
     assert len(snapshot.history["loss"]) == snapshot.epoch
     assert snapshot.message.startswith("Stopped by you")
+    snapshot.history["loss"].clear()  # a snapshot is a copy: the job's history stays
+    assert len(job.snapshot().history["loss"]) == snapshot.epoch
 
 
 def test_a_dataset_with_a_test_part_reports_it():
@@ -146,13 +144,6 @@ def test_superseded_rebuilds_are_skipped(monkeypatch):
     assert job.join(120)
     assert built[-1] == 8 and len(built) <= 2, built  # at most the first had begun
     assert job.snapshot().status == "idle" and job.model.get_weights()[0].shape == (2, 8)
-
-
-def test_snapshot_is_a_copy():
-    job = trained_job(PlaneSpec(), 2)
-    snapshot = job.snapshot()
-    snapshot.history["loss"].clear()
-    assert len(job.snapshot().history["loss"]) == 2
 
 
 def test_reset_while_training_replaces_the_job_without_waiting():
