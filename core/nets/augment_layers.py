@@ -41,17 +41,19 @@ class StrokeThickness(keras.layers.Layer):
         if not training or not self.pixels:
             return images
         ops = keras.ops
-        shape = (ops.shape(images)[0], 1, 1, 1)
+        shape = (ops.shape(images)[0],)
         low, high = -self.pixels, self.pixels
         amount = keras.random.uniform(shape, low, high, seed=self.seed_generator)
-        out = grown = shrunk = images
+        # The batch laid along the channels, (1, 28, 28, batch): a CPU pools that layout
+        # several times faster than one channel of many images.
+        out = grown = shrunk = ops.transpose(images, (3, 1, 2, 0))
         for step in range(self.pixels):  # a pixel at a time, the last one in part
             more = ops.max_pool(grown, pool_size=3, strides=1, padding="same")
             less = -ops.max_pool(-shrunk, pool_size=3, strides=1, padding="same")
             out = out + ops.clip(amount - step, 0, 1) * (more - grown)
             out = out + ops.clip(-amount - step, 0, 1) * (less - shrunk)
             grown, shrunk = more, less
-        return out
+        return ops.transpose(out, (3, 1, 2, 0))
 
     def compute_output_shape(self, input_shape):
         return input_shape
