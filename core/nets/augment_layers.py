@@ -84,6 +84,18 @@ def move_matrices(move, transformation):
     return ops.reshape(ops.stack(rows, axis=1), (-1, 3, 3))
 
 
+def moves_transform(moves, drawn):
+    """Keras's random `moves` and what each one's `get_random_transformation` drew (`drawn`,
+    in the same order) as one transform per image (8 numbers, as `affine_transform` takes
+    them), so the image is resampled once, not once a move: the same moves the layers make one
+    after the other, with one blur instead of three."""
+    matrices = None
+    for move, transformation in zip(moves, drawn, strict=True):
+        step = move_matrices(move, transformation)
+        matrices = step if matrices is None else keras.ops.matmul(matrices, step)
+    return keras.ops.reshape(matrices, (-1, 9))[:, :8]
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class Augmentation(keras.layers.Layer):
     """Random changes of the training images, in this order: stroke thickness (`thickness`
@@ -124,16 +136,10 @@ class Augmentation(keras.layers.Layer):
         return keras.ops.reshape(images, keras.ops.shape(inputs))
 
     def random_moves(self, images):
-        """Each image's turn, zoom and shift as one transform (8 numbers, as
-        `affine_transform` takes them), so the image is resampled once, not once a move:
-        the same moves Keras's layers make one after the other, with one blur instead of
-        three."""
-        matrices = None
-        for move in self.moves:
-            drawn = move.get_random_transformation(images, training=True)
-            step = move_matrices(move, drawn)
-            matrices = step if matrices is None else keras.ops.matmul(matrices, step)
-        return keras.ops.reshape(matrices, (-1, 9))[:, :8]
+        """Each image's turn, zoom and shift, drawn by Keras's own layers, as one transform
+        (`moves_transform`)."""
+        drawn = [move.get_random_transformation(images) for move in self.moves]
+        return moves_transform(self.moves, drawn)
 
     def compute_output_shape(self, input_shape):
         return input_shape
