@@ -246,13 +246,20 @@ def runs_so_far(page: Page) -> int:
     return _FINISHED_RUNS.get(page, 0)
 
 
+def pause_on(page: Page):
+    """A pause for `eventually` that lets Playwright deliver the page's WebSocket frames (which
+    `runs_so_far` counts) while it waits; a plain sleep would hold them back."""
+    return lambda seconds: page.wait_for_timeout(seconds * 1000)
+
+
 def wait_rerun(page: Page, before: int, timeout: float = PAGE_SECONDS) -> None:
     """Wait until a script run has ended since `runs_so_far(page)` gave `before`."""
-    deadline = time.monotonic() + timeout
-    while runs_so_far(page) <= before:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no run of the app's script ended within {timeout:.0f} s")
-        page.wait_for_timeout(50)  # lets Playwright deliver the WebSocket frames
+    eventually(
+        lambda: runs_so_far(page) > before,
+        timeout,
+        message="no run of the app's script ended",
+        pause=pause_on(page),
+    )
     wait_idle(page)
 
 
@@ -548,17 +555,24 @@ def draw_on_canvas(page: Page, points, timeout: float = PAGE_SECONDS) -> None:
     is set up. So the stroke is drawn again on the canvas the page shows, until one leaves ink
     on a canvas still in the page; then the wait is for the run that sends it.
     """
-    deadline = time.monotonic() + timeout
     canvas = page.locator("canvas.upper-canvas")
-    while True:
+
+    def stroke_left_ink() -> tuple[int] | None:
+        """The runs so far before a stroke that left ink, in a tuple (0 runs is an answer)."""
         expect(canvas).to_be_visible(timeout=timeout * 1000)
         wait_idle(page)
         upper = canvas.element_handle()
         ink = upper.evaluate(INK)
         before = runs_so_far(page)
         if draw_stroke(page, upper, points) and upper.evaluate(INK) > ink >= 0:
-            break
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no stroke on the canvas left ink within {timeout:.0f} s")
-        page.wait_for_timeout(100)  # the page is swapping its canvas, or setting up its pen
+            return (before,)
+        return None  # the page is swapping its canvas, or setting up its pen: again
+
+    (before,) = eventually(
+        stroke_left_ink,
+        timeout,
+        interval=0.1,
+        message="no stroke on the canvas left ink",
+        pause=pause_on(page),
+    )
     wait_rerun(page, before)

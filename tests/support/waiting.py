@@ -22,11 +22,14 @@ def eventually(
     timeout: float = 60.0,
     interval: float = 0.05,
     message: str | Callable[[], str] = "the condition did not hold",
+    pause: Callable[[float], object] = time.sleep,
 ) -> T:
     """Call `check()` every `interval` seconds until it returns a true value, and return that.
 
     After `timeout` seconds raises AssertionError with `message` (or what `message()` returns
     then, to say the state it found). An exception raised by `check` ends the wait at once.
+    `pause(seconds)` waits between calls: a browser test passes one that lets Playwright
+    deliver the page's events meanwhile (tests/browser/helpers.py, `pause_on`).
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -36,4 +39,4 @@ def eventually(
         if time.monotonic() >= deadline:
             said = message() if callable(message) else message
             raise AssertionError(f"{said} (waited {timeout:g} s)")
-        time.sleep(interval)
+        pause(interval)
