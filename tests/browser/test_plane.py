@@ -61,6 +61,11 @@ def test_dataset_and_features_change_the_network_and_the_boundary(app_server, op
     choose(page, "Dataset", "Blobs (3 or more classes)")
     expect(train).to_be_enabled(timeout=TRAIN_SECONDS * 1000)
     wait_for(page, SQUARES, "21")  # a square for each of the three classes' outputs
+    # the boundary is its own element, which may be redrawn a moment after the network
+    page.wait_for_function(
+        f"() => {{ const p = ({BOUNDARY_PICTURE})(); return p && p.image && p.points == 6; }}",
+        timeout=PAGE_SECONDS * 1000,
+    )
     untrained = page.evaluate(BOUNDARY_PICTURE)
     assert untrained["image"] is not None  # the classes' colours, as a picture
     assert untrained["points"] == 6  # three classes, train and test apart
