@@ -35,6 +35,20 @@ def scan_components_once() -> None:
 scan_components_once()
 
 
+def run_pages_as_the_app_does() -> None:
+    """Pages opened on their own (AppTest of a page file or a function, not through app.py)
+    run with the Keras session kept between runs, as app.py sets for every page of the app
+    (app_pages/keras_runtime.keep_keras_state). Without it, Streamlit clears Keras's session
+    after each run of such a page: a full garbage collection each time, and Keras's state
+    reset under a training job. Called on import: every page test imports this module."""
+    from app_pages import keras_runtime
+
+    keras_runtime.keep_keras_state()
+
+
+run_pages_as_the_app_does()
+
+
 def open_page(page: str, timeout: float = 90) -> AppTest:
     """The app from its entry point, switched to `page` (e.g. "app_pages/train.py")."""
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
