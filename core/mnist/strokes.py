@@ -5,11 +5,11 @@ freehand stroke as a path: the points the pointer passed through, in canvas pixe
 digits were written on paper with a pen whose line is thin beside the digit; on the canvas the
 pen is 6 to 30 px wide whatever the digit's size, so a small digit drawn with a thick pen fills
 its own loops. `paths_to_mnist` redraws the strokes' centre lines at STROKE_RATIO of the
-digit's box, as MNIST's median stroke, made upright (a shear that takes the lean away), then
-fits and centres the result like `core.mnist.preprocess.canvas_to_mnist`. The image still
-decides what is a digit at all (blank, a speck, a dot), and wherever the paths do not match
-the image (strokes moved or scaled on the canvas, another kind of object) the image recipe
-is used instead. bench/draw.py measures both.
+digit's box, MNIST's median stroke, whatever the pen, with half their lean taken away (a
+shear), then fits and centres the result like `core.mnist.preprocess.canvas_to_mnist`. The
+image still decides what is a digit at all (blank, a speck, a dot), and wherever the paths do
+not match the image (strokes moved or scaled on the canvas, another kind of object) the image
+recipe is used instead. bench/draw.py measures both.
 """
 
 from __future__ import annotations
