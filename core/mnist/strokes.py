@@ -150,9 +150,9 @@ def draw_strokes(
     radius = width * scale / 2
     for stroke in strokes:
         points = [(float(x) * scale, float(y) * scale) for x, y in stroke]
-        if len(points) > 1:
-            draw.line(points, fill=255, width=max(1, round(width * scale)), joint="curve")
-        for x, y in points:  # round caps and joins
+        if len(points) > 1:  # the discs below make its caps and joins round
+            draw.line(points, fill=255, width=max(1, round(width * scale)))
+        for x, y in points:
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
     small = big.resize((shape[1], shape[0]), Image.Resampling.BOX)
     return np.asarray(small, dtype=np.float32) / np.float32(255.0)
