@@ -28,14 +28,15 @@ TOOLBAR_HELP = (
 )
 ANSWER_PAUSE = 0.05  # seconds between sending the answer and the charts below it
 SEEN_HELP = (
-    "The 28x28 digit the network gets: your drawing cropped to its ink, its strokes made no "
-    "thinner or thicker than most of MNIST's, fitted into 20x20 and centred by its mass in "
-    "28x28, as MNIST's digits were."
+    "The 28x28 digit the network gets: your strokes redrawn along their paths at MNIST's usual "
+    "stroke width whatever the pen, with half their slant taken away, fitted into 20x20 and "
+    "centred by mass in 28x28, as MNIST's digits were."
 )
 
 
-def draw_canvas(pen_width: int, key: str) -> np.ndarray | None:
-    """The one place that knows the canvas component: returns the drawing as (H, W, 4) RGBA.
+def draw_canvas(pen_width: int, key: str) -> tuple[np.ndarray | None, dict | None]:
+    """The one place that knows the canvas component: returns the drawing as (H, W, 4) RGBA
+    and its strokes as the canvas's `json_data` (its paths), each None before any drawing.
 
     White pen on black, as MNIST digits are; its toolbar has undo, redo and clear.
     """
@@ -50,7 +51,9 @@ def draw_canvas(pen_width: int, key: str) -> np.ndarray | None:
         key=key,
     )
     image = result.image_data
-    return None if image is None else np.asarray(image)
+    return (
+        (None, None) if image is None else (np.asarray(image), getattr(result, "json_data", None))
+    )
 
 
 def quick_model_panel(data) -> None:
@@ -195,12 +198,12 @@ def draw_section() -> None:
     with canvas_box:
         st.markdown("**Draw a digit, 0 to 9**")
         # A new key after each kept digit: the canvas starts blank for the next one.
-        rgba = draw_canvas(
+        rgba, paths = draw_canvas(
             state.get("draw_pen"), key=f"draw_canvas_{state.get('draw_canvas_round')}"
         )
         st.slider("Pen width", 6, 30, key="draw_pen")
         st.caption(TOOLBAR_HELP)
-    recognition = None if rgba is None else recognise(model, rgba)
+    recognition = None if rgba is None else recognise(model, rgba, paths)
     with answer_box:
         keep_notice()
         if recognition is None:

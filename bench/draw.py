@@ -12,13 +12,16 @@
    (restroked_digits: MNIST test digits' centre lines redrawn with the pen) and "pen paths"
    (tests.support.pen_paths.path_digits, another generator: 20 hands per seed steering a pen
    through points, its own ways of writing each digit; a third small and near an edge). Each is read by
-   the same network after the app's preparation (core.mnist.preprocess.canvas_to_mnist) and
-   after a plain recipe written here independently (crop the ink, fit its longer side into
-   20 px with Lanczos, centre the mass on pixel 14). Accuracy per pen width on the held-out
-   sets (other seeds, styles, writers and MNIST digits than the ones the recipe was tuned on;
-   --tune adds those). For MNIST re-stroked, the MNIST originals' own accuracy is the ceiling.
-   Goal: at least 98 % at every pen width, and never below the plain recipe.
-   --variants also shows each of the app's steps switched off or changed, and candidates.
+   the same network after the app's preparation (core.mnist.strokes.strokes_to_mnist: the
+   strokes redrawn from their paths, which the generators' strokes stand in for, as the
+   canvas sends them), after the image recipe it falls back on (core.mnist.preprocess.
+   canvas_to_mnist, for an image without paths) and after a plain recipe written here
+   independently (crop the ink, fit its longer side into 20 px with Lanczos, centre the mass
+   on pixel 14). Accuracy per pen width on the held-out sets (other seeds, styles, writers
+   and MNIST digits than the ones the recipe was tuned on; --tune adds those). For MNIST
+   re-stroked, the MNIST originals' own accuracy is the ceiling. Goal: at least 98 % at every
+   pen width, and never below the plain recipe.
+   --variants also shows steps changed or switched off, and candidates.
 2. --cnn: the first convolutional preset in core.nets.presets against the default dense preset,
    both reading the held-out drawings through the app's preparation.
 3. --mnist: the MNIST test digits enlarged and put on the canvas, read back (ratio to the
@@ -33,6 +36,7 @@ $MNIST_DATA or ../shared/data/mnist.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
 import os
@@ -49,7 +53,9 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
-from core.mnist import preprocess  # noqa: E402
+import tests.support.drawings as drawings_module  # noqa: E402
+import tests.support.pen_paths as pen_paths_module  # noqa: E402
+from core.mnist import preprocess, strokes  # noqa: E402
 from core.mnist.data import load_mnist  # noqa: E402
 from core.mnist.preprocess import canvas_to_mnist  # noqa: E402
 from core.nets.model import build_model  # noqa: E402
@@ -85,7 +91,25 @@ class DrawnSet:
     canvases: list
     digits: np.ndarray
     pens: np.ndarray
+    strokes: list  # each drawing's strokes, (N, 2) arrays of canvas pixels: the canvas's paths
     originals: np.ndarray | None = None  # MNIST re-stroked: the MNIST images drawn
+
+
+@contextlib.contextmanager
+def recording_strokes():
+    """Within it, every drawing the generators render leaves its strokes in the list yielded,
+    in order: the paths the canvas would send beside its image (its json_data)."""
+    recorded, render = [], drawings_module.render
+
+    def recording_render(placed, pen, *args, **kwargs):
+        recorded.append([np.asarray(s, dtype=float) for s in placed])
+        return render(placed, pen, *args, **kwargs)
+
+    drawings_module.render = pen_paths_module.render = recording_render
+    try:
+        yield recorded
+    finally:
+        drawings_module.render = pen_paths_module.render = render
 
 
 def drawings_of(kind: str, seed: int, extra, count: int, data) -> tuple[list, np.ndarray | None]:
@@ -110,16 +134,20 @@ def drawn_sets(per_pen: int, data, splits=("held out",)) -> dict[str, DrawnSet]:
     for name, (split, kind, seeds, extra) in SETS.items():
         if split not in splits:
             continue
-        start, drawings, originals = time.perf_counter(), [], []
+        start, drawings, originals, paths = time.perf_counter(), [], [], []
         for index, seed in enumerate(seeds):
             first = extra + index * count if kind == "mnist" else extra
-            made, images = drawings_of(kind, seed, first, count, data)
-            drawings += made
+            with recording_strokes() as recorded:
+                made, images = drawings_of(kind, seed, first, count, data)
+            if len(recorded) != len(made):
+                raise RuntimeError(f"{name}: {len(recorded)} strokes for {len(made)} drawings")
+            drawings, paths = drawings + made, paths + recorded
             originals += [] if images is None else list(images)
         sets[name] = DrawnSet(
             [d.canvas for d in drawings],
             np.array([d.digit for d in drawings]),
             np.array([d.pen for d in drawings]),
+            paths,
             np.array(originals) if originals else None,
         )
         print(f"  {name}: {len(drawings):,} drawings in {time.perf_counter() - start:.0f} s")
@@ -175,10 +203,16 @@ def predictions(model, images: np.ndarray) -> np.ndarray:
     return model.predict(inputs(images, model), batch_size=1000, verbose=0).argmax(axis=1)
 
 
-def read_all(canvases, recipe) -> np.ndarray:
+def read_all(canvases, recipe, drawn: DrawnSet | None = None) -> np.ndarray:
+    """Each canvas through `recipe`: recipe(canvas), or recipe(canvas, strokes, pen) with
+    `drawn` (the set the canvases are from); a blank answer as a black image."""
     out = []
-    for canvas in canvases:
-        image = recipe(canvas)
+    for index, canvas in enumerate(canvases):
+        image = (
+            recipe(canvas)
+            if drawn is None
+            else recipe(canvas, drawn.strokes[index], float(drawn.pens[index]))
+        )
         out.append(np.zeros((28, 28), np.float32) if image is None else image)
     return np.array(out)
 
@@ -190,38 +224,6 @@ def per_pen_row(name: str, correct: np.ndarray, pens: np.ndarray) -> str:
 
 def header(title: str) -> str:
     return f"{title:30s}" + "".join(f"{f'pen {p}':>8s}" for p in PENS) + f"{'all':>8s}"
-
-
-def redrawn_strokes(canvas: np.ndarray, box: int = 19, width: float = 0.15) -> np.ndarray | None:
-    """A candidate (not the app's): every stroke redrawn `width` of a `box`-pixel box wide.
-
-    The digit is cropped as in the app, shrunk (area averaging) to at most 80 px, its pen
-    width measured (core.mnist.preprocess.stroke_width) and its strokes moved in or out by a
-    signed distance transform so that, fitted into `box` px with Lanczos, they are
-    `width * box` wide; then centred by mass like the app's.
-    """
-    ink = preprocess.remove_specks(preprocess.ink_map(canvas))
-    found = preprocess.ink_box(ink)
-    if found is None:
-        return None
-    top, bottom, left, right = found
-    crop = ink[top:bottom, left:right]
-    if max(crop.shape) > 80:
-        crop = preprocess._resize_box(crop, 80)
-    mask = crop >= 0.5
-    pen, side, target = preprocess.stroke_width(mask), max(crop.shape), width * box
-    want = target * max(side - pen, 1) / (box - target)
-    padded = np.pad(mask, math.ceil(max(want - pen, 0) / 2) + 2)
-    depth = ndimage.distance_transform_edt(padded) - ndimage.distance_transform_edt(~padded)
-    redrawn = np.clip(depth + 0.5 - (pen - want) / 2, 0, 1).astype(np.float32)
-    rows = np.flatnonzero(redrawn.max(axis=1) >= preprocess.INK_LEVEL)
-    cols = np.flatnonzero(redrawn.max(axis=0) >= preprocess.INK_LEVEL)
-    if len(rows):
-        crop = redrawn[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    scale = box / max(crop.shape)
-    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    small = np.clip(np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS)), 0, 1)
-    return preprocess.centre_by_mass(small / max(float(small.max()), 1e-6))
 
 
 # MNIST's lean: over its 60,000 training digits, columns moved per row downwards (mu11 / mu02)
@@ -266,44 +268,55 @@ def sheared(canvas: np.ndarray, pull: float, target: float = MNIST_SLANT) -> np.
     return preprocess.centre_by_mass(small / max(float(small.max()), 1e-6))
 
 
-VARIANTS = {  # name: (settings of core.mnist.preprocess, recipe)
-    "app (canvas_to_mnist)": ({}, canvas_to_mnist),
-    "  no stroke matching": ({}, lambda c: canvas_to_mnist(c, match_strokes=False)),
-    "  widen thin strokes only": ({"STROKE_RANGE": (0.11, math.inf)}, canvas_to_mnist),
-    "  narrow from 0.15 (before)": ({"STROKE_RANGE": (0.11, 0.15)}, canvas_to_mnist),
-    "  no speck removal": ({"SPECK_FRACTION": 0.0}, canvas_to_mnist),
-    "  Lanczos instead of box": ({"RESAMPLE": Image.Resampling.LANCZOS}, canvas_to_mnist),
-    "lean halfway to MNIST's": ({}, lambda c: sheared(c, 0.5)),
-    "lean made upright": ({}, lambda c: sheared(c, 1.0, 0.0)),
-    "redrawn at 0.15 of 19 px": ({}, redrawn_strokes),
-    "redrawn at 0.15 of 20 px": ({}, lambda c: redrawn_strokes(c, box=20)),
-    "plain recipe": ({}, plain_recipe),
+def from_image(recipe):
+    """A recipe of the canvas's image alone, as a recipe of (canvas, strokes, pen)."""
+    return lambda canvas, paths, pen: recipe(canvas)
+
+
+def the_app(canvas, paths, pen):
+    """What the Draw page does: the strokes redrawn from the canvas's paths."""
+    return strokes.strokes_to_mnist(canvas, paths, pen)
+
+
+VARIANTS = {  # name: (settings of core.mnist.preprocess and .strokes, recipe)
+    "app (strokes_to_mnist)": ({}, the_app),
+    "  lean kept as drawn": ({"LEAN_KEPT": 1.0}, the_app),
+    "  lean made upright": ({"LEAN_KEPT": 0.0}, the_app),
+    "  strokes 0.12 of the box": ({"STROKE_RATIO": 0.12}, the_app),
+    "image recipe (canvas_to_mnist)": ({}, from_image(canvas_to_mnist)),
+    "  no stroke matching": ({}, from_image(lambda c: canvas_to_mnist(c, match_strokes=False))),
+    "  lean made upright (shear)": ({}, from_image(lambda c: sheared(c, 1.0, 0.0))),
+    "plain recipe": ({}, from_image(plain_recipe)),
 }
+MAIN = ("app (strokes_to_mnist)", "image recipe (canvas_to_mnist)", "plain recipe")
 
 
 def with_settings(settings: dict, recipe):
-    def run(canvas):
-        saved = {key: getattr(preprocess, key) for key in settings}
+    """`recipe` with settings of core.mnist.strokes or .preprocess changed while it runs."""
+
+    def run(*args):
+        modules = {k: strokes if hasattr(strokes, k) else preprocess for k in settings}
+        saved = {key: getattr(modules[key], key) for key in settings}
         try:
             for key, value in settings.items():
-                setattr(preprocess, key, value)
-            return recipe(canvas)
+                setattr(modules[key], key, value)
+            return recipe(*args)
         finally:
             for key, value in saved.items():
-                setattr(preprocess, key, value)
+                setattr(modules[key], key, value)
 
     return run
 
 
 def drawn_accuracy(model, sets: dict[str, DrawnSet], variants: bool) -> None:
-    names = list(VARIANTS) if variants else ["app (canvas_to_mnist)", "plain recipe"]
+    names = list(VARIANTS) if variants else list(MAIN)
     print("\n1. Drawn digits: accuracy (%) per pen width, same network")
     for name, drawn in sets.items():
         print(header(f"[{name}]"))
         for recipe_name in names:
             settings, recipe = VARIANTS[recipe_name]
             start = time.perf_counter()
-            read = read_all(drawn.canvases, with_settings(settings, recipe))
+            read = read_all(drawn.canvases, with_settings(settings, recipe), drawn)
             each = 1000 * (time.perf_counter() - start) / len(drawn.canvases)
             correct = predictions(model, read) == drawn.digits
             print(per_pen_row(recipe_name, correct, drawn.pens) + f"   {each:4.1f} ms each")
@@ -315,7 +328,7 @@ def drawn_accuracy(model, sets: dict[str, DrawnSet], variants: bool) -> None:
 def compare_cnn(dense, cnn, sets) -> None:
     print("\n2. Convolutional against dense preset, the app's preparation")
     for split, drawn in sets.items():
-        read = read_all(drawn.canvases, canvas_to_mnist)
+        read = read_all(drawn.canvases, the_app, drawn)
         print(header(f"[{split}]"))
         for name, model in (("dense (default preset)", dense), ("convolutional preset", cnn)):
             print(per_pen_row(name, predictions(model, read) == drawn.digits, drawn.pens))

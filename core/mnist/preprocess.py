@@ -8,11 +8,10 @@ and narrows those thicker than nearly all of them, shrinks it with area averagin
 longer side is 20 pixels, and places it so its centre of mass lands on pixel (14, 14), as in
 MNIST. Shrinking the whole canvas instead makes small, thin or off-centre digits unreadable.
 
-bench/draw.py measures it against a plain recipe (crop, fit into 20 px, centre the mass) on
-three kinds of drawn digits (tests.support.drawings: fixed pen-stroke styles, writers with
-hands of their own, MNIST's digits re-stroked with the canvas's pen), on sets held out from
-any adjustment. Redrawing every stroke at one MNIST-like width instead was measured there too
-and kept out: better on the first two kinds, worse on the third.
+The Draw page prepares its drawings from the strokes' paths instead (core.mnist.strokes),
+and falls back on this recipe for an image without paths. bench/draw.py measures both against
+a plain recipe (crop, fit into 20 px, centre the mass) on four kinds of drawn digits, on sets
+held out from any adjustment.
 """
 
 from __future__ import annotations

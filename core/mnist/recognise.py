@@ -1,6 +1,7 @@
 """From a canvas image to what the network says: the Draw page's whole computation.
 
-`recognise` prepares the drawing the MNIST way (`canvas_to_mnist`) and runs the model on it
+`recognise` prepares the drawing the MNIST way (`canvas_to_mnist`, or `paths_to_mnist` from
+the canvas's paths) and runs the model on it
 once; the page only shows the result.
 """
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from core.mnist.data import to_model_inputs
 from core.mnist.preprocess import canvas_to_mnist
+from core.mnist.strokes import paths_to_mnist
 
 # Below this probability for the top digit the page says the network is unsure.
 LOW_CONFIDENCE = 0.6
@@ -57,9 +59,13 @@ def get_ready(model) -> None:
         probabilities_for(model, np.zeros((28, 28), np.float32))
 
 
-def recognise(model, canvas_rgba: np.ndarray) -> Recognition | None:
-    """What `model` reads in the drawing, or None when the canvas holds no digit yet."""
-    image = canvas_to_mnist(canvas_rgba)
+def recognise(model, canvas_rgba: np.ndarray, paths=None) -> Recognition | None:
+    """What `model` reads in the drawing, or None when the canvas holds no digit yet.
+
+    `paths` is the canvas's `json_data` (its strokes as paths), if there is one: the strokes
+    are then redrawn from their paths (`paths_to_mnist`), else prepared from the image.
+    """
+    image = canvas_to_mnist(canvas_rgba) if paths is None else paths_to_mnist(canvas_rgba, paths)
     if image is None:
         return None
     return Recognition(image=image, probabilities=probabilities_for(model, image))

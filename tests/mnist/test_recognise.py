@@ -9,8 +9,10 @@ from core.mnist.recognise import (
     probabilities_for,
     recognise,
 )
+from core.mnist.strokes import paths_to_mnist
 from core.nets.model import ModelSpec, build_model
-from tests.support.drawings import place_on_canvas
+from tests.support.canvas_paths import fabric
+from tests.support.drawings import place_on_canvas, render
 from tests.support.specs import small_spec
 
 
@@ -38,6 +40,22 @@ def test_recognise_gives_the_models_probabilities_for_the_prepared_image(model):
     np.testing.assert_allclose(result.probabilities, reference, rtol=1e-5, atol=1e-6)
     assert result.digit == int(reference.argmax())
     assert result.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_with_the_canvas_paths_the_strokes_are_redrawn_from_them(model):
+    stroke = np.array([(90.0, 60.0), (190.0, 60.0), (130.0, 220.0)])  # a 7
+    thin, thick = (
+        recognise(model, render([stroke], pen), fabric(stroke, pen=pen)) for pen in (6, 30)
+    )
+    np.testing.assert_array_equal(
+        thin.image, paths_to_mnist(render([stroke], 6), fabric(stroke, pen=6))
+    )
+    # Whatever the pen, the same strokes give the same image (the image recipe's differ).
+    assert np.abs(thin.image - thick.image).mean() < 0.02
+    assert (
+        np.abs(canvas_to_mnist(render([stroke], 6)) - canvas_to_mnist(render([stroke], 30))).mean()
+        > 0.05
+    )
 
 
 def test_blank_canvas_gives_no_prediction(model):
