@@ -36,6 +36,10 @@ SUPERSAMPLE = 4
 AGREEMENT = 0.8
 # Fabric's path commands and how many coordinates each carries.
 COMMANDS = {"M": 2, "L": 2, "Q": 4, "C": 6}
+# Beyond these (pen width, any coordinate, in canvas pixels; the canvas is 280 px and its pen
+# at most 30) the paths are not a drawing on the canvas: the image recipe reads it.
+MAX_PEN = 500.0
+MAX_COORDINATE = 10_000.0
 
 
 def canvas_paths(json_data) -> tuple[list[np.ndarray], float] | None:
@@ -62,7 +66,7 @@ def canvas_paths(json_data) -> tuple[list[np.ndarray], float] | None:
             return None
         points = _path_points(item.get("path"))
         width = item.get("strokeWidth")
-        if points is None or not isinstance(width, int | float) or not width > 0:
+        if points is None or not isinstance(width, int | float) or not 0 < width <= MAX_PEN:
             return None
         strokes.append(points)
         widths.append(float(width))
@@ -76,12 +80,12 @@ def _path_points(path) -> np.ndarray | None:
     for command in path:
         if not isinstance(command, list | tuple) or not command:
             return None
-        count = COMMANDS.get(command[0])
+        count = COMMANDS.get(command[0]) if isinstance(command[0], str) else None
         if count is None or len(command) != count + 1:
             return None
         values = command[1:]
-        if not all(isinstance(v, int | float) and np.isfinite(v) for v in values):
-            return None
+        if not all(isinstance(v, int | float) and abs(v) <= MAX_COORDINATE for v in values):
+            return None  # NaN fails the comparison too
         points += [values[i : i + 2] for i in range(0, count, 2)]
     return np.asarray(points, dtype=np.float64)
 
