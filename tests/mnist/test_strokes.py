@@ -113,3 +113,20 @@ def test_a_speck_beside_the_digit_is_left_out():
     without = paths_to_mnist(on_canvas(strokes, 6), fabric(*strokes, pen=6))
 
     assert np.abs(with_speck - without).max() < 1e-6
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"path": [[[]]]},  # a command that is not a letter: found by test_strokes_fuzz.py
+        {"strokeWidth": 2179981087.0},  # a pen wider than the canvas: found there too
+        {"path": [["M", 90.0, 40.0], ["L", 1e300, 40.0]]},  # a point far off the canvas
+    ],
+)
+def test_paths_that_are_not_a_drawing_on_the_canvas_leave_it_to_the_image(changes):
+    stroke = [(90, 40), (190, 40), (150, 150), (120, 250)]
+    image = on_canvas([stroke], 18)
+
+    digit = paths_to_mnist(image, fabric(stroke, pen=18, **changes))
+
+    assert np.array_equal(digit, canvas_to_mnist(image))
