@@ -10,8 +10,9 @@ Each network then reads:
 - MNIST's 10,000 test digits (the augmentation must cost at most 0.2 points here), and
 - the held-out drawn digits of bench/draw.py (pen strokes, writers, pen paths: sets no
   recipe or setting was tuned on; and MNIST test digits re-stroked with the pen, whose
-  ceiling is the originals' accuracy), every drawing prepared by the app's own recipe
-  (core.mnist.preprocess.canvas_to_mnist), accuracy per pen width from 6 to 30 px.
+  ceiling is the originals' accuracy), every drawing prepared as the Draw page prepares it
+  (from its strokes' paths: core.mnist.strokes, bench/draw.py's `the_app`), accuracy per pen
+  width from 6 to 30 px.
 Goal (issue 31): with augmentation, at least 99 % at every pen width, and at most 0.2 points of
 MNIST test accuracy lost against the same preset without it. Figures per seed, then medians.
 
@@ -33,9 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from bench.augment import AUGMENTATION  # noqa: E402
-from bench.draw import PENS, drawn_sets, header, per_pen_row, predictions, read_all, train  # noqa: E402
+from bench.draw import (  # noqa: E402
+    PENS,
+    drawn_sets,
+    header,
+    per_pen_row,
+    predictions,
+    read_all,
+    the_app,
+    train,
+)
 from core.mnist.data import load_mnist  # noqa: E402
-from core.mnist.preprocess import canvas_to_mnist  # noqa: E402
 from core.nets.presets import FAST_CNN, KERAS_CONVNET, PRESETS  # noqa: E402
 
 DATA = os.environ.get("MNIST_DATA", str(Path(__file__).resolve().parents[2] / "shared/data/mnist"))
@@ -45,7 +54,7 @@ CHOICES = {"fast": FAST_CNN, "keras": KERAS_CONVNET}
 def readings(model, data, sets) -> dict[str, np.ndarray]:
     """Whether each drawing of each set was read right, and MNIST's test digits."""
     found = {
-        name: predictions(model, read_all(drawn.canvases, canvas_to_mnist)) == drawn.digits
+        name: predictions(model, read_all(drawn.canvases, the_app, drawn)) == drawn.digits
         for name, drawn in sets.items()
     }
     found["MNIST test"] = predictions(model, data.x_test) == data.y_test
