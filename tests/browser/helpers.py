@@ -47,6 +47,13 @@ VIEWPORT = {"width": 1400, "height": 1000}
 # ----- data --------------------------------------------------------------------------------
 
 
+def small_data_is_mnist() -> bool:
+    """Whether the browser tests' small data set is real MNIST digits (`write_small_mnist`).
+    Made-up patch digits, where MNIST is absent, teach a network no handwriting: what it reads
+    in a drawn digit is then any digit."""
+    return (SHARED_MNIST / "train-images-idx3-ubyte.gz").exists()
+
+
 def write_small_mnist(folder: Path) -> str:
     """2,000 training and 500 test digits as gzip IDX files in `folder`; returns their origin.
 
@@ -56,7 +63,7 @@ def write_small_mnist(folder: Path) -> str:
     from tests.support.digits import patch_digits, write_idx_folder
 
     folder.mkdir(parents=True, exist_ok=True)
-    if (SHARED_MNIST / "train-images-idx3-ubyte.gz").exists():
+    if small_data_is_mnist():
         data, origin = subset(load_mnist(SHARED_MNIST), TRAIN_DIGITS, TEST_DIGITS), "mnist"
     else:
         data, origin = patch_digits(n_train=TRAIN_DIGITS, n_test=TEST_DIGITS), "synthetic"
