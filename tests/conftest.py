@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 from pathlib import Path
 
@@ -34,18 +33,6 @@ def pytest_xdist_make_scheduler(config, log):
             return super()._split_scope(nodeid)
 
     return BrowserTestsTogether(config, log)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _freeze_what_outlives_a_module():
-    """After each test file, what is still alive (the suite's shared models, data and pools)
-    is moved out of the garbage collector's sight (`gc.freeze`), as the app does with what
-    importing TensorFlow made (core.runtime.tf_import). Every training job ends with a full
-    collection (core.runtime.jobs); with what earlier files left behind frozen, it walks only
-    what the current file made instead of everything the worker has made so far."""
-    yield
-    gc.collect()
-    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
