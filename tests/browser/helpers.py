@@ -491,7 +491,12 @@ def ensure_model(server: Server, page: Page):
 def train_small_model(page: Page, server: Server, epochs: int = 2) -> None:
     """Train 784-32-10 for `epochs` on the Train page (opened on its share link), to the end."""
     open_network(page, server, epochs=epochs)
-    press_train(page)
+    stored, before = len(store(server).list_runs()), runs_so_far(page)
+    button(page, "Train").click()
+    # The page has drawn the new run: under way, or already ended (a run of a few batches on
+    # a network built ahead can end before the page ever shows its Stop button enabled).
+    wait_rerun(page, before)
+    eventually(lambda: len(store(server).list_runs()) > stored, PAGE_SECONDS, pause=pause_on(page))
     text = outcome(page)
     assert re.search(rf"Trained {epochs} epochs?\b", text), text
 
