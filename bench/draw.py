@@ -231,18 +231,6 @@ def header(title: str) -> str:
 MNIST_SLANT = -0.12
 
 
-def slant(values: np.ndarray) -> tuple[float, float]:
-    """An image's lean (columns per row downwards, mu11 / mu02) and the row of its mass centre."""
-    values = np.asarray(values, dtype=np.float64)
-    rows, cols = np.indices(values.shape)
-    mass = float(values.sum())
-    row_centre = float((values * rows).sum()) / mass
-    row_offsets, col_offsets = rows - row_centre, cols - float((values * cols).sum()) / mass
-    return float((values * row_offsets * col_offsets).sum() / (values * row_offsets**2).sum()), (
-        row_centre
-    )
-
-
 def sheared(canvas: np.ndarray, pull: float, target: float = MNIST_SLANT) -> np.ndarray | None:
     """A candidate (not the app's): the app's recipe, the digit's lean first moved `pull` of
     the way to `target` by a shear (at the app's 80 px working size, before stroke matching)."""
@@ -252,7 +240,7 @@ def sheared(canvas: np.ndarray, pull: float, target: float = MNIST_SLANT) -> np.
         return None
     top, bottom, left, right = found
     work = preprocess._resize_box(ink[top:bottom, left:right], preprocess.WORK_SIZE)
-    lean, row_centre = slant(work)
+    lean, row_centre = strokes.lean(work)
     shift, (height, width) = pull * (target - lean), work.shape
     extra = math.ceil(2 * abs(shift) * height) + 2
     work = ndimage.affine_transform(  # output (r, c) reads (r, c - extra/2 - shift (r - centre))
@@ -263,9 +251,7 @@ def sheared(canvas: np.ndarray, pull: float, target: float = MNIST_SLANT) -> np.
         order=1,
     )
     cols = np.flatnonzero(work.max(axis=0) >= preprocess.INK_LEVEL * float(work.max()))
-    work = preprocess._match_strokes(work[:, cols[0] : cols[-1] + 1])
-    small = np.clip(preprocess._resize_box(work, preprocess.BOX_SIZE), 0.0, None)
-    return preprocess.centre_by_mass(small / max(float(small.max()), 1e-6))
+    return preprocess.box_and_centre(preprocess._match_strokes(work[:, cols[0] : cols[-1] + 1]))
 
 
 def from_image(recipe):

@@ -165,11 +165,27 @@ def fit_digit(crop: np.ndarray, *, match_strokes: bool = True) -> np.ndarray:
     work = _resize_box(crop, WORK_SIZE)
     if match_strokes:
         work = _match_strokes(work)
+    return box_and_centre(work)
+
+
+def box_and_centre(work: np.ndarray) -> np.ndarray:
+    """A digit at working size shrunk so its longer side is MNIST's 20 px box, scaled to a
+    peak of 1 and centred by mass in a 28x28 frame."""
     small = np.clip(_resize_box(work, BOX_SIZE), 0.0, None)
     peak = float(small.max())
     if peak > 0:
         small = small / np.float32(peak)
     return centre_by_mass(small)
+
+
+def crop_to_ink(values: np.ndarray) -> np.ndarray | None:
+    """`values` cropped to the rows and columns holding ink (at least INK_LEVEL), or None
+    where none does."""
+    rows = np.flatnonzero(values.max(axis=1) >= INK_LEVEL)
+    cols = np.flatnonzero(values.max(axis=0) >= INK_LEVEL)
+    if len(rows) == 0:
+        return None
+    return values[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def centre_by_mass(small: np.ndarray, size: int = MNIST_SIZE) -> np.ndarray:
@@ -229,12 +245,8 @@ def _match_strokes(work: np.ndarray) -> np.ndarray:
     if radius == 0:
         return work
     padded = np.pad(work, abs(radius))
-    changed = dilate(padded, radius) if radius > 0 else erode(padded, -radius)
-    rows = np.flatnonzero(changed.max(axis=1) >= INK_LEVEL)
-    cols = np.flatnonzero(changed.max(axis=0) >= INK_LEVEL)
-    if len(rows) == 0:  # everything eroded away: keep the strokes as they were
-        return work
-    return changed[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    changed = crop_to_ink(dilate(padded, radius) if radius > 0 else erode(padded, -radius))
+    return work if changed is None else changed  # all eroded away: the strokes as they were
 
 
 def _resize_box(image: np.ndarray, side: int) -> np.ndarray:

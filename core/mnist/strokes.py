@@ -114,7 +114,7 @@ def strokes_to_mnist(
     kept = _matching_strokes(strokes, pen, ink)
     if kept is None:
         return preprocess.canvas_to_mnist(image)
-    return _fit(redraw(lessen_lean(kept)))
+    return preprocess.box_and_centre(preprocess.crop_to_ink(redraw(lessen_lean(kept))))
 
 
 def _matching_strokes(
@@ -197,13 +197,3 @@ def lessen_lean(strokes: Sequence[np.ndarray]) -> list[np.ndarray]:
         moved[:, 0] -= shift * moved[:, 1]
         sheared.append(moved)
     return sheared
-
-
-def _fit(work: np.ndarray) -> np.ndarray:
-    """A redrawn digit cropped to its ink, shrunk into 20x20 and centred by mass in 28x28."""
-    rows = np.flatnonzero(work.max(axis=1) >= preprocess.INK_LEVEL)
-    cols = np.flatnonzero(work.max(axis=0) >= preprocess.INK_LEVEL)
-    work = work[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    small = np.clip(preprocess._resize_box(work, preprocess.BOX_SIZE), 0.0, None)
-    peak = float(small.max())
-    return preprocess.centre_by_mass(small / np.float32(peak) if peak > 0 else small)
