@@ -1,8 +1,8 @@
 """From a canvas image to what the network says: the Draw page's whole computation.
 
-`recognise` prepares the drawing the MNIST way (`canvas_to_mnist`, or `paths_to_mnist` from
-the canvas's paths) and runs the model on it
-once; the page only shows the result.
+`recognise` prepares the drawing the MNIST way (`paths_to_mnist`: from the canvas's paths, or
+from its image by `canvas_to_mnist` where there are none) and runs the model on it once; the
+page only shows the result.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mnist.data import to_model_inputs
-from core.mnist.preprocess import canvas_to_mnist
 from core.mnist.strokes import paths_to_mnist
 
 # Below this probability for the top digit the page says the network is unsure.
@@ -63,9 +62,9 @@ def recognise(model, canvas_rgba: np.ndarray, paths=None) -> Recognition | None:
     """What `model` reads in the drawing, or None when the canvas holds no digit yet.
 
     `paths` is the canvas's `json_data` (its strokes as paths), if there is one: the strokes
-    are then redrawn from their paths (`paths_to_mnist`), else prepared from the image.
+    are then redrawn from their paths, else prepared from the image (`paths_to_mnist`).
     """
-    image = canvas_to_mnist(canvas_rgba) if paths is None else paths_to_mnist(canvas_rgba, paths)
+    image = paths_to_mnist(canvas_rgba, paths)
     if image is None:
         return None
     return Recognition(image=image, probabilities=probabilities_for(model, image))
