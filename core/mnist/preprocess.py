@@ -66,7 +66,11 @@ def canvas_to_mnist(image: np.ndarray, *, match_strokes: bool = True) -> np.ndar
     quarter of it). `match_strokes=False`
     keeps the pen's width as drawn (see `fit_digit`).
     """
-    ink = remove_specks(ink_map(image))
+    return ink_to_mnist(remove_specks(ink_map(image)), match_strokes=match_strokes)
+
+
+def ink_to_mnist(ink: np.ndarray, *, match_strokes: bool = True) -> np.ndarray | None:
+    """`canvas_to_mnist` of a canvas whose ink map, specks removed, is `ink`."""
     box = _digit_box(ink)
     if box is None:
         return None

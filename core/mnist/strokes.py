@@ -113,7 +113,7 @@ def strokes_to_mnist(
         return None
     kept = _matching_strokes(strokes, pen, ink)
     if kept is None:
-        return preprocess.canvas_to_mnist(image)
+        return preprocess.ink_to_mnist(ink)
     return preprocess.box_and_centre(preprocess.crop_to_ink(redraw(lessen_lean(kept))))
 
 
