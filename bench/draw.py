@@ -80,8 +80,8 @@ MNIST_HALF = 5000
 EVEN, ODD = ({d: list(s)[part::2] for d, s in STYLES.items()} for part in (0, 1))
 SETS = {  # name: (split, kind, seed, pen-stroke styles or first MNIST test digit)
     "pen strokes, tune": ("tune", "strokes", (1, 3), EVEN),
-    "writers, tune": ("tune", "writers", (11, 14), None),
-    "MNIST re-stroked, tune": ("tune", "mnist", (21, 23), 0),
+    "writers, tune": ("tune", "writers", (11, 14, 15), None),
+    "MNIST re-stroked, tune": ("tune", "mnist", (21, 23, 25), 0),
     "pen paths, tune": ("tune", "paths", (31, 33), None),
     "pen strokes, held out": ("held out", "strokes", (2,), ODD),
     "writers, held out": ("held out", "writers", (12,), None),
@@ -131,7 +131,7 @@ def drawings_of(kind: str, seed: int, extra, count: int, data) -> tuple[list, np
     if extra < MNIST_HALF:  # a tuning set: the first half only
         chosen %= MNIST_HALF
     elif chosen[-1] >= len(data.x_test):
-        raise ValueError(f"--per-pen {count // len(PENS)}: more MNIST test digits than the half")
+        raise ValueError(f"{count // len(PENS)} per pen: more MNIST test digits than the half")
     images, labels = data.x_test[chosen], data.y_test[chosen]
     drawings = list(restroked_digits(images, labels, seed, pens=PENS))
     return drawings, images[[int(d.style.split()[1]) for d in drawings]]
@@ -145,7 +145,10 @@ def drawn_sets(per_pen: int, data, splits=("held out",)) -> dict[str, DrawnSet]:
             continue
         start, drawings, originals, paths = time.perf_counter(), [], [], []
         for index, seed in enumerate(seeds):
-            first = extra + index * count if kind == "mnist" else extra
+            first = extra
+            if kind == "mnist":  # the next digits; a tuning set's wrap round the first half
+                first = extra + index * count
+                first = first % MNIST_HALF if split == "tune" else first
             with recording_strokes() as recorded:
                 made, images = drawings_of(kind, seed, first, count, data)
             if len(recorded) != len(made):
@@ -267,6 +270,29 @@ def sheared(canvas: np.ndarray, pull: float, target: float = MNIST_SLANT) -> np.
     return preprocess.box_and_centre(preprocess._match_strokes(work[:, cols[0] : cols[-1] + 1]))
 
 
+# MNIST's stroke width over box side by the digit's aspect (width over height): medians over
+# its first 20,000 training digits, measured as preprocess.STROKE_RANGE's; square digits have
+# the thickest strokes for their box, tall narrow ones the thinnest.
+ASPECTS = (0.2, 0.4, 0.6, 0.8, 1.0, 1.3)
+ASPECT_RATIOS = (0.113, 0.125, 0.124, 0.138, 0.149, 0.130)
+
+
+def by_aspect(canvas, paths, pen):
+    """A candidate (not the app's): the app's recipe with the strokes redrawn as wide as
+    MNIST's digits of the same aspect have them (ASPECT_RATIOS) instead of STROKE_RATIO."""
+    ink = preprocess.remove_specks(preprocess.ink_map(canvas))
+    if preprocess.ink_box(ink) is None:
+        return None
+    kept = strokes._matching_strokes(paths, pen, ink)
+    if kept is None:
+        return preprocess.ink_to_mnist(ink)
+    leaned = strokes.lessen_lean(kept)
+    height, width = preprocess.crop_to_ink(strokes.redraw(leaned)).shape
+    ratio = float(np.interp(width / height, ASPECTS, ASPECT_RATIOS))
+    redrawn = with_settings({"STROKE_RATIO": ratio}, strokes.redraw)(leaned)
+    return preprocess.box_and_centre(preprocess.crop_to_ink(redrawn))
+
+
 def from_image(recipe):
     """A recipe of the canvas's image alone, as a recipe of (canvas, strokes, pen)."""
     return lambda canvas, paths, pen: recipe(canvas)
@@ -283,6 +309,7 @@ VARIANTS = {  # name: (settings of core.mnist.preprocess and .strokes, recipe)
     "  lean made upright": ({"LEAN_KEPT": 0.0}, the_app),
     "  strokes 0.12 of the box": ({"STROKE_RATIO": 0.12}, the_app),
     "  strokes 0.11 of the box": ({"STROKE_RATIO": 0.11}, the_app),
+    "  strokes by aspect (MNIST's)": ({}, by_aspect),
     "image recipe (canvas_to_mnist)": ({}, from_image(canvas_to_mnist)),
     "  no stroke matching": ({}, from_image(lambda c: canvas_to_mnist(c, match_strokes=False))),
     "  lean made upright (shear)": ({}, from_image(lambda c: sheared(c, 1.0, 0.0))),
