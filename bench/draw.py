@@ -131,7 +131,7 @@ def drawings_of(kind: str, seed: int, extra, count: int, data) -> tuple[list, np
     if extra < MNIST_HALF:  # a tuning set: the first half only
         chosen %= MNIST_HALF
     elif chosen[-1] >= len(data.x_test):
-        raise ValueError(f"{count // len(PENS)} per pen: more MNIST test digits than the half")
+        raise ValueError(f"{count // len(PENS)} per pen: past the end of MNIST's test set")
     images, labels = data.x_test[chosen], data.y_test[chosen]
     drawings = list(restroked_digits(images, labels, seed, pens=PENS))
     return drawings, images[[int(d.style.split()[1]) for d in drawings]]
@@ -271,8 +271,9 @@ def sheared(canvas: np.ndarray, pull: float, target: float = MNIST_SLANT) -> np.
 
 
 # MNIST's stroke width over box side by the digit's aspect (width over height): medians over
-# its first 20,000 training digits, measured as preprocess.STROKE_RANGE's; square digits have
-# the thickest strokes for their box, tall narrow ones the thinnest.
+# its first 20,000 training digits (preprocess.stroke_width of the ink at half the peak, the
+# digit cropped and scaled to WORK_SIZE, over WORK_SIZE); square digits have the thickest
+# strokes for their box, tall narrow ones the thinnest.
 ASPECTS = (0.2, 0.4, 0.6, 0.8, 1.0, 1.3)
 ASPECT_RATIOS = (0.113, 0.125, 0.124, 0.138, 0.149, 0.130)
 
