@@ -251,7 +251,7 @@ def sheared(canvas: np.ndarray, pull: float, target: float = MNIST_SLANT) -> np.
     """A candidate (not the app's): the app's recipe, the digit's lean first moved `pull` of
     the way to `target` by a shear (at the app's 80 px working size, before stroke matching)."""
     ink = preprocess.remove_specks(preprocess.ink_map(canvas))
-    found = preprocess.ink_box(ink)
+    found = preprocess.digit_box(ink)
     if found is None:
         return None
     top, bottom, left, right = found
@@ -282,7 +282,7 @@ def by_aspect(canvas, paths, pen):
     """A candidate (not the app's): the app's recipe with the strokes redrawn as wide as
     MNIST's digits of the same aspect have them (ASPECT_RATIOS) instead of STROKE_RATIO."""
     ink = preprocess.remove_specks(preprocess.ink_map(canvas))
-    if preprocess.ink_box(ink) is None:
+    if preprocess.digit_box(ink) is None:
         return None
     kept = strokes._matching_strokes(paths, pen, ink)
     if kept is None:

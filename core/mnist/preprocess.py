@@ -71,7 +71,7 @@ def canvas_to_mnist(image: np.ndarray, *, match_strokes: bool = True) -> np.ndar
 
 def ink_to_mnist(ink: np.ndarray, *, match_strokes: bool = True) -> np.ndarray | None:
     """`canvas_to_mnist` of a canvas whose ink map, specks removed, is `ink`."""
-    box = _digit_box(ink)
+    box = digit_box(ink)
     if box is None:
         return None
     top, bottom, left, right = box
@@ -121,11 +121,11 @@ def ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     Specks (see `remove_specks`) are left out. None when what is left is too small to be a
     digit (see `canvas_to_mnist`).
     """
-    return _digit_box(remove_specks(ink))
+    return digit_box(remove_specks(ink))
 
 
-def _digit_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
-    """`ink_box` of an ink map whose specks are already removed."""
+def digit_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+    """`ink_box` of an ink map whose specks are already removed (`remove_specks`)."""
     mask = ink >= INK_LEVEL
     if not mask.any():
         return None

@@ -109,7 +109,7 @@ def strokes_to_mnist(
     """`paths_to_mnist` with the strokes given as (N, 2) arrays of (x, y) canvas pixels,
     drawn with a `pen`-pixel pen."""
     ink = preprocess.remove_specks(preprocess.ink_map(image))
-    if preprocess.ink_box(ink) is None:
+    if preprocess.digit_box(ink) is None:
         return None
     kept = _matching_strokes(strokes, pen, ink)
     if kept is None:
