@@ -62,7 +62,9 @@ def store(tmp_path_factory):
 @pytest.fixture(scope="module")
 def one_epoch_run(store):
     """A 784-16-10 run of one epoch, trained once for the tests that start from it (none
-    changes it: a rewind or a continuation makes a run of its own)."""
+    changes it: a rewind or a continuation makes a run of its own). Its spec traces the steps
+    of the Adam run of `test_a_continued_run_equals_one_longer_run`, kept for it while the
+    tests that use it come next (the schedule test, which traces two other kinds, after them)."""
     return train(store, small_spec(units=16, epochs=1))
 
 
@@ -95,19 +97,6 @@ def test_a_continued_run_equals_one_longer_run(store, settings):
     assert lineage(store, child.run_id).parent_id == parent.run_id
     assert lineage(store, child.run_id).parent_epochs == 2
     assert parent_run.epochs_done == 2  # the parent is left as it was
-
-
-def test_a_schedule_makes_a_continued_run_differ_from_a_longer_one(store):
-    """A cosine schedule decays over the epochs asked for: the parent's 2 epochs followed a
-    2-epoch schedule, the longer run's first 2 a 4-epoch one."""
-    spec = small_spec(units=16, epochs=2, lr_schedule="cosine", optimizer="sgd", learning_rate=0.1)
-    parent = train(store, spec)
-    child = train(store, *continue_start(store, parent.run_id, 2))
-    longer = train(
-        store,
-        small_spec(units=16, epochs=4, lr_schedule="cosine", optimizer="sgd", learning_rate=0.1),
-    )
-    assert not np.allclose(weights(child)[0], weights(longer)[0], rtol=1e-4)
 
 
 def test_rewind_starts_from_identical_weights_and_the_comparison_says_so(store, one_epoch_run):
@@ -145,6 +134,19 @@ def test_a_changed_architecture_gets_a_clear_message(store, one_epoch_run):
         rewind_start(store, first.run_id, small_spec(units=32, epochs=1))
     with pytest.raises(LineageError, match="choose 1 to"):
         continue_start(store, first.run_id, 1000)
+
+
+def test_a_schedule_makes_a_continued_run_differ_from_a_longer_one(store):
+    """A cosine schedule decays over the epochs asked for: the parent's 2 epochs followed a
+    2-epoch schedule, the longer run's first 2 a 4-epoch one."""
+    spec = small_spec(units=16, epochs=2, lr_schedule="cosine", optimizer="sgd", learning_rate=0.1)
+    parent = train(store, spec)
+    child = train(store, *continue_start(store, parent.run_id, 2))
+    longer = train(
+        store,
+        small_spec(units=16, epochs=4, lr_schedule="cosine", optimizer="sgd", learning_rate=0.1),
+    )
+    assert not np.allclose(weights(child)[0], weights(longer)[0], rtol=1e-4)
 
 
 @pytest.mark.parametrize(
