@@ -24,6 +24,7 @@ from core.nets.model_files import (
 )
 from core.nets.spec_from_model import model_input_shape
 from core.runs.store import RunStore
+from tests.support.models import outputs_of
 from tests.support.runs import leftovers, model_bytes, tiny_model
 from tests.support.specs import small_spec
 
@@ -143,7 +144,7 @@ def test_an_imported_mlp_becomes_a_run_with_its_spec(tmp_path):
     assert run.spec.dense_units() == [6] and run.spec.optimizer == "sgd"
     x = np.random.default_rng(2).random((3, 784)).astype(np.float32)
     np.testing.assert_allclose(
-        store.load_model(run_id).predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6
+        outputs_of(store.load_model(run_id), x), outputs_of(model, x), rtol=1e-6
     )
     assert leftovers(store) == []
 
@@ -234,8 +235,8 @@ def test_an_imported_cnn_becomes_a_first_class_run_with_its_spec(tmp_path, input
     images = np.random.default_rng(4).integers(0, 256, (3, 28, 28)).astype(np.uint8)
     stored = store.load_model(run_id)
     np.testing.assert_allclose(
-        stored.predict(to_model_inputs(images, model_input_shape(stored)), verbose=0),
-        model.predict(to_model_inputs(images, model_input_shape(model)), verbose=0),
+        outputs_of(stored, to_model_inputs(images, model_input_shape(stored))),
+        outputs_of(model, to_model_inputs(images, model_input_shape(model))),
         rtol=1e-5,
     )
 
@@ -370,7 +371,7 @@ def test_a_model_saved_from_the_apps_own_builder_imports(tmp_path):
     assert run.status == "imported" and run.architecture == "784-8-10"
     x = np.random.default_rng(4).random((3, 784)).astype(np.float32)
     np.testing.assert_allclose(
-        store.load_model(run_id).predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6
+        outputs_of(store.load_model(run_id), x), outputs_of(model, x), rtol=1e-6
     )
 
 

@@ -12,6 +12,7 @@ from core.runs.recorder import RunRecorder
 from core.runs.store import RunStore
 from core.training.job import RunResult, TrainingJob
 from tests.support.digits import patch_digits
+from tests.support.models import outputs_of
 from tests.support.runs import (
     batch_logs,
     epoch_logs,
@@ -39,7 +40,7 @@ def test_each_complete_epoch_is_stored_with_its_model():
     assert len(run.batches) == 20 and run.batches[-1][0] == pytest.approx(2.0)
     assert run.val_accuracy == pytest.approx(epoch_logs(1)["val_accuracy"])
     x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
-    np.testing.assert_allclose(store.load_model(run_id).predict(x, verbose=0), model(x))
+    np.testing.assert_allclose(outputs_of(store.load_model(run_id), x), model(x))
     assert leftovers(store) == []
 
 
@@ -189,5 +190,5 @@ def test_early_stopping_with_restored_weights_stores_the_best_epochs_model():
     assert f"weights of epoch {best}" in run.message
     x = np.random.default_rng(1).random((4, 784)).astype(np.float32)
     np.testing.assert_allclose(
-        store.load_model(run_id).predict(x, verbose=0), job.model.predict(x, verbose=0), rtol=1e-6
+        outputs_of(store.load_model(run_id), x), outputs_of(job.model, x), rtol=1e-6
     )

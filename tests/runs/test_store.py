@@ -23,6 +23,7 @@ from core.runs.store import RunNotFoundError, RunStore, RunStoreError, default_h
 from core.training.job import TrainingJob
 from tests.conftest import REPO
 from tests.support.digits import patch_digits
+from tests.support.models import outputs_of
 from tests.support.runs import (
     counted_confusion,
     epoch_logs,
@@ -230,7 +231,7 @@ def test_killing_training_mid_epoch_keeps_every_completed_epoch(tmp_path):
     assert run.model_epochs in (run.epochs_done, run.epochs_done - 1)
     assert f"after {run.epochs_done} of 500 epochs" in run.message
     model = reopened.load_model(run_id)
-    assert model.predict(np.zeros((1, 784), np.float32), verbose=0).shape == (1, 10)
+    assert outputs_of(model, np.zeros((1, 784))).shape == (1, 10)
     assert leftovers(reopened) == []  # no half-written model file left
 
 
@@ -265,7 +266,7 @@ def test_two_training_jobs_write_at_once():
         assert run.confusion == counted_confusion(job.data.y_test, predicted)
         assert run.test_accuracy == pytest.approx(np.mean(predicted == job.data.y_test))
         x = np.random.default_rng(0).random((5, 784)).astype(np.float32)
-        np.testing.assert_allclose(loaded.predict(x, verbose=0), job.model.predict(x, verbose=0))
+        np.testing.assert_allclose(outputs_of(loaded, x), outputs_of(job.model, x))
 
 
 def test_many_threads_write_epochs_at_once():
@@ -301,9 +302,7 @@ def test_the_model_file_is_saved_whole_and_deleting_removes_it():
     assert path == store.models_dir / f"{run_id}.keras" and path.exists()
     assert leftovers(store) == []
     x = np.random.default_rng(1).random((4, 784)).astype(np.float32)
-    np.testing.assert_allclose(
-        store.load_model(run_id).predict(x, verbose=0), model.predict(x, verbose=0)
-    )
+    np.testing.assert_allclose(outputs_of(store.load_model(run_id), x), outputs_of(model, x))
 
     store.delete(run_id)
     assert not path.exists()
