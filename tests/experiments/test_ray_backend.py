@@ -46,7 +46,11 @@ def cluster():
 def test_four_runs_on_two_workers_survive_a_killed_worker(cluster, tmp_path):
     digits = patch_digits(n_train=300, n_test=100, seed=2)
     store, xstore = RunStore(tmp_path), ExperimentStore(tmp_path)
-    definition = ExperimentDefinition(BASE, [Axis("units", [8, 16])], seeds=2, budget=4)
+    # Two learning rates, not two widths: every run traces the same steps (trace_key), so a
+    # worker traces them once, not once per network it is given.
+    definition = ExperimentDefinition(
+        BASE, [Axis("learning_rate", [0.01, 0.003])], seeds=2, budget=4
+    )
     experiment_id = create_experiment(xstore, definition, backend="ray")
     started = time.monotonic()
     runner = start(store, xstore, experiment_id, digits, ray_address="local")
@@ -73,7 +77,7 @@ def test_four_runs_on_two_workers_survive_a_killed_worker(cluster, tmp_path):
         assert len(run.history["val_accuracy"]) == EPOCHS  # every epoch reached the store
         assert run.test_accuracy is not None and run.confusion is not None
         assert store.model_path(trial.run_id) is not None
-        assert run.spec.layers[0]["units"] == trial.params["units"]
+        assert run.spec.learning_rate == trial.params["learning_rate"]
     lost = store.get(killed)
     assert lost.status == "failed" and "worker" in lost.message
     assert 1 <= lost.epochs_done < EPOCHS  # the epochs it finished are kept
