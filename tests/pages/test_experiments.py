@@ -63,6 +63,10 @@ def test_a_tiny_grid_runs_to_the_end_and_opens_the_best_on_train(small_mnist):
         runner = RUNNERS.active()
         return runner is None and any(m.value.startswith("**Completed") for m in at.markdown)
 
+    # The runner trains on its own thread: wait for it without rerunning the page (each rerun
+    # costs the page's processor time), then rerun the page until it shows the end.
+    under_way = RUNNERS.active()  # None if it has already ended
+    assert under_way is None or under_way.join(240), "the experiment did not finish in time"
     run_until(at, finished, timeout=240)
     (frame,) = at.dataframe
     table = frame.value
