@@ -31,6 +31,12 @@ def store() -> RunStore:
     return store
 
 
+@pytest.fixture(scope="module")
+def a_model():
+    """One small Keras model, only ever saved: the model file of every run that needs one."""
+    return tiny_model()
+
+
 def open_page() -> AppTest:
     """The Runs page through app.py, as a person reaches it (its links need the navigation)."""
     return open_app_page(PAGE)
@@ -80,8 +86,8 @@ def test_rename_changes_the_name_in_the_store_and_the_table(store):
     assert at.success[0].value == "Renamed."
 
 
-def test_delete_asks_first_then_removes_the_run_and_its_model(store):
-    run_id, _ = fill_run(store, model=tiny_model(), name="doomed")
+def test_delete_asks_first_then_removes_the_run_and_its_model(store, a_model):
+    run_id, _ = fill_run(store, model=a_model, name="doomed")
     path = store.model_path(run_id)
     at = open_page()
     at.selectbox(key="runs_run").set_value(run_id).run()
@@ -130,8 +136,8 @@ def test_a_bad_upload_shows_the_reason_and_keeps_every_run(store):
     assert sorted(ids_by_name(store)) == ["narrow", "sgd", "wide"]
 
 
-def test_a_good_upload_becomes_a_run(store, tmp_path):
-    data = model_bytes(tiny_model(), tmp_path, "mlp.keras")
+def test_a_good_upload_becomes_a_run(store, tmp_path, a_model):
+    data = model_bytes(a_model, tmp_path, "mlp.keras")
     at = open_page()
     at.file_uploader(key="runs_upload").set_value(("mlp.keras", data, "application/octet-stream"))
     at.text_input(key="runs_import_name").input("from my laptop")
@@ -165,9 +171,9 @@ def test_the_delete_tick_belongs_to_the_run_it_was_given_for(store):
     assert sorted(ids_by_name(store)) == ["narrow", "sgd", "wide"]
 
 
-def test_a_name_is_shown_as_typed_never_as_markdown(store, tmp_path):
+def test_a_name_is_shown_as_typed_never_as_markdown(store, tmp_path, a_model):
     name = "**bold** [link](http://example.com)"
-    run_id = store.import_model(model_bytes(tiny_model(), tmp_path, "m.keras"), "m.keras", name)
+    run_id = store.import_model(model_bytes(a_model, tmp_path, "m.keras"), "m.keras", name)
     at = open_page()
     at.selectbox(key="runs_run").set_value(run_id).run()
     now_use = next(c.value for c in at.caption if "now use" in c.value)
@@ -183,8 +189,8 @@ def test_a_name_is_shown_as_typed_never_as_markdown(store, tmp_path):
     assert "<strong>" not in MarkdownIt("commonmark").render(at.success[0].value)
 
 
-def test_a_run_deleted_in_another_tab_says_why_its_download_failed(store, tmp_path):
-    run_id = store.import_model(model_bytes(tiny_model(), tmp_path, "m.keras"), "m.keras", "gone")
+def test_a_run_deleted_in_another_tab_says_why_its_download_failed(store, tmp_path, a_model):
+    run_id = store.import_model(model_bytes(a_model, tmp_path, "m.keras"), "m.keras", "gone")
     at = open_page()
     at.selectbox(key="runs_run").set_value(run_id).run()
     store.delete(run_id)  # another tab
@@ -201,10 +207,11 @@ def test_a_run_deleted_in_another_tab_says_why_its_download_failed(store, tmp_pa
 
 
 @pytest.fixture
-def two_models(store) -> dict[str, str]:
-    """Two more runs with model files, "kept" and, newest, "looked at"."""
-    fill_run(store, model=tiny_model(), name="kept", seed=4)
-    fill_run(store, model=tiny_model(), name="looked at", seed=5)
+def two_models(store, a_model) -> dict[str, str]:
+    """Two more runs with model files, "kept" and, newest, "looked at" (one epoch each: a
+    recorded run saves its model at every epoch, and these tests need only the file)."""
+    fill_run(store, model=a_model, epochs=1, name="kept", seed=4)
+    fill_run(store, model=a_model, epochs=1, name="looked at", seed=5)
     return ids_by_name(store)
 
 
