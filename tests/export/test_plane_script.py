@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from core.export.plane_script import export_plane_script, plane_script_filename
 from core.plane.data import make_data
@@ -51,11 +52,17 @@ SPECS = [
 POINTS_TOLERANCE = 1e-5
 
 
-def run_script(spec: PlaneSpec, epochs: int, folder) -> dict:
-    """The script run as `python plane_....py` would run it, here (Keras is imported already)."""
+def run_script(spec: PlaneSpec, epochs: int, folder, eagerly: bool = False) -> dict:
+    """The script run as `python plane_....py` would run it, here (Keras is imported already);
+    `eagerly`: with TensorFlow's functions run eagerly, for a script only checked for its data
+    and the model it builds and saves (the same layers and file, no step traced)."""
     script = folder / plane_script_filename(spec)
     script.write_text(export_plane_script(spec, epochs=epochs))
-    return runpy.run_path(str(script), run_name="__main__")
+    tf.config.run_functions_eagerly(eagerly)
+    try:
+        return runpy.run_path(str(script), run_name="__main__")
+    finally:
+        tf.config.run_functions_eagerly(False)
 
 
 def dense_configs(model) -> list[dict]:
@@ -68,10 +75,11 @@ def dense_configs(model) -> list[dict]:
     return rows
 
 
+@pytest.mark.filterwarnings("ignore:Even though the `tf.config.experimental_run_functions_eagerly")
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.data)
 def test_the_script_draws_the_apps_data_and_builds_its_network(spec, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    names = run_script(spec, epochs=1, folder=tmp_path)
+    names = run_script(spec, epochs=1, folder=tmp_path, eagerly=True)
     data = make_data(spec)
     assert np.array_equal(names["x_train"], data.x_train)
     assert np.array_equal(names["targets"](names["classes_train"]), data.y_train)

@@ -94,7 +94,7 @@ def test_steps_per_execution_keeps_batches_per_call_bounded():
 
 
 def test_short_run_really_learns():
-    job = TrainingJob(small_spec(units=32, epochs=4), patch_digits()).start()
+    job = TrainingJob(small_spec(epochs=4, learning_rate=0.005), patch_digits()).start()
     assert job.join(timeout=120)
     snapshot = job.snapshot()
     assert snapshot.status == "completed", snapshot.message
@@ -268,8 +268,6 @@ def test_early_stopping_ends_before_the_last_epoch():
         epochs=60,
         early_stopping=True,
         patience=1,
-        batch_size=64,
-        layers=[{"type": "Dense", "units": 256}],
     )
     job = TrainingJob(spec, shuffled).start()
     assert job.join(timeout=120)

@@ -73,11 +73,18 @@ def test_a_run_on_a_kept_traced_model_equals_a_run_on_a_fresh_one(spec):
         np.testing.assert_array_equal(a, b)  # the next run left the first run's model alone
 
 
-def test_a_kept_traced_model_is_lent_to_one_job_at_a_time():
+@pytest.fixture(scope="module")
+def traced_dense():
+    """A traced model of DENSE, for the tests below that only put one in a pool: a lease gives
+    it the state of the run it serves, so what earlier tests did to it does not show."""
+    return build_traced(DENSE, warm_key(DENSE, patch_digits(n_train=100, n_test=10)))
+
+
+def test_a_kept_traced_model_is_lent_to_one_job_at_a_time(traced_dense):
     key = warm_key(DENSE, patch_digits(n_train=100, n_test=10))
     pool = TracedModels()
-    assert pool.add(key, build_traced(DENSE, key)) and len(pool) == 1
-    assert not pool.add(key, build_traced(DENSE, key))  # one per kind
+    assert pool.add(key, traced_dense) and len(pool) == 1
+    assert not pool.add(key, build_untraced(DENSE, key))  # one per kind, whatever the model
     owns = [build_untraced(other_run(DENSE, seed=seed), key) for seed in range(4)]
     leases, barrier = [None] * 4, threading.Barrier(4)
 
@@ -129,10 +136,12 @@ def test_the_first_run_of_a_network_donates_only_when_none_is_kept():
     assert other.end() is other.own
 
 
-def test_a_job_waits_for_the_kept_model_being_primed_instead_of_tracing_its_own(monkeypatch):
+def test_a_job_waits_for_the_kept_model_being_primed_instead_of_tracing_its_own(
+    monkeypatch, traced_dense
+):
     key = warm_key(DENSE, patch_digits(n_train=100, n_test=10))
     pool = TracedModels()
-    assert pool.add(key, build_traced(DENSE, key))
+    assert pool.add(key, traced_dense)
     priming, primed = threading.Event(), []
 
     def slow_prime(model, spec) -> None:
@@ -149,12 +158,12 @@ def test_a_job_waits_for_the_kept_model_being_primed_instead_of_tracing_its_own(
     assert lease.kind == "lent" and primed == [lease.model]
 
 
-def test_a_job_hands_its_traced_model_back_before_its_test_pass(monkeypatch):
+def test_a_job_hands_its_traced_model_back_before_its_test_pass(monkeypatch, traced_dense):
     """So the next run's build ahead can prime it while this run is tested and saved."""
     data = patch_digits(n_train=200, n_test=40, seed=4)
     pool = TracedModels()
     key = warm_key(DENSE, data)
-    assert pool.add(key, build_traced(DENSE, key))
+    assert pool.add(key, traced_dense)  # traced for 100 rows: the same steps at a constant rate
     kept_during_test = []
     real_predict = training.predict_eagerly
 
