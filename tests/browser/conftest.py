@@ -1,10 +1,14 @@
 """Browser test set-up: headless Debian Chromium, Streamlit servers, screenshots of failures.
 
 The `app_server` is shared by the whole session (one TensorFlow import, one warm-up); each
-test opens its own browser context, which is its own Streamlit session. test_reliability kills
-it mid-training and starts it again (`Server.restart`) on the same run store and port. Tests
-that need a server of their own (a fresh one, another data set) start one with `start_server`,
-or share a module's fixture. A failing test leaves a full-page PNG of each of its pages in
+page a test opens is a Streamlit session of its own (its own WebSocket). The pages share one
+browser context, whose HTTP cache keeps the app's scripts and styles: each server sends them
+once, not once per test, and Chromium compiles them from its cache. The context holds no
+state the app reads (Streamlit keeps only UI preferences such as the sidebar's width in the
+browser's storage, and no test changes them). test_reliability kills the shared server
+mid-training and starts it again (`Server.restart`) on the same run store and port. Tests that
+need a server of their own (a fresh one, another data set) start one with `start_server`, or
+share a module's fixture. A failing test leaves a full-page PNG of each of its pages in
 test-artifacts/.
 
 Every test here is marked `browser`. When pytest-xdist runs the suite on several workers, one
@@ -68,6 +72,14 @@ def small_mnist(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def shared_context(browser):
+    """The browser context every test's pages are opened in (see the module's docstring)."""
+    context = new_context(browser)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
 def app_server(request, tmp_path_factory):
     """One server for most tests, on the small data set, with its own run store.
 
@@ -79,9 +91,9 @@ def app_server(request, tmp_path_factory):
     server.launch()
     try:
         assert request.getfixturevalue("small_mnist") == data
-        browser = request.getfixturevalue("browser")
+        context = request.getfixturevalue("shared_context")
         server.wait_healthy()
-        server.warm_up(browser)
+        server.warm_up(context)
         yield server
     finally:
         server.stop()
@@ -89,7 +101,8 @@ def app_server(request, tmp_path_factory):
 
 @pytest.fixture
 def start_server(tmp_path):
-    """Start servers of the test's own: `start_server(data, home, warm_up=browser or None)`.
+    """Start servers of the test's own: `start_server(data, home, browser=None)`; given a browser
+    or a context, the server is warmed up (`Server.warm_up`).
 
     Every server it started is stopped (its whole process group) when the test ends.
     """
@@ -110,21 +123,19 @@ def start_server(tmp_path):
 
 
 @pytest.fixture
-def open_session(request, browser):
-    """`open_session()` -> a new page in a new browser context: a Streamlit session of its own."""
-    contexts = []
+def open_session(request, shared_context):
+    """`open_session()` -> a new page (in the shared context): a Streamlit session of its own.
+    The test's pages are closed when it ends."""
     pages = request.node.stash.setdefault(PAGES, [])
 
     def open_one():
-        context = new_context(browser)
-        contexts.append(context)
-        page = context.new_page()
+        page = shared_context.new_page()
         pages.append(page)
         return page
 
     yield open_one
-    for context in contexts:
-        context.close()
+    for page in pages:
+        page.close()
 
 
 PAGES = pytest.StashKey[list]()
