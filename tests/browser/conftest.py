@@ -2,9 +2,9 @@
 
 The `app_server` is shared by the whole session (one TensorFlow import, one warm-up); each
 page a test opens is a Streamlit session of its own (its own WebSocket). The pages share one
-browser context, whose HTTP cache keeps the app's scripts and styles: each server sends them
-once, not once per test, and Chromium compiles them from its cache. The context holds no
-state the app reads (Streamlit keeps only UI preferences such as the sidebar's width in the
+browser context, a profile on disk whose cache keeps the app's scripts and styles and V8's
+code for them: each server sends them once, not once per test, and Chromium takes their
+compiled code from its cache. The context holds no state the app reads (Streamlit keeps only UI preferences such as the sidebar's width in the
 browser's storage, and no test changes them). test_reliability kills the shared server
 mid-training and starts it again (`Server.restart`) on the same run store and port. Tests that
 need a server of their own (a fresh one, another data set) start one with `start_server`, or
@@ -25,10 +25,9 @@ import pytest
 
 from tests.browser.helpers import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     REPO,
     Server,
-    new_context,
+    profile_context,
     write_small_mnist,
 )
 
@@ -44,21 +43,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(
-            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), "
-            "as .ci/run does, to run the browser tests"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def small_mnist_folder(tmp_path_factory) -> Path:
     return tmp_path_factory.getbasetemp() / "small-mnist"
 
@@ -72,11 +56,20 @@ def small_mnist(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_context(browser):
-    """The browser context every test's pages are opened in (see the module's docstring)."""
-    context = new_context(browser)
-    yield context
-    context.close()
+def shared_context(tmp_path_factory):
+    """Chromium with a profile of the session's own, as the one browser context every test's
+    pages are opened in (see the module's docstring)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), "
+            "as .ci/run does, to run the browser tests"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = profile_context(playwright, tmp_path_factory.mktemp("chromium-profile"))
+        yield context
+        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -253,6 +253,19 @@ def new_context(browser):
     return context
 
 
+def profile_context(playwright, folder: Path):
+    """Chromium started on a profile in `folder` (a persistent context: its cache on disk
+    keeps the scripts pages load and their compiled code, which an incognito context, as
+    `new_context` makes, does not); its pages count the script's runs, as `new_context`'s."""
+    context = playwright.chromium.launch_persistent_context(
+        folder, executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=VIEWPORT
+    )
+    context.on("page", _count_runs)
+    for page in context.pages:  # the blank tab it starts with
+        page.close()
+    return context
+
+
 def runs_so_far(page: Page) -> int:
     """How many runs of the app's script have ended for this page so far."""
     return _FINISHED_RUNS.get(page, 0)
