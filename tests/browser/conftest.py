@@ -4,12 +4,12 @@ The `app_server` is shared by the whole session (one TensorFlow import, one warm
 page a test opens is a Streamlit session of its own (its own WebSocket). The pages share one
 browser context, a profile on disk whose cache keeps the app's scripts and styles and V8's
 code for them: each server sends them once, not once per test, and Chromium takes their
-compiled code from its cache. The context holds no state the app reads (Streamlit keeps only UI preferences such as the sidebar's width in the
-browser's storage, and no test changes them). test_reliability kills the shared server
-mid-training and starts it again (`Server.restart`) on the same run store and port. Tests that
-need a server of their own (a fresh one, another data set) start one with `start_server`, or
-share a module's fixture. A failing test leaves a full-page PNG of each of its pages in
-test-artifacts/.
+compiled code from its cache. What else the context keeps between tests, no test's claim
+depends on: Streamlit's XSRF cookie, and UI preferences in local storage (the sidebar's width,
+the theme), which no test changes. test_reliability kills the shared server mid-training and
+starts it again (`Server.restart`) on the same run store and port. Tests that need a server of
+their own (a fresh one, another data set) start one with `start_server`, or share a module's
+fixture. A failing test leaves a full-page PNG of each of its pages in test-artifacts/.
 
 Every test here is marked `browser`. When pytest-xdist runs the suite on several workers, one
 worker runs all of them, in file order, on one shared server and one Chromium
