@@ -1,11 +1,15 @@
 """Browser test set-up: headless Debian Chromium, Streamlit servers, screenshots of failures.
 
 The `app_server` is shared by the whole session (one TensorFlow import, one warm-up); each
-test opens its own browser context, which is its own Streamlit session. test_reliability kills
-it mid-training and starts it again (`Server.restart`) on the same run store and port. Tests
-that need a server of their own (a fresh one, another data set) start one with `start_server`,
-or share a module's fixture. A failing test leaves a full-page PNG of each of its pages in
-test-artifacts/.
+page a test opens is a Streamlit session of its own (its own WebSocket). The pages share one
+browser context, a profile on disk whose cache keeps the app's scripts and styles and V8's
+code for them: each server sends them once, not once per test, and Chromium takes their
+compiled code from its cache. What else the context keeps between tests, no test's claim
+depends on: Streamlit's XSRF cookie, and UI preferences in local storage (the sidebar's width,
+the theme), which no test changes. test_reliability kills the shared server mid-training and
+starts it again (`Server.restart`) on the same run store and port. Tests that need a server of
+their own (a fresh one, another data set) start one with `start_server`, or share a module's
+fixture. A failing test leaves a full-page PNG of each of its pages in test-artifacts/.
 
 Every test here is marked `browser`. When pytest-xdist runs the suite on several workers, one
 worker runs all of them, in file order, on one shared server and one Chromium
@@ -21,10 +25,9 @@ import pytest
 
 from tests.browser.helpers import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     REPO,
     Server,
-    new_context,
+    profile_context,
     write_small_mnist,
 )
 
@@ -40,21 +43,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(
-            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), "
-            "as .ci/run does, to run the browser tests"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def small_mnist_folder(tmp_path_factory) -> Path:
     return tmp_path_factory.getbasetemp() / "small-mnist"
 
@@ -65,6 +53,23 @@ def small_mnist(tmp_path_factory) -> Path:
     folder = small_mnist_folder(tmp_path_factory)
     write_small_mnist(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def shared_context(tmp_path_factory):
+    """Chromium with a profile of the session's own, as the one browser context every test's
+    pages are opened in (see the module's docstring)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), "
+            "as .ci/run does, to run the browser tests"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = profile_context(playwright, tmp_path_factory.mktemp("chromium-profile"))
+        yield context
+        context.close()
 
 
 @pytest.fixture(scope="session")
@@ -79,9 +84,9 @@ def app_server(request, tmp_path_factory):
     server.launch()
     try:
         assert request.getfixturevalue("small_mnist") == data
-        browser = request.getfixturevalue("browser")
+        context = request.getfixturevalue("shared_context")
         server.wait_healthy()
-        server.warm_up(browser)
+        server.warm_up(context)
         yield server
     finally:
         server.stop()
@@ -89,7 +94,8 @@ def app_server(request, tmp_path_factory):
 
 @pytest.fixture
 def start_server(tmp_path):
-    """Start servers of the test's own: `start_server(data, home, warm_up=browser or None)`.
+    """Start servers of the test's own: `start_server(data, home, browser=None)`; given a browser
+    or a context, the server is warmed up (`Server.warm_up`).
 
     Every server it started is stopped (its whole process group) when the test ends.
     """
@@ -110,21 +116,19 @@ def start_server(tmp_path):
 
 
 @pytest.fixture
-def open_session(request, browser):
-    """`open_session()` -> a new page in a new browser context: a Streamlit session of its own."""
-    contexts = []
+def open_session(request, shared_context):
+    """`open_session()` -> a new page (in the shared context): a Streamlit session of its own.
+    The test's pages are closed when it ends."""
     pages = request.node.stash.setdefault(PAGES, [])
 
     def open_one():
-        context = new_context(browser)
-        contexts.append(context)
-        page = context.new_page()
+        page = shared_context.new_page()
         pages.append(page)
         return page
 
     yield open_one
-    for context in contexts:
-        context.close()
+    for page in pages:
+        page.close()
 
 
 PAGES = pytest.StashKey[list]()

@@ -155,16 +155,21 @@ class Server:
     def warm_up(self, browser) -> None:
         """Load the home page once: the first session starts the app's Keras import.
 
+        `browser` is a Browser (the page gets a context of its own, closed after) or a
+        BrowserContext (a page in it, closed after; the context keeps the app's scripts in its
+        cache for the pages opened in it later).
         (While the pages lived in a folder named pages/, this was also what made a fresh
         server route deep links such as /train through app.py; see the deep-link test.)
         """
-        context = new_context(browser)
+        from playwright.sync_api import Browser
+
+        context = new_context(browser) if isinstance(browser, Browser) else None
+        page = (context or browser).new_page()
         try:
-            page = context.new_page()
             page.goto(self.url + "/")
             expect(page.get_by_text("Where to start")).to_be_visible(timeout=START_SECONDS * 1000)
         finally:
-            context.close()
+            (context or page).close()
 
     def kill(self, sig: int = signal.SIGKILL, grace: float = 20) -> None:
         """Send `sig` to the whole process group and wait for the server to end (SIGKILL after
@@ -245,6 +250,19 @@ def new_context(browser):
     """A browser context (a Streamlit session per page) whose pages count the script's runs."""
     context = browser.new_context(viewport=VIEWPORT)
     context.on("page", _count_runs)
+    return context
+
+
+def profile_context(playwright, folder: Path):
+    """Chromium started on a profile in `folder` (a persistent context: its cache on disk
+    keeps the scripts pages load and their compiled code, which an incognito context, as
+    `new_context` makes, does not); its pages count the script's runs, as `new_context`'s."""
+    context = playwright.chromium.launch_persistent_context(
+        folder, executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=VIEWPORT
+    )
+    context.on("page", _count_runs)
+    for page in context.pages:  # the blank tab it starts with
+        page.close()
     return context
 
 

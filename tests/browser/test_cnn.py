@@ -105,10 +105,13 @@ def train_page_fits_a_laptop(page) -> None:
     for width in (900, 1440):  # the same page, the window widened
         page.set_viewport_size({"width": width, "height": 1000})
         wait_idle(page)
-        # the layout follows the window's width a moment after it changes
+        # the layout follows the window's width a moment after it changes (checked every
+        # 100 ms, not at every animation frame: Playwright's default keeps the page drawing)
         with contextlib.suppress(PlaywrightTimeout):
             page.wait_for_function(
-                f"() => ({CUT_SHORT})('[data-testid=stMain]').length == 0", timeout=10_000
+                f"() => ({CUT_SHORT})('[data-testid=stMain]').length == 0",
+                timeout=10_000,
+                polling=100,
             )
         assert page.evaluate(CUT_SHORT, "[data-testid=stMain]") == [], width
         table = page.get_by_test_id("stTable")

@@ -80,9 +80,13 @@ TITLES = """() => {
 
 
 def titles_say(page, words: str) -> None:
+    # Checked every 100 ms: Playwright's default checks at every animation frame, which keeps
+    # the page drawing frames (Chromium's CPU) for the whole wait. The states waited for here
+    # and below last once reached.
     page.wait_for_function(
         f"() => ({TITLES})().filter(t => t.includes({words!r})).length >= 3",
         timeout=PAGE_SECONDS * 1000,
+        polling=100,
     )
 
 
@@ -146,6 +150,7 @@ def test_curves_gain_points_while_training_a_new_rate_is_marked_and_stop_stops_i
             f"last => ({TOTAL_POINTS})('train_curves') > last",
             arg=seen[-1],
             timeout=TRAIN_SECONDS * 1000,
+            polling=100,
         )
         seen.append(plot_points(page, "train_curves"))
     stop = button(page, "Stop")

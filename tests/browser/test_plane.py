@@ -37,8 +37,9 @@ BOUNDARY_PICTURE = f"""() => {{
 
 
 def wait_for(page, script: str, value, timeout: float = PAGE_SECONDS) -> None:
+    # every 100 ms, not at every animation frame (Playwright's default keeps the page drawing)
     page.wait_for_function(
-        f"() => JSON.stringify(({script})()) == {value!r}", timeout=timeout * 1000
+        f"() => JSON.stringify(({script})()) == {value!r}", timeout=timeout * 1000, polling=100
     )
 
 
@@ -65,6 +66,7 @@ def test_dataset_and_features_change_the_network_and_the_boundary(app_server, op
     page.wait_for_function(
         f"() => {{ const p = ({BOUNDARY_PICTURE})(); return p && p.image && p.points == 6; }}",
         timeout=PAGE_SECONDS * 1000,
+        polling=100,
     )
     untrained = page.evaluate(BOUNDARY_PICTURE)
     assert untrained["image"] is not None  # the classes' colours, as a picture
@@ -83,6 +85,7 @@ def test_dataset_and_features_change_the_network_and_the_boundary(app_server, op
     page.wait_for_function(
         f"() => {{ const p = ({BOUNDARY_PICTURE})(); return p && p.lines >= 2; }}",
         timeout=PAGE_SECONDS * 1000,
+        polling=100,
     )
     trained = page.evaluate(BOUNDARY_PICTURE)
     assert trained["image"] != untrained["image"], "the output picture did not change"

@@ -30,7 +30,6 @@ from tests.browser.helpers import (
     button,
     curves_when,
     ensure_model,
-    new_context,
     open_network,
     open_page,
     outcome,
@@ -313,7 +312,7 @@ def test_two_sessions_train_at_once_and_each_sees_its_own_run(app_server, open_s
 
 
 @pytest.fixture(scope="module")
-def killed_and_restarted(app_server, browser, small_mnist, tmp_path_factory):
+def killed_and_restarted(app_server, shared_context, small_mnist, tmp_path_factory):
     """The shared server killed mid-training, then started again on its run store and on a
     data folder of its own (a copy of its data) with the training images cut short (truncated
     gzip): (the server, the run as the kill left it). The restarted server's first session is
@@ -326,9 +325,8 @@ def killed_and_restarted(app_server, browser, small_mnist, tmp_path_factory):
     fill(data, good)
     server = app_server
     try:
-        context = new_context(browser)
+        page = shared_context.new_page()
         try:
-            page = context.new_page()
             open_network(page, server, units="32", batch="16", epochs=50)
             earlier = set(run_ids(server))
             press_train(page)
@@ -349,7 +347,7 @@ def killed_and_restarted(app_server, browser, small_mnist, tmp_path_factory):
             )
             server.kill()  # SIGKILL to the whole process group, mid-training
         finally:
-            context.close()
+            page.close()
         killed = store(server).get(run.id)
         files = dict(good)
         BROKEN_DATA["truncated gzip"][0](files)
