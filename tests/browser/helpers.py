@@ -155,21 +155,18 @@ class Server:
     def warm_up(self, browser) -> None:
         """Load the home page once: the first session starts the app's Keras import.
 
-        `browser` is a Browser (the page gets a context of its own, closed after) or a
-        BrowserContext (a page in it, closed after; the context keeps the app's scripts in its
-        cache for the pages opened in it later).
+        `browser` is a Browser or a BrowserContext: the page is opened with its `new_page` and
+        closed after (a Browser's page has a context of its own, closed with it; a context
+        keeps the app's scripts in its cache for the pages opened in it later).
         (While the pages lived in a folder named pages/, this was also what made a fresh
         server route deep links such as /train through app.py; see the deep-link test.)
         """
-        from playwright.sync_api import Browser
-
-        context = new_context(browser) if isinstance(browser, Browser) else None
-        page = (context or browser).new_page()
+        page = browser.new_page()
         try:
             page.goto(self.url + "/")
             expect(page.get_by_text("Where to start")).to_be_visible(timeout=START_SECONDS * 1000)
         finally:
-            (context or page).close()
+            page.close()
 
     def kill(self, sig: int = signal.SIGKILL, grace: float = 20) -> None:
         """Send `sig` to the whole process group and wait for the server to end (SIGKILL after
