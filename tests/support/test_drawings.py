@@ -16,6 +16,7 @@ from tests.support.drawings import (
     WRITER_VARIANTS,
     draw_digit,
     drawn_digits,
+    open_blobs,
     place_on_canvas,
     place_strokes,
     random_writer,
@@ -195,6 +196,22 @@ def test_thinning_leaves_one_pixel_centre_lines_and_keeps_loops():
     assert ndimage.label(~loop)[1] == 2  # still a closed loop: inside and outside
     radii = np.hypot(*(np.array(np.nonzero(loop)) - 30))
     assert radii.min() >= 15 and radii.max() <= 21
+
+
+def test_a_blob_of_ink_is_thinned_to_a_small_loop_and_a_plain_stroke_is_left_alone():
+    rows, cols = np.ogrid[:120, :120]
+    six = (np.abs(cols - 50) <= 6) & (rows >= 10) & (rows <= 80)  # a stem 13 px wide ...
+    six |= np.hypot(rows - 85, cols - 60) <= 22  # ... into a loop filled with ink
+    assert ndimage.label(~thin(six))[1] == 1  # thinned as it is: a line, no loop
+    loop = thin(open_blobs(six))
+    assert ndimage.label(~loop)[1] == 2  # a small loop round the blob's middle
+    assert (loop & ~six).sum() == 0
+    hole = ndimage.binary_fill_holes(loop) & ~loop
+    assert hole[85, 60] and hole.sum() < np.pi * 22**2  # round the blob's middle, inside it
+    bar = np.zeros((40, 60), bool)
+    bar[15:24, 10:50] = True
+    ring = np.abs(np.hypot(rows - 60, cols - 60) - 30) <= 6
+    assert (open_blobs(bar) == bar).all() and (open_blobs(ring) == ring).all()
 
 
 def test_skeleton_strokes_follow_the_middle_of_an_mnist_stroke():
