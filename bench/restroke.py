@@ -1,0 +1,84 @@
+"""How like its original each MNIST digit re-stroked by bench/draw.py's generator is, by blob width.
+
+    python bench/restroke.py [--digits 1000] [--widths 2.0 1.8 1.6 1.5 1.4]
+
+tests.support.drawings.skeleton_strokes traces an MNIST digit's centre lines for the pen to
+redraw; where the ink is wider than BLOB_WIDTH times the digit's median stroke (a loop filled
+in by a thick pen), `open_blobs` first punches a hole so the pen goes round the blob instead of
+through it. For each candidate width, and without opening blobs, this prints how like their
+originals the centre lines are, with no network involved: each digit (enlarged 4 times, cut at
+half strength) against its centre lines drawn at the digit's median stroke width, intersection
+over union; the mean, the 5th and 1st percentiles, and how many digits had a blob opened.
+The digits are every fifth of MNIST's first 5,000 test digits, the part bench/draw.py's
+tuning sets re-stroke (--digits of them).
+
+Reads /work/shared/data/mnist (or MNIST_DATA). Prints figures; no test asserts on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+from scipy import ndimage  # noqa: E402
+
+import tests.support.drawings as drawings  # noqa: E402
+from core.mnist.data import load_mnist  # noqa: E402
+
+TUNING_DIGITS = 5000  # bench/draw.py's MNIST_HALF: the tuning sets' digits come from these
+
+
+def ink_mask(digit: np.ndarray) -> np.ndarray:
+    """The digit enlarged RESTROKE_SCALE times and cut at half strength, as the generator does."""
+    values = np.asarray(digit, dtype=np.float32) / 255.0
+    side = values.shape[0] * drawings.RESTROKE_SCALE
+    big = np.asarray(Image.fromarray(values).resize((side, side), Image.Resampling.BILINEAR))
+    return big >= 0.5 * float(big.max())
+
+
+def likeness(mask: np.ndarray) -> tuple[float, bool]:
+    """IoU of the mask with its centre lines (blobs opened) drawn at its median half-width,
+    and whether a blob was opened."""
+    opened = drawings.open_blobs(mask)
+    half_width = float(np.median(ndimage.distance_transform_edt(mask)[drawings.thin(mask)]))
+    redrawn = ndimage.distance_transform_edt(~drawings.thin(opened)) <= half_width
+    return float((mask & redrawn).sum() / (mask | redrawn).sum()), bool((opened != mask).any())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--digits", type=int, default=1000)
+    parser.add_argument("--widths", type=float, nargs="+", default=[2.0, 1.8, 1.6, 1.5, 1.4])
+    args = parser.parse_args()
+    data = load_mnist(os.environ.get("MNIST_DATA") or REPO.parent / "shared" / "data" / "mnist")
+    chosen = np.arange(0, TUNING_DIGITS, 5)[: args.digits]
+    masks = [ink_mask(data.x_test[i]) for i in chosen]
+    print(
+        f"{len(masks)} of MNIST's first {TUNING_DIGITS:,} test digits; the generator's width "
+        f"{drawings.BLOB_WIDTH:g}"
+    )
+    print(f"{'blob width':>12} {'mean IoU':>9} {'5th pct':>8} {'1st pct':>8} {'opened':>7}")
+    kept = drawings.BLOB_WIDTH
+    try:
+        for width in [math.inf, *args.widths]:
+            drawings.BLOB_WIDTH = width
+            scores, opened = zip(*(likeness(m) for m in masks), strict=True)
+            name = "none" if width == math.inf else f"{width:g}"
+            print(
+                f"{name:>12} {np.mean(scores):9.4f} {np.percentile(scores, 5):8.3f} "
+                f"{np.percentile(scores, 1):8.3f} {sum(opened):7d}"
+            )
+    finally:
+        drawings.BLOB_WIDTH = kept
+
+
+if __name__ == "__main__":
+    main()
