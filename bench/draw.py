@@ -9,7 +9,8 @@
    digit, random slant, size and place), "writers" (writer_digits: 20 people per seed, each
    with a slant, proportions and a variant of every digit of their own, such as a hooked or
    straight-entry 6; half the digits small and near an edge), "MNIST re-stroked"
-   (restroked_digits: MNIST test digits' centre lines redrawn with the pen) and "pen paths"
+   (restroked_digits: MNIST test digits' centre lines redrawn with the pen, a loop filled with
+   ink as a small loop; bench/restroke.py) and "pen paths"
    (tests.support.pen_paths.path_digits, another generator: 20 hands per seed steering a pen
    through points, its own ways of writing each digit; a third small and near an edge). Each is read by
    the same network after the app's preparation (core.mnist.strokes.strokes_to_mnist: the
