@@ -423,10 +423,11 @@ def thin(mask: np.ndarray) -> np.ndarray:
 
 def open_blobs(mask: np.ndarray) -> np.ndarray:
     """The mask with a round hole in each blob: where the ink is wider than BLOB_WIDTH times
-    the mask's median stroke, a hole leaving a ring one stroke wide round the blob's middle.
+    the mask's median stroke, a hole round the blob's deepest point that leaves a ring half a
+    usual stroke wide.
 
     Thinning a filled loop (a 6 or 8 written small with a thick pen) leaves a line, another
-    digit; thinning the ring leaves a small loop, which a pen of the digit's width fills again.
+    digit; thinning the ring leaves a small loop round the blob's middle, where the pen went.
     """
     depth = ndimage.distance_transform_edt(mask)
     centre_lines = thin(mask)
