@@ -27,21 +27,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
 import tests.support.drawings as drawings  # noqa: E402
 from core.mnist.data import load_mnist  # noqa: E402
 
 TUNING_DIGITS = 5000  # bench/draw.py's MNIST_HALF: the tuning sets' digits come from these
-
-
-def ink_mask(digit: np.ndarray) -> np.ndarray:
-    """The digit enlarged RESTROKE_SCALE times and cut at half strength, as the generator does."""
-    values = np.asarray(digit, dtype=np.float32) / 255.0
-    side = values.shape[0] * drawings.RESTROKE_SCALE
-    big = np.asarray(Image.fromarray(values).resize((side, side), Image.Resampling.BILINEAR))
-    return big >= 0.5 * float(big.max())
 
 
 def likeness(mask: np.ndarray) -> tuple[float, bool]:
@@ -60,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     data = load_mnist(os.environ.get("MNIST_DATA") or REPO.parent / "shared" / "data" / "mnist")
     chosen = np.arange(0, TUNING_DIGITS, 5)[: args.digits]
-    masks = [ink_mask(data.x_test[i]) for i in chosen]
+    masks = [drawings.ink_mask(data.x_test[i]) for i in chosen]
     print(
         f"{len(masks)} of MNIST's first {TUNING_DIGITS:,} test digits; the generator's width "
         f"{drawings.BLOB_WIDTH:g}"

@@ -444,6 +444,17 @@ def open_blobs(mask: np.ndarray) -> np.ndarray:
     return opened
 
 
+def ink_mask(digit: np.ndarray) -> np.ndarray:
+    """An MNIST digit (uint8, or float in [0, 1]) enlarged RESTROKE_SCALE times (bilinear) and
+    cut at half its strongest ink: the mask `skeleton_strokes` thins."""
+    values = np.asarray(digit, dtype=np.float32)
+    if np.asarray(digit).dtype == np.uint8:
+        values = values / 255.0
+    side = values.shape[0] * RESTROKE_SCALE
+    big = np.asarray(Image.fromarray(values).resize((side, side), Image.Resampling.BILINEAR))
+    return big >= 0.5 * float(big.max())
+
+
 def skeleton_strokes(digit: np.ndarray) -> list[np.ndarray]:
     """An MNIST digit's centre lines as short strokes, (x, y) in its 28-pixel frame.
 
@@ -451,12 +462,8 @@ def skeleton_strokes(digit: np.ndarray) -> list[np.ndarray]:
     with a hole in each blob of ink first (`open_blobs`); every pair of neighbouring
     centre-line pixels becomes a two-point stroke.
     """
-    values = np.asarray(digit, dtype=np.float32)
-    if np.asarray(digit).dtype == np.uint8:
-        values = values / 255.0
-    side = values.shape[0] * RESTROKE_SCALE
-    big = np.asarray(Image.fromarray(values).resize((side, side), Image.Resampling.BILINEAR))
-    skeleton = thin(open_blobs(big >= 0.5 * float(big.max())))
+    skeleton = thin(open_blobs(ink_mask(digit)))
+    side = skeleton.shape[0]
     rows, cols = np.nonzero(skeleton)
     strokes = [np.array([[c, r]], dtype=float) for r, c in zip(rows, cols, strict=True)]
     padded = np.pad(skeleton, 1)
