@@ -3,7 +3,9 @@
 import streamlit as st
 
 from app_pages import keras_runtime, state
+from core.runtime import ast_lock
 
+ast_lock.install()  # pages are parsed while models build on other threads (see the module)
 st.set_page_config(page_title="Keras Playground", page_icon=":material/neurology:", layout="wide")
 keras_runtime.keep_keras_state()
 state.init()

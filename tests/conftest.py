@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ast_lock
+from core.runtime import ast_lock
 
 ast_lock.install()  # CPython 3.11's AST conversion is not safe across threads (see the module)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

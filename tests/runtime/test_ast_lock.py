@@ -1,4 +1,4 @@
-"""tests.support.ast_lock: threads parsing side by side, garbage collected meanwhile."""
+"""core.runtime.ast_lock: threads parsing side by side, garbage collected meanwhile."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import ast
 import inspect
 import threading
 
-from tests.support import ast_lock
+from core.runtime import ast_lock
 
 PARSES = 30  # per thread: without the lock, CPython 3.11 fails a few of them
 GARBAGE = 30_000  # pairs of _Cycle made meanwhile
