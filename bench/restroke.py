@@ -12,6 +12,11 @@ over union; the mean, the 5th and 1st percentiles, and how many digits had a blo
 The digits are every fifth of MNIST's first 5,000 test digits, the part bench/draw.py's
 tuning sets re-stroke (--digits of them).
 
+Then, for the cut that makes the mask (`ink_mask`: half the digit's strongest ink, or lower
+where a faint stroke comes apart there: drawings.CUTS), how many digits' centre lines, drawn at
+their median stroke width, come in more pieces than the original holds at a fifth of its
+strongest ink (a stroke drawn as dots and dashes), and how many change their loops.
+
 Reads /work/shared/data/mnist (or MNIST_DATA). Prints figures; no test asserts on them.
 """
 
@@ -44,6 +49,42 @@ def likeness(mask: np.ndarray) -> tuple[float, bool]:
     return float((mask & redrawn).sum() / (mask | redrawn).sum()), bool((opened != mask).any())
 
 
+def loops(mask: np.ndarray) -> int:
+    """Enclosed background regions of at least one MNIST pixel in an enlarged mask."""
+    regions, count = ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)
+    sizes = ndimage.sum_labels(regions > 0, regions, np.arange(1, count + 1))
+    return int(np.count_nonzero(sizes >= drawings.RESTROKE_SCALE**2))
+
+
+def redrawn(mask: np.ndarray) -> np.ndarray:
+    """The mask's centre lines (blobs opened) drawn at its median half-width."""
+    half_width = float(np.median(ndimage.distance_transform_edt(mask)[drawings.thin(mask)]))
+    return ndimage.distance_transform_edt(~drawings.thin(drawings.open_blobs(mask))) <= half_width
+
+
+def mask_with(digit: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
+    """`drawings.ink_mask` of the digit with `cuts` in place of drawings.CUTS."""
+    kept, drawings.CUTS = drawings.CUTS, cuts
+    try:
+        return drawings.ink_mask(digit)
+    finally:
+        drawings.CUTS = kept
+
+
+def cut_table(digits: np.ndarray) -> None:
+    """For half strength alone and for drawings.CUTS: the share of digits redrawn in more
+    pieces than the original holds at a fifth of its ink, and with other loops than at half."""
+    print(f"\n{'cuts':>18} {'more pieces':>12} {'other loops':>12}")
+    for cuts in [(0.5,), drawings.CUTS]:
+        apart = changed = 0
+        for digit in digits:
+            drawn = redrawn(mask_with(digit, cuts))
+            apart += drawings.pieces(drawn) > drawings.pieces(mask_with(digit, (0.2,)))
+            changed += loops(drawn) != loops(mask_with(digit, (0.5,)))
+        name = ", ".join(f"{c:g}" for c in cuts)
+        print(f"{name:>18} {100 * apart / len(digits):11.1f}% {100 * changed / len(digits):11.1f}%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digits", type=int, default=1000)
@@ -69,6 +110,7 @@ def main() -> None:
             )
     finally:
         drawings.BLOB_WIDTH = kept
+    cut_table(data.x_test[chosen])
 
 
 if __name__ == "__main__":

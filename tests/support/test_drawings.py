@@ -16,7 +16,9 @@ from tests.support.drawings import (
     WRITER_VARIANTS,
     draw_digit,
     drawn_digits,
+    ink_mask,
     open_blobs,
+    pieces,
     place_on_canvas,
     place_strokes,
     random_writer,
@@ -221,6 +223,24 @@ def test_skeleton_strokes_follow_the_middle_of_an_mnist_stroke():
     x, y = points[:, 0], points[:, 1]
     assert np.all(np.abs(x - 13.5) <= 0.8)  # the bar's middle, in the digit's 28-px frame
     assert y.min() <= 7 and y.max() >= 21  # thinning shortens each end by half the width
+
+
+def test_a_faint_stroke_is_kept_whole_and_dust_beside_a_digit_is_not_joined_to_it():
+    digit = np.zeros((28, 28), np.uint8)
+    digit[4:24, 13:15] = 250  # a 1 ...
+    digit[12:16, 13:15] = 110  # ... drawn lightly in the middle: under half strength
+    assert pieces(digit.repeat(4, 0).repeat(4, 1) >= 125) == 2  # cut at half: two dashes
+    mask = ink_mask(digit)
+    assert pieces(mask) == 1
+    points = np.concatenate(skeleton_strokes(digit))
+    assert points[:, 1].min() <= 6 and points[:, 1].max() >= 21
+    assert np.all(np.abs(points[:, 0] - 13.5) <= 0.8)  # one line down the middle
+    dusty = digit.copy()
+    dusty[12:16, 13:15] = 250
+    dusty[19:21, 21:23] = 100  # faint scanner dust well apart from a strong 1
+    assert pieces(dusty.repeat(4, 0).repeat(4, 1) >= 75) == 2  # a low cut keeps the dust
+    kept = ink_mask(dusty)
+    assert pieces(kept) == 1 and not kept[76:84, 84:92].any()  # cut at half: no dust
 
 
 @pytest.mark.parametrize("pen", [6, 18, 30])
