@@ -1,6 +1,6 @@
 """Augmentation's effect on reading drawn digits: a convnet preset trained with and without it.
 
-    nice -n 10 .venv/bin/python bench/augment_reading.py
+    nice -n 10 .venv/bin/python bench/augment_reading.py --per-pen 1000
     nice -n 10 .venv/bin/python bench/augment_reading.py --tune --seeds 1 2 \
         --augment 0.1 10 0.1 1 --augment 0.1 10 0.1 0 --models /tmp/models
 
