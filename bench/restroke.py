@@ -7,8 +7,9 @@ redraw; where the ink is wider than BLOB_WIDTH times the digit's median stroke (
 in by a thick pen), `open_blobs` first punches a hole so the pen goes round the blob instead of
 through it. For each candidate width, and without opening blobs, this prints how like their
 originals the centre lines are, with no network involved: each digit (enlarged 4 times, cut at
-half strength) against its centre lines drawn at the digit's median stroke width, intersection
-over union; the mean, the 5th and 1st percentiles, and how many digits had a blob opened.
+half strength, or lower for a faint digit: CUTS) against its centre lines drawn at the digit's
+median stroke width, intersection over union; the mean, the 5th and 1st percentiles, and how
+many digits had a blob opened.
 The digits are every fifth of MNIST's first 5,000 test digits, the part bench/draw.py's
 tuning sets re-stroke (--digits of them).
 
