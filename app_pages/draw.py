@@ -106,7 +106,7 @@ def answer_view(recognition, rgba: np.ndarray) -> None:
     st.metric(  # the confidence is not a change: no arrow, no colour
         "Prediction",
         str(recognition.digit),
-        f"{recognition.confidence:.0%} sure",
+        recognition.sure,
         delta_color="off",
         delta_arrow="off",
     )
