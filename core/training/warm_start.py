@@ -121,6 +121,14 @@ class WarmStarts:
         with self._changed:
             return self._ready[0] if self._ready else None
 
+    def _log_failure(self) -> None:
+        """Log the build that just failed: an error, unless the process is exiting (`close`
+        ran), when Keras's own exit handlers, which run first, can break a build midway."""
+        if self._closing:
+            logger.debug("A build ahead of Train ended with the process", exc_info=True)
+        else:
+            logger.exception("Building a model ahead of Train failed")
+
     def _work(self) -> None:
         run_in_background()
         while True:
@@ -155,7 +163,7 @@ class WarmStarts:
                 # caches: the run's first call then costs no more than its others.
                 self.pool.prime(spec, key)
             except Exception:  # the job builds its own model and shows any real error
-                logger.exception("Building a model ahead of Train failed")
+                self._log_failure()
             finally:
                 gradient_registry.release()
                 with self._changed:

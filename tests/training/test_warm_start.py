@@ -116,6 +116,32 @@ def test_a_failing_build_leaves_nothing_and_the_next_request_builds():
     eventually(lambda: ahead.ready_key() == key("a"), message="the next request built nothing")
 
 
+def test_a_build_broken_by_the_process_s_exit_is_no_error_but_one_before_it_is(caplog):
+    started, finish = threading.Event(), threading.Event()
+
+    def build(spec, key):
+        started.set()
+        finish.wait(10)
+        raise ValueError("Keras's state went with its exit handler")
+
+    for closing in (False, True):
+        started.clear()
+        finish.clear()
+        caplog.clear()
+        ahead = WarmStarts(delay=0, build=build)
+        ahead.request(None, key("a"))
+        assert started.wait(10)
+        if closing:
+            threading.Timer(0.2, finish.set).start()
+            ahead.close()
+        else:
+            finish.set()
+            eventually(lambda a=ahead: a._building is None, message="the build did not fail")
+        errors = [r for r in caplog.records if r.levelname == "ERROR"]
+        assert len(errors) == (0 if closing else 1)
+        ahead.close()
+
+
 def test_close_waits_for_the_build_under_way_and_builds_nothing_more():
     builds, ahead = building_a_for_a_moment()
     ahead.close()
