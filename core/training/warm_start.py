@@ -123,7 +123,8 @@ class WarmStarts:
 
     def _log_failure(self) -> None:
         """Log the build that just failed: an error, unless the process is exiting (`close`
-        ran), when Keras's own exit handlers, which run first, can break a build midway."""
+        ran). Exit handlers registered after `close`, TensorFlow's among them, run before it,
+        and a build under way then can break midway with errors that mean nothing."""
         if self._closing:
             logger.debug("A build ahead of Train ended with the process", exc_info=True)
         else:
