@@ -44,10 +44,9 @@ TUNING_DIGITS = 5000  # bench/draw.py's MNIST_HALF: the tuning sets' digits come
 def likeness(mask: np.ndarray) -> tuple[float, bool]:
     """IoU of the mask with its centre lines (blobs opened) drawn at its median half-width,
     and whether a blob was opened."""
-    opened = drawings.open_blobs(mask)
-    half_width = float(np.median(ndimage.distance_transform_edt(mask)[drawings.thin(mask)]))
-    redrawn = ndimage.distance_transform_edt(~drawings.thin(opened)) <= half_width
-    return float((mask & redrawn).sum() / (mask | redrawn).sum()), bool((opened != mask).any())
+    drawn = redrawn(mask)
+    opened = bool((drawings.open_blobs(mask) != mask).any())
+    return float((mask & drawn).sum() / (mask | drawn).sum()), opened
 
 
 def loops(mask: np.ndarray) -> int:

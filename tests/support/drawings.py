@@ -483,8 +483,7 @@ def skeleton_strokes(digit: np.ndarray) -> list[np.ndarray]:
 
     The digit is enlarged RESTROKE_SCALE times (bilinear), cut at half strength (lower where
     that breaks a faint stroke: `ink_mask`) and thinned, with a hole in each blob of ink first
-    (`open_blobs`); every pair of neighbouring
-    centre-line pixels becomes a two-point stroke.
+    (`open_blobs`); every pair of neighbouring centre-line pixels becomes a two-point stroke.
     """
     skeleton = thin(open_blobs(ink_mask(digit)))
     side = skeleton.shape[0]
