@@ -178,10 +178,19 @@ def cross_entropy(probabilities: Any, y_true: Any) -> float:
     return float(-np.mean(np.log(np.clip(p_true, EPSILON, 1 - EPSILON))))
 
 
+def percent_text(probability: float) -> str:
+    """A probability as a whole percent ('97 %'), except that one short of 1 never shows as
+    100: '99.6 %' (at most '99.9 %'), so a network very sure of a mistake is not called certain."""
+    value = 100 * float(probability)
+    if value < 100 and f"{value:.0f}" == "100":
+        return f"{min(value, 99.9):.1f} %"
+    return f"{value:.0f} %"
+
+
 def describe_prediction(true_digit: int, predicted_digit: int, confidence: float) -> str:
     """'true 4 → predicted 9 (97 %)' (or 'true 4, predicted 4 (99 %)' when right)."""
     joiner = "," if true_digit == predicted_digit else " →"
-    return f"true {true_digit}{joiner} predicted {predicted_digit} ({100 * confidence:.0f} %)"
+    return f"true {true_digit}{joiner} predicted {predicted_digit} ({percent_text(confidence)})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,8 +248,8 @@ class Evaluation:
         indices = np.asarray(indices, dtype=np.int64)
         labels = self.labels[indices]
         predictions = self.predictions[indices]
-        percents = np.round(100 * self.confidence[indices]).astype(np.int64)
-        return [f"{t} → {p} ({c} %)" for t, p, c in zip(labels, predictions, percents, strict=True)]
+        sure = [percent_text(c) for c in self.confidence[indices]]
+        return [f"{t} → {p} ({c})" for t, p, c in zip(labels, predictions, sure, strict=True)]
 
 
 def evaluate_probabilities(probabilities: Any, y_true: Any) -> Evaluation:

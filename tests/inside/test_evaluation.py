@@ -17,10 +17,12 @@ from core.inside.evaluation import (
     Evaluation,
     confusion_matrix,
     cross_entropy,
+    describe_prediction,
     evaluate_probabilities,
     first_layer_weight_images,
     normalise_rows,
     per_class_metrics,
+    percent_text,
     predict_probabilities,
 )
 from core.nets.model import ModelSpec, build_model
@@ -258,6 +260,20 @@ def test_evaluation_describes_and_titles_images():
     assert evaluation.describe(2) == "true 2 → predicted 7 (95 %)"
     assert evaluation.describe(0) == "true 0, predicted 0 (90 %)"
     assert evaluation.titles([2, 4]) == ["2 → 7 (95 %)", "4 → 9 (80 %)"]
+
+
+def test_a_probability_short_of_1_is_never_shown_as_100_percent():
+    assert [percent_text(p) for p in (0.97, 0.994, 0.996, 0.99996, 1.0)] == [
+        "97 %",
+        "99 %",
+        "99.6 %",
+        "99.9 %",
+        "100 %",
+    ]
+    probs = np.full((1, 10), 0.004 / 9)
+    probs[0, 3] = 0.996
+    assert evaluate_probabilities(probs, [8]).titles([0]) == ["8 → 3 (99.6 %)"]
+    assert describe_prediction(8, 3, 0.996) == "true 8 → predicted 3 (99.6 %)"
 
 
 def test_evaluate_probabilities_rejects_mismatched_inputs():
