@@ -178,12 +178,13 @@ def cross_entropy(probabilities: Any, y_true: Any) -> float:
     return float(-np.mean(np.log(np.clip(p_true, EPSILON, 1 - EPSILON))))
 
 
-def percent_text(probability: float) -> str:
+def percent_text(probability: float, *, short: bool = False) -> str:
     """A probability as a whole percent ('97 %'), except that one short of 1 never shows as
-    100: '99.6 %' (at most '99.9 %'), so a network very sure of a mistake is not called certain."""
+    100, so a network very sure of a mistake is not called certain: '99.6 %' (at most
+    '99.9 %'), or with `short` (a gallery title, no wider than the others) '99 %'."""
     value = 100 * float(probability)
     if value < 100 and f"{value:.0f}" == "100":
-        return f"{min(value, 99.9):.1f} %"
+        return "99 %" if short else f"{min(value, 99.9):.1f} %"
     return f"{value:.0f} %"
 
 
@@ -248,7 +249,7 @@ class Evaluation:
         indices = np.asarray(indices, dtype=np.int64)
         labels = self.labels[indices]
         predictions = self.predictions[indices]
-        sure = [percent_text(c) for c in self.confidence[indices]]
+        sure = [percent_text(c, short=True) for c in self.confidence[indices]]
         return [f"{t} → {p} ({c})" for t, p, c in zip(labels, predictions, sure, strict=True)]
 
 

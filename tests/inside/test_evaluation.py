@@ -272,7 +272,8 @@ def test_a_probability_short_of_1_is_never_shown_as_100_percent():
     ]
     probs = np.full((1, 10), 0.004 / 9)
     probs[0, 3] = 0.996
-    assert evaluate_probabilities(probs, [8]).titles([0]) == ["8 → 3 (99.6 %)"]
+    assert percent_text(0.996, short=True) == "99 %" and percent_text(1.0, short=True) == "100 %"
+    assert evaluate_probabilities(probs, [8]).titles([0]) == ["8 → 3 (99 %)"]  # as wide as others
     assert describe_prediction(8, 3, 0.996) == "true 8 → predicted 3 (99.6 %)"
 
 
