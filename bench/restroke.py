@@ -41,12 +41,12 @@ from core.mnist.data import load_mnist  # noqa: E402
 TUNING_DIGITS = 5000  # bench/draw.py's MNIST_HALF: the tuning sets' digits come from these
 
 
-def likeness(mask: np.ndarray) -> tuple[float, bool]:
-    """IoU of the mask with its centre lines (blobs opened) drawn at its median half-width,
-    and whether a blob was opened."""
-    drawn = redrawn(mask)
-    opened = bool((drawings.open_blobs(mask) != mask).any())
-    return float((mask & drawn).sum() / (mask | drawn).sum()), opened
+def likeness(mask: np.ndarray, width: float) -> tuple[float, bool]:
+    """IoU of the mask with its centre lines (blobs opened at `width`) drawn at its median
+    half-width, and whether a blob was opened."""
+    opened = drawings.open_blobs(mask, width)
+    drawn = redrawn(mask, opened)
+    return float((mask & drawn).sum() / (mask | drawn).sum()), bool((opened != mask).any())
 
 
 def loops(mask: np.ndarray) -> int:
@@ -56,33 +56,33 @@ def loops(mask: np.ndarray) -> int:
     return int(np.count_nonzero(sizes >= drawings.RESTROKE_SCALE**2))
 
 
-def redrawn(mask: np.ndarray) -> np.ndarray:
-    """The mask's centre lines (blobs opened) drawn at its median half-width."""
+def redrawn(mask: np.ndarray, opened: np.ndarray) -> np.ndarray:
+    """The centre lines of `opened` (the mask with its blobs opened) drawn at the mask's
+    median half-width."""
     half_width = float(np.median(ndimage.distance_transform_edt(mask)[drawings.thin(mask)]))
-    return ndimage.distance_transform_edt(~drawings.thin(drawings.open_blobs(mask))) <= half_width
-
-
-def mask_with(digit: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
-    """`drawings.ink_mask` of the digit with `cuts` in place of drawings.CUTS."""
-    kept, drawings.CUTS = drawings.CUTS, cuts
-    try:
-        return drawings.ink_mask(digit)
-    finally:
-        drawings.CUTS = kept
+    return ndimage.distance_transform_edt(~drawings.thin(opened)) <= half_width
 
 
 def cut_table(digits: np.ndarray) -> None:
     """For half strength alone and for drawings.CUTS: the share of digits redrawn in more
     pieces than the original holds at a fifth of its ink, and with other loops than at half."""
     print(f"\n{'cuts':>18} {'more pieces':>12} {'other loops':>12}")
-    for cuts in [(0.5,), drawings.CUTS]:
-        apart = changed = 0
-        for digit in digits:
-            drawn = redrawn(mask_with(digit, cuts))
-            apart += drawings.pieces(drawn) > drawings.pieces(mask_with(digit, (0.2,)))
-            changed += loops(drawn) != loops(mask_with(digit, (0.5,)))
+    rules = [(0.5,), drawings.CUTS]
+    apart, changed = np.zeros(len(rules)), np.zeros(len(rules))
+    for digit in digits:
+        original_pieces = drawings.pieces(drawings.ink_mask(digit, (0.2,)))
+        original_loops = loops(drawings.ink_mask(digit, (0.5,)))
+        for rule, cuts in enumerate(rules):
+            mask = drawings.ink_mask(digit, cuts)
+            drawn = redrawn(mask, drawings.open_blobs(mask))
+            apart[rule] += drawings.pieces(drawn) > original_pieces
+            changed[rule] += loops(drawn) != original_loops
+    for rule, cuts in enumerate(rules):
         name = ", ".join(f"{c:g}" for c in cuts)
-        print(f"{name:>18} {100 * apart / len(digits):11.1f}% {100 * changed / len(digits):11.1f}%")
+        print(
+            f"{name:>18} {100 * apart[rule] / len(digits):11.1f}% "
+            f"{100 * changed[rule] / len(digits):11.1f}%"
+        )
 
 
 def main() -> None:
@@ -98,18 +98,13 @@ def main() -> None:
         f"{drawings.BLOB_WIDTH:g}"
     )
     print(f"{'blob width':>12} {'mean IoU':>9} {'5th pct':>8} {'1st pct':>8} {'opened':>7}")
-    kept = drawings.BLOB_WIDTH
-    try:
-        for width in [math.inf, *args.widths]:
-            drawings.BLOB_WIDTH = width
-            scores, opened = zip(*(likeness(m) for m in masks), strict=True)
-            name = "none" if width == math.inf else f"{width:g}"
-            print(
-                f"{name:>12} {np.mean(scores):9.4f} {np.percentile(scores, 5):8.3f} "
-                f"{np.percentile(scores, 1):8.3f} {sum(opened):7d}"
-            )
-    finally:
-        drawings.BLOB_WIDTH = kept
+    for width in [math.inf, *args.widths]:
+        scores, opened = zip(*(likeness(m, width) for m in masks), strict=True)
+        name = "none" if width == math.inf else f"{width:g}"
+        print(
+            f"{name:>12} {np.mean(scores):9.4f} {np.percentile(scores, 5):8.3f} "
+            f"{np.percentile(scores, 1):8.3f} {sum(opened):7d}"
+        )
     cut_table(data.x_test[chosen])
 
 

@@ -427,8 +427,8 @@ def thin(mask: np.ndarray) -> np.ndarray:
     return image[1:-1, 1:-1]
 
 
-def open_blobs(mask: np.ndarray) -> np.ndarray:
-    """The mask with a round hole in each blob: where the ink is wider than BLOB_WIDTH times
+def open_blobs(mask: np.ndarray, width: float = BLOB_WIDTH) -> np.ndarray:
+    """The mask with a round hole in each blob: where the ink is wider than `width` times
     the mask's median stroke, a hole round the blob's deepest point that leaves a ring half a
     usual stroke wide.
 
@@ -440,7 +440,7 @@ def open_blobs(mask: np.ndarray) -> np.ndarray:
     if not centre_lines.any():
         return mask
     stroke = float(np.median(depth[centre_lines]))  # half the usual stroke width
-    blobs, count = ndimage.label(depth > BLOB_WIDTH * stroke, structure=np.ones((3, 3), bool))
+    blobs, count = ndimage.label(depth > width * stroke, structure=np.ones((3, 3), bool))
     rows, cols = np.indices(mask.shape)
     opened = mask.copy()
     for blob in range(1, count + 1):
@@ -460,18 +460,19 @@ def pieces(mask: np.ndarray) -> int:
     return int(np.count_nonzero(sizes >= RESTROKE_SCALE**2))
 
 
-def ink_mask(digit: np.ndarray) -> np.ndarray:
+def ink_mask(digit: np.ndarray, cuts: tuple[float, ...] = CUTS) -> np.ndarray:
     """An MNIST digit (uint8, or float in [0, 1]) enlarged RESTROKE_SCALE times (bilinear) and
-    cut at half its strongest ink, or lower where that breaks a faint stroke apart (CUTS): the
-    mask `skeleton_strokes` thins."""
+    cut at the first of `cuts` (fractions of its strongest ink) that leaves it in no more
+    pieces than the last does: half strength, or lower where that breaks a faint stroke apart.
+    The mask `skeleton_strokes` thins."""
     values = np.asarray(digit, dtype=np.float32)
     if np.asarray(digit).dtype == np.uint8:
         values = values / 255.0
     side = values.shape[0] * RESTROKE_SCALE
     big = np.asarray(Image.fromarray(values).resize((side, side), Image.Resampling.BILINEAR))
     strongest = float(big.max())
-    fewest = pieces(big >= CUTS[-1] * strongest)
-    for cut in CUTS:
+    fewest = pieces(big >= cuts[-1] * strongest)
+    for cut in cuts:
         mask = big >= cut * strongest
         if pieces(mask) <= fewest:
             break
