@@ -60,6 +60,7 @@ from core.nets.presets import (  # noqa: E402
     PRESETS,
     SECONDS_PRESET,
 )
+from tests.support.drawings import loops  # noqa: E402
 
 DATA = os.environ.get("MNIST_DATA", str(Path(__file__).resolve().parents[2] / "shared/data/mnist"))
 CHOICES = {"fast": FAST_CNN, "keras": KERAS_CONVNET, "seconds": SECONDS_PRESET}
@@ -242,9 +243,7 @@ def summary(runs: list[dict], sets, settings: list) -> None:
 
 def holes(image: np.ndarray) -> int:
     """Enclosed background regions (of at least 2 pixels) in a 28x28 digit inked at 0.5."""
-    ink = image >= 0.5
-    regions, count = ndimage.label(ndimage.binary_fill_holes(ink) & ~ink)
-    return int(sum(np.count_nonzero(regions == r) >= 2 for r in range(1, count + 1)))
+    return loops(image >= 0.5, smallest=2)
 
 
 def loops_under_thickness(data, digits=(0, 6, 8, 9), each: int = 1000) -> None:

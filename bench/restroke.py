@@ -50,10 +50,8 @@ def likeness(mask: np.ndarray, width: float) -> tuple[float, bool]:
 
 
 def loops(mask: np.ndarray) -> int:
-    """Enclosed background regions of at least one MNIST pixel in an enlarged mask."""
-    regions, count = ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)
-    sizes = ndimage.sum_labels(regions > 0, regions, np.arange(1, count + 1))
-    return int(np.count_nonzero(sizes >= drawings.RESTROKE_SCALE**2))
+    """Loops of at least one MNIST pixel in an enlarged mask."""
+    return drawings.loops(mask, drawings.RESTROKE_SCALE**2)
 
 
 def redrawn(mask: np.ndarray, opened: np.ndarray) -> np.ndarray:

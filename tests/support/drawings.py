@@ -460,6 +460,14 @@ def pieces(mask: np.ndarray) -> int:
     return int(np.count_nonzero(sizes >= RESTROKE_SCALE**2))
 
 
+def loops(mask: np.ndarray, smallest: int) -> int:
+    """How many loops a boolean mask of ink closes: enclosed background regions of at least
+    `smallest` pixels."""
+    regions, count = ndimage.label(ndimage.binary_fill_holes(mask) & ~mask)
+    sizes = ndimage.sum_labels(regions > 0, regions, np.arange(1, count + 1))
+    return int(np.count_nonzero(sizes >= smallest))
+
+
 def ink_mask(digit: np.ndarray, cuts: tuple[float, ...] = CUTS) -> np.ndarray:
     """An MNIST digit (uint8, or float in [0, 1]) enlarged RESTROKE_SCALE times (bilinear) and
     cut at the first of `cuts` (fractions of its strongest ink) that leaves it in no more
