@@ -60,7 +60,7 @@ from core.nets.presets import (  # noqa: E402
     PRESETS,
     SECONDS_PRESET,
 )
-from tests.support.drawings import loops  # noqa: E402
+from tests.support.restroke import loops  # noqa: E402
 
 DATA = os.environ.get("MNIST_DATA", str(Path(__file__).resolve().parents[2] / "shared/data/mnist"))
 CHOICES = {"fast": FAST_CNN, "keras": KERAS_CONVNET, "seconds": SECONDS_PRESET}

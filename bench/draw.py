@@ -4,24 +4,24 @@
                          [--tune] [--variants] [--cnn [--cnn-model CNN.keras]] [--mnist]
                          [--calls 200]
 
-1. Drawn digits, four kinds, each written with a round pen 6 to 30 px wide on a 280x280
-   canvas: "pen strokes" (tests.support.drawings.drawn_digits: fixed hand styles of every
-   digit, random slant, size and place), "writers" (writer_digits: 20 people per seed, each
-   with a slant, proportions and a variant of every digit of their own, such as a hooked or
+1. Drawn digits, four kinds, each written with a round pen 6 to 30 px wide on a 280x280 canvas:
+   "pen strokes" (tests.support.drawings.drawn_digits: fixed hand styles of every digit, random
+   slant, size and place), "writers" (tests.support.writers.writer_digits: 20 people per seed,
+   each with a slant, proportions and a variant of every digit of their own, such as a hooked or
    straight-entry 6; half the digits small and near an edge), "MNIST re-stroked"
-   (restroked_digits: MNIST test digits' centre lines redrawn with the pen, a loop filled with
-   ink as a small loop; bench/restroke.py) and "pen paths"
+   (tests.support.restroke.restroked_digits: MNIST test digits' centre lines redrawn with the
+   pen, a loop filled with ink as a small loop; bench/restroke.py) and "pen paths"
    (tests.support.pen_paths.path_digits, another generator: 20 hands per seed steering a pen
-   through points, its own ways of writing each digit; a third small and near an edge). Each is read by
-   the same network after the app's preparation (core.mnist.strokes.strokes_to_mnist: the
-   strokes redrawn from their paths, which the generators' strokes stand in for, as the
+   through points, its own ways of writing each digit; a third small and near an edge). Each is
+   read by the same network after the app's preparation (core.mnist.strokes.strokes_to_mnist:
+   the strokes redrawn from their paths, which the generators' strokes stand in for, as the
    canvas sends them), after the image recipe it falls back on (core.mnist.preprocess.
    canvas_to_mnist, for an image without paths) and after a plain recipe written here
-   independently (crop the ink, fit its longer side into 20 px with Lanczos, centre the mass
-   on pixel 14). Accuracy per pen width on the held-out sets (other seeds, styles, writers
-   and MNIST digits than the ones the recipe was tuned on; --tune adds those). For MNIST
-   re-stroked, the MNIST originals' own accuracy is the ceiling. Goal: at least 98 % at every
-   pen width, and never below the plain recipe.
+   independently (crop the ink, fit its longer side into 20 px with Lanczos, centre the mass on
+   pixel 14). Accuracy per pen width on the held-out sets (other seeds, styles, writers and
+   MNIST digits than the ones the recipe was tuned on; --tune adds those). For MNIST re-stroked,
+   the MNIST originals' own accuracy is the ceiling. Goal: at least 98 % at every pen width, and
+   never below the plain recipe.
    --variants also shows steps changed or switched off, and candidates (among them test-time
    averaging: the probabilities for two preparations averaged, AVERAGED).
 2. --cnn: the first convolutional preset in core.nets.presets against the default dense preset,
@@ -57,19 +57,17 @@ from scipy import ndimage  # noqa: E402
 
 import tests.support.drawings as drawings_module  # noqa: E402
 import tests.support.pen_paths as pen_paths_module  # noqa: E402
+import tests.support.restroke as restroke_module  # noqa: E402
+import tests.support.writers as writers_module  # noqa: E402
 from core.mnist import preprocess, strokes  # noqa: E402
 from core.mnist.data import load_mnist  # noqa: E402
 from core.mnist.preprocess import canvas_to_mnist  # noqa: E402
 from core.nets.model import build_model  # noqa: E402
 from core.nets.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
-from tests.support.drawings import (  # noqa: E402
-    STYLES,
-    drawn_digits,
-    place_on_canvas,
-    restroked_digits,
-    writer_digits,
-)
+from tests.support.drawings import STYLES, drawn_digits, place_on_canvas  # noqa: E402
 from tests.support.pen_paths import path_digits  # noqa: E402
+from tests.support.restroke import restroked_digits  # noqa: E402
+from tests.support.writers import writer_digits  # noqa: E402
 
 PENS = (6, 12, 18, 24, 30)
 # Each kind of drawing has sets to tune the recipe on and a set held out from any tuning, with
@@ -105,16 +103,19 @@ def recording_strokes():
     """Within it, every drawing the generators render leaves its strokes in the list yielded,
     in order: the paths the canvas would send beside its image (its json_data)."""
     recorded, render = [], drawings_module.render
+    generators = (drawings_module, pen_paths_module, restroke_module, writers_module)
 
     def recording_render(placed, pen, *args, **kwargs):
         recorded.append([np.asarray(s, dtype=float) for s in placed])
         return render(placed, pen, *args, **kwargs)
 
-    drawings_module.render = pen_paths_module.render = recording_render
+    for module in generators:
+        module.render = recording_render
     try:
         yield recorded
     finally:
-        drawings_module.render = pen_paths_module.render = render
+        for module in generators:
+            module.render = render
 
 
 def drawings_of(kind: str, seed: int, extra, count: int, data) -> tuple[list, np.ndarray | None]:

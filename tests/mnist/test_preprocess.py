@@ -21,15 +21,9 @@ from core.mnist.preprocess import (
 )
 from core.nets.model import build_model
 from tests.conftest import full_mnist_dir
-from tests.support.drawings import (
-    Writer,
-    drawn_digits,
-    place_on_canvas,
-    place_strokes,
-    render,
-    writer_strokes,
-)
+from tests.support.drawings import drawn_digits, place_on_canvas, place_strokes, render
 from tests.support.specs import small_spec
+from tests.support.writers import Writer, writer_strokes
 
 CANVAS = 280
 COLOURS = {  # background, pen (RGBA)
