@@ -42,8 +42,6 @@ from PIL import Image, ImageDraw  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
 from bench.draw import (  # noqa: E402
-    PENS,
-    drawn_sets,
     header,
     per_pen_row,
     predictions,
@@ -51,6 +49,7 @@ from bench.draw import (  # noqa: E402
     the_app,
     train,
 )
+from bench.drawn_sets import PENS, drawn_sets  # noqa: E402
 from core.mnist.data import load_mnist  # noqa: E402
 from core.nets.augment import FIELDS  # noqa: E402
 from core.nets.presets import (  # noqa: E402

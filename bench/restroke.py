@@ -1,4 +1,5 @@
-"""How like its original each MNIST digit re-stroked by bench/draw.py's generator is, by blob width.
+"""How like its original each MNIST digit re-stroked for bench/draw.py is (tests.support.restroke).
+
 
     python bench/restroke.py [--digits 1000] [--widths 2.0 1.8 1.6 1.5 1.4]
 
@@ -38,7 +39,7 @@ from scipy import ndimage  # noqa: E402
 import tests.support.restroke as restroke  # noqa: E402
 from core.mnist.data import load_mnist  # noqa: E402
 
-TUNING_DIGITS = 5000  # bench/draw.py's MNIST_HALF: the tuning sets' digits come from these
+TUNING_DIGITS = 5000  # bench/drawn_sets.py's MNIST_HALF: the tuning sets' digits come from these
 
 
 def likeness(mask: np.ndarray, width: float) -> tuple[float, bool]:
