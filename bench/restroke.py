@@ -1,6 +1,5 @@
 """How like its original each MNIST digit re-stroked for bench/draw.py is (tests.support.restroke).
 
-
     python bench/restroke.py [--digits 1000] [--widths 2.0 1.8 1.6 1.5 1.4]
 
 tests.support.restroke.skeleton_strokes traces an MNIST digit's centre lines for the pen to
