@@ -224,7 +224,7 @@ def probabilities_figure(
             x=DIGITS,
             y=percent,
             marker_color=colours,
-            text=[f"{v:.1f} %" if v >= 0.5 else "" for v in percent],
+            text=[percent_text(v) if v >= 0.5 else "" for v in percent],
             textposition="inside",
             insidetextanchor="end",
             textangle=0,
@@ -240,7 +240,7 @@ def probabilities_figure(
             showarrow=False,
             font={"color": colours[digit], "size": 13},
         )
-    title = f"Predicted {predicted} with {percent[predicted]:.1f} %"
+    title = f"Predicted {predicted} with {percent_text(percent[predicted])}"
     if true_label is not None:
         title += f" (true digit {true_label})"
     figure.update_layout(
@@ -279,5 +279,10 @@ def _marked_digits(
 
 
 def percent_text(value: float) -> str:
-    """A percentage (0-100) as short text, "< 0.1 %" for what would round to nothing."""
-    return f"{value:.1f} %" if value >= 0.05 else "< 0.1 %"
+    """A percentage (0-100) to a tenth: "< 0.1 %" for what would round to nothing, and
+    "> 99.9 %" for what would round to 100.0 short of certain."""
+    if value < 0.05:
+        return "< 0.1 %"
+    if 99.95 <= value < 100:
+        return "> 99.9 %"
+    return f"{value:.1f} %"

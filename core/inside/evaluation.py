@@ -180,11 +180,14 @@ def cross_entropy(probabilities: Any, y_true: Any) -> float:
 
 def percent_text(probability: float, *, short: bool = False) -> str:
     """A probability as a whole percent ('97 %'), except that one short of 1 never shows as
-    100, so a network very sure of a mistake is not called certain: '99.6 %' (at most
-    '99.9 %'), or with `short` (a gallery title, no wider than the others) '99 %'."""
+    100, so a network very sure of a mistake is not called certain: '99.6 %' ('> 99.9 %'
+    from 99.95 %, as core.charts.metrics writes it), or with `short` (a gallery title, no
+    wider than the others) '99 %'."""
     value = 100 * float(probability)
     if value < 100 and f"{value:.0f}" == "100":
-        return "99 %" if short else f"{min(value, 99.9):.1f} %"
+        if short:
+            return "99 %"
+        return "> 99.9 %" if value >= 99.95 else f"{value:.1f} %"
     return f"{value:.0f} %"
 
 

@@ -32,12 +32,6 @@ class Recognition:
         return float(self.probabilities.max())
 
     @property
-    def sure(self) -> str:
-        """How sure the network is, as the page says it: to a tenth of a percent, as the
-        probability chart's title has it ("99.6 % sure", where whole percents would say 100)."""
-        return f"{100 * self.confidence:.1f} % sure"
-
-    @property
     def unsure(self) -> bool:
         return self.confidence < LOW_CONFIDENCE
 

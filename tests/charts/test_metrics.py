@@ -146,6 +146,20 @@ def test_probabilities_figure_for_a_right_answer_and_without_a_label():
     assert "predicted" in unlabelled.layout.annotations[0].text
 
 
-def test_percent_text_shows_a_tiny_share_as_under_a_tenth():
+def test_percent_text_shows_a_tiny_share_as_under_a_tenth_and_never_100_short_of_certain():
     assert percent_text(20.0) == "20.0 %"
     assert percent_text(0.04) == "< 0.1 %"
+    assert [percent_text(v) for v in (99.6, 99.94, 99.96, 100.0)] == [
+        "99.6 %",
+        "99.9 %",
+        "> 99.9 %",
+        "100.0 %",
+    ]
+
+
+def test_a_drawing_read_at_99_96_percent_is_not_called_certain_in_its_chart():
+    probs = np.full(10, 0.0004 / 9)
+    probs[7] = 0.9996
+    figure = probabilities_figure(probs)
+    assert figure.layout.title.text == "Predicted 7 with > 99.9 %"
+    assert bars(figure)[0].text[7] == "> 99.9 %"

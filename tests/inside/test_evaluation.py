@@ -267,7 +267,7 @@ def test_a_probability_short_of_1_is_never_shown_as_100_percent():
         "97 %",
         "99 %",
         "99.6 %",
-        "99.9 %",
+        "> 99.9 %",
         "100 %",
     ]
     probs = np.full((1, 10), 0.004 / 9)

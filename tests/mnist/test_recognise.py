@@ -73,16 +73,6 @@ def test_confidence_and_runner_up():
     assert (unsure.digit, unsure.runner_up) == (1, 3)
 
 
-def test_how_sure_is_said_to_a_tenth_of_a_percent_so_99_6_is_not_called_100():
-    def said(top: float) -> str:
-        rest = np.full(9, (1 - top) / 9, np.float32)
-        return Recognition(np.zeros((28, 28), np.float32), np.array([top, *rest])).sure
-
-    assert said(0.996) == "99.6 % sure"
-    assert said(0.82) == "82.0 % sure"
-    assert said(1.0) == "100.0 % sure"
-
-
 def test_probabilities_for_accepts_the_28x28_image(model):
     image = np.random.default_rng(0).random((28, 28), dtype=np.float32)
     assert probabilities_for(model, image).shape == (10,)

@@ -147,7 +147,7 @@ def test_the_prediction_is_sent_before_any_chart_and_before_the_inside_views(
     at = open_with_a_drawing(monkeypatch, sent)
     assert at.metric[0].label == "Prediction"
     assert at.metric[0].value in [str(d) for d in range(10)]
-    assert re.fullmatch(r"\d{1,3}\.\d % sure", at.metric[0].delta)  # as the chart's title
+    assert re.fullmatch(r"(> )?\d{1,3}\.\d % sure", at.metric[0].delta)  # as the chart's title
     answer = sent.index(("element", "metric"))
     first_chart = sent.index(("element", "plotly_chart"))
     assert answer < first_chart
