@@ -8,6 +8,7 @@
 
 Each random spec is built layer by layer, keeping only layers whose shape checks pass
 (core.nets.layers.output_shape), so every one validates; about half are convolutional.
+KERAS_CONVNET here is a layer list; core.nets.presets.KERAS_CONVNET is the preset's name.
 """
 
 from __future__ import annotations
