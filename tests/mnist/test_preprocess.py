@@ -1,28 +1,20 @@
-"""canvas_to_mnist on drawings made here with Pillow, and on real MNIST digits put on a canvas."""
+"""canvas_to_mnist on drawings made here with Pillow: any place, size, pen and colours give the
+same MNIST digit, thin and fat strokes are matched, and blank canvases and specks are set aside.
+
+The steps on their own are in test_preprocess_steps.py; real MNIST digits and pen-drawn digit
+sets in test_preprocess_digits.py.
+"""
 
 from __future__ import annotations
-
-import gzip
-import math
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from core.mnist.preprocess import (
-    canvas_to_mnist,
-    centre_by_mass,
-    dilate,
-    erode,
-    ink_box,
-    ink_map,
-    stroke_width,
-)
-from core.nets.model import build_model
-from tests.conftest import full_mnist_dir
-from tests.support.drawings import drawn_digits, place_on_canvas, place_strokes, render
-from tests.support.specs import small_spec
+from core.mnist.preprocess import canvas_to_mnist, ink_box, ink_map
+from tests.support.digit_measures import box_of, centre_of_mass, correlation
+from tests.support.drawings import place_strokes, render
 from tests.support.writers import Writer, writer_strokes
 
 CANVAS = 280
@@ -53,22 +45,6 @@ def draw(shape: str, top: int, left: int, size: int, pen: int, colours: str = "t
     else:
         raise ValueError(shape)
     return np.asarray(image).copy()
-
-
-def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
-    rows, cols = np.indices(image.shape)
-    mass = image.sum()
-    return float((rows * image).sum() / mass), float((cols * image).sum() / mass)
-
-
-def box_of(image: np.ndarray, level: float = 0.0) -> tuple[int, int, int, int]:
-    rows = np.flatnonzero((image > level).any(axis=1))
-    cols = np.flatnonzero((image > level).any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-
-
-def correlation(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
 
 
 DRAWINGS = {  # shape, top, left, size, pen
@@ -213,16 +189,6 @@ def test_transparency_is_ink_whatever_the_hidden_colour():
     assert np.abs(canvas_to_mnist(canvas) - reference).max() < 0.02
 
 
-def test_ink_map_is_the_composite_over_the_opposite_colour():
-    rng = np.random.default_rng(0)
-    canvas = np.zeros((50, 60, 4), dtype=np.uint8)
-    canvas[10:30, 20:40, :3] = 255
-    canvas[10:30, 20:40, 3] = rng.integers(0, 256, (20, 20))
-    # White strokes over black: the luminance of the composite is alpha alone.
-    expected = canvas[..., 3] / 255.0
-    np.testing.assert_allclose(ink_map(canvas), expected / expected.max(), atol=1e-5)
-
-
 @pytest.mark.parametrize(
     "name",
     ["empty transparent", "opaque white", "opaque black", "dot", "big dot", "speck", "noise"],
@@ -277,182 +243,3 @@ def test_a_speck_inside_the_digits_box_is_removed_too():
     stroked = clean.copy()
     stroked[120:160, 140:150] = 255
     assert canvas_to_mnist(stroked)[12:16, 12:16].max() > 0.5
-
-
-def test_centre_by_mass_shifts_by_whole_pixels_and_keeps_the_digit_in_the_frame():
-    small = np.zeros((20, 12), dtype=np.float32)
-    small[:, 5] = 1.0  # centre of mass at (9.5, 5)
-    frame = centre_by_mass(small)
-    assert centre_of_mass(frame) == (14.5, 14.0)  # 14 - 9.5 = 4.5 rounds up to 5 rows down
-    lopsided = np.zeros((20, 20), dtype=np.float32)
-    lopsided[0, 0] = 100.0
-    lopsided[19, 19] = 1.0  # mass near the corner would push the digit out of the frame
-    frame = centre_by_mass(lopsided)
-    assert frame.sum() == pytest.approx(lopsided.sum())
-    assert frame[8, 8] == 100.0  # moved down and right as far as the frame allows (28 - 20)
-    assert frame[27, 27] == 1.0
-
-
-def test_stroke_width_of_bars_and_dots():
-    bar = np.zeros((40, 240), dtype=bool)
-    bar[15:25, 20:220] = True  # 200 long, 10 wide
-    assert stroke_width(bar) == pytest.approx(10.0, rel=0.05)
-    rows, cols = np.indices((60, 60))
-    dot = (rows - 30) ** 2 + (cols - 30) ** 2 <= 20**2
-    # A diameter of 40 is 20 in theory; a pixel outline is shorter than the circle (22.4).
-    assert stroke_width(dot) == pytest.approx(20.0, rel=0.15)
-    assert stroke_width(np.zeros((5, 5), dtype=bool)) == 0.0
-
-
-@pytest.mark.parametrize("radius", [0, 1, 2, 3, 5])
-def test_dilate_and_erode_match_a_brute_force_disc(radius):
-    rng = np.random.default_rng(radius)
-    values = rng.random((17, 23)).astype(np.float32)
-    padded = np.pad(values, radius, constant_values=-np.inf)
-    offsets = [
-        (dy, dx)
-        for dy in range(-radius, radius + 1)
-        for dx in range(-radius, radius + 1)
-        if dy * dy + dx * dx <= radius * radius
-    ]
-    windows = [
-        padded[radius + dy : radius + dy + 17, radius + dx : radius + dx + 23] for dy, dx in offsets
-    ]
-    np.testing.assert_array_equal(dilate(values, radius), np.max(windows, axis=0))
-    padded_low = np.pad(values, radius, constant_values=np.inf)
-    windows = [
-        padded_low[radius + dy : radius + dy + 17, radius + dx : radius + dx + 23]
-        for dy, dx in offsets
-    ]
-    np.testing.assert_array_equal(erode(values, radius), np.min(windows, axis=0))
-
-
-@pytest.mark.parametrize(
-    ("image", "message"),
-    [
-        (np.zeros((28, 28, 2), dtype=np.uint8), "shape"),
-        (np.zeros((4, 28, 28, 4), dtype=np.uint8), "shape"),
-        (np.zeros((0, 28), dtype=np.uint8), "no pixels"),
-        (np.zeros((28, 28), dtype=np.int64), "uint8"),
-        (np.full((28, 28), 255.0), r"\[0, 1\]"),
-        (np.full((28, 28), np.nan), "finite"),
-    ],
-)
-def test_bad_images_are_refused_with_the_fix(image, message):
-    with pytest.raises(ValueError, match=message):
-        canvas_to_mnist(image)
-
-
-def read_idx(path):
-    """A tiny IDX reader, independent of core.mnist.data: magic, dimensions, then bytes."""
-    raw = gzip.decompress(path.read_bytes())
-    ndim = raw[3]
-    shape = np.frombuffer(raw, dtype=">i4", count=ndim, offset=4)
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(tuple(shape))
-
-
-@pytest.fixture(scope="module")
-def small_network():
-    """A 784-128-10 network trained for 2 epochs on 20,000 MNIST digits, and the test digits.
-
-    Module-scoped: trained once for the tests that read digits with it.
-    """
-    folder = full_mnist_dir()
-    if folder is None:
-        pytest.skip("full MNIST files not found (set MNIST_DATA to a folder with them)")
-
-    x_train = read_idx(folder / "train-images-idx3-ubyte.gz")[:20000]
-    y_train = read_idx(folder / "train-labels-idx1-ubyte.gz")[:20000]
-    spec = small_spec(units=128, epochs=2, seed=1, batch_size=128)
-    model = build_model(spec)
-    model.fit(
-        x_train.reshape(-1, 784).astype(np.float32) / 255,
-        np.eye(10, dtype=np.float32)[y_train],
-        batch_size=spec.batch_size,
-        epochs=spec.epochs,
-        verbose=0,
-    )
-    x_test = read_idx(folder / "t10k-images-idx3-ubyte.gz")[:400]
-    y_test = read_idx(folder / "t10k-labels-idx1-ubyte.gz")[:400]
-    return model, x_test, y_test
-
-
-def read_with(model, images) -> np.ndarray:
-    images = np.array([np.zeros((28, 28), np.float32) if i is None else i for i in images])
-    return model.predict(images.reshape(-1, 784), verbose=0).argmax(axis=1)
-
-
-@pytest.mark.full_mnist
-def test_mnist_digits_put_on_a_canvas_are_read_nearly_as_well(small_network):
-    model, x_test, y_test = small_network
-    rng = np.random.default_rng(7)
-    redrawn = []
-    for digit in x_test:
-        size = int(rng.integers(80, 261))
-        top, left = (int(v) for v in rng.integers(0, CANVAS - size + 1, 2))
-        background = str(rng.choice(["transparent", "black", "white"]))
-        canvas = place_on_canvas(digit, size, top, left, background=background)
-        redrawn.append(canvas_to_mnist(canvas))
-    redrawn = np.array(redrawn)
-    originals = x_test.astype(np.float32) / 255
-
-    def accuracy(images):
-        return float((read_with(model, images) == y_test).mean())
-
-    assert accuracy(redrawn) >= 0.95 * accuracy(originals)
-    similarity = [correlation(a, b) for a, b in zip(redrawn, originals, strict=True)]
-    assert np.median(similarity) > 0.9
-
-
-def plain_recipe(canvas: np.ndarray) -> np.ndarray:
-    """The reference: crop every inked pixel, fit the longer side into 20 px (Lanczos), and
-    put the centre of mass on pixel (14, 14). Written without core.mnist.preprocess."""
-    ink = canvas[..., 3].astype(np.float32) / 255  # drawn_digits: white ink, alpha = coverage
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    scale = 20 / max(crop.shape)
-    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    small = np.clip(np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS)), 0, 1)
-    row, col = ndimage.center_of_mass(small)
-    top = min(max(math.floor(14.5 - row), 0), 28 - small.shape[0])
-    left = min(max(math.floor(14.5 - col), 0), 28 - small.shape[1])
-    frame = np.zeros((28, 28), np.float32)
-    frame[top : top + small.shape[0], left : left + small.shape[1]] = small / small.max()
-    return frame
-
-
-PENS = (6, 18, 30)
-
-
-@pytest.mark.full_mnist
-def test_drawn_digits_are_read_at_least_as_well_as_with_the_plain_recipe(small_network):
-    # Every style and pen width, drawn from a seed used nowhere else.
-    model = small_network[0]
-    drawings = list(drawn_digits(60 * len(PENS), seed=2024, pens=PENS))
-    digits = np.array([d.digit for d in drawings])
-    pens = np.array([d.pen for d in drawings])
-    app = read_with(model, [canvas_to_mnist(d.canvas) for d in drawings]) == digits
-    plain = read_with(model, [plain_recipe(d.canvas) for d in drawings]) == digits
-    assert app.mean() >= 0.9
-    assert app.sum() >= plain.sum()
-    for pen in PENS:  # one drawing of slack per pen width for a small, briefly trained network
-        assert app[pens == pen].sum() >= plain[pens == pen].sum() - 1, pen
-
-
-def test_drawn_digits_are_fitted_into_20_pixels_and_centred_by_mass():
-    for drawing in drawn_digits(30, seed=11):
-        digit = canvas_to_mnist(drawing.canvas)
-        assert digit is not None and digit.shape == (28, 28)
-        top, bottom, left, right = box_of(digit)
-        assert max(bottom - top, right - left) in (19, 20, 21), drawing
-        row, col = ndimage.center_of_mass(digit)
-        assert abs(row - 14) <= 0.5 + 1e-6 and abs(col - 14) <= 0.5 + 1e-6, drawing
-
-
-def test_the_same_drawing_in_any_colours_is_read_the_same():
-    for background in ("black", "white"):
-        for transparent, other in zip(
-            drawn_digits(10, seed=5), drawn_digits(10, seed=5, background=background), strict=True
-        ):
-            reference = canvas_to_mnist(transparent.canvas)
-            assert np.abs(canvas_to_mnist(other.canvas) - reference).max() < 0.02

@@ -1,12 +1,14 @@
-"""Model specs for tests: one small spec, and random valid specs from a seed.
+"""Model specs for tests: a few layers, one small spec, and random valid specs from a seed.
 
     from tests.support.specs import random_spec, random_specs, small_spec
     spec = small_spec(epochs=1)               # 784-8-10, quick to build and train
     spec = random_spec(random.Random(3))      # one ModelSpec, dense or convolutional
     for spec in random_specs(20, seed=0): ...  # twenty of them, the same twenty every time
+    spec = ModelSpec(layers=KERAS_CONVNET)    # keras.io's MNIST convnet (CONV, POOL, FLAT, ...)
 
 Each random spec is built layer by layer, keeping only layers whose shape checks pass
 (core.nets.layers.output_shape), so every one validates; about half are convolutional.
+KERAS_CONVNET here is a layer list; core.nets.presets.KERAS_CONVNET is the preset's name.
 """
 
 from __future__ import annotations
@@ -17,6 +19,22 @@ from typing import Any
 
 from core.nets.layers import ACTIVATIONS, SpecError, clean_layer, output_shape
 from core.nets.model import IMAGE_SHAPE, INPUT_SIZE, LOSSES, LR_SCHEDULES, OPTIMIZERS, ModelSpec
+
+CONV = {"type": "Conv2D", "filters": 32, "kernel_size": 3}
+POOL = {"type": "MaxPooling2D", "pool_size": 2}
+FLAT = {"type": "Flatten"}
+GAP = {"type": "GlobalAveragePooling2D"}
+BN = {"type": "BatchNormalization"}
+
+# The keras.io "Simple MNIST convnet": its page prints 34,826 parameters.
+KERAS_CONVNET = [
+    CONV,
+    POOL,
+    {**CONV, "filters": 64},
+    POOL,
+    FLAT,
+    {"type": "Dropout", "rate": 0.5},
+]
 
 
 def small_spec(units: int = 8, **changes: Any) -> ModelSpec:
