@@ -23,13 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import (
-    CHROMIUM,
-    REPO,
-    Server,
-    profile_context,
-    write_small_mnist,
-)
+from tests.browser.page_actions import CHROMIUM, profile_context
+from tests.browser.streamlit_server import REPO, Server, write_small_mnist
 
 ARTIFACTS = REPO / "test-artifacts"
 HERE = Path(__file__).resolve().parent

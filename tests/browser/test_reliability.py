@@ -23,22 +23,23 @@ from playwright.sync_api import expect
 from core.export.links import spec_to_params
 from core.mnist.data import IDX_NAMES
 from core.nets.presets import DEFAULT_PRESET, PRESETS
-from tests.browser.helpers import (
+from tests.browser.page_actions import (
     PAGE_SECONDS,
-    TRAIN_SECONDS,
-    Server,
     button,
+    open_page,
+    runs_so_far,
+    slider_text,
+    wait_rerun,
+)
+from tests.browser.streamlit_server import Server, store
+from tests.browser.train_page import (
+    TRAIN_SECONDS,
     curves_when,
     ensure_model,
     open_network,
-    open_page,
     outcome,
     press_stop,
     press_train,
-    runs_so_far,
-    slider_text,
-    store,
-    wait_rerun,
 )
 from tests.support.waiting import eventually
 
