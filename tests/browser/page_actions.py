@@ -196,3 +196,9 @@ def choose_matching(page: Page, label: str, pattern: re.Pattern) -> str:
     option.click()
     wait_rerun(page, before)
     return text
+
+
+def error_alert(page, pattern):
+    alert = page.get_by_test_id("stAlertContentError").filter(has_text=pattern)
+    expect(alert.first).to_be_visible(timeout=PAGE_SECONDS * 1000)
+    return alert.first.inner_text()

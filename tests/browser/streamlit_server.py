@@ -203,3 +203,16 @@ def store(server: Server):
     from core.runs.store import RunStore
 
     return RunStore(server.home)
+
+
+def run_ids(server: Server) -> list[str]:
+    return [run.id for run in store(server).list_runs()]
+
+
+def saved_files(home: Path) -> dict[str, int]:
+    """Every file of the run store with its size (the database's WAL files aside)."""
+    return {
+        str(path.relative_to(home)): path.stat().st_size
+        for path in sorted(home.rglob("*"))
+        if path.is_file() and "runs.sqlite3" not in path.name
+    }
