@@ -18,8 +18,8 @@ once the server's work after a run is done) and prints a table; the growth of th
 figure from the first run to the last (TensorFlow's one-time allocations happen in the first)
 is the figure to watch, and what each run adds from run 10 on, once the first runs' memory has
 settled (a least-squares slope; the goal is at most +1 MB a run). The server, the browser
-pages and the waits are the browser tests' own (tests/browser/helpers.py); `--port` picks the
-server's port (default: any free one).
+pages and the waits are the browser tests' own (tests/browser/streamlit_server.py,
+page_actions.py and train_page.py); `--port` picks the server's port (default: any free one).
 """
 
 from __future__ import annotations
@@ -42,19 +42,19 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 import core.nets.presets  # noqa: E402
 from core.export.links import spec_to_params  # noqa: E402
 from core.nets.model import count_parameters  # noqa: E402
-from tests.browser.helpers import (  # noqa: E402
+from tests.browser.page_actions import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_SECONDS,
-    SHARED_MNIST,
-    Server,
     new_context,
     open_page,
+)
+from tests.browser.streamlit_server import SHARED_MNIST, Server, write_small_mnist  # noqa: E402
+from tests.browser.train_page import (  # noqa: E402
     open_train_page,
     outcome,
     press_train,
     set_network,
-    write_small_mnist,
 )
 
 LIMIT_MB = 200

@@ -2,15 +2,15 @@
 
     python bench/page_cache.py [--path /train] [--heading Train] [--loads 4] [--port 0]
 
-Starts `streamlit run app.py` on the browser tests' small data set (tests/browser/helpers.py)
-and loads `--path` in headless Chromium `--loads` times in each of three ways: each load in a
-new incognito context (what the browser tests did before), every load in one incognito
-context, and every load in one context on a profile of its own (Playwright's persistent
-context, what the browser tests do now). Each kind first loads the page once, uncounted (its
-cache filled). A load counts from `goto` until the page's heading shows, its script has ended
-and 1.5 s more have passed (Plotly draws after the script's end). It prints, per kind, the
-median CPU seconds of Chromium (every process) and of the server per load, and their ratio to
-the first kind's.
+Starts `streamlit run app.py` on the browser tests' small data set
+(tests/browser/streamlit_server.py) and loads `--path` in headless Chromium `--loads` times in
+each of three ways: each load in a new incognito context (what the browser tests did before),
+every load in one incognito context, and every load in one context on a profile of its own
+(Playwright's persistent context, what the browser tests do now). Each kind first loads the
+page once, uncounted (its cache filled). A load counts from `goto` until the page's heading
+shows, its script has ended and 1.5 s more have passed (Plotly draws after the script's end).
+It prints, per kind, the median CPU seconds of Chromium (every process) and of the server per
+load, and their ratio to the first kind's.
 """
 
 from __future__ import annotations
@@ -27,16 +27,14 @@ sys.path.insert(0, str(REPO))
 import psutil  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.browser.helpers import (  # noqa: E402
+from tests.browser.page_actions import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     VIEWPORT,
-    Server,
-    free_port,
     profile_context,
     wait_idle,
-    write_small_mnist,
 )
+from tests.browser.streamlit_server import Server, free_port, write_small_mnist  # noqa: E402
 
 
 def cpu_seconds(word: str) -> float:

@@ -7,7 +7,8 @@ and MNIST from $MNIST_DATA or ../shared/data/mnist, opens the Train page in Debi
 Chromium (/usr/bin/chromium, driven by the playwright package) at 1440x900, presses Train on
 the default preset and waits until the curves show --epochs epochs, then saves the window as
 it is. A PNG over --max-kb is reduced to 256 colours, which keeps text and charts sharp. The
-server, the browser and the page actions are the browser tests' own (tests/browser/helpers.py).
+server, the browser and the page actions are the browser tests' own
+(tests/browser/streamlit_server.py, page_actions.py and train_page.py).
 """
 
 from __future__ import annotations
@@ -25,12 +26,10 @@ sys.path.insert(0, str(REPO))
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser.helpers import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    SHARED_MNIST,
+from tests.browser.page_actions import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser.streamlit_server import SHARED_MNIST, Server  # noqa: E402
+from tests.browser.train_page import (  # noqa: E402
     TRAIN_SECONDS,
-    Server,
     curves_when,
     open_train_page,
     press_train,

@@ -1,4 +1,5 @@
-"""Browser test set-up: headless Debian Chromium, Streamlit servers, screenshots of failures.
+"""Browser test set-up: headless Debian Chromium, Streamlit servers, screenshots of failures,
+and the model files and saved run both test_reliability modules use.
 
 The `app_server` is shared by the whole session (one TensorFlow import, one warm-up); each
 page a test opens is a Streamlit session of its own (its own WebSocket). The pages share one
@@ -6,8 +7,8 @@ browser context, a profile on disk whose cache keeps the app's scripts and style
 code for them: each server sends them once, not once per test, and Chromium takes their
 compiled code from its cache. What else the context keeps between tests, no test's claim
 depends on: Streamlit's XSRF cookie, and UI preferences in local storage (the sidebar's width,
-the theme), which no test changes. test_reliability kills the shared server mid-training and
-starts it again (`Server.restart`) on the same run store and port. Tests that need a server of
+the theme), which no test changes. test_reliability_server kills the shared server mid-training
+and starts it again (`Server.restart`) on the same run store and port. Tests that need a server of
 their own (a fresh one, another data set) start one with `start_server`, or share a module's
 fixture. A failing test leaves a full-page PNG of each of its pages in test-artifacts/.
 
@@ -21,15 +22,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from tests.browser.helpers import (
-    CHROMIUM,
-    REPO,
-    Server,
-    profile_context,
-    write_small_mnist,
-)
+from tests.browser.page_actions import CHROMIUM, profile_context
+from tests.browser.streamlit_server import REPO, Server, write_small_mnist
 
 ARTIFACTS = REPO / "test-artifacts"
 HERE = Path(__file__).resolve().parent
@@ -156,3 +153,37 @@ def pytest_runtest_makereport(item, call):
         else:
             saved.append(str(path.relative_to(REPO)))
     report.sections.append(("screenshots", "\n".join(saved)))
+
+
+# ----- model files and a saved run for test_reliability_input and _server ------------------
+
+
+@pytest.fixture(scope="session")
+def model_files(tmp_path_factory) -> dict[str, Path]:
+    """Small .keras files built here: a good one, one with a Lambda layer, one of the wrong
+    shape, and random bytes named like a model."""
+    import keras
+
+    folder = tmp_path_factory.mktemp("models")
+
+    def save(name: str, inputs, outputs) -> None:
+        keras.Model(inputs, outputs).save(folder / name)
+
+    pixels = keras.Input(shape=(784,))
+    save("good.keras", pixels, keras.layers.Dense(10, activation="softmax")(pixels))
+    doubled = keras.layers.Lambda(lambda x: x * 2.0, name="doubling")(pixels)
+    save("lambda.keras", pixels, keras.layers.Dense(10, activation="softmax")(doubled))
+    small = keras.Input(shape=(100,))
+    save("shape.keras", small, keras.layers.Dense(3, activation="softmax")(small))
+    (folder / "x.keras").write_bytes(np.random.default_rng(0).bytes(4096))
+    return {path.name: path for path in folder.iterdir()}
+
+
+@pytest.fixture
+def saved_before(model_files, _playground_home) -> Path:
+    from core.runs.store import RunStore
+
+    RunStore(_playground_home).import_model(
+        model_files["good.keras"].read_bytes(), "good.keras", name="Saved before"
+    )
+    return _playground_home

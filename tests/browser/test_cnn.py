@@ -9,24 +9,18 @@ import contextlib
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from tests.browser.helpers import (
+from tests.browser.draw_canvas import SEVEN, draw_on_canvas
+from tests.browser.page_actions import PAGE_SECONDS, choose, open_page, set_slider, wait_idle
+from tests.browser.streamlit_server import small_data_is_mnist, store
+from tests.browser.test_e2e import no_exception
+from tests.browser.train_page import (
     EPOCHS,
-    PAGE_SECONDS,
-    SEVEN,
     TRAIN_SECONDS,
-    choose,
     curves_when,
-    draw_on_canvas,
-    open_page,
     open_train_page,
     outcome,
     press_train,
-    set_slider,
-    small_data_is_mnist,
-    store,
-    wait_idle,
 )
-from tests.browser.test_e2e import no_exception
 
 # Records in the page, every 25 ms, each new number of per-epoch training points the curves
 # show: a state the page drew is seen however busy the test's own process is.

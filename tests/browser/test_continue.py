@@ -5,17 +5,9 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.helpers import (
-    PAGE_SECONDS,
-    button,
-    curves_when,
-    open_page,
-    outcome,
-    runs_so_far,
-    store,
-    train_small_model,
-    wait_rerun,
-)
+from tests.browser.page_actions import PAGE_SECONDS, button, open_page, runs_so_far, wait_rerun
+from tests.browser.streamlit_server import store
+from tests.browser.train_page import curves_when, outcome, train_small_model
 
 
 def test_continuing_a_run_carries_its_curves_on(app_server, open_session):

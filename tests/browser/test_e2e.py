@@ -12,31 +12,28 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import (
+from tests.browser.draw_canvas import SEVEN, draw_on_canvas, line
+from tests.browser.page_actions import (
     PAGE_SECONDS,
-    SEVEN,
-    TEST_DIGITS,
-    TRAIN_SECONDS,
-    Server,
     button,
     choose_matching,
-    curves_when,
-    draw_on_canvas,
-    ensure_model,
-    line,
-    open_network,
     open_page,
-    outcome,
     plot_points,
-    press_stop,
-    press_train,
     runs_so_far,
     slider_text,
-    small_data_is_mnist,
-    store,
-    train_small_model,
     wait_idle,
     wait_rerun,
+)
+from tests.browser.streamlit_server import TEST_DIGITS, Server, small_data_is_mnist, store
+from tests.browser.train_page import (
+    TRAIN_SECONDS,
+    curves_when,
+    ensure_model,
+    open_network,
+    outcome,
+    press_stop,
+    press_train,
+    train_small_model,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import PAGE_SECONDS, choose, open_page
+from tests.browser.page_actions import PAGE_SECONDS, choose, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 

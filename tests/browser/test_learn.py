@@ -11,17 +11,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import (
-    PAGE_SECONDS,
-    SHARED_MNIST,
-    TRAIN_SECONDS,
-    button,
-    open_page,
-    outcome,
-    press_train,
-    runs_so_far,
-    wait_rerun,
-)
+from tests.browser.page_actions import PAGE_SECONDS, button, open_page, runs_so_far, wait_rerun
+from tests.browser.streamlit_server import SHARED_MNIST
+from tests.browser.train_page import TRAIN_SECONDS, outcome, press_train
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 

@@ -14,17 +14,10 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from core.mydigits.store import MyDigitsStore
-from tests.browser.helpers import (
-    PAGE_SECONDS,
-    SEVEN,
-    draw_on_canvas,
-    ensure_model,
-    open_page,
-    runs_so_far,
-    wait_idle,
-    wait_rerun,
-)
+from tests.browser.draw_canvas import SEVEN, draw_on_canvas
+from tests.browser.page_actions import PAGE_SECONDS, open_page, runs_so_far, wait_idle, wait_rerun
 from tests.browser.test_e2e import no_exception
+from tests.browser.train_page import ensure_model
 
 KEEPS = 2
 WIDTHS = (1440, 900)

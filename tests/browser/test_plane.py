@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import (
+from tests.browser.page_actions import (
     PAGE_SECONDS,
-    TRAIN_SECONDS,
     button,
     choose,
     open_page,
@@ -17,6 +16,7 @@ from tests.browser.helpers import (
     wait_rerun,
 )
 from tests.browser.test_e2e import no_exception
+from tests.browser.train_page import TRAIN_SECONDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 

@@ -11,15 +11,9 @@ from playwright.sync_api import expect
 
 from core.export.links import spec_to_params
 from core.nets.presets import DEFAULT_PRESET, PRESETS
-from tests.browser.helpers import (
-    EPOCHS,
-    PAGE_SECONDS,
-    REPO,
-    open_page,
-    set_slider,
-    slider,
-    slider_text,
-)
+from tests.browser.page_actions import PAGE_SECONDS, open_page, set_slider, slider, slider_text
+from tests.browser.streamlit_server import REPO
+from tests.browser.train_page import EPOCHS
 
 pytestmark = pytest.mark.browser
 

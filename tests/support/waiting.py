@@ -29,7 +29,7 @@ def eventually(
     After `timeout` seconds raises AssertionError with `message` (or what `message()` returns
     then, to say the state it found). An exception raised by `check` ends the wait at once.
     `pause(seconds)` waits between calls: a browser test passes one that lets Playwright
-    deliver the page's events meanwhile (tests/browser/helpers.py, `pause_on`).
+    deliver the page's events meanwhile (tests/browser/page_actions.py, `pause_on`).
     """
     deadline = time.monotonic() + timeout
     while True:
