@@ -51,10 +51,9 @@ from tests.browser.page_actions import (  # noqa: E402
 )
 from tests.browser.streamlit_server import SHARED_MNIST, Server, write_small_mnist  # noqa: E402
 from tests.browser.train_page import (  # noqa: E402
-    open_train_page,
+    open_network,
     outcome,
     press_train,
-    set_network,
 )
 
 LIMIT_MB = 200
@@ -225,8 +224,7 @@ def run_all(browser, server: Server, args, start: float) -> list[float]:
             if args.link:
                 open_conv_page(page, server, *args.link)
             else:
-                open_train_page(page, server)
-                set_network(page, units=args.units, epochs=args.epochs)
+                open_network(page, server, units=args.units, epochs=args.epochs)
         press_train(page)
         text = outcome(page)
         if f"Trained {args.epochs} epoch" not in text:  # "1 epoch", "2 epochs"
