@@ -19,15 +19,8 @@ from core.training.job import warm_key
 from core.training.live_callback import LiveMetrics
 from core.training.registry import JOBS
 from core.training.warm_start import WARM_STARTS
-from tests.support.pages import build_nothing_ahead, open_page, run_until
+from tests.support.pages import build_nothing_ahead, open_page, run_until, set_small_network
 from tests.support.waiting import eventually
-
-
-def set_small_network(at: AppTest, epochs: int) -> None:
-    at.slider(key="train_w_layers").set_value(1).run()
-    at.select_slider(key="train_w_units_0").set_value(32).run()
-    at.slider(key="train_w_epochs").set_value(epochs).run()
-    at.select_slider(key="train_w_batch_size").set_value(32).run()
 
 
 def curves(at: AppTest) -> dict:
