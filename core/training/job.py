@@ -90,7 +90,7 @@ class _UntilStopped(list):
     validated like any other.
 
     Keras's private `Trainer._should_eval` reads a list-valued validation_freq with
-    `epoch in validation_freq`: tests/training/test_job.py's
+    `epoch in validation_freq`: tests/training/test_job_stop.py's
     test_keras_still_reads_validation_freq_with_in fails if an upgrade changes that, and a
     job logs a warning if it is gone (`check_keras_reads_validation_freq`)."""
 

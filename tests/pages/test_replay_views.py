@@ -15,7 +15,7 @@ from core.runs.store import RunStore
 from core.training.registry import JOBS
 from tests.charts.test_replay import Cells, colour, pixels, tile
 from tests.runs.test_replay_store import made_up_frame
-from tests.support.pages import decoded, open_page, run_until, train_stored_run
+from tests.support.pages import decoded, open_page, run_until, set_small_network, train_stored_run
 
 
 def panel_script(run_id: str, key: str, live: bool) -> None:
@@ -165,8 +165,6 @@ def test_evaluate_replays_a_recorded_run(small_mnist):
 
 
 def test_train_shows_the_replay_under_the_curves(small_mnist):
-    from tests.pages.test_train import set_small_network
-
     at = open_page("app_pages/train.py")
     set_small_network(at, epochs=2)
     at.button(key="train_start_button").click().run()

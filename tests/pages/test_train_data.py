@@ -8,8 +8,7 @@ from app_pages import train_controls
 from core.mydigits.store import MyDigitsStore
 from core.runs.store import RunStore, default_home
 from core.training.registry import JOBS
-from tests.pages.test_train import set_small_network
-from tests.support.pages import build_nothing_ahead, open_page, run_until
+from tests.support.pages import build_nothing_ahead, open_page, run_until, set_small_network
 
 
 def keep_digits(count: int) -> None:

@@ -1,4 +1,5 @@
-"""What the page tests share: opening a page of the app in AppTest, a run trained and stored."""
+"""What the page tests share: opening a page of the app in AppTest, the Train page set to a small
+network, a run trained and stored."""
 
 from __future__ import annotations
 
@@ -57,6 +58,15 @@ def open_page(page: str, timeout: float = 90) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def set_small_network(at: AppTest, epochs: int) -> None:
+    """The Train page's controls set to one hidden layer of 32 units, `epochs` epochs and
+    batches of 32: a network quick to train."""
+    at.slider(key="train_w_layers").set_value(1).run()
+    at.select_slider(key="train_w_units_0").set_value(32).run()
+    at.slider(key="train_w_epochs").set_value(epochs).run()
+    at.select_slider(key="train_w_batch_size").set_value(32).run()
 
 
 def build_nothing_ahead(monkeypatch) -> None:
