@@ -28,7 +28,8 @@
    both reading the held-out drawings through the app's preparation.
 3. --mnist: the MNIST test digits enlarged and put on the canvas, read back (ratio to the
    originals' accuracy), and against shrinking the whole canvas as most digit apps do.
-4. Latency: one canvas to ten probabilities, median and 90th percentile over --calls calls.
+4. Latency: what the page does with one drawing (the strokes redrawn from its paths, the image
+   recipe, the network, the whole answer), median and 90th percentile over --calls calls.
 
 Networks are trained here on all 60,000 MNIST training digits with the presets' own settings
 (--epochs and --seed change them) unless given with --model / --cnn-model. MNIST comes from
@@ -58,8 +59,10 @@ from bench.drawn_sets import PENS, DrawnSet, drawn_sets  # noqa: E402
 from core.mnist import preprocess, strokes  # noqa: E402
 from core.mnist.data import load_mnist  # noqa: E402
 from core.mnist.preprocess import canvas_to_mnist  # noqa: E402
+from core.mnist.recognise import probabilities_for, recognise  # noqa: E402
 from core.nets.model import build_model  # noqa: E402
 from core.nets.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
+from tests.support.canvas_paths import fabric  # noqa: E402
 from tests.support.drawings import place_on_canvas  # noqa: E402
 
 
@@ -312,12 +315,18 @@ def timings(function, calls: int) -> tuple[float, float]:
     return 1000 * float(np.median(times)), 1000 * float(np.percentile(times, 90))
 
 
-def latency(model, canvas: np.ndarray, calls: int) -> None:
-    x = inputs(canvas_to_mnist(canvas)[None], model)
+def latency(model, drawn: DrawnSet, calls: int) -> None:
+    """What the Draw page does with one drawing, timed: the strokes redrawn from the canvas's
+    paths (its json_data, as tests.support.canvas_paths writes it), the image recipe it falls
+    back on, the network's call, and the whole of core.mnist.recognise."""
+    canvas, pen = drawn.canvases[0], float(drawn.pens[0])
+    json_data = fabric(*drawn.strokes[0], pen=pen)
+    image = strokes.paths_to_mnist(canvas, json_data)
     rows = {
-        "canvas_to_mnist": lambda: canvas_to_mnist(canvas),
-        "model(x, training=False)": lambda: np.asarray(model(x, training=False)),
-        "whole path": lambda: np.asarray(model(inputs(canvas_to_mnist(canvas)[None], model))),
+        "paths_to_mnist (strokes)": lambda: strokes.paths_to_mnist(canvas, json_data),
+        "canvas_to_mnist (image)": lambda: canvas_to_mnist(canvas),
+        "probabilities_for": lambda: probabilities_for(model, image),
+        "recognise (the whole answer)": lambda: recognise(model, canvas, json_data),
     }
     print(f"\n4. Latency, one 280x280 RGBA canvas, {calls} calls (goal: under 50 ms median)")
     print(f"{'step':30s} {'median ms':>10s} {'p90 ms':>8s}")
@@ -371,7 +380,7 @@ def main() -> None:
     if args.mnist:
         mnist_round_trip(dense, data, args.digits, seed=0)
     if args.calls:
-        latency(dense, next(iter(sets.values())).canvases[0], args.calls)
+        latency(dense, next(iter(sets.values())), args.calls)
 
 
 if __name__ == "__main__":
