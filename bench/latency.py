@@ -45,16 +45,8 @@ from core.mnist.data import load_mnist  # noqa: E402
 from core.nets.model import ModelSpec  # noqa: E402
 from core.training.job import TrainingJob  # noqa: E402
 from core.training.warm_start import WarmStarts  # noqa: E402
+from tests.browser.page_actions import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FIRST_POINT = (
     "() => { const d = document.querySelector('.st-key-train_curves .js-plotly-plot');"
     " return d && d.data && d.data.some(t => t.x && t.x.length > 0); }"
@@ -266,9 +258,7 @@ def time_in_browser(args: argparse.Namespace, data: str) -> dict[str, list[Timin
     apps = ["app.py"] if args.no_baseline else ["app.py", BARE_APP]
     rows: dict[str, list[Timings]] = {app: [] for app in apps}
     with tempfile.TemporaryDirectory() as home, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         opener, cached_port = browser, None
         if args.cached:
             opener = browser.new_context(viewport=VIEWPORT)

@@ -48,16 +48,8 @@ from core.export.links import spec_to_params  # noqa: E402
 from core.mnist.data import load_mnist, one_hot, to_model_inputs  # noqa: E402
 from core.nets.presets import DEFAULT_PRESET, PRESETS  # noqa: E402
 from core.training.job import TrainingJob, steps_per_execution_for  # noqa: E402
+from tests.browser.page_actions import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SPEC = replace(PRESETS[DEFAULT_PRESET].spec, lr_schedule="constant", epochs=3)
 BROWSER_SPEC = replace(PRESETS[DEFAULT_PRESET].spec, epochs=50)  # stopped long before its end
 
@@ -227,9 +219,7 @@ def answer_times(url: str, answers: int) -> tuple[list[float], list[float]]:
 
     said, marked = [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.goto(url + "/train?" + urllib.parse.urlencode(spec_to_params(BROWSER_SPEC)))
         page.get_by_role("button", name="Train").click(timeout=120_000)
