@@ -49,7 +49,7 @@ from bench.draw import (  # noqa: E402
     the_app,
     train,
 )
-from bench.drawn_sets import PENS, drawn_sets  # noqa: E402
+from bench.drawn_sets import PENS, SETS, drawn_sets  # noqa: E402
 from core.mnist.data import load_mnist  # noqa: E402
 from core.nets.augment import FIELDS  # noqa: E402
 from core.nets.presets import (  # noqa: E402
@@ -112,9 +112,12 @@ class Prepared:
     originals: np.ndarray | None = None  # MNIST re-stroked: the MNIST images drawn
 
 
-def prepared(per_pen: int, data, split: str, models: Path | None) -> dict[str, Prepared]:
+def prepared(
+    per_pen: int, data, split: str, models: Path | None, every_pen: bool = False
+) -> dict[str, Prepared]:
     """Each set of `split` drawn and prepared once for all networks; kept in `models`."""
-    file = None if models is None else models / f"drawings-{split.replace(' ', '_')}-{per_pen}.npz"
+    name = f"drawings-{split.replace(' ', '_')}-{per_pen}{'-every-pen' if every_pen else ''}.npz"
+    file = None if models is None else models / name
     if file is not None and file.exists():
         kept = np.load(file)
         names = [str(n) for n in kept["names"]]
@@ -122,13 +125,11 @@ def prepared(per_pen: int, data, split: str, models: Path | None) -> dict[str, P
             n: Prepared(*(kept[f"{i}-{part}"] for part in "idpo" if f"{i}-{part}" in kept))
             for i, n in enumerate(names)
         }
-    sets = drawn_sets(per_pen, data, (split,))
-    out = {
-        name: Prepared(
-            read_all(drawn.canvases, the_app, drawn), drawn.digits, drawn.pens, drawn.originals
-        )
-        for name, drawn in sets.items()
-    }
+    out = {}
+    for name in [n for n, (s, *_) in SETS.items() if s == split]:  # one set's canvases at a time
+        drawn = drawn_sets(per_pen, data, (split,), every_pen, names=(name,))[name]
+        inputs = read_all(drawn.canvases, the_app, drawn)
+        out[name] = Prepared(inputs, drawn.digits, drawn.pens, drawn.originals)
     if file is not None:
         models.mkdir(parents=True, exist_ok=True)
         arrays = {
@@ -267,6 +268,11 @@ def main() -> None:
     parser.add_argument("--per-pen", type=int, default=200, help="drawings per pen width and set")
     parser.add_argument("--tune", action="store_true", help="the tuning sets, not the held-out")
     parser.add_argument(
+        "--every-pen",
+        action="store_true",
+        help="MNIST re-stroked: --per-pen digits, each drawn with every pen width",
+    )
+    parser.add_argument(
         "--augment", nargs=4, type=float, action="append", metavar=("SHIFT", "ROT", "ZOOM", "THICK")
     )
     parser.add_argument("--models", type=Path, help="keep and reuse trained networks here")
@@ -280,7 +286,7 @@ def main() -> None:
     spec = PRESETS[CHOICES[args.preset]].spec
     split = "tune" if args.tune else "held out"
     print(f"{CHOICES[args.preset]}; drawing the {split} digits ...", flush=True)
-    sets = prepared(args.per_pen, data, split, args.models)
+    sets = prepared(args.per_pen, data, split, args.models, args.every_pen)
     runs = [one_seed(args, spec, data, sets, seed) for seed in args.seeds]
     summary(runs, sets, [NONE, *args.augment])
 

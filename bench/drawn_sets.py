@@ -72,10 +72,13 @@ def recording_strokes():
             module.render = render
 
 
-def drawings_of(kind: str, seed: int, extra, count: int, data) -> tuple[list, np.ndarray | None]:
+def drawings_of(
+    kind: str, seed: int, extra, count: int, data, every_pen: bool = False
+) -> tuple[list, np.ndarray | None]:
     """`count` drawings of one kind from one seed, and for MNIST re-stroked the images drawn.
 
-    `extra` is the pen-stroke styles, or the first MNIST test digit to re-stroke.
+    `extra` is the pen-stroke styles, or the first MNIST test digit to re-stroke. With
+    `every_pen`, MNIST re-stroked draws `count` / len(PENS) digits, each once with every pen.
     """
     if kind == "strokes":
         return list(drawn_digits(count, seed, pens=PENS, styles=extra)), None
@@ -83,30 +86,39 @@ def drawings_of(kind: str, seed: int, extra, count: int, data) -> tuple[list, np
         return list(writer_digits(count, seed, pens=PENS)), None
     if kind == "paths":
         return list(path_digits(count, seed, pens=PENS)), None
-    chosen = extra + np.arange(count)
+    chosen = extra + np.arange(count // len(PENS) if every_pen else count)
     if extra < MNIST_HALF:  # a tuning set: the first half only
         chosen %= MNIST_HALF
     elif chosen[-1] >= len(data.x_test):
         raise ValueError(f"{count // len(PENS)} per pen: past the end of MNIST's test set")
     images, labels = data.x_test[chosen], data.y_test[chosen]
-    drawings = list(restroked_digits(images, labels, seed, pens=PENS))
+    if every_pen:  # the same digits, placed alike, at each pen: cells differ by the pen alone
+        drawings = [d for pen in PENS for d in restroked_digits(images, labels, seed, pens=(pen,))]
+    else:
+        drawings = list(restroked_digits(images, labels, seed, pens=PENS))
     return drawings, images[[int(d.style.split()[1]) for d in drawings]]
 
 
-def drawn_sets(per_pen: int, data, splits=("held out",)) -> dict[str, DrawnSet]:
-    """Each set of SETS in `splits`: its canvases, digits, pen widths (and MNIST originals)."""
+def drawn_sets(
+    per_pen: int, data, splits=("held out",), every_pen: bool = False, names=None
+) -> dict[str, DrawnSet]:
+    """Each set of SETS in `splits` (and in `names`, if given): its canvases, digits, pen
+    widths (and MNIST originals).
+
+    `per_pen` drawings per pen width and set. MNIST re-stroked draws `per_pen` * len(PENS)
+    digits, each once; with `every_pen`, `per_pen` digits, each once with every pen width."""
     sets, count = {}, per_pen * len(PENS)
     for name, (split, kind, seeds, extra) in SETS.items():
-        if split not in splits:
+        if split not in splits or (names is not None and name not in names):
             continue
         start, drawings, originals, paths = time.perf_counter(), [], [], []
         for index, seed in enumerate(seeds):
             first = extra
             if kind == "mnist":  # the next digits; a tuning set's wrap round the first half
-                first = extra + index * count
+                first = extra + index * (per_pen if every_pen else count)
                 first = first % MNIST_HALF if split == "tune" else first
             with recording_strokes() as recorded:
-                made, images = drawings_of(kind, seed, first, count, data)
+                made, images = drawings_of(kind, seed, first, count, data, every_pen)
             if len(recorded) != len(made):
                 raise RuntimeError(f"{name}: {len(recorded)} strokes for {len(made)} drawings")
             drawings, paths = drawings + made, paths + recorded
