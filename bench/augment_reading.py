@@ -1,6 +1,6 @@
 """Augmentation's effect on reading drawn digits: a convnet preset trained with and without it.
 
-    nice -n 10 .venv/bin/python bench/augment_reading.py --per-pen 1000
+    nice -n 10 .venv/bin/python bench/augment_reading.py --seeds 1 2 3 --per-pen 5000 --every-pen
     nice -n 10 .venv/bin/python bench/augment_reading.py --tune --seeds 1 2 \
         --augment 0.1 10 0.1 1 --augment 0.1 10 0.1 0 --models /tmp/models
 
@@ -18,8 +18,10 @@ thickness 0, chosen on the tuning sets), for each seed. Each network then reads:
   writers, styles and MNIST digits): choose settings there, then read the held-out sets once.
 Goal (issue 31): with augmentation, at least 99 % at every pen width, and at most 0.2 points of
 MNIST test accuracy lost against the same preset without it. Figures per seed, then medians.
---models DIR keeps each trained network there and reuses it (named by preset, setting and
-seed); --misread DIR saves a grid of the misread drawings' 28x28 inputs per network and set;
+--every-pen draws each MNIST digit of MNIST re-stroked once with every pen width, so its cells
+differ by the pen alone (the Draw page redraws every pen's strokes at MNIST's width, so they
+barely differ). --models DIR keeps each trained network there and reuses it (named by preset,
+setting and seed); --misread DIR saves a grid of the misread drawings' 28x28 inputs per network and set;
 --loops also counts how often a pixel of dilation or erosion changes MNIST digits' loops.
 
 Reads /work/shared/data/mnist (or MNIST_DATA). Prints figures; no test asserts on them.
