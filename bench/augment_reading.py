@@ -21,8 +21,9 @@ MNIST test accuracy lost against the same preset without it. Figures per seed, t
 --every-pen draws each MNIST digit of MNIST re-stroked once with every pen width, so its cells
 differ by the pen alone (the Draw page redraws every pen's strokes at MNIST's width, so they
 barely differ). --models DIR keeps each trained network there and reuses it (named by preset,
-setting and seed); --misread DIR saves a grid of the misread drawings' 28x28 inputs per network and set;
---loops also counts how often a pixel of dilation or erosion changes MNIST digits' loops.
+setting and seed); --misread DIR saves a grid of the misread drawings' 28x28 inputs per network
+and set; --loops also counts how often a pixel of dilation or erosion changes MNIST digits'
+loops.
 
 Reads /work/shared/data/mnist (or MNIST_DATA). Prints figures; no test asserts on them.
 """
