@@ -12,7 +12,8 @@ from app_pages.my_digits_store import my_digits_or_none
 from app_pages.run_picker import run_picker
 from app_pages.run_store import checked_model_stamp, load_run_model, model_runs, store_or_stop
 from app_pages.training_session import current_job, start_training, training_now
-from core.charts.metrics import percent_text, probabilities_figure
+from core.charts.metrics import probabilities_figure
+from core.inside.evaluation import tenths_text
 from core.mnist.recognise import LOW_CONFIDENCE, get_ready, recognise
 from core.mydigits.records import MyDigitsError
 from core.nets.presets import PRESETS, QUICK_PRESET
@@ -106,7 +107,7 @@ def answer_view(recognition, rgba: np.ndarray) -> None:
     st.metric(  # the confidence is not a change: no arrow, no colour
         "Prediction",
         str(recognition.digit),
-        f"{percent_text(100 * recognition.confidence)} sure",  # to a tenth, as the chart
+        f"{tenths_text(100 * recognition.confidence)} sure",  # to a tenth, as the chart
         delta_color="off",
         delta_arrow="off",
     )

@@ -24,7 +24,7 @@ from core.charts.style import (
     TRUE_COLOUR,
     WRONG_COLOUR,
 )
-from core.inside.evaluation import ClassMetrics, normalise_rows
+from core.inside.evaluation import ClassMetrics, normalise_rows, tenths_text
 from core.nets.model import NUM_CLASSES
 
 
@@ -224,7 +224,7 @@ def probabilities_figure(
             x=DIGITS,
             y=percent,
             marker_color=colours,
-            text=[percent_text(v) if v >= 0.5 else "" for v in percent],
+            text=[tenths_text(v) if v >= 0.5 else "" for v in percent],
             textposition="inside",
             insidetextanchor="end",
             textangle=0,
@@ -240,7 +240,7 @@ def probabilities_figure(
             showarrow=False,
             font={"color": colours[digit], "size": 13},
         )
-    title = f"Predicted {predicted} with {percent_text(percent[predicted])}"
+    title = f"Predicted {predicted} with {tenths_text(percent[predicted])}"
     if true_label is not None:
         title += f" (true digit {true_label})"
     figure.update_layout(
@@ -273,16 +273,6 @@ def _marked_digits(
         return colours, {true_label: "true = predicted"}
     colours[predicted] = WRONG_COLOUR
     return colours, {
-        true_label: f"true ({percent_text(percent[true_label])})",
+        true_label: f"true ({tenths_text(percent[true_label])})",
         predicted: "predicted",
     }
-
-
-def percent_text(value: float) -> str:
-    """A percentage (0-100) to a tenth: "< 0.1 %" for what would round to nothing, and
-    "> 99.9 %" for what would round to 100.0 short of certain."""
-    if value < 0.05:
-        return "< 0.1 %"
-    if 99.95 <= value < 100:
-        return "> 99.9 %"
-    return f"{value:.1f} %"

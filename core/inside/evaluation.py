@@ -178,16 +178,24 @@ def cross_entropy(probabilities: Any, y_true: Any) -> float:
     return float(-np.mean(np.log(np.clip(p_true, EPSILON, 1 - EPSILON))))
 
 
+def tenths_text(percent: float) -> str:
+    """A percentage (0-100) to a tenth: "< 0.1 %" for what would round to nothing, and
+    "> 99.9 %" for what would round to 100.0 short of certain."""
+    if percent < 0.05:
+        return "< 0.1 %"
+    if 99.95 <= percent < 100:
+        return "> 99.9 %"
+    return f"{percent:.1f} %"
+
+
 def percent_text(probability: float, *, short: bool = False) -> str:
     """A probability as a whole percent ('97 %'), except that one short of 1 never shows as
-    100, so a network very sure of a mistake is not called certain: '99.6 %' ('> 99.9 %'
-    from 99.95 %, as core.charts.metrics writes it), or with `short` (a gallery title, no
-    wider than the others) '99 %'."""
+    100, so a network very sure of a mistake is not called certain: to a tenth instead
+    (`tenths_text`: '99.6 %', '> 99.9 %'), or with `short` (a gallery title, no wider than
+    the others) '99 %'."""
     value = 100 * float(probability)
     if value < 100 and f"{value:.0f}" == "100":
-        if short:
-            return "99 %"
-        return "> 99.9 %" if value >= 99.95 else f"{value:.1f} %"
+        return "99 %" if short else tenths_text(value)
     return f"{value:.0f} %"
 
 

@@ -11,7 +11,6 @@ from core.charts.metrics import (
     accuracy_axis,
     confusion_matrix_figure,
     per_class_accuracy_figure,
-    percent_text,
     probabilities_figure,
 )
 from core.charts.style import DIGITS, OTHER_COLOUR, TRUE_COLOUR, WRONG_COLOUR
@@ -144,17 +143,6 @@ def test_probabilities_figure_for_a_right_answer_and_without_a_label():
     colours = list(bars(unlabelled)[0].marker.color)
     assert TRUE_COLOUR not in colours and colours[7] != OTHER_COLOUR
     assert "predicted" in unlabelled.layout.annotations[0].text
-
-
-def test_percent_text_shows_a_tiny_share_as_under_a_tenth_and_never_100_short_of_certain():
-    assert percent_text(20.0) == "20.0 %"
-    assert percent_text(0.04) == "< 0.1 %"
-    assert [percent_text(v) for v in (99.6, 99.94, 99.96, 100.0)] == [
-        "99.6 %",
-        "99.9 %",
-        "> 99.9 %",
-        "100.0 %",
-    ]
 
 
 def test_a_drawing_read_at_99_96_percent_is_not_called_certain_in_its_chart():

@@ -24,6 +24,7 @@ from core.inside.evaluation import (
     per_class_metrics,
     percent_text,
     predict_probabilities,
+    tenths_text,
 )
 from core.nets.model import ModelSpec, build_model
 
@@ -260,6 +261,17 @@ def test_evaluation_describes_and_titles_images():
     assert evaluation.describe(2) == "true 2 → predicted 7 (95 %)"
     assert evaluation.describe(0) == "true 0, predicted 0 (90 %)"
     assert evaluation.titles([2, 4]) == ["2 → 7 (95 %)", "4 → 9 (80 %)"]
+
+
+def test_tenths_text_shows_a_tiny_share_as_under_a_tenth_and_never_100_short_of_certain():
+    assert tenths_text(20.0) == "20.0 %"
+    assert tenths_text(0.04) == "< 0.1 %"
+    assert [tenths_text(v) for v in (99.6, 99.94, 99.96, 100.0)] == [
+        "99.6 %",
+        "99.9 %",
+        "> 99.9 %",
+        "100.0 %",
+    ]
 
 
 def test_a_probability_short_of_1_is_never_shown_as_100_percent():
